@@ -1,0 +1,43 @@
+# Two commands work on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run worker test test-db lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole service on the embedded stack, in the foreground (Ctrl-C stops it all).
+run: install
+	$(PY) -m infra.stack
+
+## Only the worker, against TEMPORAL_ADDRESS and DATABASE_URL (production shape).
+worker: install
+	$(PY) worker.py
+
+## The whole test suite: real Temporal servers, PostgreSQL from DATABASE_URL or embedded.
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q
+
+## Only the tests that touch PostgreSQL (CI runs them once more against DATABASE_URL).
+test-db: install
+	$(VENV)/bin/pytest -q -m db
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The I/O edge: PostgreSQL event store, read model and notification outbox."""

@@ -1,0 +1,260 @@
+"""The event store: append events and project the read model in one transaction."""
+
+import json
+from collections.abc import Sequence
+from importlib import resources
+from typing import Any
+from uuid import NAMESPACE_URL, uuid5
+
+import asyncpg
+import structlog
+from pydantic import BaseModel
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.decider import evolve
+from domain.events import EVENT_ADAPTER, RecordedEvent
+from domain.model import CaseState
+from domain.notifications import Language, notices_for
+from domain.policy import DEFAULT_ESCALATION_CONTACTS
+
+log = structlog.get_logger(__name__)
+
+SCHEMA_LOCK = 7_301_554  # advisory lock id: one schema migration at a time
+
+
+class SequenceConflict(Exception):
+    """Another event already holds a sequence number this batch claims."""
+
+
+class AppendBatch(BaseModel):
+    case_id: str
+    events: list[RecordedEvent]
+
+
+async def apply_schema(pool: asyncpg.Pool) -> None:
+    sql = resources.files("activities").joinpath("schema.sql").read_text()
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
+        await conn.execute(sql)
+
+
+def case_row(state: CaseState) -> tuple[Any, ...]:
+    """The read-model row of a state, in CASE_COLUMNS order."""
+    last = max(
+        [state.opened_at, *(d.at for d in state.done)]
+        + [t for t in (state.closed_at, state.resolved_at) if t is not None]
+    )
+    return (
+        state.case_id,
+        state.status.value,
+        state.next_step.value if state.next_step else None,
+        state.motive.value,
+        state.channel.value,
+        None,  # tier: set once customers are tracked
+        state.fault.value if state.fault else None,
+        state.escalation_level,
+        state.escalations,
+        state.response_due_at,
+        state.opened_at,
+        state.resolved_at,
+        state.closed_at,
+        None,  # rating: set by the follow-up
+        state.version,
+        last,
+        state.model_dump_json(),
+    )
+
+
+CASE_COLUMNS = (
+    "case_id, status, step, motive, channel, tier, fault, escalation_level, escalations, "
+    "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, state"
+)
+_UPSERT_CASE = f"""
+INSERT INTO complaint_cases ({CASE_COLUMNS})
+VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17::jsonb)
+ON CONFLICT (case_id) DO UPDATE SET
+  status=$2, step=$3, motive=$4, channel=$5, tier=$6, fault=$7, escalation_level=$8,
+  escalations=$9, response_due_at=$10, opened_at=$11, resolved_at=$12, closed_at=$13,
+  rating=$14, version=$15, updated_at=$16, state=$17::jsonb
+"""
+_INSERT_EVENT = """
+INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+"""
+_INSERT_NOTICE = """
+INSERT INTO notifications (id, case_id, event_id, kind, recipient, message, data, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+"""
+
+
+def _event_record(r: RecordedEvent) -> tuple[Any, ...]:
+    return (
+        r.case_id,
+        r.seq,
+        r.event_id,
+        r.event.type,
+        r.event.model_dump_json(),
+        r.event.at,
+    )
+
+
+class EventStore:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        language: Language = "ko",
+        contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS,
+    ) -> None:
+        self.pool = pool
+        self.language: Language = language
+        self.contacts = contacts
+
+    async def append(self, case_id: str, events: Sequence[RecordedEvent]) -> int:
+        """Store `events` once: a retried batch writes nothing twice; returns how many were new.
+
+        The case row is locked for the transaction, so appends to one case serialize and the
+        sequence stays gap-free; events, read model and outbox commit together or not at all.
+        """
+        if any(e.case_id != case_id for e in events):
+            raise ValueError("every event in a batch must belong to its case")
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow(
+                "SELECT version, state FROM complaint_cases WHERE case_id = $1 FOR UPDATE",
+                case_id,
+            )
+            version = row["version"] if row else 0
+            state = CaseState.model_validate_json(row["state"]) if row else None
+            await self._check_already_stored(conn, case_id, [e for e in events if e.seq <= version])
+            new = [e for e in events if e.seq > version]
+            for expected, e in enumerate(new, start=version + 1):
+                if e.seq != expected:
+                    raise SequenceConflict(
+                        f"case {case_id}: event {e.event_id} claims seq {e.seq}, next is {expected}"
+                    )
+            if not new:
+                return 0
+            await conn.executemany(_INSERT_EVENT, [_event_record(e) for e in new])
+            notices: list[tuple[Any, ...]] = []
+            for e in new:
+                state = evolve(state, e.event)
+                for i, n in enumerate(notices_for(e.event, state, self.language, self.contacts)):
+                    notice_id = uuid5(NAMESPACE_URL, f"{e.event_id}/{i}")
+                    notices.append(
+                        (
+                            notice_id,
+                            case_id,
+                            e.event_id,
+                            n.kind,
+                            n.recipient,
+                            n.message,
+                            json.dumps(n.data),
+                            e.event.at,
+                        )
+                    )
+            if notices:
+                await conn.executemany(_INSERT_NOTICE, notices)
+            assert state is not None
+            await conn.execute(_UPSERT_CASE, *case_row(state))
+        return len(new)
+
+    async def _check_already_stored(
+        self, conn: asyncpg.Connection, case_id: str, claimed: list[RecordedEvent]
+    ) -> None:
+        if not claimed:
+            return
+        rows = await conn.fetch(
+            "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)",
+            case_id,
+            [e.seq for e in claimed],
+        )
+        stored = {r["seq"]: r["event_id"] for r in rows}
+        for e in claimed:
+            if stored.get(e.seq) != e.event_id:
+                raise SequenceConflict(
+                    f"case {case_id}: seq {e.seq} is held by event {stored.get(e.seq)}, "
+                    f"not {e.event_id}"
+                )
+
+    async def load(self, case_id: str) -> list[RecordedEvent]:
+        rows = await self.pool.fetch(
+            "SELECT case_id, seq, event_id, data FROM complaint_events "
+            "WHERE case_id = $1 ORDER BY seq",
+            case_id,
+        )
+        return [
+            RecordedEvent(
+                event_id=r["event_id"],
+                case_id=r["case_id"],
+                seq=r["seq"],
+                event=EVENT_ADAPTER.validate_json(r["data"]),
+            )
+            for r in rows
+        ]
+
+    async def case_state(self, case_id: str) -> CaseState | None:
+        raw = await self.pool.fetchval(
+            "SELECT state FROM complaint_cases WHERE case_id = $1", case_id
+        )
+        return CaseState.model_validate_json(raw) if raw else None
+
+
+async def rebuild_read_model(pool: asyncpg.Pool, batch_size: int = 2000) -> int:
+    """Replace complaint_cases by the fold of complaint_events; returns the number of cases.
+
+    Runs in one transaction, so readers see the old rows until the new ones are complete.
+    """
+    cases = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
+        await conn.execute("DELETE FROM complaint_cases")
+        rows: list[tuple[Any, ...]] = []
+        current: str | None = None
+        state: CaseState | None = None
+        async for r in conn.cursor(
+            "SELECT case_id, data FROM complaint_events ORDER BY case_id, seq", prefetch=batch_size
+        ):
+            if r["case_id"] != current:
+                if state is not None:
+                    rows.append(case_row(state))
+                current, state = r["case_id"], None
+            state = evolve(state, EVENT_ADAPTER.validate_json(r["data"]))
+            if len(rows) >= batch_size:
+                cases += await _write_cases(conn, rows)
+        if state is not None:
+            rows.append(case_row(state))
+        cases += await _write_cases(conn, rows)
+    return cases
+
+
+async def _write_cases(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> int:
+    count = len(rows)
+    if rows:
+        await conn.executemany(_UPSERT_CASE, rows)
+        rows.clear()
+    return count
+
+
+class StoreActivities:
+    """Temporal activities over one EventStore; the worker owns the pool."""
+
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    @activity.defn(name="append_events")
+    async def append_events(self, batch: AppendBatch) -> int:
+        structlog.contextvars.bind_contextvars(case_id=batch.case_id)
+        try:
+            written = await self.store.append(batch.case_id, batch.events)
+        except SequenceConflict as err:
+            # Retrying cannot help: another writer owns this case's sequence.
+            raise ApplicationError(str(err), type="SequenceConflict", non_retryable=True) from err
+        finally:
+            structlog.contextvars.unbind_contextvars("case_id")
+        log.info(
+            "events appended",
+            case_id=batch.case_id,
+            written=written,
+            types=[e.event.type for e in batch.events],
+        )
+        return written

@@ -1,0 +1,25 @@
+"""Refusals: one type per kind, each with a message staff can act on."""
+
+
+class DomainError(Exception):
+    """A command that is not allowed now; nothing is written when one is raised."""
+
+
+class CaseNotOpen(DomainError):
+    pass
+
+
+class CaseAlreadyOpen(DomainError):
+    pass
+
+
+class CaseClosed(DomainError):
+    pass
+
+
+class StepOutOfOrder(DomainError):
+    pass
+
+
+class InvalidPhone(DomainError, ValueError):
+    """Also a ValueError so pydantic reports it as a field error."""

@@ -1,0 +1,1 @@
+"""Configuration, logging and the embedded servers: the plumbing the shells share."""

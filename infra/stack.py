@@ -1,0 +1,95 @@
+"""`make run`: the whole service on one machine, in the foreground; Ctrl-C stops it all.
+
+Starts the Temporal dev server (Web UI, data in a file under the data folder, the
+custom search attributes registered), an embedded PostgreSQL unless DATABASE_URL is set,
+applies the schema and runs the worker in this process.
+"""
+
+import asyncio
+import contextlib
+import signal
+import subprocess
+
+import structlog
+
+import worker
+from infra import logs, postgres, temporal_server
+from infra.settings import Settings
+from workflows import search_attributes
+
+log = structlog.get_logger(__name__)
+
+
+def _port(address: str) -> int:
+    return int(address.rsplit(":", 1)[1])
+
+
+def _ui_port(ui_url: str) -> int:
+    return int(ui_url.rstrip("/").rsplit(":", 1)[1])
+
+
+def _banner(settings: Settings) -> str:
+    where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}/postgres"
+    return f"""
+  Complaint service is running.
+    Temporal Web UI : {settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows
+    Temporal server : {settings.temporal_address}   (data: {settings.data_dir}/temporal.db)
+    PostgreSQL      : {where}
+
+  Open a first case in another terminal:
+    .venv/bin/complaints open --name "Kim Minji" --phone 010-1234-5678 \\
+        --channel phone --motive compensation --what "The cake arrived crushed"
+
+  Ctrl-C stops everything.
+"""
+
+
+async def _serve(settings: Settings, url: str) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    task = asyncio.create_task(worker.run(settings, url))
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        task.result()  # the worker died: raise why
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def main() -> None:
+    settings = Settings()
+    logs.configure(settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.database_url or postgres.start_embedded(settings.data_dir)
+    port = _port(settings.temporal_address)
+    try:
+        temporal_server.wait_for_port(port, timeout=0.2)
+    except TimeoutError:
+        pass
+    else:
+        raise SystemExit(f"port {port} is taken: is another Temporal server or `make run` running?")
+    server = temporal_server.start_dev_server(
+        settings.data_dir / "temporal.db",
+        search_attributes.ALL,
+        port=port,
+        ui_port=_ui_port(settings.ui_url),
+        log_file=settings.data_dir / "temporal.log",
+    )
+    try:
+        print(_banner(settings), flush=True)
+        asyncio.run(_serve(settings, url))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        postgres.url_file(settings.data_dir).unlink(missing_ok=True)
+        log.info("stopped")  # the embedded PostgreSQL stops at exit, with its last user
+
+
+if __name__ == "__main__":
+    main()

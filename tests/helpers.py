@@ -1,0 +1,32 @@
+"""Small builders shared by the workflow and integration tests."""
+
+from datetime import timedelta
+
+import asyncpg
+
+from domain.commands import OpenCase
+from domain.model import Channel, Customer, Motive, ResponseTargets
+
+
+def open_command(
+    case_id: str,
+    motive: Motive = Motive.COMPENSATION,
+    target: timedelta = timedelta(hours=24),
+    channel: Channel = Channel.PHONE,
+) -> OpenCase:
+    return OpenCase(
+        case_id=case_id,
+        customer=Customer(name="Kim Minji", phone="010-1234-5678"),
+        channel=channel,
+        motive=motive,
+        summary="The birthday cake arrived crushed",
+        targets=ResponseTargets(target=target),
+    )
+
+
+async def event_types(pool: asyncpg.Pool, case_id: str) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT seq, type FROM complaint_events WHERE case_id = $1 ORDER BY seq", case_id
+    )
+    assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), "sequence has a gap"
+    return [r["type"] for r in rows]

@@ -1,0 +1,85 @@
+"""Whole walks of a case on the time-skipping server, with the real event store."""
+
+import asyncpg
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferResolution,
+    ShowPrevention,
+    Withdraw,
+)
+from domain.model import CaseStatus, Fault, Step
+from infra.settings import Settings
+from tests.helpers import event_types, open_command
+from worker import build_worker
+from workflows.complaint import ComplaintWorkflow
+
+pytestmark = pytest.mark.db
+
+
+async def test_full_walk_stores_one_event_per_decision(
+    ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> None:
+    async with build_worker(ts_env.client, pool, settings):
+        await starter.open_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(
+            ComplaintWorkflow.run, starter.workflow_id(case_id)
+        )
+        wf = ComplaintWorkflow
+        await handle.execute_update(
+            wf.apologize, Apologize(what="Your cake was crushed in our van")
+        )
+        await handle.execute_update(wf.empathize, Empathize(customer_words="It was for my son"))
+        await handle.execute_update(
+            wf.analyze_cause, AnalyzeCause(cause="Box not strapped down", fault=Fault.OURS)
+        )
+        await handle.execute_update(wf.offer_resolution, OfferResolution(plan="Full refund today"))
+        state = await handle.execute_update(
+            wf.show_prevention, ShowPrevention(measure="Straps fitted in both vans")
+        )
+        assert state.status == CaseStatus.RESOLVED
+        result = await handle.result()
+    assert result.steps_done == tuple(Step)
+    assert await event_types(pool, case_id) == [
+        "case_opened",
+        "apologized",
+        "empathized",
+        "cause_analyzed",
+        "resolution_offered",
+        "prevention_shown",
+    ]
+    row = await pool.fetchrow("SELECT * FROM complaint_cases WHERE case_id = $1", case_id)
+    assert (row["status"], row["step"], row["fault"], row["version"]) == (
+        "resolved",
+        None,
+        "ours",
+        6,
+    )
+
+
+async def test_step_out_of_order_is_refused_and_writes_nothing(
+    ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> None:
+    async with build_worker(ts_env.client, pool, settings):
+        await starter.open_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(
+            ComplaintWorkflow.run, starter.workflow_id(case_id)
+        )
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(
+                ComplaintWorkflow.analyze_cause, AnalyzeCause(cause="x", fault=Fault.OURS)
+            )
+        assert "waiting for apologize, not analyze cause" in str(refused.value.cause)
+        await handle.execute_update(ComplaintWorkflow.apologize, Apologize(what="Sorry for X"))
+        with pytest.raises(WorkflowUpdateFailedError) as repeated:
+            await handle.execute_update(ComplaintWorkflow.apologize, Apologize(what="Again"))
+        assert "apologize is already done" in str(repeated.value.cause)
+        await handle.execute_update(ComplaintWorkflow.withdraw, Withdraw(reason="Customer asked"))
+        await handle.result()
+    assert await event_types(pool, case_id) == ["case_opened", "apologized", "case_withdrawn"]

@@ -1,0 +1,80 @@
+"""The worker: runs ComplaintWorkflow and its activities on task queue `complaints`."""
+
+import asyncio
+from collections.abc import Sequence
+
+import asyncpg
+import structlog
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
+from activities.store import EventStore, StoreActivities
+from infra import logs, postgres
+from infra.settings import Settings
+from workflows.complaint import ComplaintWorkflow
+
+log = structlog.get_logger(__name__)
+
+
+async def connect_client(settings: Settings, attempts: int = 1) -> Client:
+    """Connect to Temporal, retrying while a just-started server finishes coming up."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await Client.connect(
+                settings.temporal_address,
+                namespace=settings.temporal_namespace,
+                data_converter=pydantic_data_converter,
+            )
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")
+
+
+def sender_for(settings: Settings) -> Sender:
+    return WebhookSender(settings.webhook_url) if settings.webhook_url else LogSender()
+
+
+def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
+    store = EventStore(pool, settings.language, settings.escalation_contacts)
+    outbox = Outbox(pool, sender_for(settings))
+    return [
+        StoreActivities(store).append_events,
+        NotifyActivities(outbox).send_notifications,
+    ]
+
+
+def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[ComplaintWorkflow],
+        activities=activities_for(pool, settings),
+    )
+
+
+async def run(settings: Settings, database_url: str) -> None:
+    client = await connect_client(settings, attempts=50)
+    pool = await postgres.connect(database_url)
+    try:
+        worker = build_worker(client, pool, settings)
+        log.info(
+            "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address
+        )
+        await worker.run()
+    finally:
+        await pool.close()
+
+
+def main() -> None:
+    settings = Settings()
+    logs.configure(settings.log_format)
+    url = settings.database_url or postgres.start_embedded(settings.data_dir)
+    asyncio.run(run(settings, url))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""ComplaintWorkflow: the life of one case, from opening to resolution or withdrawal.
+
+Every staff action is an Update: its validator runs the pure `decide` (a refused action
+writes nothing), its handler stores the events through an activity before it answers,
+then folds them in. The main loop owns the response clock.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import NotifyActivities
+    from activities.store import AppendBatch, StoreActivities
+    from domain.commands import (
+        AnalyzeCause,
+        Apologize,
+        CheckResponseTarget,
+        Command,
+        Empathize,
+        OfferResolution,
+        OpenCase,
+        ShowPrevention,
+        Withdraw,
+    )
+    from domain.decider import decide, evolve
+    from domain.errors import CaseNotOpen, DomainError
+    from domain.events import Event, RecordedEvent
+    from domain.model import CaseState
+    from workflows import details, search_attributes
+
+STORE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(seconds=10),
+    non_retryable_error_types=["SequenceConflict"],
+)  # no attempt limit: while PostgreSQL is down, actions wait instead of failing
+NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=8)
+
+
+def refusal(err: DomainError) -> ApplicationError:
+    """A domain refusal as the caller sees it: the message, typed by the refusal's kind."""
+    return ApplicationError(str(err), type=type(err).__name__, non_retryable=True)
+
+
+@workflow.defn(name="ComplaintWorkflow")
+class ComplaintWorkflow:
+    @workflow.init
+    def __init__(self, command: OpenCase) -> None:
+        self.case_id = command.case_id
+        self.state: CaseState | None = None  # only what is stored; None until the open is
+        self.lock = asyncio.Lock()  # one decision at a time: decide, store, evolve
+
+    @workflow.run
+    async def run(self, command: OpenCase) -> CaseState:
+        await self._execute(command)
+        while self.state is not None and not self.state.status.is_final:
+            await self._wait_for_response_target(self.state)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        assert self.state is not None
+        return self.state
+
+    @workflow.query
+    def state(self) -> CaseState | None:
+        return self.state
+
+    # -- staff actions ---------------------------------------------------------------
+    @workflow.update
+    async def apologize(self, command: Apologize) -> CaseState:
+        return await self._execute(command)
+
+    @apologize.validator
+    def _validate_apologize(self, command: Apologize) -> None:
+        self._validate(command)
+
+    @workflow.update
+    async def empathize(self, command: Empathize) -> CaseState:
+        return await self._execute(command)
+
+    @empathize.validator
+    def _validate_empathize(self, command: Empathize) -> None:
+        self._validate(command)
+
+    @workflow.update
+    async def analyze_cause(self, command: AnalyzeCause) -> CaseState:
+        return await self._execute(command)
+
+    @analyze_cause.validator
+    def _validate_analyze_cause(self, command: AnalyzeCause) -> None:
+        self._validate(command)
+
+    @workflow.update
+    async def offer_resolution(self, command: OfferResolution) -> CaseState:
+        return await self._execute(command)
+
+    @offer_resolution.validator
+    def _validate_offer_resolution(self, command: OfferResolution) -> None:
+        self._validate(command)
+
+    @workflow.update
+    async def show_prevention(self, command: ShowPrevention) -> CaseState:
+        return await self._execute(command)
+
+    @show_prevention.validator
+    def _validate_show_prevention(self, command: ShowPrevention) -> None:
+        self._validate(command)
+
+    @workflow.update
+    async def withdraw(self, command: Withdraw) -> CaseState:
+        return await self._execute(command)
+
+    @withdraw.validator
+    def _validate_withdraw(self, command: Withdraw) -> None:
+        self._validate(command)
+
+    # -- the shell -------------------------------------------------------------------
+    def _validate(self, command: Command) -> None:
+        if self.state is None:
+            raise refusal(CaseNotOpen(f"case {self.case_id} is still being opened; try again"))
+        try:
+            decide(command, self.state, workflow.now())
+        except DomainError as err:
+            raise refusal(err) from None
+
+    async def _execute(self, command: Command) -> CaseState:
+        async with self.lock:
+            try:
+                # Decide again under the lock: another action may have landed since validation.
+                events = decide(command, self.state, workflow.now())
+            except DomainError as err:
+                raise refusal(err) from None
+            await self._store(events)
+        assert self.state is not None
+        return self.state
+
+    async def _store(self, events: list[Event]) -> None:
+        if not events:
+            return
+        version = self.state.version if self.state else 0
+        batch = AppendBatch(
+            case_id=self.case_id,
+            events=[
+                RecordedEvent(
+                    event_id=workflow.uuid4(), case_id=self.case_id, seq=version + i, event=e
+                )
+                for i, e in enumerate(events, start=1)
+            ],
+        )
+        await workflow.execute_activity_method(
+            StoreActivities.append_events,
+            batch,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+            summary="store " + ", ".join(e.type for e in events),
+        )
+        for event in events:
+            self.state = evolve(self.state, event)
+        self._publish()
+
+    def _publish(self) -> None:
+        assert self.state is not None
+        workflow.upsert_search_attributes(search_attributes.updates_for(self.state))
+        workflow.set_current_details(details.progress(self.state))
+
+    async def _wait_for_response_target(self, state: CaseState) -> None:
+        """Sleep until the next warning or due time unless staff act first; then check it."""
+        assert state.next_step is not None and state.response_due_at is not None
+        now = workflow.now()
+        warn_at = state.warn_at
+        if not state.warned and warn_at is not None and warn_at > now:
+            deadline, label = warn_at, f"warning before response target: {state.next_step.label}"
+        else:
+            deadline, label = state.response_due_at, f"response target: {state.next_step.label}"
+        if deadline > now:
+            try:
+                await workflow.wait_condition(
+                    lambda: self.state is not state,
+                    timeout=deadline - now,
+                    timeout_summary=label,
+                )
+                return  # staff acted: the next window is computed from the new state
+            except TimeoutError:
+                pass
+        async with self.lock:
+            events = decide(CheckResponseTarget(), self.state, workflow.now())
+            await self._store(events)
+        if events:
+            await self._send_notifications()
+
+    async def _send_notifications(self) -> None:
+        try:
+            await workflow.execute_activity_method(
+                NotifyActivities.send_notifications,
+                self.case_id,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=NOTIFY_RETRY,
+                summary="send notifications",
+            )
+        except ActivityError:
+            # The outbox keeps what was not sent; the next notice's send retries it.
+            workflow.logger.warning("notifications not sent yet", extra={"case_id": self.case_id})
