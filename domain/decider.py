@@ -125,6 +125,7 @@ def evolve(state: State, event: Event) -> CaseState:
             summary=event.summary,
             targets=event.targets,
             opened_at=event.at,
+            step_started_at=event.at,
             window_started_at=event.at,
             response_due_at=event.at + event.targets.target,
         )
@@ -169,14 +170,14 @@ def evolve(state: State, event: Event) -> CaseState:
 
 
 def _step_done(state: CaseState, at: datetime) -> dict[str, object]:
-    assert state.next_step is not None and state.response_due_at is not None
+    assert state.next_step is not None
     index = list(Step).index(state.next_step)
     following = list(Step)[index + 1] if index + 1 < len(Step) else None
     done = StepDone(
         step=state.next_step,
         at=at,
-        window_started_at=state.window_started_at,
-        due_at=state.response_due_at,
+        started_at=state.step_started_at,
+        due_at=state.step_started_at + state.targets.target,
     )
     return {
         "done": (*state.done, done),
@@ -184,6 +185,7 @@ def _step_done(state: CaseState, at: datetime) -> dict[str, object]:
         "status": CaseStatus.OPEN,
         "escalation_level": 0,
         "warned": False,
+        "step_started_at": at,
         "window_started_at": at,
         "response_due_at": at + state.targets.target if following else None,
     }

@@ -85,8 +85,8 @@ class ResponseTargets(Frozen):
 class StepDone(Frozen):
     step: Step
     at: datetime
-    window_started_at: datetime
-    due_at: datetime
+    started_at: datetime  # when the step became due: its response time runs from here
+    due_at: datetime  # its first target; an escalation's later window does not move it
 
     @property
     def within_target(self) -> bool:
@@ -113,6 +113,7 @@ class CaseState(Frozen):
     fault: Fault | None = None
     resolution: str | None = None
     prevention: str | None = None
+    step_started_at: datetime  # when the step now due became due
     # The response window of the step now due; restarts after each step and each breach.
     window_started_at: datetime
     response_due_at: datetime | None

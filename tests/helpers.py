@@ -1,11 +1,16 @@
 """Small builders shared by the workflow and integration tests."""
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import asyncpg
 
 from domain.commands import OpenCase
 from domain.model import Channel, Customer, Motive, ResponseTargets
+
+T = TypeVar("T")
 
 
 def open_command(
@@ -30,3 +35,15 @@ async def event_types(pool: asyncpg.Pool, case_id: str) -> list[str]:
     )
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), "sequence has a gap"
     return [r["type"] for r in rows]
+
+
+async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
+    """Poll `check` until it returns without AssertionError (the worker runs in real time)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            return await check()
+        except AssertionError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.05)

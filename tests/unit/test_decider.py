@@ -1,0 +1,178 @@
+"""The rulebook: table tests for each rule, hypothesis for the step order."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    CheckResponseTarget,
+    Command,
+    Empathize,
+    OfferResolution,
+    OpenCase,
+    ShowPrevention,
+    Withdraw,
+)
+from domain.decider import STEP_OF, decide, evolve, fold
+from domain.errors import CaseAlreadyOpen, CaseClosed, CaseNotOpen, DomainError, StepOutOfOrder
+from domain.events import Escalated, ResponseDueSoon
+from domain.model import STEPS, CaseState, CaseStatus, Fault, Step
+from tests.helpers import open_command
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+STEP_COMMANDS: dict[Step, Command] = {
+    Step.APOLOGIZE: Apologize(what="We delivered the wrong size"),
+    Step.EMPATHIZE: Empathize(customer_words="I waited all morning"),
+    Step.ANALYZE_CAUSE: AnalyzeCause(cause="Order slip misread", fault=Fault.OURS),
+    Step.OFFER_RESOLUTION: OfferResolution(plan="Redo today, free of charge"),
+    Step.SHOW_PREVENTION: ShowPrevention(measure="Orders read back to the customer"),
+}
+
+
+def run(commands: list[Command], start: datetime = T0) -> CaseState:
+    state: CaseState | None = None
+    for i, command in enumerate([open_command("c0ffee"), *commands]):
+        for event in decide(command, state, start + timedelta(minutes=i)):
+            state = evolve(state, event)
+    assert state is not None
+    return state
+
+
+def test_the_five_steps_in_order_resolve_the_case() -> None:
+    state = run([STEP_COMMANDS[s] for s in STEPS])
+    assert state.status == CaseStatus.RESOLVED
+    assert state.steps_done == STEPS
+    assert state.next_step is None and state.response_due_at is None
+    assert (state.fault, state.resolution) == (Fault.OURS, "Redo today, free of charge")
+    assert state.version == 6
+    assert all(d.within_target for d in state.done)
+
+
+def test_refusals_name_the_case_and_what_is_expected() -> None:
+    state = run([STEP_COMMANDS[Step.APOLOGIZE]])
+    with pytest.raises(
+        StepOutOfOrder,
+        match="c0ffee is waiting for empathize, not offer resolution; done so far: apologize",
+    ):
+        decide(STEP_COMMANDS[Step.OFFER_RESOLUTION], state, T0)
+    with pytest.raises(
+        StepOutOfOrder, match="apologize is already done; the next step is empathize"
+    ):
+        decide(STEP_COMMANDS[Step.APOLOGIZE], state, T0)
+    with pytest.raises(CaseAlreadyOpen):
+        decide(open_command("c0ffee"), state, T0)
+    with pytest.raises(CaseNotOpen):
+        decide(STEP_COMMANDS[Step.APOLOGIZE], None, T0)
+
+
+def test_a_final_case_refuses_everything_but_the_clock() -> None:
+    withdrawn = run([Withdraw(reason="Customer settled it in person")])
+    assert withdrawn.status == CaseStatus.WITHDRAWN and withdrawn.next_step is None
+    for command in [*STEP_COMMANDS.values(), Withdraw(reason="again")]:
+        with pytest.raises(CaseClosed, match="is withdrawn"):
+            decide(command, withdrawn, T0)
+    assert decide(CheckResponseTarget(), withdrawn, T0 + timedelta(days=9)) == []
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "expected"),
+    [
+        (timedelta(hours=17, minutes=59), []),
+        (timedelta(hours=18), [ResponseDueSoon]),
+        (timedelta(hours=23, minutes=59), [ResponseDueSoon]),
+        (timedelta(hours=24), [Escalated]),
+        (timedelta(days=5), [Escalated]),  # late check: one escalation, never a burst
+    ],
+)
+def test_clock_warns_at_three_quarters_and_escalates_at_the_target(
+    elapsed: timedelta, expected: list[type]
+) -> None:
+    state = run([], start=T0)
+    assert [type(e) for e in decide(CheckResponseTarget(), state, T0 + elapsed)] == expected
+
+
+def test_a_warning_is_given_once_per_window_and_a_breach_opens_the_next_window() -> None:
+    state = run([])
+    warned = fold(decide(CheckResponseTarget(), state, T0 + timedelta(hours=19)), state)
+    assert warned is not None and warned.warned
+    assert decide(CheckResponseTarget(), warned, T0 + timedelta(hours=20)) == []
+    breach_at = T0 + timedelta(hours=24, minutes=5)
+    escalated = fold(decide(CheckResponseTarget(), warned, breach_at), warned)
+    assert escalated is not None
+    assert (escalated.status, escalated.escalation_level, escalated.warned) == (
+        CaseStatus.ESCALATED,
+        1,
+        False,
+    )
+    assert escalated.response_due_at == breach_at + timedelta(hours=24)
+    [again] = decide(CheckResponseTarget(), escalated, breach_at + timedelta(hours=24))
+    assert isinstance(again, Escalated) and again.level == 2
+    answered = fold(decide(STEP_COMMANDS[Step.APOLOGIZE], escalated, breach_at), escalated)
+    assert answered is not None
+    assert (answered.status, answered.escalation_level, answered.escalations) == (
+        CaseStatus.OPEN,
+        0,
+        1,
+    )
+    assert not answered.done[0].within_target
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Apologize(what="   "),
+        lambda: Empathize(customer_words=""),
+        lambda: AnalyzeCause(cause="x", fault="maybe"),
+        lambda: OpenCase.model_validate({**open_command("abc").model_dump(), "motive": "greed"}),
+        lambda: OpenCase.model_validate(
+            {**open_command("abc").model_dump(), "customer": {"name": "K", "phone": "12"}}
+        ),
+        lambda: OpenCase.model_validate({**open_command("abc").model_dump(), "case_id": "A B"}),
+    ],
+)
+def test_empty_texts_unknown_values_and_bad_phones_never_become_commands(build) -> None:
+    with pytest.raises(ValidationError):
+        build()
+
+
+actions = st.lists(
+    st.one_of(
+        st.sampled_from(list(STEP_COMMANDS.values())),
+        st.just(CheckResponseTarget()),
+        st.builds(Withdraw, reason=st.just("changed their mind")),
+    ),
+    max_size=14,
+)
+gaps = st.lists(st.integers(min_value=0, max_value=60 * 60 * 30), min_size=14, max_size=14)
+
+
+@given(actions, gaps)
+def test_any_sequence_of_actions_keeps_the_rules(commands: list[Command], gaps: list[int]) -> None:
+    """Accepted iff it is the next step of a live case; the fold of the events is the state."""
+    now = T0
+    events = decide(open_command("c0ffee"), None, now)
+    state = fold(events)
+    assert state is not None
+    for command, gap in zip(commands, gaps, strict=False):
+        now += timedelta(seconds=gap)
+        expected_step = state.next_step
+        try:
+            new = decide(command, state, now)
+        except DomainError:
+            assert state.status.is_final or STEP_OF.get(type(command)) != expected_step
+            continue
+        if type(command) in STEP_OF:
+            assert STEP_OF[type(command)] == expected_step and not state.status.is_final
+        events += new
+        state = fold(new, state)
+        assert state is not None
+        assert state.version == len(events)
+        assert state.steps_done == STEPS[: len(state.done)]
+        assert state.escalation_level <= state.escalations
+        assert (state.next_step is None) == state.status.is_final
+    assert fold(events) == state

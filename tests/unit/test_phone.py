@@ -1,0 +1,41 @@
+import pytest
+
+from domain.errors import InvalidPhone
+from domain.phone import normalize_phone
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalized"),
+    [
+        ("010-1234-5678", "+821012345678"),
+        ("010 1234 5678", "+821012345678"),
+        ("01012345678", "+821012345678"),
+        ("(02) 123-4567", "+8221234567"),
+        ("031-123-4567", "+82311234567"),
+        ("+82 10-1234-5678", "+821012345678"),
+        ("+82 010-1234-5678", "+821012345678"),
+        ("0082 10 1234 5678", "+821012345678"),
+        ("+1 (555) 123-4567", "+15551234567"),
+    ],
+)
+def test_accepted_forms_normalize_to_one_key(raw: str, normalized: str) -> None:
+    assert normalize_phone(raw) == normalized
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "12",
+        "010-1234",
+        "010-1234-56789-1",
+        "phone",
+        "+0 123 4567",
+        "10-1234-5678",
+        "+82 10 1234 567x",
+        "++821012345678",
+    ],
+)
+def test_malformed_numbers_are_refused_with_the_number_and_an_example(raw: str) -> None:
+    with pytest.raises(InvalidPhone, match="not valid.*e.g."):
+        normalize_phone(raw)
