@@ -37,5 +37,5 @@ def test_accepted_forms_normalize_to_one_key(raw: str, normalized: str) -> None:
     ],
 )
 def test_malformed_numbers_are_refused_with_the_number_and_an_example(raw: str) -> None:
-    with pytest.raises(InvalidPhone, match="not valid.*e.g."):
+    with pytest.raises(InvalidPhone, match=r"not valid.*e\.g\."):
         normalize_phone(raw)
