@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -268,7 +269,7 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = Settings()
@@ -277,7 +278,21 @@ def main(argv: Sequence[str] | None = None) -> None:
         fail(explain_validation(err))
     except CliError as err:
         fail(str(err))
+    return 0
+
+
+def cli() -> None:
+    """The console script. It skips interpreter teardown once its output is flushed: the
+    Temporal core's threads can touch the GIL during finalization of a short-lived client
+    process and crash it (temporalio/sdk-python#300, open)."""
+    try:
+        code = main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    main()
+    cli()

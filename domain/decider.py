@@ -96,7 +96,7 @@ def _out_of_order_message(state: CaseState, step: Step) -> str:
 
 def _check_response_target(state: CaseState, now: datetime) -> list[Event]:
     due, warn_at = state.response_due_at, state.warn_at
-    if state.status.is_final or state.next_step is None or due is None or warn_at is None:
+    if not state.clock_running or state.next_step is None or due is None or warn_at is None:
         return []
     if now >= due:
         return [
@@ -154,10 +154,13 @@ def evolve(state: State, event: Event) -> CaseState:
                 "status": CaseStatus.ESCALATED,
                 "escalation_level": event.level,
                 "escalations": state.escalations + 1,
-                "window_started_at": event.at,
-                "response_due_at": event.at + state.targets.target,
                 "warned": False,
             }
+            if event.level < state.targets.max_escalation_level:
+                changes |= {
+                    "window_started_at": event.at,
+                    "response_due_at": event.at + state.targets.target,
+                }
         case CaseWithdrawn():
             changes |= {
                 "status": CaseStatus.WITHDRAWN,

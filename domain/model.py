@@ -80,6 +80,8 @@ class ResponseTargets(Frozen):
 
     target: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
     warn_fraction: float = Field(default=0.75, gt=0, lt=1)
+    # The last level someone new hears of it (owner); past it the clock waits for staff.
+    max_escalation_level: int = Field(default=2, ge=1)
 
 
 class StepDone(Frozen):
@@ -130,6 +132,15 @@ class CaseState(Frozen):
             return None
         window = self.response_due_at - self.window_started_at
         return self.window_started_at + window * self.targets.warn_fraction
+
+    @property
+    def clock_running(self) -> bool:
+        """Whether a response target is still ahead: false once the top level was told."""
+        return (
+            self.next_step is not None
+            and not self.status.is_final
+            and self.escalation_level < self.targets.max_escalation_level
+        )
 
     @property
     def steps_done(self) -> tuple[Step, ...]:

@@ -14,10 +14,14 @@ def response_targets(
     default: timedelta,
     warn_fraction: float,
     per_motive: Mapping[Motive, timedelta] | None = None,
+    contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS,
 ) -> ResponseTargets:
-    """The clock a new case gets: the motive's own target where the shop set one."""
+    """The clock a new case gets: the motive's own target where the shop set one, and one
+    escalation level per contact."""
     target = (per_motive or {}).get(motive, default)
-    return ResponseTargets(target=target, warn_fraction=warn_fraction)
+    return ResponseTargets(
+        target=target, warn_fraction=warn_fraction, max_escalation_level=len(contacts)
+    )
 
 
 def escalation_contact(level: int, contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS) -> str:

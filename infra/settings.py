@@ -67,5 +67,9 @@ class Settings(BaseSettings):
 
     def targets_for(self, motive: Motive) -> ResponseTargets:
         return response_targets(
-            motive, self.response_target, self.warn_fraction, self.response_targets
+            motive,
+            self.response_target,
+            self.warn_fraction,
+            self.response_targets,
+            self.escalation_contacts,
         )

@@ -166,6 +166,9 @@ class ComplaintWorkflow:
 
     async def _wait_for_response_target(self, state: CaseState) -> None:
         """Sleep until the next warning or due time unless staff act first; then check it."""
+        if not state.clock_running:  # the owner knows; nothing more is due until staff act
+            await workflow.wait_condition(lambda: self.state is not state)
+            return
         assert state.next_step is not None and state.response_due_at is not None
         now = workflow.now()
         warn_at = state.warn_at

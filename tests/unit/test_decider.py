@@ -112,6 +112,9 @@ def test_a_warning_is_given_once_per_window_and_a_breach_opens_the_next_window()
     assert escalated.response_due_at == breach_at + timedelta(hours=24)
     [again] = decide(CheckResponseTarget(), escalated, breach_at + timedelta(hours=24))
     assert isinstance(again, Escalated) and again.level == 2
+    top = evolve(escalated, again)
+    assert not top.clock_running and top.response_due_at == escalated.response_due_at
+    assert decide(CheckResponseTarget(), top, breach_at + timedelta(days=30)) == []
     answered = fold(decide(STEP_COMMANDS[Step.APOLOGIZE], escalated, breach_at), escalated)
     assert answered is not None
     assert (answered.status, answered.escalation_level, answered.escalations) == (

@@ -43,6 +43,8 @@ async def test_breach_escalates_then_second_window_escalates_to_next_level(
         await ts_env.sleep(timedelta(hours=24))  # 49 h: the fresh window breached too
         second = await eventually(lambda: state_after(level=2, warned=False))
         assert second.escalations == 2
+        await ts_env.sleep(timedelta(days=3))  # the owner knows: no escalation is repeated
+        assert (await state_after(level=2, warned=False)).escalations == 2
 
         description = await handle.describe()
         attrs = description.typed_search_attributes
