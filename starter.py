@@ -24,7 +24,7 @@ from domain.commands import (
     Withdraw,
 )
 from domain.model import STEPS, CaseState, Channel, Customer, Fault, Motive
-from infra.settings import Settings
+from infra.settings import Settings, explain
 from workflows import details
 from workflows.complaint import ComplaintWorkflow
 
@@ -44,15 +44,6 @@ def case_link(settings: Settings, case_id: str) -> str:
 
 def new_case_id() -> str:
     return uuid.uuid4().hex[:8]
-
-
-def explain_validation(err: ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"]) or "input"
-        message = str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"]
-        parts.append(f"{field}: {message}")
-    return "; ".join(parts)
 
 
 async def connect(settings: Settings) -> Client:
@@ -275,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings()
         print(asyncio.run(run(args, settings)))
     except ValidationError as err:
-        fail(explain_validation(err))
+        fail(explain(err))
     except CliError as err:
         fail(str(err))
     return 0

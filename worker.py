@@ -70,7 +70,7 @@ async def run(settings: Settings, database_url: str) -> None:
 
 
 def main() -> None:
-    settings = Settings()
+    settings = Settings.load()
     logs.configure(settings.log_format)
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
     asyncio.run(run(settings, url))

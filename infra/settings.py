@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BeforeValidator, Field
+from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.model import Motive, ResponseTargets
@@ -16,6 +16,8 @@ _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?
 
 def parse_duration(value: Any) -> Any:
     """Accept '24h', '4h30m', '2d', '45s' and '90' (seconds) besides pydantic's own forms."""
+    if isinstance(value, str) and value.strip().lower() in ("0", "0s", "0m", "0h", "0d"):
+        raise ValueError("a response target must be longer than zero")
     if isinstance(value, str):
         text = value.strip().lower()
         if text.replace(".", "", 1).isdigit():
@@ -31,7 +33,23 @@ def parse_duration(value: Any) -> Any:
     return value
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration), Field(gt=timedelta(0))]
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta(0):
+        raise ValueError("a response target must be longer than zero")
+    return value
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
+
+
+def explain(err: ValidationError) -> str:
+    """A validation error as one line: `field: reason; field: reason`."""
+    parts = []
+    for e in err.errors():
+        field = ".".join(str(p) for p in e["loc"]) or "input"
+        message = str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"]
+        parts.append(f"{field}: {message}")
+    return "; ".join(parts)
 
 
 class Settings(BaseSettings):
@@ -64,6 +82,14 @@ class Settings(BaseSettings):
     language: Literal["ko", "en"] = "ko"
     webhook_url: str | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
+
+    @classmethod
+    def load(cls) -> "Settings":
+        """From the environment; a bad value stops the program with one clear line."""
+        try:
+            return cls()
+        except ValidationError as err:
+            raise SystemExit(f"configuration error: {explain(err)}") from None
 
     def targets_for(self, motive: Motive) -> ResponseTargets:
         return response_targets(

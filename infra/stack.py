@@ -60,7 +60,7 @@ async def _serve(settings: Settings, url: str) -> None:
 
 
 def main() -> None:
-    settings = Settings()
+    settings = Settings.load()
     logs.configure(settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
