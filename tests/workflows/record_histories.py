@@ -1,0 +1,106 @@
+"""Record the histories the replay test checks: `python -m tests.workflows.record_histories`.
+
+Run it after a deliberate, versioned change to ComplaintWorkflow, and keep the old files
+too: running cases were started on the old code, and it must still replay them.
+"""
+
+import asyncio
+import sys
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferResolution,
+    ShowPrevention,
+    Withdraw,
+)
+from domain.model import Fault, Motive
+from infra import postgres, temporal_server
+from infra.settings import Settings
+from tests.helpers import open_command
+from worker import build_worker
+from workflows import search_attributes
+from workflows.complaint import ComplaintWorkflow
+
+HISTORIES = Path(__file__).parent / "histories"
+WF = ComplaintWorkflow
+
+
+async def full_walk(client: Client, settings: Settings, case_id: str) -> None:
+    await starter.open_case(client, settings, open_command(case_id))
+    handle = client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+    await handle.execute_update(WF.apologize, Apologize(what="Sorry the cake was crushed"))
+    await handle.execute_update(WF.empathize, Empathize(customer_words="It was for my son"))
+    await handle.execute_update(
+        WF.analyze_cause, AnalyzeCause(cause="Box slid in the van", fault=Fault.OURS)
+    )
+    await handle.execute_update(WF.offer_resolution, OfferResolution(plan="Full refund"))
+    await handle.execute_update(WF.show_prevention, ShowPrevention(measure="Non-slip mats"))
+    await handle.result()
+
+
+async def escalated_then_walked(
+    env: WorkflowEnvironment, client: Client, settings: Settings, case_id: str
+) -> None:
+    await starter.open_case(client, settings, open_command(case_id, motive=Motive.ANGER))
+    handle = client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+    await env.sleep(timedelta(hours=50))  # warning, level 1, warning, level 2
+    await asyncio.sleep(1)  # let the worker store the clock's events
+    await handle.execute_update(WF.apologize, Apologize(what="Sorry we were rude on the phone"))
+    await handle.execute_update(WF.withdraw, Withdraw(reason="Customer asked to close it"))
+    await handle.result()
+
+
+async def main() -> None:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_server.binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default",
+            search_attributes={
+                k.name: IndexedValueType.ValueType(int(k.indexed_value_type))
+                for k in search_attributes.ALL
+            },
+        )
+    )
+    url = postgres.start_embedded(Path(".data/record"))
+    pool = await postgres.connect(url)
+    settings = Settings(task_queue="record", database_url=url)
+    tag = sys.argv[1] if len(sys.argv) > 1 else "v1"
+    try:
+        async with build_worker(env.client, pool, settings):
+            for name, scenario in [
+                ("full_walk", lambda c: full_walk(env.client, settings, c)),
+                (
+                    "escalated_then_walked",
+                    lambda c: escalated_then_walked(env, env.client, settings, c),
+                ),
+            ]:
+                case_id = uuid.uuid4().hex[:8]
+                await scenario(case_id)
+                history = await env.client.get_workflow_handle(
+                    starter.workflow_id(case_id)
+                ).fetch_history()
+                path = HISTORIES / f"{tag}_{name}.json"
+                path.write_text(history.to_json())
+                print(f"recorded {path} ({len(history.events)} events)")
+    finally:
+        await pool.close()
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
