@@ -8,22 +8,39 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+import asyncpg
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.customers import CustomerDirectory, TierThresholds
+from activities.store import rebuild_read_model
 from domain.commands import (
     AnalyzeCause,
     Apologize,
     Empathize,
+    OfferedRemedy,
     OfferResolution,
     OpenCase,
+    RecordCustomerResponse,
+    RecordSatisfaction,
     ShowPrevention,
     Withdraw,
 )
-from domain.model import STEPS, CaseState, Channel, Customer, Fault, Motive
+from domain.model import (
+    STEPS,
+    CaseState,
+    CaseStatus,
+    Channel,
+    Customer,
+    Fault,
+    Motive,
+    RemedyKind,
+)
+from domain.remedies import remedy_menu
+from infra import postgres
 from infra.settings import Settings, explain
 from workflows import details
 from workflows.complaint import ComplaintWorkflow
@@ -121,9 +138,12 @@ async def show(client: Client, case_id: str) -> CaseState:
 
 
 def render(state: CaseState) -> str:
+    profile = state.profile
     rows = [
-        f"case      {state.case_id}   ({state.status}, escalation level {state.escalation_level})",
-        f"motive    {state.motive}    channel {state.channel}",
+        f"case      {state.case_id}   ({state.status}, at {state.stage}, "
+        f"escalation level {state.escalation_level})",
+        f"motive    {state.motive}    channel {state.channel}    customer tier {profile.tier} "
+        f"({profile.visits} visits, {profile.previous_cases} earlier cases)",
         f"opened    {state.opened_at:%Y-%m-%d %H:%M} UTC",
         f"summary   {state.summary}",
     ]
@@ -137,13 +157,44 @@ def render(state: CaseState) -> str:
     for step in STEPS:
         mark = "x" if step in state.steps_done else " "
         rows.append(f"  [{mark}] {step.label:<17} {texts[step.value] or ''}")
+    for offer in state.offers:
+        options = "; ".join(f"{o.kind}: {o.terms}" for o in offer.options)
+        rows.append(
+            f"offer {offer.round}   {options}" + ("  [owner override]" if offer.overridden else "")
+        )
+    if state.accepted:
+        rows.append(f"accepted  {state.accepted.kind}: {state.accepted.terms}")
+    rows += _next(state)
+    if state.rating is not None:
+        rows.append(f"rating    {state.rating}/5  {state.rating_comment or ''}".rstrip())
+    if state.withdrawn_reason:
+        rows.append(f"withdrawn {state.withdrawn_reason}")
+    if state.closed_reason:
+        rows.append(f"closed    {state.closed_reason}")
+    return "\n".join(rows)
+
+
+def _next(state: CaseState) -> list[str]:
+    if state.status == CaseStatus.AWAITING_CUSTOMER:
+        return [
+            "next      the customer's answer: `complaints answer <case> --choose KIND` "
+            "or `--decline REASON` (staff clock paused)"
+        ]
+    if state.status == CaseStatus.RESOLVED and state.follow_up_due_at:
+        return [
+            f"next      follow-up call from {state.follow_up_due_at:%Y-%m-%d}: "
+            "`complaints rate <case> SCORE`"
+        ]
+    rows = []
     if state.next_step and state.response_due_at:
         rows.append(
             f"next      {state.next_step.label}, due {state.response_due_at:%Y-%m-%d %H:%M} UTC"
         )
-    if state.withdrawn_reason:
-        rows.append(f"withdrawn {state.withdrawn_reason}")
-    return "\n".join(rows)
+    if state.stage == "offer_resolution" and state.fault is not None:
+        menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+        rows.append(f"remedies  {', '.join(menu.allowed)}")
+        rows.append(f"          recommended: {menu.recommended} ({menu.why})")
+    return rows
 
 
 # -- argument parsing ---------------------------------------------------------------------
@@ -167,8 +218,13 @@ STEP_COMMANDS: dict[
     ),
     "offer": (
         ComplaintWorkflow.offer_resolution,
-        lambda a: OfferResolution(plan=a.text, by=a.by),
-        "offer a concrete resolution",
+        lambda a: OfferResolution(
+            options=[parse_option(o) for o in a.option],
+            plan=a.text,
+            override_reason=a.override,
+            by=a.by,
+        ),
+        "offer the customer one or more concrete remedies",
     ),
     "prevent": (
         ComplaintWorkflow.show_prevention,
@@ -181,6 +237,17 @@ STEP_COMMANDS: dict[
         "end the case with a reason",
     ),
 }
+
+
+def parse_option(text: str) -> OfferedRemedy:
+    """`KIND` or `KIND=terms`, e.g. `partial_refund=30 % back today`."""
+    kind, _, terms = text.partition("=")
+    try:
+        remedy = RemedyKind(kind.strip())
+    except ValueError:
+        known = ", ".join(k.value for k in RemedyKind)
+        raise CliError(f"unknown remedy {kind.strip()!r}; known: {known}") from None
+    return OfferedRemedy(kind=remedy, terms=terms.strip() or None)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -200,6 +267,33 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--by", help="staff member acting")
         if name == "analyze":
             s.add_argument("--fault", required=True, choices=[f.value for f in Fault])
+        if name == "offer":
+            s.add_argument(
+                "--option",
+                action="append",
+                required=True,
+                metavar="KIND[=TERMS]",
+                help="a remedy the customer may choose; repeat for a choice",
+            )
+            s.add_argument(
+                "--override",
+                metavar="REASON",
+                help="the owner's reason for offering outside the policy",
+            )
+    a = sub.add_parser("answer", help="record the customer's answer to the offer")
+    a.add_argument("case_id")
+    answer = a.add_mutually_exclusive_group(required=True)
+    answer.add_argument("--choose", metavar="KIND", help="the remedy the customer chose")
+    answer.add_argument("--decline", metavar="REASON", help="why the customer declined")
+    a.add_argument("--by", help="staff member acting")
+    r = sub.add_parser("rate", help="record the follow-up satisfaction score (1-5)")
+    r.add_argument("case_id")
+    r.add_argument("score", type=int)
+    r.add_argument("--comment")
+    r.add_argument("--by", help="staff member acting")
+    v = sub.add_parser("visit", help="record a customer's visit (it sets their tier)")
+    v.add_argument("phone")
+    v.add_argument("--name")
     sh = sub.add_parser("show", help="show a case")
     sh.add_argument("case_id")
     sh.add_argument("--json", action="store_true")
@@ -218,6 +312,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
             motive=args.motive,
             summary=args.what,
             targets=settings.targets_for(Motive(args.motive)),
+            care=settings.care_policy(),
             by=args.by,
         )
         client = await connect(settings)
@@ -228,31 +323,61 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "show":
         state = await show(await connect(settings), args.case_id)
         return state.model_dump_json(indent=2) if args.json else render(state)
-    update, build, _ = STEP_COMMANDS[args.command]
-    command = build(args)
+    if args.command == "visit":
+        return await _visit(settings, args.phone, args.name)
+    if args.command == "answer":
+        update: Callable[..., Any] = ComplaintWorkflow.record_customer_response
+        command: BaseModel = RecordCustomerResponse(
+            choice=parse_option(args.choose).kind if args.choose else None,
+            decline_reason=args.decline,
+            by=args.by,
+        )
+    elif args.command == "rate":
+        update = ComplaintWorkflow.record_satisfaction
+        command = RecordSatisfaction(score=args.score, comment=args.comment, by=args.by)
+    else:
+        update, build, _ = STEP_COMMANDS[args.command]
+        command = build(args)
     client = await connect(settings)
     state = await send(
         client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(args.case_id)),
         update,
         command,
     )
-    following = state.next_step.label if state.next_step else "none"
-    return f"case {state.case_id}: {args.command} recorded ({state.status}); next: {following}"
+    return f"case {state.case_id}: {args.command} recorded ({state.status}); now at {state.stage}"
 
 
-async def _rebuild(settings: Settings) -> str:
-    from activities.store import rebuild_read_model
-    from infra import postgres
-
+async def _database(settings: Settings) -> asyncpg.Pool:
     url = postgres.configured_url(settings.database_url, settings.data_dir)
     if url is None:
         raise CliError("no database: set DATABASE_URL or start the service with `make run`")
-    pool = await postgres.connect(url)
+    try:
+        return await postgres.connect(url)
+    except (OSError, asyncpg.PostgresError) as err:
+        raise CliError(f"cannot reach PostgreSQL: {err}") from err
+
+
+async def _rebuild(settings: Settings) -> str:
+    pool = await _database(settings)
     try:
         cases = await rebuild_read_model(pool)
     finally:
         await pool.close()
     return f"rebuilt complaint_cases: {cases} cases"
+
+
+async def _visit(settings: Settings, phone: str, name: str | None) -> str:
+    customer = Customer(name=name or "-", phone=phone)  # validates and normalizes the phone
+    pool = await _database(settings)
+    try:
+        thresholds = TierThresholds(
+            silver_from=settings.silver_from_visits, gold_from=settings.gold_from_visits
+        )
+        profile = await CustomerDirectory(pool, thresholds).record_visit(customer.phone, name)
+    finally:
+        await pool.close()
+    cases = f", {profile.previous_cases} earlier complaints" if profile.previous_cases else ""
+    return f"visit recorded: {profile.visits} visits, tier {profile.tier}{cases}"
 
 
 def fail(message: str) -> NoReturn:

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
+from activities.customers import CustomerActivities, CustomerDirectory, TierThresholds
 from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
 from activities.store import EventStore, StoreActivities
 from infra import logs, postgres
@@ -41,10 +42,18 @@ def sender_for(settings: Settings) -> Sender:
 def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
     store = EventStore(pool, settings.language, settings.escalation_contacts)
     outbox = Outbox(pool, sender_for(settings))
+    directory = CustomerDirectory(pool, thresholds_for(settings))
     return [
         StoreActivities(store).append_events,
         NotifyActivities(outbox).send_notifications,
+        CustomerActivities(directory).customer_profile,
     ]
+
+
+def thresholds_for(settings: Settings) -> TierThresholds:
+    return TierThresholds(
+        silver_from=settings.silver_from_visits, gold_from=settings.gold_from_visits
+    )
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:

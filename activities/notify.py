@@ -17,15 +17,17 @@ class Sender(Protocol):
 
 
 class LogSender:
-    """The default: a structured log line per notice (notices carry no customer PII)."""
+    """The default: a structured log line per notice. A staff notice is logged whole; one
+    to the customer only by kind, since its text and address are the customer's."""
 
     async def send(self, notice: dict[str, Any]) -> None:
+        to_staff = notice["recipient"] != "customer"
         log.info(
             "notification",
             case_id=notice["case_id"],
             kind=notice["kind"],
             recipient=notice["recipient"],
-            message=notice["message"],
+            **({"message": notice["message"]} if to_staff else {}),
         )
 
 

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS complaint_cases (
     updated_at       timestamptz NOT NULL,  -- time of the last event, so a rebuild is exact
     state            jsonb       NOT NULL   -- the whole fold, for the projection to evolve
 );
+ALTER TABLE complaint_cases ADD COLUMN IF NOT EXISTS customer_phone text;
+CREATE INDEX IF NOT EXISTS complaint_cases_customer ON complaint_cases (customer_phone);
 CREATE INDEX IF NOT EXISTS complaint_cases_status ON complaint_cases (status, opened_at DESC);
 CREATE INDEX IF NOT EXISTS complaint_cases_due ON complaint_cases (response_due_at);
 
@@ -47,3 +49,12 @@ CREATE TABLE IF NOT EXISTS notifications (
     last_error text
 );
 CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (case_id) WHERE sent_at IS NULL;
+
+-- Customers, keyed by their normalized phone number; visits drive the tier.
+CREATE TABLE IF NOT EXISTS customers (
+    phone          text        PRIMARY KEY,
+    name           text,
+    visits         integer     NOT NULL DEFAULT 0 CHECK (visits >= 0),
+    first_visit_at timestamptz,
+    last_visit_at  timestamptz
+);

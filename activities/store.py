@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.clock import staff_due_at
 from domain.decider import evolve
 from domain.events import EVENT_ADAPTER, RecordedEvent
 from domain.model import CaseState
@@ -41,42 +42,40 @@ async def apply_schema(pool: asyncpg.Pool) -> None:
 
 def case_row(state: CaseState) -> tuple[Any, ...]:
     """The read-model row of a state, in CASE_COLUMNS order."""
-    last = max(
-        [state.opened_at, *(d.at for d in state.done)]
-        + [t for t in (state.closed_at, state.resolved_at) if t is not None]
-    )
     return (
         state.case_id,
         state.status.value,
-        state.next_step.value if state.next_step else None,
+        state.stage,
         state.motive.value,
         state.channel.value,
-        None,  # tier: set once customers are tracked
+        state.profile.tier.value,
         state.fault.value if state.fault else None,
         state.escalation_level,
         state.escalations,
-        state.response_due_at,
+        staff_due_at(state),
         state.opened_at,
         state.resolved_at,
         state.closed_at,
-        None,  # rating: set by the follow-up
+        state.rating,
         state.version,
-        last,
+        state.updated_at,
+        state.customer.phone,
         state.model_dump_json(),
     )
 
 
 CASE_COLUMNS = (
     "case_id, status, step, motive, channel, tier, fault, escalation_level, escalations, "
-    "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, state"
+    "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, "
+    "customer_phone, state"
 )
 _UPSERT_CASE = f"""
 INSERT INTO complaint_cases ({CASE_COLUMNS})
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17::jsonb)
+VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18::jsonb)
 ON CONFLICT (case_id) DO UPDATE SET
   status=$2, step=$3, motive=$4, channel=$5, tier=$6, fault=$7, escalation_level=$8,
   escalations=$9, response_due_at=$10, opened_at=$11, resolved_at=$12, closed_at=$13,
-  rating=$14, version=$15, updated_at=$16, state=$17::jsonb
+  rating=$14, version=$15, updated_at=$16, customer_phone=$17, state=$18::jsonb
 """
 _INSERT_EVENT = """
 INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at)

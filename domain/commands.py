@@ -1,8 +1,22 @@
 """What staff (or the clock) ask of a case, in the imperative. Each is one Update's input."""
 
-from pydantic import Field
+from typing import Annotated, Self
 
-from domain.model import CaseId, Channel, Customer, Fault, Frozen, Motive, ResponseTargets, Text
+from pydantic import Field, model_validator
+
+from domain.model import (
+    CarePolicy,
+    CaseId,
+    Channel,
+    Customer,
+    CustomerProfile,
+    Fault,
+    Frozen,
+    Motive,
+    RemedyKind,
+    ResponseTargets,
+    Text,
+)
 
 Staff = Text | None  # who acted: a staff member's name or initials, for the record
 
@@ -14,6 +28,9 @@ class OpenCase(Frozen):
     motive: Motive
     summary: Text  # what happened, in the customer's or staff's words
     targets: ResponseTargets = Field(default_factory=ResponseTargets)
+    care: CarePolicy = Field(default_factory=CarePolicy)
+    # Looked up by the workflow when the case opens (visits, tier, earlier cases).
+    profile: CustomerProfile = Field(default_factory=CustomerProfile)
     by: Staff = None
 
 
@@ -33,13 +50,50 @@ class AnalyzeCause(Frozen):
     by: Staff = None
 
 
+class OfferedRemedy(Frozen):
+    kind: RemedyKind
+    terms: Text | None = None  # the policy's terms when left out
+
+
 class OfferResolution(Frozen):
+    """One or more options; giving the customer a choice is encouraged."""
+
+    options: Annotated[list[OfferedRemedy], Field(min_length=1, max_length=6)]
     plan: Text  # concrete terms: "full refund", "we call you between 3 and 5 pm"
+    # An option outside the policy needs the owner's explicit reason; it is recorded.
+    override_reason: Text | None = None
     by: Staff = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        kinds = [o.kind for o in self.options]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each remedy may be offered once per offer")
+        return self
+
+
+class RecordCustomerResponse(Frozen):
+    """The customer's answer to the open offer: the option they chose, or why they decline."""
+
+    choice: RemedyKind | None = None
+    decline_reason: Text | None = None
+    by: Staff = None
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> Self:
+        if (self.choice is None) == (self.decline_reason is None):
+            raise ValueError("give either the chosen option or the reason for declining")
+        return self
 
 
 class ShowPrevention(Frozen):
     measure: Text  # what changes so it does not happen again
+    by: Staff = None
+
+
+class RecordSatisfaction(Frozen):
+    score: int = Field(ge=1, le=5)
+    comment: Text | None = None
     by: Staff = None
 
 
@@ -48,9 +102,11 @@ class Withdraw(Frozen):
     by: Staff = None
 
 
-class CheckResponseTarget(Frozen):
-    """The clock's own command: raised by the workflow when a warning or due time passes."""
+class CheckClock(Frozen):
+    """The clock's own command: the workflow raises it when the case's next deadline passes."""
 
 
 StepCommand = Apologize | Empathize | AnalyzeCause | OfferResolution | ShowPrevention
-Command = OpenCase | StepCommand | Withdraw | CheckResponseTarget
+Command = (
+    OpenCase | StepCommand | RecordCustomerResponse | RecordSatisfaction | Withdraw | CheckClock
+)

@@ -3,32 +3,54 @@
 from collections.abc import Iterable
 from datetime import datetime
 
+from domain.clock import Due, next_deadline
 from domain.commands import (
     AnalyzeCause,
     Apologize,
-    CheckResponseTarget,
+    CheckClock,
     Command,
     Empathize,
     OfferResolution,
     OpenCase,
+    RecordCustomerResponse,
+    RecordSatisfaction,
     ShowPrevention,
-    StepCommand,
     Withdraw,
 )
-from domain.errors import CaseAlreadyOpen, CaseClosed, CaseNotOpen, StepOutOfOrder
+from domain.errors import (
+    CaseAlreadyOpen,
+    CaseClosed,
+    CaseNotOpen,
+    NotAwaitingCustomer,
+    NotResolved,
+    RemedyNotAllowed,
+    StepOutOfOrder,
+)
 from domain.events import (
     Apologized,
     CaseOpened,
+    CaseReopened,
     CaseWithdrawn,
     CauseAnalyzed,
+    CustomerWaitExceeded,
     Empathized,
     Escalated,
     Event,
+    FollowUpDue,
+    ImprovementReported,
+    PolicyOverridden,
     PreventionShown,
+    ResolutionAccepted,
+    ResolutionDeclined,
     ResolutionOffered,
     ResponseDueSoon,
+    SatisfactionRecorded,
 )
-from domain.model import CaseState, CaseStatus, Step, StepDone
+from domain.events import (
+    CaseClosed as CaseClosedEvent,
+)
+from domain.model import CaseState, CaseStatus, Motive, Offer, Step, StepDone
+from domain.remedies import complete, remedy_menu
 
 State = CaseState | None  # None: the case has not been opened
 
@@ -39,6 +61,7 @@ STEP_OF: dict[type, Step] = {
     OfferResolution: Step.OFFER_RESOLUTION,
     ShowPrevention: Step.SHOW_PREVENTION,
 }
+DECLINES_BEFORE_OWNER = 2
 
 
 def decide(command: Command, state: State, now: datetime) -> list[Event]:
@@ -56,23 +79,32 @@ def decide(command: Command, state: State, now: datetime) -> list[Event]:
                 motive=command.motive,
                 summary=command.summary,
                 targets=command.targets,
+                care=command.care,
+                profile=command.profile,
             )
         ]
     if state is None:
         raise CaseNotOpen("the case has not been opened")
-    if isinstance(command, CheckResponseTarget):
-        return _check_response_target(state, now)
+    if isinstance(command, CheckClock):
+        return _clock(state, now)
     if state.status.is_final:
         raise CaseClosed(f"case {state.case_id} is {state.status}; nothing more can be recorded")
-    if isinstance(command, Withdraw):
-        return [CaseWithdrawn(at=now, by=command.by, reason=command.reason)]
-    return [_step_event(command, state, now)]
+    match command:
+        case Withdraw():
+            return [CaseWithdrawn(at=now, by=command.by, reason=command.reason)]
+        case RecordCustomerResponse():
+            return _customer_response(command, state, now)
+        case RecordSatisfaction():
+            return _satisfaction(command, state, now)
+        case OfferResolution():
+            _check_step(state, Step.OFFER_RESOLUTION)
+            return _offer(command, state, now)
+        case _:
+            _check_step(state, STEP_OF[type(command)])
+            return [_step_event(command, now)]
 
 
-def _step_event(command: StepCommand, state: CaseState, now: datetime) -> Event:
-    step = STEP_OF[type(command)]
-    if step != state.next_step:
-        raise StepOutOfOrder(_out_of_order_message(state, step))
+def _step_event(command: Command, now: datetime) -> Event:
     match command:
         case Apologize():
             return Apologized(at=now, by=command.by, what=command.what)
@@ -80,41 +112,162 @@ def _step_event(command: StepCommand, state: CaseState, now: datetime) -> Event:
             return Empathized(at=now, by=command.by, customer_words=command.customer_words)
         case AnalyzeCause():
             return CauseAnalyzed(at=now, by=command.by, cause=command.cause, fault=command.fault)
-        case OfferResolution():
-            return ResolutionOffered(at=now, by=command.by, plan=command.plan)
         case ShowPrevention():
             return PreventionShown(at=now, by=command.by, measure=command.measure)
+    raise TypeError(f"not a step command: {type(command).__name__}")
 
 
-def _out_of_order_message(state: CaseState, step: Step) -> str:
-    done = ", ".join(s.label for s in state.steps_done) or "nothing yet"
+def _check_step(state: CaseState, step: Step) -> None:
+    if state.status == CaseStatus.AWAITING_CUSTOMER:
+        offer = state.current_offer
+        assert offer is not None
+        raise StepOutOfOrder(
+            f"case {state.case_id} is waiting for the customer's answer to offer round "
+            f"{offer.round}; record it with `answer` first"
+        )
+    if state.status == CaseStatus.RESOLVED:
+        raise StepOutOfOrder(
+            f"case {state.case_id} is resolved and waiting for the follow-up; "
+            "record the customer's satisfaction with `rate`"
+        )
+    if step == state.next_step:
+        return
     expected = state.next_step.label if state.next_step else "no further step"
     if step in state.steps_done:
-        return f"case {state.case_id}: {step.label} is already done; the next step is {expected}"
-    return f"case {state.case_id} is waiting for {expected}, not {step.label}; done so far: {done}"
+        raise StepOutOfOrder(
+            f"case {state.case_id}: {step.label} is already done; the next step is {expected}"
+        )
+    done = ", ".join(s.label for s in state.steps_done) or "nothing yet"
+    raise StepOutOfOrder(
+        f"case {state.case_id} is waiting for {expected}, not {step.label}; done so far: {done}"
+    )
 
 
-def _check_response_target(state: CaseState, now: datetime) -> list[Event]:
-    due, warn_at = state.response_due_at, state.warn_at
-    if not state.clock_running or state.next_step is None or due is None or warn_at is None:
-        return []
-    if now >= due:
-        return [
+def _offer(command: OfferResolution, state: CaseState, now: datetime) -> list[Event]:
+    assert state.fault is not None  # the cause analysis comes first
+    menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+    outside = tuple(o.kind for o in command.options if o.kind not in menu.allowed)
+    if outside and command.override_reason is None:
+        allowed = ", ".join(menu.allowed)
+        raise RemedyNotAllowed(
+            f"case {state.case_id}: {', '.join(outside)} is not offered when the motive is "
+            f"{state.motive} and the fault is {state.fault}; allowed: {allowed} (recommended: "
+            f"{menu.recommended}). The owner can override with a reason."
+        )
+    options = tuple(
+        complete(o.kind, state.care.remedies)
+        if o.terms is None
+        else complete(o.kind, state.care.remedies).model_copy(update={"terms": o.terms})
+        for o in command.options
+    )
+    events: list[Event] = []
+    if outside:
+        assert command.override_reason is not None
+        events.append(
+            PolicyOverridden(at=now, by=command.by, kinds=outside, reason=command.override_reason)
+        )
+    events.append(
+        ResolutionOffered(
+            at=now,
+            by=command.by,
+            round=len(state.offers) + 1,
+            options=options,
+            plan=command.plan,
+            overridden=bool(outside),
+        )
+    )
+    return events
+
+
+def _customer_response(
+    command: RecordCustomerResponse, state: CaseState, now: datetime
+) -> list[Event]:
+    offer = state.current_offer
+    if state.status != CaseStatus.AWAITING_CUSTOMER or offer is None:
+        raise NotAwaitingCustomer(
+            f"case {state.case_id} has no open offer to answer (it is at {state.stage})"
+        )
+    if command.choice is not None:
+        chosen = next((o for o in offer.options if o.kind == command.choice), None)
+        if chosen is None:
+            offered = ", ".join(o.kind for o in offer.options)
+            raise RemedyNotAllowed(
+                f"case {state.case_id}: {command.choice} was not offered in round "
+                f"{offer.round}; the customer can choose from: {offered}"
+            )
+        return [ResolutionAccepted(at=now, by=command.by, remedy=chosen)]
+    assert command.decline_reason is not None
+    events: list[Event] = [
+        ResolutionDeclined(at=now, by=command.by, round=offer.round, reason=command.decline_reason)
+    ]
+    if state.declines + 1 >= DECLINES_BEFORE_OWNER:
+        events.append(
             Escalated(
+                at=now,
+                step=Step.OFFER_RESOLUTION,
+                level=state.targets.max_escalation_level,
+                reason="declined_twice",
+            )
+        )
+    return events
+
+
+def _satisfaction(command: RecordSatisfaction, state: CaseState, now: datetime) -> list[Event]:
+    if state.status != CaseStatus.RESOLVED:
+        raise NotResolved(
+            f"case {state.case_id} is not resolved yet (it is at {state.stage}); "
+            "satisfaction is recorded at the follow-up after prevention is shown"
+        )
+    recorded = SatisfactionRecorded(
+        at=now, by=command.by, score=command.score, comment=command.comment
+    )
+    if command.score <= state.care.reopen_at_or_below:
+        return [recorded, CaseReopened(at=now, by=command.by, score=command.score)]
+    return [recorded, CaseClosedEvent(at=now, by=command.by, reason="satisfied")]
+
+
+def _clock(state: CaseState, now: datetime) -> list[Event]:
+    """Everything that has fallen due by `now`, each deadline at most once."""
+    events: list[Event] = []
+    for _ in range(6):
+        deadline = next_deadline(state)
+        if deadline is None or deadline.at > now:
+            break
+        event = _fire(deadline.due, state, now)
+        events.append(event)
+        state = evolve(state, event)
+    return events
+
+
+def _fire(due: Due, state: CaseState, now: datetime) -> Event:
+    match due:
+        case Due.RESPONSE_WARNING if state.response_due_at and now < state.response_due_at:
+            assert state.next_step
+            return ResponseDueSoon(at=now, step=state.next_step, due_at=state.response_due_at)
+        case Due.RESPONSE_WARNING | Due.RESPONSE_TARGET:  # a warning checked too late is moot
+            assert state.next_step
+            return Escalated(
                 at=now,
                 step=state.next_step,
                 level=state.escalation_level + 1,
-                missed_due_at=due,
+                missed_due_at=state.response_due_at,
             )
-        ]
-    if now >= warn_at and not state.warned:
-        return [ResponseDueSoon(at=now, step=state.next_step, due_at=due)]
-    return []
+        case Due.CUSTOMER_WAIT:
+            offer = state.current_offer
+            assert offer is not None
+            return CustomerWaitExceeded(at=now, offered_at=offer.at)
+        case Due.FOLLOW_UP:
+            return FollowUpDue(at=now)
+        case Due.FOLLOW_UP_EXPIRY:
+            return CaseClosedEvent(at=now, reason="no_follow_up_answer")
+        case Due.IMPROVEMENT_REPORT:
+            return ImprovementReported(at=now, measure=state.prevention or "")
 
 
 def evolve(state: State, event: Event) -> CaseState:
     """The state after `event`; total over every event a past `decide` produced."""
     if isinstance(event, CaseOpened):
+        first = event.targets.first_target or event.targets.target
         return CaseState(
             case_id=event.case_id,
             version=1,
@@ -124,28 +277,94 @@ def evolve(state: State, event: Event) -> CaseState:
             customer=event.customer,
             summary=event.summary,
             targets=event.targets,
+            care=event.care,
+            profile=event.profile,
             opened_at=event.at,
+            updated_at=event.at,
             step_started_at=event.at,
             window_started_at=event.at,
-            response_due_at=event.at + event.targets.target,
+            response_due_at=event.at + first,
         )
     if state is None:
         raise CaseNotOpen(f"{event.type} cannot come before case_opened")
-    changes: dict[str, object] = {"version": state.version + 1}
+    changes: dict[str, object] = {"version": state.version + 1, "updated_at": event.at}
     match event:
         case Apologized():
-            changes |= _step_done(state, event.at) | {"apology": event.what}
+            changes |= _answered(state, event.at, Step.EMPATHIZE) | {"apology": event.what}
         case Empathized():
-            changes |= _step_done(state, event.at) | {"customer_words": event.customer_words}
+            changes |= _answered(state, event.at, Step.ANALYZE_CAUSE) | {
+                "customer_words": event.customer_words
+            }
         case CauseAnalyzed():
-            changes |= _step_done(state, event.at) | {"cause": event.cause, "fault": event.fault}
+            changes |= _answered(state, event.at, Step.OFFER_RESOLUTION) | {
+                "cause": event.cause,
+                "fault": event.fault,
+            }
+        case PolicyOverridden():
+            pass
         case ResolutionOffered():
-            changes |= _step_done(state, event.at) | {"resolution": event.plan}
+            offer = Offer(
+                round=event.round,
+                at=event.at,
+                options=event.options,
+                plan=event.plan,
+                overridden=event.overridden,
+            )
+            changes |= _answered(state, event.at, Step.OFFER_RESOLUTION) | {
+                "status": CaseStatus.AWAITING_CUSTOMER,
+                "resolution": event.plan,
+                "offers": (*state.offers, offer),
+                "customer_wait_due_at": event.at + state.care.customer_wait,
+                "customer_reminded": False,
+                "response_due_at": None,  # paused: the customer is deciding
+            }
+        case ResolutionAccepted():
+            changes |= _window(state, event.at, Step.SHOW_PREVENTION) | {
+                "accepted": event.remedy,
+                "customer_wait_due_at": None,
+            }
+        case ResolutionDeclined():
+            changes |= _window(state, event.at, Step.OFFER_RESOLUTION) | {
+                "declines": state.declines + 1,
+                "customer_wait_due_at": None,
+            }
+        case CustomerWaitExceeded():
+            changes |= {"customer_reminded": True}
         case PreventionShown():
-            changes |= _step_done(state, event.at) | {
+            care = state.care
+            follow_up = event.at + care.follow_up_after
+            report = event.at + care.improvement_report_after
+            changes |= _answered(state, event.at, None) | {
                 "prevention": event.measure,
                 "status": CaseStatus.RESOLVED,
                 "resolved_at": event.at,
+                "follow_up_due_at": follow_up,
+                "follow_up_expires_at": follow_up + care.follow_up_window,
+                "follow_up_reminded": False,
+                "improvement_report_due_at": report if state.motive == Motive.IMPROVEMENT else None,
+            }
+        case ImprovementReported():
+            changes |= {"improvement_report_due_at": None}
+        case FollowUpDue():
+            changes |= {"follow_up_reminded": True}
+        case SatisfactionRecorded():
+            changes |= {"rating": event.score, "rating_comment": event.comment}
+        case CaseReopened():
+            changes |= _window(state, event.at, Step.OFFER_RESOLUTION) | {
+                "reopened": state.reopened + 1,
+                "declines": 0,
+                "accepted": None,
+                "resolved_at": None,
+                "follow_up_due_at": None,
+                "follow_up_expires_at": None,
+            }
+        case CaseClosedEvent():
+            changes |= {
+                "status": CaseStatus.CLOSED,
+                "closed_reason": event.reason,
+                "closed_at": event.at,
+                "next_step": None,
+                "follow_up_expires_at": None,
             }
         case ResponseDueSoon():
             changes |= {"warned": True}
@@ -156,11 +375,13 @@ def evolve(state: State, event: Event) -> CaseState:
                 "escalations": state.escalations + 1,
                 "warned": False,
             }
-            if event.level < state.targets.max_escalation_level:
-                changes |= {
-                    "window_started_at": event.at,
-                    "response_due_at": event.at + state.targets.target,
-                }
+            if event.reason == "overdue":
+                changes["breaches"] = state.breaches + 1
+                if event.level < state.targets.max_escalation_level:
+                    changes |= {
+                        "window_started_at": event.at,
+                        "response_due_at": event.at + state.targets.target,
+                    }
         case CaseWithdrawn():
             changes |= {
                 "status": CaseStatus.WITHDRAWN,
@@ -168,29 +389,41 @@ def evolve(state: State, event: Event) -> CaseState:
                 "closed_at": event.at,
                 "next_step": None,
                 "response_due_at": None,
+                "customer_wait_due_at": None,
+                "follow_up_due_at": None,
+                "follow_up_expires_at": None,
+                "improvement_report_due_at": None,
             }
     return state.model_copy(update=changes)
 
 
-def _step_done(state: CaseState, at: datetime) -> dict[str, object]:
+def _answered(state: CaseState, at: datetime, following: Step | None) -> dict[str, object]:
+    """Staff answered the step now due: record its response time once, open the next window."""
     assert state.next_step is not None
-    index = list(Step).index(state.next_step)
-    following = list(Step)[index + 1] if index + 1 < len(Step) else None
-    done = StepDone(
-        step=state.next_step,
-        at=at,
-        started_at=state.step_started_at,
-        due_at=state.step_started_at + state.targets.target,
-    )
+    done = state.done
+    if state.next_step not in state.steps_done:
+        done = (
+            *done,
+            StepDone(
+                step=state.next_step,
+                at=at,
+                started_at=state.step_started_at,
+                due_at=state.step_started_at + state.targets.target_for(state.next_step),
+            ),
+        )
+    return {"done": done} | _window(state, at, following)
+
+
+def _window(state: CaseState, at: datetime, step: Step | None) -> dict[str, object]:
+    """The staff clock restarts at `at` for `step` (none once prevention is shown)."""
     return {
-        "done": (*state.done, done),
-        "next_step": following,
+        "next_step": step,
         "status": CaseStatus.OPEN,
         "escalation_level": 0,
         "warned": False,
         "step_started_at": at,
         "window_started_at": at,
-        "response_due_at": at + state.targets.target if following else None,
+        "response_due_at": at + state.targets.target if step else None,
     }
 
 

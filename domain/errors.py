@@ -23,3 +23,15 @@ class StepOutOfOrder(DomainError):
 
 class InvalidPhone(DomainError, ValueError):
     """Also a ValueError so pydantic reports it as a field error."""
+
+
+class RemedyNotAllowed(DomainError):
+    pass
+
+
+class NotAwaitingCustomer(DomainError):
+    pass
+
+
+class NotResolved(DomainError):
+    pass

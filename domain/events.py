@@ -6,7 +6,19 @@ from uuid import UUID
 
 from pydantic import Field, TypeAdapter
 
-from domain.model import Channel, Customer, Fault, Frozen, Motive, ResponseTargets, Step
+from domain.model import (
+    CarePolicy,
+    Channel,
+    Customer,
+    CustomerProfile,
+    Fault,
+    Frozen,
+    Motive,
+    Remedy,
+    RemedyKind,
+    ResponseTargets,
+    Step,
+)
 
 
 class _Event(Frozen):
@@ -22,6 +34,8 @@ class CaseOpened(_Event):
     motive: Motive
     summary: str
     targets: ResponseTargets
+    care: CarePolicy
+    profile: CustomerProfile
 
 
 class Apologized(_Event):
@@ -40,14 +54,72 @@ class CauseAnalyzed(_Event):
     fault: Fault
 
 
+class PolicyOverridden(_Event):
+    """The owner offered what the policy does not allow, and said why."""
+
+    type: Literal["policy_overridden"] = "policy_overridden"
+    kinds: tuple[RemedyKind, ...]
+    reason: str
+
+
 class ResolutionOffered(_Event):
     type: Literal["resolution_offered"] = "resolution_offered"
+    round: int
+    options: tuple[Remedy, ...]
     plan: str
+    overridden: bool = False
+
+
+class ResolutionAccepted(_Event):
+    type: Literal["resolution_accepted"] = "resolution_accepted"
+    remedy: Remedy
+
+
+class ResolutionDeclined(_Event):
+    type: Literal["resolution_declined"] = "resolution_declined"
+    round: int
+    reason: str
+
+
+class CustomerWaitExceeded(_Event):
+    """The customer has not answered the offer in time: staff should call."""
+
+    type: Literal["customer_wait_exceeded"] = "customer_wait_exceeded"
+    offered_at: datetime
 
 
 class PreventionShown(_Event):
     type: Literal["prevention_shown"] = "prevention_shown"
     measure: str
+
+
+class ImprovementReported(_Event):
+    """The customer who suggested the improvement was told how it was applied."""
+
+    type: Literal["improvement_reported"] = "improvement_reported"
+    measure: str
+
+
+class FollowUpDue(_Event):
+    type: Literal["follow_up_due"] = "follow_up_due"
+
+
+class SatisfactionRecorded(_Event):
+    type: Literal["satisfaction_recorded"] = "satisfaction_recorded"
+    score: int = Field(ge=1, le=5)
+    comment: str | None = None
+
+
+class CaseReopened(_Event):
+    """A low follow-up score sends the case back to the offer step."""
+
+    type: Literal["case_reopened"] = "case_reopened"
+    score: int
+
+
+class CaseClosed(_Event):
+    type: Literal["case_closed"] = "case_closed"
+    reason: Literal["satisfied", "no_follow_up_answer"]
 
 
 class ResponseDueSoon(_Event):
@@ -57,12 +129,13 @@ class ResponseDueSoon(_Event):
 
 
 class Escalated(_Event):
-    """The step now due missed its response target; a new window starts at `at`."""
+    """Late on the step now due (a new window starts at `at`), or declined twice."""
 
     type: Literal["escalated"] = "escalated"
     step: Step
     level: int = Field(ge=1)
-    missed_due_at: datetime
+    reason: Literal["overdue", "declined_twice"] = "overdue"
+    missed_due_at: datetime | None = None
 
 
 class CaseWithdrawn(_Event):
@@ -75,8 +148,17 @@ Event = Annotated[
     | Apologized
     | Empathized
     | CauseAnalyzed
+    | PolicyOverridden
     | ResolutionOffered
+    | ResolutionAccepted
+    | ResolutionDeclined
+    | CustomerWaitExceeded
     | PreventionShown
+    | ImprovementReported
+    | FollowUpDue
+    | SatisfactionRecorded
+    | CaseReopened
+    | CaseClosed
     | ResponseDueSoon
     | Escalated
     | CaseWithdrawn,

@@ -61,13 +61,42 @@ class Channel(StrEnum):
 
 class CaseStatus(StrEnum):
     OPEN = "open"
-    ESCALATED = "escalated"  # the step now due is past its response target
-    RESOLVED = "resolved"
+    AWAITING_CUSTOMER = "awaiting_customer"  # an offer is out; the staff clock is paused
+    ESCALATED = "escalated"  # past a response target, or the customer declined twice
+    RESOLVED = "resolved"  # prevention shown; the follow-up call is ahead
+    CLOSED = "closed"
     WITHDRAWN = "withdrawn"
 
     @property
     def is_final(self) -> bool:
-        return self in (CaseStatus.RESOLVED, CaseStatus.WITHDRAWN)
+        return self in (CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+
+
+class Tier(StrEnum):
+    NEW = "new"  # no visit recorded yet
+    BRONZE = "bronze"
+    SILVER = "silver"
+    GOLD = "gold"
+
+
+class RemedyKind(StrEnum):
+    FREE_REDO = "free_redo"
+    PARTIAL_REFUND = "partial_refund"
+    FULL_REFUND = "full_refund"
+    NEXT_SERVICE_DISCOUNT = "next_service_discount"
+    DELAY_DISCOUNT = "delay_discount"
+    GOODWILL_GIFT = "goodwill_gift"
+    PRIORITY_BOOKING = "priority_booking"
+    FORMAL_APOLOGY = "formal_apology"
+    PUBLIC_APOLOGY = "public_apology"
+    THANKS = "thanks"
+    THANK_YOU_BENEFIT = "thank_you_benefit"
+    FACT_EXPLANATION = "fact_explanation"
+
+
+class Remedy(Frozen):
+    kind: RemedyKind
+    terms: str  # concrete: "50 % refund of the service price", "redo on Saturday 10 am"
 
 
 class Customer(Frozen):
@@ -75,13 +104,57 @@ class Customer(Frozen):
     phone: Phone
 
 
+class CustomerProfile(Frozen):
+    """What the shop knows of the complainant when the case opens."""
+
+    visits: int = Field(default=0, ge=0)
+    tier: Tier = Tier.NEW
+    previous_cases: int = Field(default=0, ge=0)
+
+
 class ResponseTargets(Frozen):
     """The response clock of one case, fixed when it opens so replays never see new config."""
 
     target: timedelta = Field(default=timedelta(hours=24), gt=timedelta(0))
+    # The first response (the apology) may be due sooner, e.g. for a public review.
+    first_target: timedelta | None = Field(default=None, gt=timedelta(0))
     warn_fraction: float = Field(default=0.75, gt=0, lt=1)
     # The last level someone new hears of it (owner); past it the clock waits for staff.
     max_escalation_level: int = Field(default=2, ge=1)
+
+    def target_for(self, step: "Step") -> timedelta:
+        if step == Step.APOLOGIZE and self.first_target is not None:
+            return self.first_target
+        return self.target
+
+
+class RemedyTerms(Frozen):
+    """The shop's compensation rules: amounts are configuration, not code."""
+
+    partial_refund_percent: int = Field(default=50, gt=0, lt=100)
+    next_service_discount_percent: int = Field(default=10, gt=0, le=100)
+    delay_discount_percent: int = Field(default=10, gt=0, le=100)
+    goodwill_gift: str = "a small goodwill gift"
+    thank_you_benefit: str = "a thank-you coupon for the next visit"
+
+
+class CarePolicy(Frozen):
+    """The rest of a case's rules, fixed when it opens like its ResponseTargets."""
+
+    remedies: RemedyTerms = Field(default_factory=RemedyTerms)
+    customer_wait: timedelta = Field(default=timedelta(hours=72), gt=timedelta(0))
+    follow_up_after: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    follow_up_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
+    improvement_report_after: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
+    reopen_at_or_below: int = Field(default=2, ge=1, le=4)
+
+
+class Offer(Frozen):
+    round: int
+    at: datetime
+    options: tuple[Remedy, ...]
+    plan: str
+    overridden: bool = False
 
 
 class StepDone(Frozen):
@@ -106,15 +179,30 @@ class CaseState(Frozen):
     customer: Customer
     summary: str
     targets: ResponseTargets
+    care: CarePolicy
+    profile: CustomerProfile
     opened_at: datetime
+    updated_at: datetime  # time of the latest event
     next_step: Step | None = Step.APOLOGIZE
     done: tuple[StepDone, ...] = ()
     apology: str | None = None
     customer_words: str | None = None
     cause: str | None = None
     fault: Fault | None = None
-    resolution: str | None = None
+    resolution: str | None = None  # the plan of the latest offer
+    offers: tuple[Offer, ...] = ()
+    declines: int = 0  # in this offer cycle; the second escalates to the owner
+    accepted: Remedy | None = None
+    customer_wait_due_at: datetime | None = None
+    customer_reminded: bool = False
     prevention: str | None = None
+    follow_up_due_at: datetime | None = None
+    follow_up_expires_at: datetime | None = None
+    follow_up_reminded: bool = False
+    improvement_report_due_at: datetime | None = None
+    rating: int | None = None
+    rating_comment: str | None = None
+    reopened: int = 0
     step_started_at: datetime  # when the step now due became due
     # The response window of the step now due; restarts after each step and each breach.
     window_started_at: datetime
@@ -122,8 +210,10 @@ class CaseState(Frozen):
     warned: bool = False
     escalation_level: int = 0  # of the step now due; back to 0 once it is answered
     escalations: int = 0  # over the whole case
+    breaches: int = 0  # escalations because the business was late
     resolved_at: datetime | None = None
     withdrawn_reason: str | None = None
+    closed_reason: str | None = None
     closed_at: datetime | None = None
 
     @property
@@ -135,12 +225,34 @@ class CaseState(Frozen):
 
     @property
     def clock_running(self) -> bool:
-        """Whether a response target is still ahead: false once the top level was told."""
+        """Whether a staff response target is ahead: not while the customer is deciding,
+        and not once the top escalation level has been told."""
         return (
             self.next_step is not None
             and not self.status.is_final
+            and self.status != CaseStatus.AWAITING_CUSTOMER
             and self.escalation_level < self.targets.max_escalation_level
         )
+
+    @property
+    def stage(self) -> str:
+        """Where the case stands, as staff filter by it (ComplaintStep)."""
+        if self.status.is_final:
+            return "done"
+        if self.status == CaseStatus.AWAITING_CUSTOMER:
+            return "customer_response"
+        if self.status == CaseStatus.RESOLVED:
+            return "follow_up"
+        return self.next_step.value if self.next_step else "done"
+
+    @property
+    def breached(self) -> bool:
+        """The business was late at least once: the guides' delay discount applies."""
+        return self.breaches > 0 or any(not d.within_target for d in self.done)
+
+    @property
+    def current_offer(self) -> Offer | None:
+        return self.offers[-1] if self.offers else None
 
     @property
     def steps_done(self) -> tuple[Step, ...]:

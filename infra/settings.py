@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from domain.model import Motive, ResponseTargets
-from domain.policy import DEFAULT_ESCALATION_CONTACTS, response_targets
+from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets
+from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -77,7 +77,18 @@ class Settings(BaseSettings):
     response_target: Duration = timedelta(hours=24)
     # Per motive, as JSON: COMPLAINTS_RESPONSE_TARGETS='{"protect_others": "4h"}'
     response_targets: dict[Motive, Duration] = {}
+    # The apology's own target per motive, as JSON; a public review gets 4 h by default.
+    first_response_targets: dict[Motive, Duration] = dict(DEFAULT_FIRST_RESPONSE)
     warn_fraction: float = Field(0.75, gt=0, lt=1)
+    customer_wait: Duration = timedelta(hours=72)
+    follow_up_after: Duration = timedelta(days=7)
+    follow_up_window: Duration = timedelta(days=7)
+    improvement_report_after: Duration = timedelta(days=1)
+    reopen_at_or_below: int = Field(2, ge=1, le=4)
+    # Amounts are the shop's: COMPLAINTS_REMEDY_TERMS='{"partial_refund_percent": 30}'
+    remedy_terms: RemedyTerms = RemedyTerms()
+    silver_from_visits: int = Field(3, ge=1)
+    gold_from_visits: int = Field(5, ge=1)
     escalation_contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS
     language: Literal["ko", "en"] = "ko"
     webhook_url: str | None = None
@@ -98,4 +109,15 @@ class Settings(BaseSettings):
             self.warn_fraction,
             self.response_targets,
             self.escalation_contacts,
+            self.first_response_targets,
+        )
+
+    def care_policy(self) -> CarePolicy:
+        return CarePolicy(
+            remedies=self.remedy_terms,
+            customer_wait=self.customer_wait,
+            follow_up_after=self.follow_up_after,
+            follow_up_window=self.follow_up_window,
+            improvement_report_after=self.improvement_report_after,
+            reopen_at_or_below=self.reopen_at_or_below,
         )

@@ -13,16 +13,20 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.customers import CustomerActivities
     from activities.notify import NotifyActivities
     from activities.store import AppendBatch, StoreActivities
+    from domain.clock import finished, next_deadline
     from domain.commands import (
         AnalyzeCause,
         Apologize,
-        CheckResponseTarget,
+        CheckClock,
         Command,
         Empathize,
         OfferResolution,
         OpenCase,
+        RecordCustomerResponse,
+        RecordSatisfaction,
         ShowPrevention,
         Withdraw,
     )
@@ -55,9 +59,16 @@ class ComplaintWorkflow:
 
     @workflow.run
     async def run(self, command: OpenCase) -> CaseState:
-        await self._execute(command)
-        while self.state is not None and not self.state.status.is_final:
-            await self._wait_for_response_target(self.state)
+        profile = await workflow.execute_activity_method(
+            CustomerActivities.customer_profile,
+            command.customer.phone,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+            summary="look up the customer's visits and tier",
+        )
+        await self._execute(command.model_copy(update={"profile": profile}))
+        while self.state is not None and not finished(self.state):
+            await self._wait_for_clock(self.state)
         await workflow.wait_condition(workflow.all_handlers_finished)
         assert self.state is not None
         return self.state
@@ -100,11 +111,27 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
+    async def record_customer_response(self, command: RecordCustomerResponse) -> CaseState:
+        return await self._execute(command)
+
+    @record_customer_response.validator
+    def _validate_record_customer_response(self, command: RecordCustomerResponse) -> None:
+        self._validate(command)
+
+    @workflow.update
     async def show_prevention(self, command: ShowPrevention) -> CaseState:
         return await self._execute(command)
 
     @show_prevention.validator
     def _validate_show_prevention(self, command: ShowPrevention) -> None:
+        self._validate(command)
+
+    @workflow.update
+    async def record_satisfaction(self, command: RecordSatisfaction) -> CaseState:
+        return await self._execute(command)
+
+    @record_satisfaction.validator
+    def _validate_record_satisfaction(self, command: RecordSatisfaction) -> None:
         self._validate(command)
 
     @workflow.update
@@ -164,30 +191,26 @@ class ComplaintWorkflow:
         workflow.upsert_search_attributes(search_attributes.updates_for(self.state))
         workflow.set_current_details(details.progress(self.state))
 
-    async def _wait_for_response_target(self, state: CaseState) -> None:
-        """Sleep until the next warning or due time unless staff act first; then check it."""
-        if not state.clock_running:  # the owner knows; nothing more is due until staff act
+    async def _wait_for_clock(self, state: CaseState) -> None:
+        """Sleep until the case's next deadline unless something happens first; then let
+        the rulebook say what has fallen due."""
+        deadline = next_deadline(state)
+        now = workflow.now()
+        if deadline is None:  # nothing is due until someone acts
             await workflow.wait_condition(lambda: self.state is not state)
             return
-        assert state.next_step is not None and state.response_due_at is not None
-        now = workflow.now()
-        warn_at = state.warn_at
-        if not state.warned and warn_at is not None and warn_at > now:
-            deadline, label = warn_at, f"warning before response target: {state.next_step.label}"
-        else:
-            deadline, label = state.response_due_at, f"response target: {state.next_step.label}"
-        if deadline > now:
+        if deadline.at > now:
             try:
                 await workflow.wait_condition(
                     lambda: self.state is not state,
-                    timeout=deadline - now,
-                    timeout_summary=label,
+                    timeout=deadline.at - now,
+                    timeout_summary=deadline.label,
                 )
-                return  # staff acted: the next window is computed from the new state
+                return  # something happened: the next deadline comes from the new state
             except TimeoutError:
                 pass
         async with self.lock:
-            events = decide(CheckResponseTarget(), self.state, workflow.now())
+            events = decide(CheckClock(), self.state, workflow.now())
             await self._store(events)
         if events:
             await self._send_notifications()

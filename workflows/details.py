@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from domain.model import STEPS, CaseState
+from domain.clock import next_deadline
+from domain.model import STEPS, CaseState, CaseStatus
 
 
 def _when(t: datetime) -> str:
@@ -15,16 +16,31 @@ def summary(case_id: str, motive: str, channel: str) -> str:
 
 def progress(state: CaseState) -> str:
     marks = " ".join(f"{'✅' if s in state.steps_done else '⬜'} {s.label}" for s in STEPS)
-    lines = [f"**Case {state.case_id}** · {state.motive} · via {state.channel}", "", marks, ""]
-    lines.append(f"Status: **{state.status}**")
-    if state.next_step and state.response_due_at:
-        lines.append(f"Next: **{state.next_step.label}**, due {_when(state.response_due_at)}")
+    lines = [
+        f"**Case {state.case_id}** · {state.motive} · via {state.channel} · "
+        f"{state.profile.tier} customer",
+        "",
+        marks,
+        "",
+        f"Status: **{state.status}** (at {state.stage.replace('_', ' ')})",
+    ]
+    offer = state.current_offer
+    if state.status == CaseStatus.AWAITING_CUSTOMER and offer is not None:
+        kinds = ", ".join(o.kind for o in offer.options)
+        lines.append(
+            f"Waiting for the customer's choice (offer {offer.round}: {kinds}); staff clock paused"
+        )
+    if state.accepted:
+        lines.append(f"Accepted: {state.accepted.kind}")
+    deadline = next_deadline(state)
+    if deadline is not None:
+        lines.append(f"Next: **{deadline.label}**, {_when(deadline.at)}")
     if state.escalation_level:
         lines.append(f"Escalation level: **{state.escalation_level}**")
     if state.fault:
         lines.append(f"Fault: {state.fault}")
-    if state.resolved_at:
-        lines.append(f"Resolved {_when(state.resolved_at)}")
-    if state.withdrawn_reason:
-        lines.append(f"Withdrawn {_when(state.closed_at or state.opened_at)}")
+    if state.rating is not None:
+        lines.append(f"Satisfaction: {state.rating}/5")
+    if state.closed_at:
+        lines.append(f"Ended {_when(state.closed_at)}: {state.closed_reason or 'withdrawn'}")
     return "\n".join(lines)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
+from domain.clock import staff_due_at
 from domain.model import CaseState
 
 STATUS = SearchAttributeKey.for_keyword("ComplaintStatus")
@@ -24,12 +25,12 @@ ALL: tuple[SearchAttributeKey, ...] = (
 
 
 def updates_for(state: CaseState) -> list[SearchAttributeUpdate]:
-    due: datetime | None = state.response_due_at
-    step = state.next_step.value if state.next_step else "none"
+    due: datetime | None = staff_due_at(state)
     return [
         STATUS.value_set(state.status.value),
-        STEP.value_set(step),
+        STEP.value_set(state.stage),
         MOTIVE.value_set(state.motive.value),
+        TIER.value_set(state.profile.tier.value),
         ESCALATION_LEVEL.value_set(state.escalation_level),
         RESPONSE_DUE_AT.value_set(due) if due else RESPONSE_DUE_AT.value_unset(),
     ]

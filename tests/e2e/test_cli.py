@@ -5,6 +5,7 @@ import json
 import os
 import re
 import sys
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -75,18 +76,35 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
         await cli("apologize", case_id, "Sorry, the leak came back after our repair")
         await cli("empathize", case_id, "She said the floor got wet twice", "--by", "Lee")
         await cli("analyze", case_id, "The drain hose was kinked", "--fault", "ours")
-        await cli("offer", case_id, "Free revisit tomorrow 3-5 pm and a floor clean")
-        done = await cli("prevent", case_id, "Hose routing is now on our checklist")
-        assert "(resolved)" in done
+        assert "recommended: free_redo" in await cli("show", case_id)
+        await cli(
+            "offer",
+            case_id,
+            "Free revisit tomorrow 3-5 pm, or half the price back",
+            "--option",
+            "free_redo=revisit tomorrow 3-5 pm and a floor clean",
+            "--option",
+            "partial_refund",
+        )
+        assert "(open); now at show_prevention" in await cli(
+            "answer", case_id, "--choose", "free_redo"
+        )
+        assert "(resolved)" in await cli("prevent", case_id, "Hose routing is now on our checklist")
+        assert "\nnext      follow-up call from" in await cli("show", case_id)
+        assert "score: Input should be less than or equal to 5" in await cli(
+            "rate", case_id, "7", ok=False
+        )
+        assert "(closed)" in await cli("rate", case_id, "5", "--comment", "Dry floor at last")
 
         shown = json.loads(await cli("show", case_id, "--json"))
         row = await pool.fetchrow("SELECT * FROM complaint_cases WHERE case_id = $1", case_id)
         assert (
-            (row["status"], row["step"], row["fault"], row["version"])
-            == (shown["status"], shown["next_step"], shown["fault"], shown["version"])
-            == ("resolved", None, "ours", 6)
+            (row["status"], row["step"], row["fault"], row["rating"], row["version"])
+            == (shown["status"], "done", shown["fault"], shown["rating"], shown["version"])
+            == ("closed", "done", "ours", 5, 9)
         )
-        assert len(await event_types(pool, case_id)) == 6
+        assert shown["accepted"]["terms"] == "revisit tomorrow 3-5 pm and a floor clean"
+        assert len(await event_types(pool, case_id)) == 9
 
         async def listed() -> None:
             process = await asyncio.create_subprocess_exec(
@@ -96,7 +114,7 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
                 "--address",
                 cli.address,
                 "--query",
-                f'ComplaintStatus="resolved" AND WorkflowId="complaint-{case_id}"',
+                f'ComplaintStatus="closed" AND WorkflowId="complaint-{case_id}"',
                 stdout=asyncio.subprocess.PIPE,
             )
             out, _ = await process.communicate()
@@ -147,3 +165,64 @@ async def test_bad_input_gets_one_clear_line_and_writes_nothing(
     cli.env["TEMPORAL_ADDRESS"] = "127.0.0.1:1"
     missing = await cli("show", "abc123", ok=False)
     assert "cannot reach Temporal at 127.0.0.1:1" in missing and "make run" in missing
+
+
+async def test_compensation_and_anger_cases_get_different_offers(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    cli = Cli(dev_env, settings)
+    phone = "010-5555-0" + str(uuid.uuid4().int % 900 + 100)
+    for _ in range(5):
+        visit = await cli("visit", phone, "--name", "Yoon Seo")
+    assert "5 visits, tier gold" in visit
+    async with build_worker(dev_env.client, pool, settings):
+        shown = {}
+        for motive in ("compensation", "anger"):
+            opened = await cli(
+                "open",
+                "--name",
+                "Yoon Seo",
+                "--phone",
+                phone,
+                "--channel",
+                "in_person",
+                "--motive",
+                motive,
+                "--what",
+                "Haircut was uneven",
+            )
+            case_id = re.search(r"opened case (\w+)", opened).group(1)
+            await cli("apologize", case_id, "Sorry the cut came out uneven")
+            await cli("empathize", case_id, "She has a wedding on Saturday")
+            await cli("analyze", case_id, "Rushed between bookings", "--fault", "ours")
+            shown[motive] = (case_id, await cli("show", case_id))
+        comp_id, comp = shown["compensation"]
+        anger_id, anger = shown["anger"]
+        assert "tier gold" in comp and "1 earlier cases" in anger
+        assert (
+            "remedies  free_redo, partial_refund, full_refund, next_service_discount, "
+            "goodwill_gift, priority_booking" in comp
+        )
+        assert "remedies  formal_apology, goodwill_gift, priority_booking" in anger
+        refused = await cli("offer", anger_id, "Money back", "--option", "full_refund", ok=False)
+        assert "full_refund is not offered when the motive is anger" in refused
+        assert "unknown remedy 'cash'" in await cli(
+            "offer", anger_id, "x", "--option", "cash", ok=False
+        )
+        await cli(
+            "offer",
+            anger_id,
+            "Owner apologizes in person, free touch-up",
+            "--option",
+            "formal_apology",
+            "--option",
+            "full_refund",
+            "--override",
+            "Wedding this week; owner's call",
+            "--by",
+            "owner",
+        )
+        types = await event_types(pool, anger_id)
+        assert types[-2:] == ["policy_overridden", "resolution_offered"]
+        for case_id in (comp_id, anger_id):
+            await cli("withdraw", case_id, "test over")

@@ -7,7 +7,7 @@ import asyncpg
 import pytest
 
 from activities.store import EventStore, SequenceConflict, rebuild_read_model
-from domain.commands import AnalyzeCause, Apologize, CheckResponseTarget, Command, Empathize
+from domain.commands import AnalyzeCause, Apologize, CheckClock, Command, Empathize
 from domain.decider import decide, evolve
 from domain.events import RecordedEvent
 from domain.model import CaseState, Fault
@@ -36,8 +36,8 @@ def a_walk(case_id: str) -> list[RecordedEvent]:
         [
             (open_command(case_id), T0),
             (Apologize(what="Sorry the boiler failed again"), T0 + timedelta(hours=1)),
-            (CheckResponseTarget(), T0 + timedelta(hours=20)),
-            (CheckResponseTarget(), T0 + timedelta(hours=26)),
+            (CheckClock(), T0 + timedelta(hours=20)),
+            (CheckClock(), T0 + timedelta(hours=26)),
             (
                 Empathize(customer_words="We had no hot water for two days"),
                 T0 + timedelta(hours=27),

@@ -13,7 +13,7 @@ import pytest
 
 from activities.notify import Outbox, WebhookSender
 from activities.store import EventStore
-from domain.commands import CheckResponseTarget
+from domain.commands import CheckClock
 from tests.helpers import open_command
 from tests.integration.test_event_store import T0, recorded
 
@@ -57,8 +57,8 @@ async def test_notices_reach_the_webhook_once_even_after_it_failed(
         case_id,
         [
             (open_command(case_id), T0),
-            (CheckResponseTarget(), T0 + timedelta(hours=19)),
-            (CheckResponseTarget(), T0 + timedelta(hours=25)),
+            (CheckClock(), T0 + timedelta(hours=19)),
+            (CheckClock(), T0 + timedelta(hours=25)),
         ],
     )
     await EventStore(pool, language="en").append(case_id, events)

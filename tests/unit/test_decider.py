@@ -7,21 +7,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from domain.clock import finished, next_deadline
 from domain.commands import (
     AnalyzeCause,
     Apologize,
-    CheckResponseTarget,
+    CheckClock,
     Command,
     Empathize,
+    OfferedRemedy,
     OfferResolution,
     OpenCase,
+    RecordCustomerResponse,
+    RecordSatisfaction,
     ShowPrevention,
     Withdraw,
 )
 from domain.decider import STEP_OF, decide, evolve, fold
 from domain.errors import CaseAlreadyOpen, CaseClosed, CaseNotOpen, DomainError, StepOutOfOrder
 from domain.events import Escalated, ResponseDueSoon
-from domain.model import STEPS, CaseState, CaseStatus, Fault, Step
+from domain.model import STEPS, CaseState, CaseStatus, Fault, RemedyKind, Step
 from tests.helpers import open_command
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -29,7 +33,13 @@ STEP_COMMANDS: dict[Step, Command] = {
     Step.APOLOGIZE: Apologize(what="We delivered the wrong size"),
     Step.EMPATHIZE: Empathize(customer_words="I waited all morning"),
     Step.ANALYZE_CAUSE: AnalyzeCause(cause="Order slip misread", fault=Fault.OURS),
-    Step.OFFER_RESOLUTION: OfferResolution(plan="Redo today, free of charge"),
+    Step.OFFER_RESOLUTION: OfferResolution(
+        options=[
+            OfferedRemedy(kind=RemedyKind.FREE_REDO),
+            OfferedRemedy(kind=RemedyKind.FULL_REFUND),
+        ],
+        plan="Redo today, free of charge, or a full refund",
+    ),
     Step.SHOW_PREVENTION: ShowPrevention(measure="Orders read back to the customer"),
 }
 
@@ -43,14 +53,24 @@ def run(commands: list[Command], start: datetime = T0) -> CaseState:
     return state
 
 
+ACCEPT = RecordCustomerResponse(choice=RemedyKind.FREE_REDO)
+WALK: list[Command] = [
+    *(STEP_COMMANDS[s] for s in STEPS[:4]),
+    ACCEPT,
+    STEP_COMMANDS[Step.SHOW_PREVENTION],
+]
+
+
 def test_the_five_steps_in_order_resolve_the_case() -> None:
-    state = run([STEP_COMMANDS[s] for s in STEPS])
-    assert state.status == CaseStatus.RESOLVED
+    state = run(WALK)
+    assert state.status == CaseStatus.RESOLVED and state.stage == "follow_up"
     assert state.steps_done == STEPS
     assert state.next_step is None and state.response_due_at is None
-    assert (state.fault, state.resolution) == (Fault.OURS, "Redo today, free of charge")
-    assert state.version == 6
+    assert state.fault == Fault.OURS
+    assert state.accepted is not None and state.accepted.kind == RemedyKind.FREE_REDO
+    assert state.version == 7
     assert all(d.within_target for d in state.done)
+    assert state.follow_up_due_at == state.resolved_at + timedelta(days=7)
 
 
 def test_refusals_name_the_case_and_what_is_expected() -> None:
@@ -76,7 +96,8 @@ def test_a_final_case_refuses_everything_but_the_clock() -> None:
     for command in [*STEP_COMMANDS.values(), Withdraw(reason="again")]:
         with pytest.raises(CaseClosed, match="is withdrawn"):
             decide(command, withdrawn, T0)
-    assert decide(CheckResponseTarget(), withdrawn, T0 + timedelta(days=9)) == []
+    assert decide(CheckClock(), withdrawn, T0 + timedelta(days=9)) == []
+    assert finished(withdrawn)
 
 
 @pytest.mark.parametrize(
@@ -93,16 +114,16 @@ def test_clock_warns_at_three_quarters_and_escalates_at_the_target(
     elapsed: timedelta, expected: list[type]
 ) -> None:
     state = run([], start=T0)
-    assert [type(e) for e in decide(CheckResponseTarget(), state, T0 + elapsed)] == expected
+    assert [type(e) for e in decide(CheckClock(), state, T0 + elapsed)] == expected
 
 
 def test_a_warning_is_given_once_per_window_and_a_breach_opens_the_next_window() -> None:
     state = run([])
-    warned = fold(decide(CheckResponseTarget(), state, T0 + timedelta(hours=19)), state)
+    warned = fold(decide(CheckClock(), state, T0 + timedelta(hours=19)), state)
     assert warned is not None and warned.warned
-    assert decide(CheckResponseTarget(), warned, T0 + timedelta(hours=20)) == []
+    assert decide(CheckClock(), warned, T0 + timedelta(hours=20)) == []
     breach_at = T0 + timedelta(hours=24, minutes=5)
-    escalated = fold(decide(CheckResponseTarget(), warned, breach_at), warned)
+    escalated = fold(decide(CheckClock(), warned, breach_at), warned)
     assert escalated is not None
     assert (escalated.status, escalated.escalation_level, escalated.warned) == (
         CaseStatus.ESCALATED,
@@ -110,11 +131,11 @@ def test_a_warning_is_given_once_per_window_and_a_breach_opens_the_next_window()
         False,
     )
     assert escalated.response_due_at == breach_at + timedelta(hours=24)
-    [again] = decide(CheckResponseTarget(), escalated, breach_at + timedelta(hours=24))
+    [again] = decide(CheckClock(), escalated, breach_at + timedelta(hours=24))
     assert isinstance(again, Escalated) and again.level == 2
     top = evolve(escalated, again)
     assert not top.clock_running and top.response_due_at == escalated.response_due_at
-    assert decide(CheckResponseTarget(), top, breach_at + timedelta(days=30)) == []
+    assert decide(CheckClock(), top, breach_at + timedelta(days=30)) == []
     answered = fold(decide(STEP_COMMANDS[Step.APOLOGIZE], escalated, breach_at), escalated)
     assert answered is not None
     assert (answered.status, answered.escalation_level, answered.escalations) == (
@@ -145,18 +166,20 @@ def test_empty_texts_unknown_values_and_bad_phones_never_become_commands(build) 
 
 actions = st.lists(
     st.one_of(
-        st.sampled_from(list(STEP_COMMANDS.values())),
-        st.just(CheckResponseTarget()),
+        st.sampled_from([*STEP_COMMANDS.values(), ACCEPT]),
+        st.just(RecordCustomerResponse(decline_reason="too little")),
+        st.builds(RecordSatisfaction, score=st.integers(min_value=1, max_value=5)),
+        st.just(CheckClock()),
         st.builds(Withdraw, reason=st.just("changed their mind")),
     ),
-    max_size=14,
+    max_size=20,
 )
-gaps = st.lists(st.integers(min_value=0, max_value=60 * 60 * 30), min_size=14, max_size=14)
+gaps = st.lists(st.integers(min_value=0, max_value=60 * 60 * 24 * 9), min_size=20, max_size=20)
 
 
 @given(actions, gaps)
 def test_any_sequence_of_actions_keeps_the_rules(commands: list[Command], gaps: list[int]) -> None:
-    """Accepted iff it is the next step of a live case; the fold of the events is the state."""
+    """Steps only in order, the fold of the events is the state, the clock never repeats."""
     now = T0
     events = decide(open_command("c0ffee"), None, now)
     state = fold(events)
@@ -167,7 +190,12 @@ def test_any_sequence_of_actions_keeps_the_rules(commands: list[Command], gaps: 
         try:
             new = decide(command, state, now)
         except DomainError:
-            assert state.status.is_final or STEP_OF.get(type(command)) != expected_step
+            assert (
+                state.status.is_final
+                or STEP_OF.get(type(command)) not in (expected_step, None)
+                or state.status in (CaseStatus.AWAITING_CUSTOMER, CaseStatus.RESOLVED)
+                or isinstance(command, RecordCustomerResponse | RecordSatisfaction)
+            )
             continue
         if type(command) in STEP_OF:
             assert STEP_OF[type(command)] == expected_step and not state.status.is_final
@@ -176,6 +204,11 @@ def test_any_sequence_of_actions_keeps_the_rules(commands: list[Command], gaps: 
         assert state is not None
         assert state.version == len(events)
         assert state.steps_done == STEPS[: len(state.done)]
-        assert state.escalation_level <= state.escalations
-        assert (state.next_step is None) == state.status.is_final
+        assert state.escalation_level <= state.targets.max_escalation_level
+        assert (state.next_step is None) == (
+            state.status in (CaseStatus.RESOLVED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN)
+        )
+        if isinstance(command, CheckClock):  # nothing left due at `now` after a check
+            deadline = next_deadline(state)
+            assert deadline is None or deadline.at > now
     assert fold(events) == state

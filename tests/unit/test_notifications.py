@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain.commands import Apologize, CheckResponseTarget
+from domain.commands import Apologize, CheckClock
 from domain.decider import decide, fold
 from domain.notifications import notices_for
 from domain.policy import escalation_contact
@@ -14,7 +14,7 @@ T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 @pytest.mark.parametrize("language", ["ko", "en"])
 def test_notices_name_the_case_and_step_but_never_the_customer(language: str) -> None:
     state = fold(decide(open_command("c0ffee"), None, T0))
-    [breach] = decide(CheckResponseTarget(), state, T0 + timedelta(hours=25))
+    [breach] = decide(CheckClock(), state, T0 + timedelta(hours=25))
     after = fold([breach], state)
     [notice] = notices_for(breach, after, language, ("manager", "owner"))
     assert (notice.kind, notice.recipient, notice.data["level"]) == ("escalated", "manager", 1)

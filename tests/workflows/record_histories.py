@@ -21,11 +21,14 @@ from domain.commands import (
     AnalyzeCause,
     Apologize,
     Empathize,
+    OfferedRemedy,
     OfferResolution,
+    RecordCustomerResponse,
+    RecordSatisfaction,
     ShowPrevention,
     Withdraw,
 )
-from domain.model import Fault, Motive
+from domain.model import Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
 from infra.settings import Settings
 from tests.helpers import open_command
@@ -37,7 +40,9 @@ HISTORIES = Path(__file__).parent / "histories"
 WF = ComplaintWorkflow
 
 
-async def full_walk(client: Client, settings: Settings, case_id: str) -> None:
+async def full_walk(
+    env: WorkflowEnvironment, client: Client, settings: Settings, case_id: str
+) -> None:
     await starter.open_case(client, settings, open_command(case_id))
     handle = client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
     await handle.execute_update(WF.apologize, Apologize(what="Sorry the cake was crushed"))
@@ -45,8 +50,33 @@ async def full_walk(client: Client, settings: Settings, case_id: str) -> None:
     await handle.execute_update(
         WF.analyze_cause, AnalyzeCause(cause="Box slid in the van", fault=Fault.OURS)
     )
-    await handle.execute_update(WF.offer_resolution, OfferResolution(plan="Full refund"))
+    await handle.execute_update(
+        WF.offer_resolution,
+        OfferResolution(
+            options=[
+                OfferedRemedy(kind=RemedyKind.FREE_REDO),
+                OfferedRemedy(kind=RemedyKind.FULL_REFUND),
+            ],
+            plan="A new cake tomorrow or a full refund",
+        ),
+    )
+    await handle.execute_update(
+        WF.record_customer_response, RecordCustomerResponse(decline_reason="Too late for the party")
+    )
+    await handle.execute_update(
+        WF.offer_resolution,
+        OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FULL_REFUND)], plan="Full refund"),
+    )
+    await env.sleep(timedelta(hours=80))  # the customer takes their time: a reminder
+    await asyncio.sleep(1)
+    await handle.execute_update(
+        WF.record_customer_response, RecordCustomerResponse(choice=RemedyKind.FULL_REFUND)
+    )
     await handle.execute_update(WF.show_prevention, ShowPrevention(measure="Non-slip mats"))
+    await env.sleep(timedelta(days=7, hours=1))  # the follow-up call falls due
+    await asyncio.sleep(1)
+    await handle.execute_update(WF.record_satisfaction, RecordSatisfaction(score=2))
+    await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
     await handle.result()
 
 
@@ -79,11 +109,11 @@ async def main() -> None:
     url = postgres.start_embedded(Path(".data/record"))
     pool = await postgres.connect(url)
     settings = Settings(task_queue="record", database_url=url)
-    tag = sys.argv[1] if len(sys.argv) > 1 else "v1"
+    tag = sys.argv[1] if len(sys.argv) > 1 else "v2"
     try:
         async with build_worker(env.client, pool, settings):
             for name, scenario in [
-                ("full_walk", lambda c: full_walk(env.client, settings, c)),
+                ("full_walk", lambda c: full_walk(env, env.client, settings, c)),
                 (
                     "escalated_then_walked",
                     lambda c: escalated_then_walked(env, env.client, settings, c),
@@ -94,6 +124,7 @@ async def main() -> None:
                 history = await env.client.get_workflow_handle(
                     starter.workflow_id(case_id)
                 ).fetch_history()
+                HISTORIES.mkdir(exist_ok=True)
                 path = HISTORIES / f"{tag}_{name}.json"
                 path.write_text(history.to_json())
                 print(f"recorded {path} ({len(history.events)} events)")

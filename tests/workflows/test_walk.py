@@ -10,11 +10,14 @@ from domain.commands import (
     AnalyzeCause,
     Apologize,
     Empathize,
+    OfferedRemedy,
     OfferResolution,
+    RecordCustomerResponse,
+    RecordSatisfaction,
     ShowPrevention,
     Withdraw,
 )
-from domain.model import CaseStatus, Fault, Step
+from domain.model import CaseStatus, Fault, RemedyKind, Step
 from infra.settings import Settings
 from tests.helpers import event_types, open_command
 from worker import build_worker
@@ -39,27 +42,41 @@ async def test_full_walk_stores_one_event_per_decision(
         await handle.execute_update(
             wf.analyze_cause, AnalyzeCause(cause="Box not strapped down", fault=Fault.OURS)
         )
-        await handle.execute_update(wf.offer_resolution, OfferResolution(plan="Full refund today"))
+        await handle.execute_update(
+            wf.offer_resolution,
+            OfferResolution(
+                options=[OfferedRemedy(kind=RemedyKind.FULL_REFUND)], plan="Full refund today"
+            ),
+        )
+        await handle.execute_update(
+            wf.record_customer_response, RecordCustomerResponse(choice=RemedyKind.FULL_REFUND)
+        )
         state = await handle.execute_update(
             wf.show_prevention, ShowPrevention(measure="Straps fitted in both vans")
         )
         assert state.status == CaseStatus.RESOLVED
+        await handle.execute_update(wf.record_satisfaction, RecordSatisfaction(score=5))
         result = await handle.result()
     assert result.steps_done == tuple(Step)
+    assert result.status == CaseStatus.CLOSED
     assert await event_types(pool, case_id) == [
         "case_opened",
         "apologized",
         "empathized",
         "cause_analyzed",
         "resolution_offered",
+        "resolution_accepted",
         "prevention_shown",
+        "satisfaction_recorded",
+        "case_closed",
     ]
     row = await pool.fetchrow("SELECT * FROM complaint_cases WHERE case_id = $1", case_id)
-    assert (row["status"], row["step"], row["fault"], row["version"]) == (
-        "resolved",
-        None,
+    assert (row["status"], row["step"], row["fault"], row["rating"], row["version"]) == (
+        "closed",
+        "done",
         "ours",
-        6,
+        5,
+        9,
     )
 
 

@@ -1,0 +1,18 @@
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+
+
+@pytest.fixture(autouse=True)
+async def end_the_case(ts_env: WorkflowEnvironment, case_id: str) -> AsyncIterator[None]:
+    """A case left running would hold the time-skipping server's clock for every later test
+    (its timers fall due on a queue nobody polls any more), so each test's case ends here."""
+    yield
+    handle = ts_env.client.get_workflow_handle(starter.workflow_id(case_id))
+    with contextlib.suppress(RPCError):  # already ended, or never started
+        await handle.terminate("test finished")

@@ -1,0 +1,187 @@
+"""Every motive and fault walked from open to closed on the time-skipping server, with the
+real event store; the read model rebuilt from the events must match the live one."""
+
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from activities.store import rebuild_read_model
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    RecordCustomerResponse,
+    RecordSatisfaction,
+    ShowPrevention,
+)
+from domain.model import CaseState, CaseStatus, Fault, Motive, RemedyKind
+from domain.remedies import remedy_menu
+from infra.settings import Settings
+from tests.helpers import event_types, eventually, open_command
+from worker import build_worker
+from workflows.complaint import ComplaintWorkflow as WF
+
+pytestmark = pytest.mark.db
+K = RemedyKind
+
+
+class Driver:
+    def __init__(self, env: WorkflowEnvironment, handle: WorkflowHandle[Any, CaseState]) -> None:
+        self.env, self.handle = env, handle
+
+    async def do(self, update: Callable[..., Any], command: Any) -> CaseState:
+        return await self.handle.execute_update(update, command)
+
+    async def skip(self, duration: timedelta, until: Callable[[CaseState], bool]) -> CaseState:
+        """Move time on, then wait for the worker to store what fell due."""
+        await self.env.sleep(duration)
+
+        async def reached() -> CaseState:
+            state = await self.handle.query(WF.state)
+            assert state is not None and until(state), state
+            return state
+
+        return await eventually(reached)
+
+    async def to_offer(self, fault: Fault) -> CaseState:
+        await self.do(WF.apologize, Apologize(what="Sorry the delivery was two hours late"))
+        await self.do(WF.empathize, Empathize(customer_words="The guests were already there"))
+        return await self.do(WF.analyze_cause, AnalyzeCause(cause="Driver got lost", fault=fault))
+
+    async def offer(self, *kinds: RemedyKind) -> CaseState:
+        options = [OfferedRemedy(kind=k) for k in kinds]
+        return await self.do(WF.offer_resolution, OfferResolution(options=options, plan="Choose"))
+
+    async def accept(self, kind: RemedyKind) -> CaseState:
+        return await self.do(WF.record_customer_response, RecordCustomerResponse(choice=kind))
+
+    async def prevent(self) -> CaseState:
+        return await self.do(
+            WF.show_prevention, ShowPrevention(measure="Routes checked the day before")
+        )
+
+
+@pytest.fixture
+async def case(
+    ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> AsyncIterator[Callable[[Motive], Any]]:
+    async with build_worker(ts_env.client, pool, settings):
+
+        async def open_(motive: Motive) -> Driver:
+            command = open_command(case_id, motive=motive).model_copy(
+                update={"targets": settings.targets_for(motive), "care": settings.care_policy()}
+            )
+            await starter.open_case(ts_env.client, settings, command)
+            handle = ts_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+            return Driver(ts_env, handle)
+
+        yield open_
+
+
+@pytest.mark.parametrize("fault", list(Fault))
+@pytest.mark.parametrize("motive", list(Motive))
+async def test_each_motive_and_fault_from_open_to_closed(
+    case: Callable[[Motive], Any], pool: asyncpg.Pool, case_id: str, motive: Motive, fault: Fault
+) -> None:
+    driver: Driver = await case(motive)
+    state = await driver.to_offer(fault)
+    menu = remedy_menu(motive, fault, state.profile.tier, state.breached)
+    state = await driver.offer(*menu.allowed)
+    assert state.status == CaseStatus.AWAITING_CUSTOMER
+    await driver.accept(menu.recommended)
+    state = await driver.prevent()
+    assert state.status == CaseStatus.RESOLVED
+    state = await driver.skip(timedelta(days=7, hours=1), lambda s: s.follow_up_reminded)
+    await driver.do(WF.record_satisfaction, RecordSatisfaction(score=4, comment="Fine now"))
+    result = await driver.handle.result()
+    assert (result.status, result.closed_reason, result.rating) == (
+        CaseStatus.CLOSED,
+        "satisfied",
+        4,
+    )
+    assert result.accepted is not None and result.accepted.kind == menu.recommended
+    types = await event_types(pool, case_id)
+    assert types[:7] == [
+        "case_opened",
+        "apologized",
+        "empathized",
+        "cause_analyzed",
+        "resolution_offered",
+        "resolution_accepted",
+        "prevention_shown",
+    ]
+    assert ("improvement_reported" in types) == (motive == Motive.IMPROVEMENT)
+    assert types[-3:] == ["follow_up_due", "satisfaction_recorded", "case_closed"]
+
+
+async def test_decline_reoffer_and_a_low_score_that_reopens(
+    case: Callable[[Motive], Any], pool: asyncpg.Pool, case_id: str
+) -> None:
+    driver: Driver = await case(Motive.COMPENSATION)
+    await driver.to_offer(Fault.OURS)
+    await driver.offer(K.FREE_REDO, K.NEXT_SERVICE_DISCOUNT)
+    state = await driver.do(
+        WF.record_customer_response, RecordCustomerResponse(decline_reason="I want money back")
+    )
+    assert (state.status, state.stage, state.declines) == (CaseStatus.OPEN, "offer_resolution", 1)
+    await driver.offer(K.PARTIAL_REFUND, K.FULL_REFUND)
+    await driver.accept(K.PARTIAL_REFUND)
+    await driver.prevent()
+    state = await driver.do(WF.record_satisfaction, RecordSatisfaction(score=1, comment="Rude"))
+    assert (state.status, state.stage, state.reopened) == (CaseStatus.OPEN, "offer_resolution", 1)
+    await driver.offer(K.FULL_REFUND)
+    await driver.accept(K.FULL_REFUND)
+    await driver.prevent()
+    await driver.do(WF.record_satisfaction, RecordSatisfaction(score=5))
+    result = await driver.handle.result()
+    assert [o.round for o in result.offers] == [1, 2, 3]
+    assert (result.status, result.rating) == (CaseStatus.CLOSED, 5)
+    types = await event_types(pool, case_id)
+    assert types.count("resolution_declined") == 1 and types.count("case_reopened") == 1
+
+
+async def test_the_staff_clock_pauses_while_the_customer_decides(
+    case: Callable[[Motive], Any], pool: asyncpg.Pool, case_id: str
+) -> None:
+    driver: Driver = await case(Motive.COMPENSATION)
+    await driver.to_offer(Fault.OURS)
+    await driver.offer(K.FREE_REDO)
+    state = await driver.skip(timedelta(days=5), lambda s: s.customer_reminded)
+    assert (state.escalations, state.status) == (0, CaseStatus.AWAITING_CUSTOMER)
+    await driver.env.sleep(timedelta(days=5))  # nothing more: no staff escalation, no repeat
+    state = await driver.accept(K.FREE_REDO)
+    assert state.escalations == 0 and state.response_due_at is not None
+    types = await event_types(pool, case_id)
+    assert types.count("customer_wait_exceeded") == 1 and "escalated" not in types
+    notices = await pool.fetch(
+        "SELECT kind, recipient FROM notifications WHERE case_id = $1", case_id
+    )
+    assert [(n["kind"], n["recipient"]) for n in notices] == [("customer_wait_exceeded", "staff")]
+
+
+async def test_a_late_case_gains_the_delay_discount_and_the_rebuild_matches(
+    case: Callable[[Motive], Any], pool: asyncpg.Pool, case_id: str
+) -> None:
+    driver: Driver = await case(Motive.ANGER)
+    state = await driver.skip(timedelta(hours=25), lambda s: s.escalation_level == 1)
+    state = await driver.to_offer(Fault.OURS)
+    assert state.breached
+    menu = remedy_menu(Motive.ANGER, Fault.OURS, state.profile.tier, breached=True)
+    assert menu.allowed == (K.FORMAL_APOLOGY, K.DELAY_DISCOUNT)
+    await driver.offer(K.FORMAL_APOLOGY, K.DELAY_DISCOUNT)
+    state = await driver.accept(K.DELAY_DISCOUNT)
+    assert state.accepted is not None and state.accepted.terms.startswith("10 % off")
+    await driver.handle.terminate("test over")
+
+    live = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    await rebuild_read_model(pool)
+    rebuilt = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    assert rebuilt == live and len(live) >= 1
