@@ -2,10 +2,13 @@
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 
 import asyncpg
@@ -42,6 +45,9 @@ from domain.model import (
 from domain.remedies import remedy_menu
 from infra import postgres
 from infra.settings import Settings, explain
+from reporting.cases import CaseFilter, export_csv, list_cases
+from reporting.report import period_report
+from reporting.report import render as render_report
 from workflows import details
 from workflows.complaint import ComplaintWorkflow
 
@@ -250,6 +256,58 @@ def parse_option(text: str) -> OfferedRemedy:
     return OfferedRemedy(kind=remedy, terms=terms.strip() or None)
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _filters(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--status", choices=[s.value for s in CaseStatus])
+    p.add_argument("--step", choices=[*(s.value for s in STEPS), *EXTRA_STAGES])
+    p.add_argument("--motive", choices=[m.value for m in Motive])
+    p.add_argument("--overdue", action="store_true", help="staff owe something already due")
+    p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="opened on or after")
+
+
+EXTRA_STAGES = ("customer_response", "follow_up", "done")
+
+
+def _start_of(day: date, settings: Settings) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=settings.zone)
+
+
+def case_filter(args: argparse.Namespace, settings: Settings) -> CaseFilter:
+    return CaseFilter(
+        status=args.status,
+        step=args.step,
+        motive=args.motive,
+        overdue_at=datetime.now(UTC) if args.overdue else None,
+        opened_since=_start_of(args.since, settings) if args.since else None,
+    )
+
+
+def render_list(rows: list[dict[str, Any]], total: int, page: int, limit: int) -> str:
+    if not rows:
+        return "no cases match"
+    header = (
+        f"{'case':<10} {'status':<17} {'step':<17} {'motive':<15} {'tier':<7} esc  "
+        f"{'due':<16} opened"
+    )
+    lines = [header]
+    for r in rows:
+        due = f"{r['response_due_at']:%Y-%m-%d %H:%M}" if r["response_due_at"] else "-"
+        lines.append(
+            f"{r['case_id']:<10} {r['status']:<17} {r['step'] or '-':<17} {r['motive']:<15} "
+            f"{r['tier'] or '-':<7} {r['escalation_level']:>3}  {due:<16} "
+            f"{r['opened_at']:%Y-%m-%d %H:%M}"
+        )
+    pages = max(1, -(-total // limit))
+    lines.append(f"page {page} of {pages}, {total} cases (times UTC)")
+    return "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="complaints", description="Handle customer complaints.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -298,6 +356,18 @@ def parser() -> argparse.ArgumentParser:
     sh.add_argument("case_id")
     sh.add_argument("--json", action="store_true")
     sub.add_parser("rebuild", help="rebuild complaint_cases from complaint_events")
+    ls = sub.add_parser("list", help="list cases, newest first")
+    _filters(ls)
+    ls.add_argument("--limit", type=int, default=20)
+    ls.add_argument("--page", type=int, default=1)
+    ls.add_argument("--json", action="store_true")
+    rp = sub.add_parser("report", help="the figures for a period (default: the last 30 days)")
+    rp.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD")
+    rp.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD", help="inclusive")
+    rp.add_argument("--json", action="store_true")
+    ex = sub.add_parser("export", help="the case rows as CSV (no customer names or phones)")
+    _filters(ex)
+    ex.add_argument("--output", "-o", help="a file; standard output if left out")
     return p
 
 
@@ -323,6 +393,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "show":
         state = await show(await connect(settings), args.case_id)
         return state.model_dump_json(indent=2) if args.json else render(state)
+    if args.command in ("list", "report", "export"):
+        return await _read_side(args, settings)
     if args.command == "visit":
         return await _visit(settings, args.phone, args.name)
     if args.command == "answer":
@@ -364,6 +436,35 @@ async def _rebuild(settings: Settings) -> str:
     finally:
         await pool.close()
     return f"rebuilt complaint_cases: {cases} cases"
+
+
+async def _read_side(args: argparse.Namespace, settings: Settings) -> str:
+    pool = await _database(settings)
+    try:
+        if args.command == "list":
+            if args.limit < 1 or args.page < 1:
+                raise CliError("--limit and --page start at 1")
+            rows, total = await list_cases(pool, case_filter(args, settings), args.limit, args.page)
+            if args.json:
+                return json.dumps({"total": total, "page": args.page, "cases": rows}, default=str)
+            return render_list(rows, total, args.page, args.limit)
+        if args.command == "export":
+            text = await export_csv(pool, case_filter(args, settings))
+            if args.output:
+                Path(args.output).write_text(text)
+                return f"wrote {text.count(chr(10)) - 1} cases to {args.output}"
+            return text.rstrip("\n")
+        today = datetime.now(settings.zone).date()
+        end_day = (args.end or today) + timedelta(days=1)
+        start_day = args.start or end_day - timedelta(days=30)
+        if start_day >= end_day:
+            raise CliError("--from must come before --to")
+        report = await period_report(
+            pool, _start_of(start_day, settings), _start_of(end_day, settings)
+        )
+        return report.model_dump_json(indent=2) if args.json else render_report(report)
+    finally:
+        await pool.close()
 
 
 async def _visit(settings: Settings, phone: str, name: str | None) -> str:

@@ -4,8 +4,16 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, AliasChoices, BeforeValidator, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets
@@ -91,8 +99,22 @@ class Settings(BaseSettings):
     gold_from_visits: int = Field(5, ge=1)
     escalation_contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS
     language: Literal["ko", "en"] = "ko"
+    timezone: str = "Asia/Seoul"  # dates typed at the CLI are the shop's dates
     webhook_url: str | None = None
     log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Seoul or UTC") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @classmethod
     def load(cls) -> "Settings":

@@ -1,0 +1,85 @@
+"""Case lists and the CSV export, from the read model."""
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+COLUMNS = (
+    "case_id",
+    "status",
+    "step",
+    "motive",
+    "channel",
+    "tier",
+    "fault",
+    "escalation_level",
+    "escalations",
+    "response_due_at",
+    "opened_at",
+    "resolved_at",
+    "closed_at",
+    "rating",
+)  # fmt: skip  -- never the customer's name or phone: exports leave the shop
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    step: str | None = None
+    motive: str | None = None
+    overdue_at: datetime | None = None  # staff owe the case something due before this
+    opened_since: datetime | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, args = [], []
+        for column, value in (
+            ("status", self.status),
+            ("step", self.step),
+            ("motive", self.motive),
+        ):
+            if value is not None:
+                args.append(value)
+                clauses.append(f"{column} = ${len(args)}")
+        if self.overdue_at is not None:
+            args.append(self.overdue_at)
+            clauses.append(f"response_due_at < ${len(args)}")
+        if self.opened_since is not None:
+            args.append(self.opened_since)
+            clauses.append(f"opened_at >= ${len(args)}")
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+async def list_cases(
+    pool: asyncpg.Pool, where: CaseFilter, limit: int = 20, page: int = 1
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of cases, newest first, and the total that match."""
+    clause, args = where.where()
+    total = await pool.fetchval(f"SELECT count(*) FROM complaint_cases{clause}", *args)
+    rows = await pool.fetch(
+        f"SELECT {', '.join(COLUMNS)} FROM complaint_cases{clause} "
+        f"ORDER BY opened_at DESC, case_id LIMIT {int(limit)} OFFSET {int((page - 1) * limit)}",
+        *args,
+    )
+    return [dict(r) for r in rows], total
+
+
+async def export_csv(pool: asyncpg.Pool, where: CaseFilter) -> str:
+    clause, args = where.where()
+    rows = await pool.fetch(
+        f"SELECT {', '.join(COLUMNS)} FROM complaint_cases{clause} ORDER BY opened_at, case_id",
+        *args,
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    for r in rows:
+        writer.writerow(["" if r[c] is None else _cell(r[c]) for c in COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)

@@ -1,0 +1,212 @@
+"""The owner's report for a period: how fast, how well, and what keeps going wrong.
+
+Each spoken complaint stands for about ten silent customers, so recurring causes lead.
+Everything is computed in SQL over the event store and the read model.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+SATISFACTION_TARGET = 4.5
+
+
+class StepFigures(BaseModel):
+    step: str
+    answered: int
+    within_target: int
+    escalations: int
+
+
+class Report(BaseModel):
+    start: datetime
+    end: datetime
+    opened: int
+    closed: int
+    withdrawn: int
+    steps_answered: int
+    steps_within_target: int
+    within_target_share: float | None
+    first_response_median_minutes: float | None
+    first_response_p90_minutes: float | None
+    per_step: list[StepFigures]
+    escalations: int
+    ratings: int
+    average_rating: float | None
+    rated_at_target: int  # ratings of 4.5 or more (the guides' satisfaction target)
+    meets_satisfaction_target: bool | None
+    by_motive: dict[str, int]
+    by_fault: dict[str, int]
+    top_causes: list[tuple[str, int]]
+
+
+_STEPS = ("apologize", "empathize", "analyze_cause", "offer_resolution", "show_prevention")
+
+
+async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> Report:
+    async with pool.acquire() as conn:
+        counts = await conn.fetchrow(
+            """
+            SELECT
+              (SELECT count(*) FROM complaint_events
+                WHERE type = 'case_opened' AND occurred_at >= $1 AND occurred_at < $2) AS opened,
+              (SELECT count(*) FROM complaint_events
+                WHERE type = 'case_closed' AND occurred_at >= $1 AND occurred_at < $2) AS closed,
+              (SELECT count(*) FROM complaint_events
+                WHERE type = 'case_withdrawn' AND occurred_at >= $1 AND occurred_at < $2)
+                AS withdrawn
+            """,
+            start,
+            end,
+        )
+        # Staff answers recorded in the fold: when each step was answered and its target.
+        steps = await conn.fetch(
+            """
+            SELECT d->>'step' AS step, count(*) AS answered,
+                   count(*) FILTER (WHERE (d->>'at')::timestamptz <= (d->>'due_at')::timestamptz)
+                     AS within_target
+            FROM complaint_cases c, jsonb_array_elements(c.state->'done') d
+            WHERE (d->>'at')::timestamptz >= $1 AND (d->>'at')::timestamptz < $2
+            GROUP BY 1
+            """,
+            start,
+            end,
+        )
+        first = await conn.fetchrow(
+            """
+            SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY minutes) AS median,
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY minutes) AS p90
+            FROM (
+              SELECT extract(epoch FROM a.occurred_at - o.occurred_at) / 60 AS minutes
+              FROM complaint_events a
+              JOIN complaint_events o ON o.case_id = a.case_id AND o.type = 'case_opened'
+              WHERE a.type = 'apologized' AND a.occurred_at >= $1 AND a.occurred_at < $2
+            ) t
+            """,
+            start,
+            end,
+        )
+        escalations = await conn.fetch(
+            """
+            SELECT data->>'step' AS step, count(*) AS n FROM complaint_events
+            WHERE type = 'escalated' AND occurred_at >= $1 AND occurred_at < $2 GROUP BY 1
+            """,
+            start,
+            end,
+        )
+        ratings = await conn.fetchrow(
+            """
+            SELECT count(*) AS n, avg((data->>'score')::int)::float AS average,
+                   count(*) FILTER (WHERE (data->>'score')::numeric >= $3) AS at_target
+            FROM complaint_events
+            WHERE type = 'satisfaction_recorded' AND occurred_at >= $1 AND occurred_at < $2
+            """,
+            start,
+            end,
+            SATISFACTION_TARGET,
+        )
+        by_motive = await conn.fetch(
+            "SELECT motive AS k, count(*) AS n FROM complaint_cases "
+            "WHERE opened_at >= $1 AND opened_at < $2 GROUP BY 1 ORDER BY 2 DESC, 1",
+            start,
+            end,
+        )
+        by_fault = await conn.fetch(
+            "SELECT fault AS k, count(*) AS n FROM complaint_cases "
+            "WHERE opened_at >= $1 AND opened_at < $2 AND fault IS NOT NULL "
+            "GROUP BY 1 ORDER BY 2 DESC, 1",
+            start,
+            end,
+        )
+        causes = await conn.fetch(
+            """
+            SELECT lower(btrim(data->>'cause')) AS cause, count(*) AS n FROM complaint_events
+            WHERE type = 'cause_analyzed' AND occurred_at >= $1 AND occurred_at < $2
+            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
+            """,
+            start,
+            end,
+        )
+    answered = {r["step"]: r for r in steps}
+    escalated = {r["step"]: r["n"] for r in escalations}
+    total_answered = sum(r["answered"] for r in steps)
+    total_within = sum(r["within_target"] for r in steps)
+    average = ratings["average"]
+    return Report(
+        start=start,
+        end=end,
+        opened=counts["opened"],
+        closed=counts["closed"],
+        withdrawn=counts["withdrawn"],
+        steps_answered=total_answered,
+        steps_within_target=total_within,
+        within_target_share=total_within / total_answered if total_answered else None,
+        first_response_median_minutes=_float(first["median"]),
+        first_response_p90_minutes=_float(first["p90"]),
+        per_step=[
+            StepFigures(
+                step=s,
+                answered=answered[s]["answered"] if s in answered else 0,
+                within_target=answered[s]["within_target"] if s in answered else 0,
+                escalations=escalated.get(s, 0),
+            )
+            for s in _STEPS
+        ],
+        escalations=sum(escalated.values()),
+        ratings=ratings["n"],
+        average_rating=average,
+        rated_at_target=ratings["at_target"],
+        meets_satisfaction_target=None if average is None else average >= SATISFACTION_TARGET,
+        by_motive={r["k"]: r["n"] for r in by_motive},
+        by_fault={r["k"]: r["n"] for r in by_fault},
+        top_causes=[(r["cause"], r["n"]) for r in causes],
+    )
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def render(report: Report) -> str:
+    def pct(share: float | None) -> str:
+        return "-" if share is None else f"{share:.0%}"
+
+    def minutes(value: float | None) -> str:
+        if value is None:
+            return "-"
+        return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
+
+    lines = [
+        f"Complaints report {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} (end exclusive)",
+        "",
+        f"cases opened            {report.opened}",
+        f"cases closed            {report.closed}   (withdrawn {report.withdrawn})",
+        f"steps within target     {pct(report.within_target_share)}   "
+        f"({report.steps_within_target} of {report.steps_answered})",
+        f"first response          median {minutes(report.first_response_median_minutes)}, "
+        f"90th percentile {minutes(report.first_response_p90_minutes)}",
+        f"escalations             {report.escalations}",
+    ]
+    average = "-" if report.average_rating is None else f"{report.average_rating:.2f} / 5"
+    target = {None: "", True: "  (target 4.5 met)", False: "  (below the 4.5 target)"}
+    lines.append(
+        f"satisfaction            {average} from {report.ratings} ratings, "
+        f"{report.rated_at_target} at 4.5 or more{target[report.meets_satisfaction_target]}"
+    )
+    lines += ["", "step               answered  within target  escalations"]
+    for s in report.per_step:
+        lines.append(f"{s.step:<18} {s.answered:>8}  {s.within_target:>13}  {s.escalations:>11}")
+    lines += [
+        "",
+        "by motive   " + _pairs(report.by_motive),
+        "by fault    " + _pairs(report.by_fault),
+    ]
+    lines += ["", "most frequent causes (each stands for about ten silent customers):"]
+    lines += [f"  {n:>3} x {cause}" for cause, n in report.top_causes] or ["  -"]
+    return "\n".join(lines)
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in counts.items()) or "-"
