@@ -92,6 +92,7 @@ async def open_case(
         task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
         static_summary=details.summary(command.case_id, command.motive, command.channel),
+        static_details=details.rules(command),
     )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait

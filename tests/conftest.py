@@ -5,6 +5,7 @@ session gets a database of its own, dropped at the end.
 """
 
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -75,13 +76,27 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal dev server (in memory), with the contract search attributes."""
+def ui_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+async def dev_env(ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (in memory) with its Web UI and the contract search
+    attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_server.binary("temporal"),
         search_attributes=search_attributes.ALL,
         data_converter=pydantic_data_converter,
+        ui=True,
+        ui_port=ui_port,
         dev_server_extra_args=["--log-level", "error"],
     )
     yield env

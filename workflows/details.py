@@ -1,8 +1,9 @@
 """The case's progress as the Temporal UI shows it: markdown, no customer PII."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from domain.clock import next_deadline
+from domain.commands import OpenCase
 from domain.model import STEPS, CaseState, CaseStatus
 
 
@@ -14,13 +15,35 @@ def summary(case_id: str, motive: str, channel: str) -> str:
     return f"Complaint {case_id} · {motive} · via {channel}"
 
 
+def _hours(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"
+
+
+def rules(command: OpenCase) -> str:
+    """The static details: the rules this case runs by (fixed when it opens)."""
+    t, care = command.targets, command.care
+    first = f" (first response {_hours(t.first_target)})" if t.first_target else ""
+    return "\n".join(
+        [
+            f"Response target: **{_hours(t.target)}** per step{first}, "
+            f"reminder at {t.warn_fraction:.0%}, escalation up to level {t.max_escalation_level}",
+            f"Customer's answer awaited {_hours(care.customer_wait)} before staff call",
+            f"Follow-up call {_hours(care.follow_up_after)} after resolution; "
+            f"a score of {care.reopen_at_or_below} or less reopens",
+        ]
+    )
+
+
 def progress(state: CaseState) -> str:
-    marks = " ".join(f"{'✅' if s in state.steps_done else '⬜'} {s.label}" for s in STEPS)
+    done = " → ".join(s.label for s in state.steps_done) or "nothing yet"
+    todo = [s.label for s in STEPS if s not in state.steps_done]
     lines = [
         f"**Case {state.case_id}** · {state.motive} · via {state.channel} · "
         f"{state.profile.tier} customer",
         "",
-        marks,
+        f"Done: {done}",
+        f"Still to do: {', '.join(todo) or 'nothing'}",
         "",
         f"Status: **{state.status}** (at {state.stage.replace('_', ' ')})",
     ]
@@ -35,6 +58,8 @@ def progress(state: CaseState) -> str:
     deadline = next_deadline(state)
     if deadline is not None:
         lines.append(f"Next: **{deadline.label}**, {_when(deadline.at)}")
+    elif state.status == CaseStatus.ESCALATED:
+        lines.append(f"With the owner: **{state.stage.replace('_', ' ')}** is theirs to answer")
     if state.escalation_level:
         lines.append(f"Escalation level: **{state.escalation_level}**")
     if state.fault:

@@ -1,0 +1,133 @@
+"""The Temporal Web UI in headless Chromium: filters by our search attributes find the right
+cases, and a case page tells its story (summary, progress, named timers and activities)."""
+
+import shutil
+import urllib.parse
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    RecordCustomerResponse,
+)
+from domain.model import Fault, Motive, RemedyKind
+from infra.settings import Settings
+from tests.helpers import eventually, open_command
+from worker import build_worker
+from workflows.complaint import ComplaintWorkflow as WF
+
+pytestmark = pytest.mark.db
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "web-ui"
+ROW = 'tr[data-testid="workflows-summary-configurable-table-row"]'
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        "Chromium is not installed: `apt-get install chromium` (.ci/run does)",
+        allow_module_level=True,
+    )
+
+
+@pytest.fixture
+async def page(ui_port: int) -> AsyncIterator[object]:
+    from playwright.async_api import Route, async_playwright
+
+    async def local_only(route: Route) -> None:
+        # The UI fetches a news feed from the internet; this machine has none.
+        host = urllib.parse.urlsplit(route.request.url).hostname
+        await (route.continue_() if host in ("127.0.0.1", "localhost") else route.abort())
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = await browser.new_page(viewport={"width": 1400, "height": 1000})
+        await page.route("**/*", local_only)
+        yield page
+        await browser.close()
+
+
+async def listed(page, ui_port: int, query: str) -> set[str]:
+    url = f"http://127.0.0.1:{ui_port}/namespaces/default/workflows?query="
+    await page.goto(url + urllib.parse.quote(query))
+    await page.wait_for_selector(ROW, timeout=20_000)
+    ids = set()
+    for row in await page.query_selector_all(ROW):
+        link = await row.query_selector('a[href*="/namespaces/default/workflows/"]')
+        ids.add((await link.inner_text()).strip())
+    return ids
+
+
+async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, ui_port: int, page
+) -> None:
+    client = dev_env.client
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    async with build_worker(client, pool, settings):
+        ids = {}
+        for name in ("escalated", "awaiting", "fresh"):
+            case_id = f"ui{name[:3]}{settings.task_queue[-6:]}"
+            await starter.open_case(
+                client, settings, open_command(case_id, motive=Motive.COMPENSATION)
+            )
+            ids[name] = case_id
+        for name in ("escalated", "awaiting"):
+            h = client.get_workflow_handle_for(WF.run, starter.workflow_id(ids[name]))
+            await h.execute_update(WF.apologize, Apologize(what="Sorry about the crushed cake"))
+            await h.execute_update(WF.empathize, Empathize(customer_words="For my son"))
+            await h.execute_update(WF.analyze_cause, AnalyzeCause(cause="Van", fault=Fault.OURS))
+            rounds = 2 if name == "escalated" else 1
+            for _ in range(rounds):
+                await h.execute_update(
+                    WF.offer_resolution,
+                    OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan="p"),
+                )
+                if name == "escalated":  # two declines go to the owner, no timer needed
+                    await h.execute_update(
+                        WF.record_customer_response, RecordCustomerResponse(decline_reason="no")
+                    )
+
+        queue = f'TaskQueue="{settings.task_queue}"'
+
+        async def escalated() -> None:
+            query = f'ComplaintStatus="escalated" AND EscalationLevel>=2 AND {queue}'
+            assert await listed(page, ui_port, query) == {f"complaint-{ids['escalated']}"}
+
+        await eventually(escalated, timeout=30)
+        await page.screenshot(path=str(OUTPUT / "escalated-list.png"))
+        waiting = await listed(page, ui_port, f'ComplaintStep="customer_response" AND {queue}')
+        assert waiting == {f"complaint-{ids['awaiting']}"}
+
+        case = ids["escalated"]
+        await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows/complaint-{case}")
+        await page.wait_for_url("**/timeline", timeout=20_000)
+        await page.get_by_text("store resolution_declined, escalated").first.wait_for()
+        await page.screenshot(path=str(OUTPUT / "case-timeline.png"), full_page=True)
+        await page.get_by_role("tab", name="User Metadata").click()
+        summary = page.frame_locator("#user-metadata-summary").locator("body")
+        assert f"Complaint {case} · compensation · via phone" in await summary.inner_text()
+        rules = page.frame_locator("#user-metadata-details").locator("body")
+        assert "Response target: 24 h per step" in await rules.inner_text()
+        details = page.frame_locator("#user-metadata-current-details").locator("body")
+        text = await details.inner_text()
+        assert "Status: escalated" in text and "Escalation level: 2" in text
+        assert "Done: apologize → empathize → analyze cause → offer resolution" in text
+        assert "Kim" not in text and "1234" not in text
+        await page.screenshot(path=str(OUTPUT / "case-metadata.png"), full_page=True)
+        for name in ids.values():
+            await client.get_workflow_handle(starter.workflow_id(name)).terminate("test over")
