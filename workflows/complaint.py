@@ -178,7 +178,8 @@ class ComplaintWorkflow:
         await workflow.execute_activity_method(
             StoreActivities.append_events,
             batch,
-            start_to_close_timeout=timedelta(seconds=30),
+            # An append takes milliseconds; a worker that died mid-append is retried soon.
+            start_to_close_timeout=timedelta(seconds=10),
             retry_policy=STORE_RETRY,
             summary="store " + ", ".join(e.type for e in events),
         )
