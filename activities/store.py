@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from domain.clock import staff_due_at
 from domain.decider import evolve
-from domain.events import EVENT_ADAPTER, RecordedEvent
+from domain.events import EVENT_ADAPTER, EVENTS_ADAPTER, RecordedEvent
 from domain.model import CaseState
 from domain.notifications import Language, notices_for
 from domain.policy import DEFAULT_ESCALATION_CONTACTS
@@ -60,7 +60,7 @@ def case_row(state: CaseState) -> tuple[Any, ...]:
         state.version,
         state.updated_at,
         state.customer.phone,
-        state.model_dump_json(),
+        state.model_dump_json(exclude_defaults=True),  # a third smaller; defaults refill
     )
 
 
@@ -198,40 +198,42 @@ class EventStore:
         return CaseState.model_validate_json(raw) if raw else None
 
 
-async def rebuild_read_model(pool: asyncpg.Pool, batch_size: int = 2000) -> int:
+async def rebuild_read_model(pool: asyncpg.Pool, chunk: int = 20_000) -> int:
     """Replace complaint_cases by the fold of complaint_events; returns the number of cases.
 
-    Runs in one transaction, so readers see the old rows until the new ones are complete.
+    One transaction: readers see the old rows until the new ones are complete. The table is
+    emptied first, so the new rows go in by COPY; events are read and parsed in chunks.
     """
     cases = 0
+    columns = [c.strip() for c in CASE_COLUMNS.split(",")]
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
         await conn.execute("DELETE FROM complaint_cases")
-        rows: list[tuple[Any, ...]] = []
         current: str | None = None
         state: CaseState | None = None
-        async for r in conn.cursor(
-            "SELECT case_id, data FROM complaint_events ORDER BY case_id, seq", prefetch=batch_size
-        ):
-            if r["case_id"] != current:
-                if state is not None:
-                    rows.append(case_row(state))
-                current, state = r["case_id"], None
-            state = evolve(state, EVENT_ADAPTER.validate_json(r["data"]))
-            if len(rows) >= batch_size:
-                cases += await _write_cases(conn, rows)
+        cursor = await conn.cursor(
+            "SELECT case_id, data FROM complaint_events ORDER BY case_id, seq"
+        )
+        while rows := await cursor.fetch(chunk):
+            events = EVENTS_ADAPTER.validate_json("[" + ",".join(r["data"] for r in rows) + "]")
+            finished: list[tuple[Any, ...]] = []
+            for r, event in zip(rows, events, strict=True):
+                if r["case_id"] != current:
+                    if state is not None:
+                        finished.append(case_row(state))
+                    current, state = r["case_id"], None
+                state = evolve(state, event)
+            if finished:
+                await conn.copy_records_to_table(
+                    "complaint_cases", records=finished, columns=columns
+                )
+                cases += len(finished)
         if state is not None:
-            rows.append(case_row(state))
-        cases += await _write_cases(conn, rows)
+            await conn.copy_records_to_table(
+                "complaint_cases", records=[case_row(state)], columns=columns
+            )
+            cases += 1
     return cases
-
-
-async def _write_cases(conn: asyncpg.Connection, rows: list[tuple[Any, ...]]) -> int:
-    count = len(rows)
-    if rows:
-        await conn.executemany(_UPSERT_CASE, rows)
-        rows.clear()
-    return count
 
 
 class StoreActivities:

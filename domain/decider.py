@@ -394,7 +394,21 @@ def evolve(state: State, event: Event) -> CaseState:
                 "follow_up_expires_at": None,
                 "improvement_report_due_at": None,
             }
-    return state.model_copy(update=changes)
+    return _with(state, changes)
+
+
+def _with(state: CaseState, changes: dict[str, object]) -> CaseState:
+    """`state.model_copy(update=changes)` without its generic per-attribute copying: the
+    fold runs once per event in every replay and rebuild, so this is the hot path. The
+    values come from validated events, so, as with model_copy, nothing is re-validated."""
+    new = CaseState.__new__(CaseState)
+    object.__setattr__(new, "__dict__", {**state.__dict__, **changes})
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(
+        new, "__pydantic_fields_set__", state.__pydantic_fields_set__ | changes.keys()
+    )
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 def _answered(state: CaseState, at: datetime, following: Step | None) -> dict[str, object]:

@@ -87,7 +87,7 @@ async def test_rebuild_gives_the_same_rows(pool: asyncpg.Pool) -> None:
         await store.append(case, a_walk(case))
     before = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
     await pool.execute("UPDATE complaint_cases SET status = 'corrupted'")
-    cases = await rebuild_read_model(pool, batch_size=2)  # small batches cross case borders
+    cases = await rebuild_read_model(pool, chunk=2)  # small chunks cross case borders
     after = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
     assert cases == len(before)
     assert after == before
