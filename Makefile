@@ -31,6 +31,10 @@ test: install
 test-db: install
 	$(VENV)/bin/pytest -q -m db
 
+## Benchmarks against a bare Temporal baseline on the embedded stack (see README).
+bench: install
+	$(PY) -m bench.run
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

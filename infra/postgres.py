@@ -36,7 +36,12 @@ def configured_url(database_url: str | None, data_dir: Path) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Released connections skip asyncpg's reset query (a round trip per release): nothing
+    here leaves session state behind (advisory locks are transaction-scoped)."""
+
+
 async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_keep_session)
     await apply_schema(pool)
     return pool

@@ -50,6 +50,12 @@ def dev_server_args(
     return args
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def wait_for_port(
     port: int, timeout: float = 30.0, process: subprocess.Popen | None = None
 ) -> None:

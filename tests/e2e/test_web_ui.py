@@ -117,6 +117,7 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
         await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows/complaint-{case}")
         await page.wait_for_url("**/timeline", timeout=20_000)
         await page.get_by_text("store resolution_declined, escalated").first.wait_for()
+        await page.get_by_text("customer's answer: wait limit").first.wait_for()
         await page.screenshot(path=str(OUTPUT / "case-timeline.png"), full_page=True)
         await page.get_by_role("tab", name="User Metadata").click()
         summary = page.frame_locator("#user-metadata-summary").locator("body")

@@ -1,0 +1,1 @@
+"""`make bench`: figures for the service against a bare Temporal baseline, same run, same server."""

@@ -1,0 +1,53 @@
+"""The bare baseline: the same number of Updates as a case walk, one no-op activity of the
+same kind as ours (a regular activity) per Update and one at start, and nothing else."""
+
+import asyncio
+import os
+from datetime import timedelta
+
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+TASK_QUEUE = "baseline"
+
+
+@activity.defn
+async def noop(step: str) -> str:
+    return step
+
+
+@workflow.defn(name="BaselineWorkflow")
+class BaselineWorkflow:
+    def __init__(self) -> None:
+        self.steps = 0
+        self.lock = asyncio.Lock()
+
+    @workflow.run
+    async def run(self, updates: int) -> int:
+        await workflow.execute_activity(noop, "open", start_to_close_timeout=timedelta(seconds=10))
+        await workflow.wait_condition(lambda: self.steps >= updates)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.steps
+
+    @workflow.update
+    async def step(self, name: str) -> int:
+        async with self.lock:  # our workflow serializes decisions the same way
+            await workflow.execute_activity(
+                noop, name, start_to_close_timeout=timedelta(seconds=10)
+            )
+            self.steps += 1
+        return self.steps
+
+
+async def main() -> None:
+    client = await Client.connect(
+        os.environ["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
+    )
+    worker = Worker(client, task_queue=TASK_QUEUE, workflows=[BaselineWorkflow], activities=[noop])
+    await worker.run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,418 @@
+"""`make bench`: the service against a bare Temporal baseline, in the same run on the same
+server, so ratios hold on a noisy machine. Prints a table and writes bench-results/*.json.
+
+Environment: BENCH_PARTS (unloaded,loaded,appends,rebuild,scale), BENCH_REPEAT (3),
+BENCH_CONCURRENCY (200), BENCH_LOAD_CASES (400), BENCH_UNLOADED_CASES (20),
+BENCH_OPEN_CASES (10000), BENCH_REBUILD_EVENTS (100000).
+"""
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import psutil
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from activities.store import EventStore, rebuild_read_model
+from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
+from bench.baseline import BaselineWorkflow
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    OpenCase,
+    RecordCustomerResponse,
+    ShowPrevention,
+)
+from domain.decider import decide, evolve
+from domain.events import RecordedEvent
+from domain.model import Channel, Customer, Fault, Motive, RemedyKind
+from infra import postgres, temporal_server
+from workflows import search_attributes
+from workflows.complaint import ComplaintWorkflow as WF
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / ".data" / "bench"
+RESULTS = ROOT / "bench-results"
+ENV = os.environ.get
+
+
+def knob(name: str, default: int) -> int:
+    return int(ENV(name, default))
+
+
+STEPS: list[tuple[Callable[..., Any], Any]] = [
+    (WF.apologize, Apologize(what="Sorry the order was wrong")),
+    (WF.empathize, Empathize(customer_words="I waited an hour")),
+    (WF.analyze_cause, AnalyzeCause(cause="Ticket misread", fault=Fault.OURS)),
+    (
+        WF.offer_resolution,
+        OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan="Redo now"),
+    ),
+    (WF.record_customer_response, RecordCustomerResponse(choice=RemedyKind.FREE_REDO)),
+    (WF.show_prevention, ShowPrevention(measure="Tickets read back")),
+]
+
+
+def open_command(case_id: str) -> OpenCase:
+    return OpenCase(
+        case_id=case_id,
+        customer=Customer(name="Bench Customer", phone="010-0000-0000"),
+        channel=Channel.PHONE,
+        motive=Motive.COMPENSATION,
+        summary="benchmark case",
+    )
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "n": len(ordered)}
+
+
+# -- walks ------------------------------------------------------------------------------
+async def walk_ours(client: Client, tag: str) -> list[float]:
+    case_id = f"b{tag}{uuid.uuid4().hex[:8]}"
+    handle = await client.start_workflow(
+        WF.run, open_command(case_id), id=f"complaint-{case_id}", task_queue="complaints"
+    )
+    rtts = []
+    for update, command in STEPS:
+        t = time.perf_counter()
+        await handle.execute_update(update, command)
+        rtts.append((time.perf_counter() - t) * 1000)
+    return rtts
+
+
+async def walk_baseline(client: Client, tag: str) -> list[float]:
+    handle = await client.start_workflow(
+        BaselineWorkflow.run,
+        len(STEPS),
+        id=f"baseline-{tag}{uuid.uuid4().hex[:8]}",
+        task_queue=BASELINE_QUEUE,
+    )
+    rtts = []
+    for update, _ in STEPS:
+        t = time.perf_counter()
+        await handle.execute_update(BaselineWorkflow.step, update.__name__)
+        rtts.append((time.perf_counter() - t) * 1000)
+    return rtts
+
+
+Walk = Callable[[Client, str], Awaitable[list[float]]]
+
+
+async def unloaded(client: Client, walk: Walk, cases: int) -> dict[str, float]:
+    rtts: list[float] = []
+    for i in range(cases):
+        rtts += await walk(client, f"u{i}")
+    return percentiles(rtts)
+
+
+async def loaded(client: Client, walk: Walk, cases: int, concurrency: int) -> dict[str, float]:
+    gate = asyncio.Semaphore(concurrency)
+    rtts: list[float] = []
+
+    async def one(i: int) -> None:
+        async with gate:
+            rtts.extend(await walk(client, f"l{i}"))
+
+    t = time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(cases)))
+    elapsed = time.perf_counter() - t
+    return {"cases_per_s": cases / elapsed, **percentiles(rtts)}
+
+
+# -- event store --------------------------------------------------------------------------
+def case_events(case_id: str, start: datetime) -> list[RecordedEvent]:
+    state = None
+    out: list[RecordedEvent] = []
+    commands = [open_command(case_id), *(c for _, c in STEPS)]
+    for i, command in enumerate(commands):
+        for event in decide(command, state, start + timedelta(minutes=i)):
+            state = evolve(state, event)
+            out.append(
+                RecordedEvent(event_id=uuid.uuid4(), case_id=case_id, seq=len(out) + 1, event=event)
+            )
+    return out
+
+
+async def appends(pool: asyncpg.Pool, cases: int = 300) -> dict[str, float]:
+    store = EventStore(pool)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
+    walks = [case_events(f"a{uuid.uuid4().hex[:10]}", start) for _ in range(cases)]
+    events = [e for w in walks for e in w]
+    t = time.perf_counter()
+    for e in events:  # one event per transaction, as the workflow appends them
+        await store.append(e.case_id, [e])
+    ours = len(events) / (time.perf_counter() - t)
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE TEMP TABLE raw_events (LIKE complaint_events INCLUDING ALL)")
+        t = time.perf_counter()
+        for e in events:
+            await conn.execute(
+                "INSERT INTO raw_events (case_id, seq, event_id, type, data, occurred_at) "
+                "VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+                e.case_id,
+                e.seq,
+                e.event_id,
+                e.event.type,
+                e.event.model_dump_json(),
+                e.event.at,
+            )
+        raw = len(events) / (time.perf_counter() - t)
+    return {"ours_events_per_s": ours, "raw_inserts_per_s": raw, "ratio": ours / raw}
+
+
+async def rebuild(url: str, total: int) -> dict[str, float]:
+    admin = await asyncpg.connect(url)
+    name = f"bench_rebuild_{uuid.uuid4().hex[:6]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    pool = await postgres.connect(url.replace("/postgres?", f"/{name}?"), max_size=2)
+    try:
+        template = case_events("tmpl000000", datetime(2030, 1, 1, tzinfo=UTC))
+        rows = []
+        for n in range(total // len(template) + 1):
+            case_id = f"r{n:09d}"
+            for e in template:
+                data = e.event.model_dump_json().replace("tmpl000000", case_id)
+                rows.append((case_id, e.seq, uuid.uuid4(), e.event.type, data, e.event.at))
+        rows = rows[:total]
+        columns = ["case_id", "seq", "event_id", "type", "data", "occurred_at"]
+        async with pool.acquire() as conn:
+            t = time.perf_counter()
+            await conn.copy_records_to_table("complaint_events", records=rows, columns=columns)
+            copy_rate = total / (time.perf_counter() - t)
+        t = time.perf_counter()
+        cases = await rebuild_read_model(pool)
+        rebuild_rate = total / (time.perf_counter() - t)
+    finally:
+        await pool.close()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+    return {
+        "events": total,
+        "cases": cases,
+        "rebuild_events_per_s": rebuild_rate,
+        "copy_rows_per_s": copy_rate,
+        "ratio": rebuild_rate / copy_rate,
+    }
+
+
+# -- scale --------------------------------------------------------------------------------
+def rss_mb(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 2**20
+
+
+async def open_many(
+    client: Client, pool: asyncpg.Pool, n: int, worker: int, server: int
+) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:4]
+    gate = asyncio.Semaphore(64)
+    marks = {round(n * f) for f in (0.25, 0.5, 0.75, 1.0)}
+    memory: list[dict[str, float]] = [
+        {"open": 0, "worker_mb": rss_mb(worker), "server_mb": rss_mb(server)}
+    ]
+
+    async def start(i: int) -> None:
+        async with gate:
+            case_id = f"s{tag}{i:06d}"
+            await client.start_workflow(
+                WF.run, open_command(case_id), id=f"complaint-{case_id}", task_queue="complaints"
+            )
+
+    async def stored() -> int:
+        return await pool.fetchval(
+            "SELECT count(*) FROM complaint_cases WHERE case_id LIKE $1", f"s{tag}%"
+        )
+
+    t = time.perf_counter()
+    started = 0
+    for mark in sorted(marks):
+        await asyncio.gather(*(start(i) for i in range(started, mark)))
+        started = mark
+        while await stored() < mark:
+            await asyncio.sleep(0.2)
+        memory.append({"open": mark, "worker_mb": rss_mb(worker), "server_mb": rss_mb(server)})
+    elapsed = time.perf_counter() - t
+    half = next(m for m in memory if m["open"] == round(n * 0.5))
+    return {
+        "cases": n,
+        "seconds": elapsed,
+        "opened_per_s": n / elapsed,
+        "memory": memory,
+        "worker_growth_second_half": memory[-1]["worker_mb"] / half["worker_mb"],
+    }
+
+
+# -- the run ------------------------------------------------------------------------------
+def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        args, env=os.environ | env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+async def main() -> None:
+    parts = set(ENV("BENCH_PARTS", "unloaded,loaded,appends,rebuild,scale").split(","))
+    repeat, concurrency = knob("BENCH_REPEAT", 3), knob("BENCH_CONCURRENCY", 200)
+    load_cases, unloaded_cases = knob("BENCH_LOAD_CASES", 400), knob("BENCH_UNLOADED_CASES", 20)
+    open_cases, rebuild_events = (
+        knob("BENCH_OPEN_CASES", 10_000),
+        knob("BENCH_REBUILD_EVENTS", 100_000),
+    )
+    run_dir = DATA / f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    run_dir.mkdir(parents=True)
+    server_url = postgres.start_embedded(DATA)
+    admin = await asyncpg.connect(server_url)
+    db = f"bench_{uuid.uuid4().hex[:6]}"
+    await admin.execute(f'CREATE DATABASE "{db}"')
+    url = server_url.replace("/postgres?", f"/{db}?")
+    port = temporal_server.free_port()
+    server = temporal_server.start_dev_server(
+        run_dir / "temporal.db", search_attributes.ALL, port=port, ui_port=None
+    )
+    address = f"127.0.0.1:{port}"
+    env = {"TEMPORAL_ADDRESS": address, "DATABASE_URL": url, "COMPLAINTS_LOG_FORMAT": "json"}
+    ours = spawn([sys.executable, "worker.py"], env)
+    base = spawn([sys.executable, "-m", "bench.baseline"], env)
+    pool = await postgres.connect(url)
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(),
+        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+        "runs": [],
+    }
+    try:
+        client = await Client.connect(address, data_converter=pydantic_data_converter)
+        await walk_ours(client, "warm")
+        await walk_baseline(client, "warm")
+        for r in range(repeat):
+            print(f"run {r + 1}/{repeat} ...", flush=True)
+            run: dict[str, Any] = {}
+            if "unloaded" in parts:
+                run["unloaded"] = {
+                    "ours": await unloaded(client, walk_ours, unloaded_cases),
+                    "baseline": await unloaded(client, walk_baseline, unloaded_cases),
+                }
+            if "loaded" in parts:
+                run["loaded"] = {
+                    "ours": await loaded(client, walk_ours, load_cases, concurrency),
+                    "baseline": await loaded(client, walk_baseline, load_cases, concurrency),
+                }
+            if "appends" in parts:
+                run["appends"] = await appends(pool)
+            if "rebuild" in parts:
+                run["rebuild"] = await rebuild(server_url, rebuild_events)
+            results["runs"].append(run)
+        if "scale" in parts:
+            print(f"opening {open_cases} cases ...", flush=True)
+            results["scale"] = await open_many(client, pool, open_cases, ours.pid, server.pid)
+    finally:
+        await pool.close()
+        for p in (ours, base, server):
+            p.terminate()
+        for p in (ours, base, server):
+            p.wait(timeout=30)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+        await admin.close()
+    results["summary"] = summarize(results["runs"])
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"bench-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    path.write_text(json.dumps(results, indent=2))
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2))
+    print(report(results))
+    print(f"\nwrote {path.relative_to(ROOT)}")
+
+
+FIGURES: list[tuple[str, Callable[[dict], float], str, Callable[[float], bool] | None]] = [
+    ("throughput ours, cases/s", lambda r: r["loaded"]["ours"]["cases_per_s"], "", None),
+    ("throughput baseline, cases/s", lambda r: r["loaded"]["baseline"]["cases_per_s"], "", None),
+    (
+        "throughput ours / baseline",
+        lambda r: r["loaded"]["ours"]["cases_per_s"] / r["loaded"]["baseline"]["cases_per_s"],
+        ">= 0.90",
+        lambda v: v >= 0.9,
+    ),
+    ("unloaded action p50 ms, ours", lambda r: r["unloaded"]["ours"]["p50"], "", None),
+    ("unloaded action p50 ms, baseline", lambda r: r["unloaded"]["baseline"]["p50"], "", None),
+    (
+        "unloaded p50 ours / baseline",
+        lambda r: r["unloaded"]["ours"]["p50"] / r["unloaded"]["baseline"]["p50"],
+        "<= 1.30",
+        lambda v: v <= 1.3,
+    ),
+    ("unloaded p95 / p99 ms, ours", lambda r: r["unloaded"]["ours"]["p95"], "", None),
+    ("loaded action p50 ms, ours", lambda r: r["loaded"]["ours"]["p50"], "", None),
+    ("loaded action p95 ms, ours", lambda r: r["loaded"]["ours"]["p95"], "", None),
+    ("loaded action p99 ms, ours", lambda r: r["loaded"]["ours"]["p99"], "", None),
+    ("loaded action p50 ms, baseline", lambda r: r["loaded"]["baseline"]["p50"], "", None),
+    ("loaded action p99 ms, baseline", lambda r: r["loaded"]["baseline"]["p99"], "", None),
+    ("appends/s via EventStore", lambda r: r["appends"]["ours_events_per_s"], "", None),
+    ("raw single-row inserts/s", lambda r: r["appends"]["raw_inserts_per_s"], "", None),
+    ("append ours / raw insert", lambda r: r["appends"]["ratio"], "", None),
+    ("rebuild events/s", lambda r: r["rebuild"]["rebuild_events_per_s"], "", None),
+    ("raw COPY rows/s", lambda r: r["rebuild"]["copy_rows_per_s"], "", None),
+    ("rebuild / COPY", lambda r: r["rebuild"]["ratio"], ">= 0.50", lambda v: v >= 0.5),
+]
+
+
+def summarize(runs: list[dict]) -> dict[str, dict[str, float]]:
+    out = {}
+    for name, get, _, _ in FIGURES:
+        try:
+            values = [get(r) for r in runs]
+        except KeyError:
+            continue  # a part left out by BENCH_PARTS
+        out[name] = {"median": statistics.median(values), "min": min(values), "max": max(values)}
+    return out
+
+
+def report(results: dict) -> str:
+    lines = [f"{'figure':<34} {'median':>10} {'range':>21}  target", "-" * 76]
+    for name, _, target, check in FIGURES:
+        if name not in results["summary"]:
+            continue
+        s = results["summary"][name]
+        verdict = "" if check is None else (" ok" if check(s["median"]) else " MISSED")
+        lines.append(
+            f"{name:<34} {s['median']:>10.2f} {s['min']:>9.2f} - {s['max']:<9.2f}"
+            f"  {target}{verdict}"
+        )
+    scale = results.get("scale")
+    if scale is None:
+        return "\n".join(lines)
+    lines += [
+        "",
+        f"opened {scale['cases']} cases sitting on their timers in "
+        f"{scale['seconds']:.0f} s ({scale['opened_per_s']:.1f}/s)",
+    ]
+    for m in scale["memory"]:
+        lines.append(
+            f"  {m['open']:>6} open: worker {m['worker_mb']:6.0f} MiB, "
+            f"server {m['server_mb']:6.0f} MiB"
+        )
+    growth = scale["worker_growth_second_half"]
+    verdict = "ok" if growth <= 1.10 else "MISSED"
+    lines.append(
+        f"  worker growth over the second half: x{growth:.2f} (target flat, <= 1.10: {verdict})"
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
