@@ -163,6 +163,7 @@ async def appends(pool: asyncpg.Pool, cases: int = 300) -> dict[str, float]:
         await store.append(e.case_id, [e])
     ours = len(events) / (time.perf_counter() - t)
     async with pool.acquire() as conn:
+        await conn.execute("DROP TABLE IF EXISTS raw_events")
         await conn.execute("CREATE TEMP TABLE raw_events (LIKE complaint_events INCLUDING ALL)")
         t = time.perf_counter()
         for e in events:
@@ -177,6 +178,7 @@ async def appends(pool: asyncpg.Pool, cases: int = 300) -> dict[str, float]:
                 e.event.at,
             )
         raw = len(events) / (time.perf_counter() - t)
+        await conn.execute("DROP TABLE raw_events")  # pooled connections keep session state
     return {"ours_events_per_s": ours, "raw_inserts_per_s": raw, "ratio": ours / raw}
 
 

@@ -38,7 +38,8 @@ def configured_url(database_url: str | None, data_dir: Path) -> str | None:
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
     """Released connections skip asyncpg's reset query (a round trip per release): nothing
-    here leaves session state behind (advisory locks are transaction-scoped)."""
+    here leaves session state behind (advisory locks are transaction-scoped; whoever makes
+    a temp table drops it)."""
 
 
 async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:

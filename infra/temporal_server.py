@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
 
@@ -87,3 +90,18 @@ def start_dev_server(
     )
     wait_for_port(port, process=process)
     return process
+
+
+async def register_search_attributes(
+    client: Client, keys: tuple[SearchAttributeKey, ...], namespace: str = "default"
+) -> None:
+    """Register custom search attributes on a running server (the time-skipping test server
+    or a cluster; the dev server takes them as start flags)."""
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=namespace,
+            search_attributes={
+                k.name: IndexedValueType.ValueType(int(k.indexed_value_type)) for k in keys
+            },
+        )
+    )

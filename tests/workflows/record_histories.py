@@ -10,8 +10,6 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -97,15 +95,7 @@ async def main() -> None:
         test_server_existing_path=temporal_server.binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace="default",
-            search_attributes={
-                k.name: IndexedValueType.ValueType(int(k.indexed_value_type))
-                for k in search_attributes.ALL
-            },
-        )
-    )
+    await temporal_server.register_search_attributes(env.client, search_attributes.ALL)
     url = postgres.start_embedded(Path(".data/record"))
     pool = await postgres.connect(url)
     settings = Settings(task_queue="record", database_url=url)
