@@ -9,7 +9,9 @@ import structlog
 def configure(fmt: str = "auto", level: int = logging.INFO) -> None:
     pretty = fmt == "console" or (fmt == "auto" and sys.stderr.isatty())
     renderer: structlog.typing.Processor = (
-        structlog.dev.ConsoleRenderer() if pretty else structlog.processors.JSONRenderer()
+        structlog.dev.ConsoleRenderer()
+        if pretty  # Korean stays readable in JSON logs too
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
     )
     structlog.configure(
         processors=[
