@@ -176,6 +176,8 @@ def render(report: Report) -> str:
     def minutes(value: float | None) -> str:
         if value is None:
             return "-"
+        if value < 1:
+            return f"{value * 60:.0f} s"
         return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
 
     lines = [
