@@ -18,7 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.customers import CustomerDirectory, TierThresholds
+from activities.customers import CustomerDirectory
 from activities.store import rebuild_read_model
 from domain.commands import (
     AnalyzeCause,
@@ -48,6 +48,7 @@ from infra.settings import Settings, explain
 from reporting.cases import CaseFilter, export_csv, list_cases
 from reporting.report import period_report
 from reporting.report import render as render_report
+from worker import thresholds_for
 from workflows import details
 from workflows.complaint import ComplaintWorkflow
 
@@ -472,10 +473,8 @@ async def _visit(settings: Settings, phone: str, name: str | None) -> str:
     customer = Customer(name=name or "-", phone=phone)  # validates and normalizes the phone
     pool = await _database(settings)
     try:
-        thresholds = TierThresholds(
-            silver_from=settings.silver_from_visits, gold_from=settings.gold_from_visits
-        )
-        profile = await CustomerDirectory(pool, thresholds).record_visit(customer.phone, name)
+        directory = CustomerDirectory(pool, thresholds_for(settings))
+        profile = await directory.record_visit(customer.phone, name)
     finally:
         await pool.close()
     cases = f", {profile.previous_cases} earlier complaints" if profile.previous_cases else ""

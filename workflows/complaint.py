@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.events import Event, RecordedEvent
     from domain.model import CaseState
+    from domain.notifications import notices_for
     from workflows import details, search_attributes
 
 STORE_RETRY = RetryPolicy(
@@ -56,6 +57,7 @@ class ComplaintWorkflow:
         self.case_id = command.case_id
         self.state: CaseState | None = None  # only what is stored; None until the open is
         self.lock = asyncio.Lock()  # one decision at a time: decide, store, evolve
+        self.unsent = False  # stored events caused notices the outbox has not sent yet
 
     @workflow.run
     async def run(self, command: OpenCase) -> CaseState:
@@ -68,8 +70,12 @@ class ComplaintWorkflow:
         )
         await self._execute(command.model_copy(update={"profile": profile}))
         while self.state is not None and not finished(self.state):
+            if self.unsent:  # sent here, so no staff action waits on a slow webhook
+                await self._send_notifications()
             await self._wait_for_clock(self.state)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.unsent:
+            await self._send_notifications()
         assert self.state is not None
         return self.state
 
@@ -188,6 +194,7 @@ class ComplaintWorkflow:
         )
         for event in events:
             self.state = evolve(self.state, event)
+            self.unsent = self.unsent or bool(notices_for(event, self.state))
         self._publish()
 
     def _publish(self) -> None:
@@ -214,12 +221,10 @@ class ComplaintWorkflow:
             except TimeoutError:
                 pass
         async with self.lock:
-            events = decide(CheckClock(), self.state, workflow.now())
-            await self._store(events)
-        if events:
-            await self._send_notifications()
+            await self._store(decide(CheckClock(), self.state, workflow.now()))
 
     async def _send_notifications(self) -> None:
+        self.unsent = False
         try:
             await workflow.execute_activity_method(
                 NotifyActivities.send_notifications,

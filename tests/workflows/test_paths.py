@@ -147,6 +147,15 @@ async def test_decline_reoffer_and_a_low_score_that_reopens(
     types = await event_types(pool, case_id)
     assert types.count("resolution_declined") == 1 and types.count("case_reopened") == 1
 
+    async def reopen_notice_sent() -> None:
+        sent = await pool.fetchval(
+            "SELECT sent_at FROM notifications WHERE case_id = $1 AND kind = 'case_reopened'",
+            case_id,
+        )
+        assert sent is not None  # a staff action's notice goes out without waiting for a timer
+
+    await eventually(reopen_notice_sent)
+
 
 async def test_the_staff_clock_pauses_while_the_customer_decides(
     case: Callable[[Motive], Any], pool: asyncpg.Pool, case_id: str
