@@ -166,7 +166,13 @@ async def test_postgres_stopped_while_cases_are_driven_loses_nothing(
                 asyncio.create_task(h.execute_update(WF.apologize, Apologize(what="Sorry")))
                 for h in handles
             ]
-            await asyncio.sleep(1.5)  # the appends fail and retry while the database is down
+
+            async def retrying() -> None:  # every append has failed at least once and retries
+                for h in handles:
+                    pending = (await h.describe()).raw_description.pending_activities
+                    assert pending and pending[0].attempt >= 2, pending
+
+            await eventually(retrying, timeout=30)
             assert not any(a.done() for a in actions)
             own_postgres.start()
             states = await asyncio.wait_for(asyncio.gather(*actions), timeout=60)
@@ -203,12 +209,14 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
         client = await eventually(connect, timeout=30)
         async with build_worker(client, pool, settings):
             command = open_command(case_id).model_copy(
-                update={"targets": ResponseTargets(target=timedelta(seconds=3))}
+                update={"targets": ResponseTargets(target=timedelta(seconds=2))}
             )
             await starter.open_case(client, settings, command)
         server.terminate()
         server.wait(timeout=30)
-        await asyncio.sleep(3)  # the response target passes while the server is down
+        # The one real wait in the suite: a timer must fall due while the server is down, and
+        # the time-skipping server keeps nothing across a restart.
+        await asyncio.sleep(2)
 
         server = temporal_server.start_dev_server(
             db_file, search_attributes.ALL, port=port, ui_port=None
