@@ -1,14 +1,17 @@
 """Small builders shared by the workflow and integration tests."""
 
 import asyncio
+import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import asyncpg
 
-from domain.commands import OpenCase
-from domain.model import Channel, Customer, Motive, ResponseTargets
+from domain.commands import Command, OpenCase
+from domain.decider import decide, evolve
+from domain.events import RecordedEvent
+from domain.model import CaseState, Channel, Customer, Motive, ResponseTargets
 
 T = TypeVar("T")
 
@@ -47,3 +50,16 @@ async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.05)
+
+
+def recorded(case_id: str, commands: list[tuple[Command, datetime]]) -> list[RecordedEvent]:
+    """Decide a walk the way the workflow does, enveloping each event."""
+    state: CaseState | None = None
+    out: list[RecordedEvent] = []
+    for command, at in commands:
+        for event in decide(command, state, at):
+            state = evolve(state, event)
+            out.append(
+                RecordedEvent(event_id=uuid.uuid4(), case_id=case_id, seq=len(out) + 1, event=event)
+            )
+    return out

@@ -7,27 +7,13 @@ import asyncpg
 import pytest
 
 from activities.store import EventStore, SequenceConflict, rebuild_read_model
-from domain.commands import AnalyzeCause, Apologize, CheckClock, Command, Empathize
-from domain.decider import decide, evolve
+from domain.commands import AnalyzeCause, Apologize, CheckClock, Empathize
 from domain.events import RecordedEvent
-from domain.model import CaseState, Fault
-from tests.helpers import event_types, open_command
+from domain.model import Fault
+from tests.helpers import event_types, open_command, recorded
 
 pytestmark = pytest.mark.db
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
-
-
-def recorded(case_id: str, commands: list[tuple[Command, datetime]]) -> list[RecordedEvent]:
-    """Decide a walk the way the workflow does, enveloping each event."""
-    state: CaseState | None = None
-    out: list[RecordedEvent] = []
-    for command, at in commands:
-        for event in decide(command, state, at):
-            state = evolve(state, event)
-            out.append(
-                RecordedEvent(event_id=uuid.uuid4(), case_id=case_id, seq=len(out) + 1, event=event)
-            )
-    return out
 
 
 def a_walk(case_id: str) -> list[RecordedEvent]:

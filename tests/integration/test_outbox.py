@@ -14,8 +14,8 @@ import pytest
 from activities.notify import Outbox, WebhookSender
 from activities.store import EventStore
 from domain.commands import CheckClock
-from tests.helpers import open_command
-from tests.integration.test_event_store import T0, recorded
+from tests.helpers import open_command, recorded
+from tests.integration.test_event_store import T0
 
 pytestmark = pytest.mark.db
 

@@ -25,12 +25,10 @@ from domain.commands import (
     ShowPrevention,
     Withdraw,
 )
-from domain.decider import decide, evolve
-from domain.events import RecordedEvent
-from domain.model import CaseState, Fault, Motive, RemedyKind
+from domain.model import Fault, Motive, RemedyKind
 from reporting.cases import CaseFilter, export_csv, list_cases
 from reporting.report import period_report, render
-from tests.helpers import open_command
+from tests.helpers import open_command, recorded
 
 pytestmark = pytest.mark.db
 MARCH = datetime(2035, 3, 1, tzinfo=UTC)
@@ -42,17 +40,9 @@ async def play(
     pool: asyncpg.Pool, motive: Motive, start: datetime, script: list[tuple[timedelta, Command]]
 ) -> str:
     case_id = uuid.uuid4().hex[:8]
-    state: CaseState | None = None
-    recorded: list[RecordedEvent] = []
-    for offset, command in [(timedelta(0), open_command(case_id, motive=motive)), *script]:
-        for event in decide(command, state, start + offset):
-            state = evolve(state, event)
-            recorded.append(
-                RecordedEvent(
-                    event_id=uuid.uuid4(), case_id=case_id, seq=len(recorded) + 1, event=event
-                )
-            )
-    await EventStore(pool).append(case_id, recorded)
+    opening = [(timedelta(0), open_command(case_id, motive=motive)), *script]
+    events = recorded(case_id, [(command, start + offset) for offset, command in opening])
+    await EventStore(pool).append(case_id, events)
     return case_id
 
 
