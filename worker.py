@@ -6,13 +6,13 @@ from collections.abc import Sequence
 import asyncpg
 import structlog
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities, CustomerDirectory, TierThresholds
 from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
 from activities.store import EventStore, StoreActivities
 from infra import logs, postgres
+from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from workflows.complaint import ComplaintWorkflow
 
@@ -26,7 +26,7 @@ async def connect_client(settings: Settings, attempts: int = 1) -> Client:
             return await Client.connect(
                 settings.temporal_address,
                 namespace=settings.temporal_namespace,
-                data_converter=pydantic_data_converter,
+                data_converter=DATA_CONVERTER,
             )
         except RuntimeError:
             if attempt == attempts:

@@ -28,6 +28,15 @@ class SequenceConflict(Exception):
     """Another event already holds a sequence number this batch claims."""
 
 
+# Failures no retry can fix. A lost connection or a restarting server is none of these:
+# those are retried until PostgreSQL is back.
+UNSTORABLE = (
+    asyncpg.DataError,
+    asyncpg.IntegrityConstraintViolationError,
+    UnicodeError,
+)
+
+
 class AppendBatch(BaseModel):
     case_id: str
     events: list[RecordedEvent]
@@ -250,6 +259,14 @@ class StoreActivities:
         except SequenceConflict as err:
             # Retrying cannot help: another writer owns this case's sequence.
             raise ApplicationError(str(err), type="SequenceConflict", non_retryable=True) from err
+        except UNSTORABLE as err:
+            # The data itself is refused (a character PostgreSQL cannot hold, a constraint):
+            # a retry would fail the same way forever and wedge the case behind it.
+            raise ApplicationError(
+                f"PostgreSQL refused the data ({type(err).__name__}): {err}",
+                type="Unstorable",
+                non_retryable=True,
+            ) from err
         finally:
             structlog.contextvars.unbind_contextvars("case_id")
         log.info(

@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
+
+from infra.converter import DATA_CONVERTER
 
 TASK_QUEUE = "baseline"
 
@@ -42,9 +43,7 @@ class BaselineWorkflow:
 
 
 async def main() -> None:
-    client = await Client.connect(
-        os.environ["TEMPORAL_ADDRESS"], data_converter=pydantic_data_converter
-    )
+    client = await Client.connect(os.environ["TEMPORAL_ADDRESS"], data_converter=DATA_CONVERTER)
     worker = Worker(client, task_queue=TASK_QUEUE, workflows=[BaselineWorkflow], activities=[noop])
     await worker.run()
 

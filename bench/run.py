@@ -22,7 +22,6 @@ from typing import Any
 import asyncpg
 import psutil
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.store import EventStore, rebuild_read_model
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
@@ -41,6 +40,7 @@ from domain.decider import decide, evolve
 from domain.events import RecordedEvent
 from domain.model import Channel, Customer, Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
+from infra.converter import DATA_CONVERTER
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -300,7 +300,7 @@ async def main() -> None:
         "runs": [],
     }
     try:
-        client = await Client.connect(address, data_converter=pydantic_data_converter)
+        client = await Client.connect(address, data_converter=DATA_CONVERTER)
         await walk_ours(client, "warm")
         await walk_baseline(client, "warm")
         for r in range(repeat):

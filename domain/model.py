@@ -1,16 +1,50 @@
 """The case and its parts: values only, frozen, no behaviour beyond derived reads."""
 
+import unicodedata
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from domain.phone import normalize_phone
 
-# Free text staff or customers wrote: trimmed, never empty, bounded so a paste accident
-# cannot bloat the history.
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+def printable(text: object) -> object:
+    """Refuse what no person means to write and PostgreSQL cannot store: control
+    characters (NUL above all) and lone surrogates. Newlines and tabs stay; a Windows
+    line end (CR LF) becomes a newline."""
+    if not isinstance(text, str):
+        return text  # the str validator after this says what is wrong
+    text = text.replace("\r\n", "\n")
+    for position, char in enumerate(text, start=1):
+        if char in "\n\t":
+            continue
+        kind = {"Cc": "control character", "Cs": "unpaired surrogate"}.get(
+            unicodedata.category(char)
+        )
+        if kind:
+            raise ValueError(
+                f"contains the {kind} U+{ord(char):04X} at position {position}; "
+                "remove it (only line breaks and tabs are allowed)"
+            )
+    return text
+
+
+# Free text staff or customers wrote: trimmed, never empty, printable, bounded so a paste
+# accident cannot bloat the history.
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    BeforeValidator(printable),  # listed last: it runs first
+]
 Phone = Annotated[str, AfterValidator(normalize_phone)]
 CaseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
 

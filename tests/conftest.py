@@ -13,10 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from infra import postgres, temporal_server
+from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from workflows import search_attributes
 
@@ -59,7 +59,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping server: 24-hour timers fire in milliseconds."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_server.binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     await temporal_server.register_search_attributes(env.client, search_attributes.ALL)
     yield env
@@ -84,7 +84,7 @@ async def dev_env(ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_server.binary("temporal"),
         search_attributes=search_attributes.ALL,
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
         ui=True,
         ui_port=ui_port,
         dev_server_extra_args=["--log-level", "error"],

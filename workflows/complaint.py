@@ -185,13 +185,24 @@ class ComplaintWorkflow:
         )
         # A regular activity, not a local one: local would confirm an action ~20 ms sooner,
         # but the UI would lose the "store ..." line of the case's story (README, Performance).
-        await workflow.execute_activity_method(
-            StoreActivities.append_events,
-            batch,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=STORE_RETRY,
-            summary="store " + ", ".join(e.type for e in events),
-        )
+        try:
+            await workflow.execute_activity_method(
+                StoreActivities.append_events,
+                batch,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=STORE_RETRY,
+                summary="store " + ", ".join(e.type for e in events),
+            )
+        except ActivityError as err:
+            # Only a failure retrying cannot fix ends here (the rest retry until stored):
+            # the action is refused, nothing was written, the case stays as it was.
+            cause = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
+            raise ApplicationError(
+                f"case {self.case_id}: {', '.join(e.type for e in events)} could not be "
+                f"stored, nothing was recorded: {cause}",
+                type="NotStored",
+                non_retryable=True,
+            ) from None
         for event in events:
             self.state = evolve(self.state, event)
             self.unsent = self.unsent or bool(notices_for(event, self.state))

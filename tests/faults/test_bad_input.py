@@ -35,6 +35,10 @@ RAW_UPDATES = [
     ("record_customer_response", {"choice": "free_redo", "decline_reason": "no"}, "either"),
     ("empathize", {"customer_words": "out of order"}, "waiting for apologize, not empathize"),
     ("no_such_update", {"x": 1}, "no_such_update"),
+    # A NUL reached PostgreSQL once and wedged the case for good: refused at the door now.
+    ("apologize", {"what": "Sorry a\u0000b"}, "control character U+0000 at position 8"),
+    ("withdraw", {"reason": "bell \u0007"}, "control character U+0007"),
+    ("apologize", {"what": "Sorry", "by": "Kim\u0000"}, "control character U+0000"),
 ]
 
 
@@ -179,3 +183,29 @@ def test_bad_cli_arguments_get_one_line_and_exit_non_zero(
         return  # a phone hypothesis made valid: refused only for want of a server
     assert code in (1, 2) and err, argv
     assert err[-1].startswith("complaints") and "Traceback" not in "\n".join(err)
+
+
+async def test_a_raw_start_with_a_nul_in_the_name_fails_at_once_and_stores_nothing(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> None:
+    """Before, the workflow task failed on the input over and over: a case stuck forever
+    "being opened". Now the start fails with one line and the id is free of any event."""
+    opening = json.loads(open_command(case_id).model_dump_json())
+    opening["customer"]["name"] = "Kim\u0000"
+    async with build_worker(dev_env.client, pool, settings):
+        code, out = await temporal_cli(
+            dev_env,
+            "workflow",
+            "execute",
+            "--type",
+            "ComplaintWorkflow",
+            "--task-queue",
+            settings.task_queue,
+            "--workflow-id",
+            starter.workflow_id(case_id),
+            "--input",
+            json.dumps(opening),
+        )
+    assert code != 0, out
+    assert "customer.name: contains the control character U+0000 at position 4" in out, out
+    assert await event_types(pool, case_id) == []

@@ -19,13 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import starter
 from domain.commands import Apologize, Empathize
 from domain.model import ResponseTargets
 from infra import postgres, temporal_server
+from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from tests.conftest import ROOT, TEST_DATA, free_port
 from tests.helpers import event_types, eventually, open_command
@@ -199,9 +199,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
     case_id = uuid.uuid4().hex[:8]
 
     async def connect() -> Client:
-        return await Client.connect(
-            settings.temporal_address, data_converter=pydantic_data_converter
-        )
+        return await Client.connect(settings.temporal_address, data_converter=DATA_CONVERTER)
 
     server = temporal_server.start_dev_server(
         db_file, search_attributes.ALL, port=port, ui_port=None

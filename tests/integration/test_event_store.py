@@ -5,8 +5,15 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from temporalio.exceptions import ApplicationError
 
-from activities.store import EventStore, SequenceConflict, rebuild_read_model
+from activities.store import (
+    AppendBatch,
+    EventStore,
+    SequenceConflict,
+    StoreActivities,
+    rebuild_read_model,
+)
 from domain.commands import AnalyzeCause, Apologize, CheckClock, Empathize
 from domain.events import RecordedEvent
 from domain.model import Fault
@@ -77,3 +84,24 @@ async def test_rebuild_gives_the_same_rows(pool: asyncpg.Pool) -> None:
     after = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
     assert cases == len(before)
     assert after == before
+
+
+async def test_data_postgresql_refuses_fails_once_without_retry_and_writes_nothing(
+    pool: asyncpg.Pool, case_id: str
+) -> None:
+    """A NUL slipped past the door once and the append retried forever, wedging the case.
+    Whatever gets past validation, a data error is final: the activity says so and the
+    case keeps what it had."""
+    store = EventStore(pool, language="en")
+    walk = a_walk(case_id)
+    await store.append(case_id, walk[:1])
+    bad = walk[1].model_copy(
+        update={"event": walk[1].event.model_copy(update={"what": "Sorry a\x00b"})}
+    )
+    with pytest.raises(ApplicationError) as refused:
+        await StoreActivities(store).append_events(AppendBatch(case_id=case_id, events=[bad]))
+    assert refused.value.non_retryable and refused.value.type == "Unstorable"
+    assert "UntranslatableCharacterError" in refused.value.message
+    assert await event_types(pool, case_id) == ["case_opened"]
+    assert (await store.case_state(case_id)).version == 1
+    assert await store.append(case_id, walk[1:2]) == 1  # the case is still usable

@@ -12,10 +12,17 @@ from domain.phone import normalize_phone
         ("01012345678", "+821012345678"),
         ("(02) 123-4567", "+8221234567"),
         ("031-123-4567", "+82311234567"),
+        ("070-1234-5678", "+827012345678"),
         ("+82 10-1234-5678", "+821012345678"),
         ("+82 010-1234-5678", "+821012345678"),
         ("0082 10 1234 5678", "+821012345678"),
-        ("+1 (555) 123-4567", "+15551234567"),
+        ("+1 (201) 555-0123", "+12015550123"),
+        # A Korean IME types full-width digits: the same customer, not a second one.
+        ("010-1234-567８", "+821012345678"),
+        ("０１０－１２３４－５６７８", "+821012345678"),
+        ("＋82 10 1234 5678", "+821012345678"),
+        # Nationwide service numbers have no area code.
+        ("1588-1234", "+8215881234"),
     ],
 )
 def test_accepted_forms_normalize_to_one_key(raw: str, normalized: str) -> None:
@@ -31,11 +38,16 @@ def test_accepted_forms_normalize_to_one_key(raw: str, normalized: str) -> None:
         "010-1234-56789-1",
         "phone",
         "+0 123 4567",
-        "10-1234-5678",
         "+82 10 1234 567x",
         "++821012345678",
+        "+1 (555) 123-4567",  # 555 numbers do not exist
+        "010\x001234\x005678",
     ],
 )
 def test_malformed_numbers_are_refused_with_the_number_and_an_example(raw: str) -> None:
-    with pytest.raises(InvalidPhone, match=r"not valid.*e\.g\."):
+    with pytest.raises(InvalidPhone, match=r"not valid \(.+\).*e\.g\. 010-1234-5678"):
         normalize_phone(raw)
+
+
+def test_a_number_of_another_region_is_read_in_that_region() -> None:
+    assert normalize_phone("(201) 555-0123", region="US") == "+12015550123"

@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 import starter
@@ -28,6 +27,7 @@ from domain.commands import (
 )
 from domain.model import Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
+from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from tests.helpers import open_command
 from worker import build_worker
@@ -93,7 +93,7 @@ async def escalated_then_walked(
 async def main() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_server.binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=DATA_CONVERTER,
     )
     await temporal_server.register_search_attributes(env.client, search_attributes.ALL)
     url = postgres.start_embedded(Path(".data/record"))

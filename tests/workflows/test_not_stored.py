@@ -1,0 +1,69 @@
+"""An action whose events cannot be stored is refused with a reason; the case stays usable."""
+
+import asyncpg
+import pytest
+from temporalio import activity
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+import starter
+from activities.store import AppendBatch, EventStore, StoreActivities
+from domain.commands import Apologize, Withdraw
+from domain.model import CaseStatus
+from infra.settings import Settings
+from tests.helpers import event_types, open_command
+from worker import activities_for
+from workflows.complaint import ComplaintWorkflow as WF
+
+pytestmark = pytest.mark.db
+
+
+class RefusesOneBatch:
+    """The real append, except that the first batch holding `poison` is refused the way
+    the store refuses data PostgreSQL cannot hold."""
+
+    def __init__(self, pool: asyncpg.Pool, poison: str) -> None:
+        self.real = StoreActivities(EventStore(pool, language="en"))
+        self.poison = poison
+        self.refused = 0
+
+    @activity.defn(name="append_events")
+    async def append_events(self, batch: AppendBatch) -> int:
+        if not self.refused and any(self.poison in e.event.model_dump_json() for e in batch.events):
+            self.refused += 1
+            raise ApplicationError(
+                "PostgreSQL refused the data", type="Unstorable", non_retryable=True
+            )
+        return await self.real.append_events(batch)
+
+
+async def test_an_unstorable_action_is_refused_and_the_next_one_works(
+    ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> None:
+    store = RefusesOneBatch(pool, poison="POISON")
+    others = [a for a in activities_for(pool, settings) if a.__name__ != "append_events"]
+    async with Worker(
+        ts_env.client,
+        task_queue=settings.task_queue,
+        workflows=[WF],
+        activities=[store.append_events, *others],
+    ):
+        await starter.open_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(WF.apologize, Apologize(what="Sorry POISON"))
+        cause = refused.value.cause
+        assert isinstance(cause, ApplicationError) and cause.type == "NotStored"
+        assert f"case {case_id}: apologized could not be stored, nothing was recorded" in str(
+            cause.message
+        )
+        state = await handle.query(WF.state)
+        assert state is not None and state.version == 1 and state.apology is None
+        state = await handle.execute_update(WF.apologize, Apologize(what="Sorry, truly"))
+        assert state.apology == "Sorry, truly" and state.version == 2
+        state = await handle.execute_update(WF.withdraw, Withdraw(reason="Settled"))
+        assert state.status == CaseStatus.WITHDRAWN
+    assert store.refused == 1
+    assert await event_types(pool, case_id) == ["case_opened", "apologized", "case_withdrawn"]
