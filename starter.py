@@ -2,10 +2,10 @@
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -13,13 +13,20 @@ from typing import Any, NoReturn
 
 import asyncpg
 from pydantic import BaseModel, ValidationError
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.customers import CustomerDirectory
-from activities.store import rebuild_read_model
+from activities.store import EventStore, rebuild_read_model
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -44,17 +51,31 @@ from domain.model import (
 )
 from domain.remedies import remedy_menu
 from infra import postgres
+from infra.case_ids import case_id_for_key, new_case_id, read_case_id
 from infra.settings import Settings, explain
 from reporting.cases import CaseFilter, export_csv, list_cases
 from reporting.report import period_report
 from reporting.report import render as render_report
 from worker import thresholds_for
-from workflows import details
+from workflows import details, search_attributes
 from workflows.complaint import ComplaintWorkflow
 
 
 class CliError(Exception):
     """One clear line for the user; the CLI exits non-zero."""
+
+    code = 1
+
+
+class NotStoredYet(CliError):
+    """The case exists in Temporal but no worker has stored its opening yet."""
+
+    code = 3
+
+
+class CaseIdTaken(CliError):
+    def __init__(self, case_id: str) -> None:
+        super().__init__(f"case id {case_id} is taken by another case")
 
 
 def workflow_id(case_id: str) -> str:
@@ -64,10 +85,6 @@ def workflow_id(case_id: str) -> str:
 def case_link(settings: Settings, case_id: str) -> str:
     namespace = settings.temporal_namespace
     return f"{settings.ui_url}/namespaces/{namespace}/workflows/{workflow_id(case_id)}"
-
-
-def new_case_id() -> str:
-    return uuid.uuid4().hex[:8]
 
 
 async def connect(settings: Settings) -> Client:
@@ -83,35 +100,91 @@ async def connect(settings: Settings) -> Client:
 
 
 async def open_case(
-    client: Client, settings: Settings, command: OpenCase, wait: float = 15.0
+    client: Client,
+    settings: Settings,
+    command: OpenCase,
+    wait: float = 15.0,
+    keyed: bool = False,
 ) -> CaseState:
-    """Start the case's workflow and wait until its opening is stored."""
-    handle = await client.start_workflow(
-        ComplaintWorkflow.run,
-        command,
-        id=workflow_id(command.case_id),
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        static_summary=details.summary(command.case_id, command.motive, command.channel),
-        static_details=details.rules(command),
-    )
+    """Start the case's workflow and wait until its opening is stored.
+
+    A case id is never used twice: a second start for an id that exists, running or
+    ended, is refused by the server. With `keyed` (the id came from an idempotency key)
+    that existing case is the answer instead, so a retried `open` never makes a second.
+    """
+    try:
+        handle = await client.start_workflow(
+            ComplaintWorkflow.run,
+            command,
+            id=workflow_id(command.case_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=(
+                WorkflowIDConflictPolicy.USE_EXISTING if keyed else WorkflowIDConflictPolicy.FAIL
+            ),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=details.summary(command.case_id, command.motive, command.channel),
+            static_details=details.rules(command),
+        )
+    except WorkflowAlreadyStartedError:
+        if not keyed:
+            raise CaseIdTaken(command.case_id) from None
+        handle = client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(command.case_id))
+    state = await _stored_opening(handle, command.case_id, wait)
+    if keyed:
+        _same_request(state, command)
+    return state
+
+
+async def _stored_opening(handle: WorkflowHandle, case_id: str, wait: float) -> CaseState:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
-    while loop.time() < deadline:
+    while True:
         try:
-            state = await handle.query(ComplaintWorkflow.state)
-        except RPCError:
-            state = None  # no worker has taken the first task yet
+            state = await handle.query(ComplaintWorkflow.state, rpc_timeout=timedelta(seconds=2))
+        except (RPCError, WorkflowQueryFailedError):
+            state = None  # no worker has taken the first task yet, or the start failed
         if state is not None:
             return state
+        description = await handle.describe()
+        if description.status not in (None, WorkflowExecutionStatus.RUNNING):
+            raise CliError(f"case {case_id} could not be opened: {await _failure(handle)}")
+        if loop.time() >= deadline:
+            raise NotStoredYet(
+                f"case {case_id} exists and will be stored as soon as a worker runs "
+                f"(none answered within {wait:.0f} s: is `make run` running?); do not open it "
+                f"again: `complaints show {case_id}` tells when it is stored"
+            )
         await asyncio.sleep(0.05)
-    raise CliError(
-        f"case {command.case_id} was started but not stored within {wait:.0f} s: "
-        "is the worker running (`make run`)?"
-    )
 
 
-async def send(handle: WorkflowHandle, update: Callable[..., Any], command: BaseModel) -> CaseState:
+async def _failure(handle: WorkflowHandle) -> str:
+    try:
+        await handle.result()
+    except WorkflowFailureError as err:
+        cause = err.cause
+        while isinstance(cause, FailureError) and cause.cause is not None:
+            cause = cause.cause
+        return cause.message if isinstance(cause, FailureError) else str(cause)
+    return "its workflow ended"
+
+
+def _same_request(state: CaseState, command: OpenCase) -> None:
+    """A key used again must describe the same complaint, or it is a mistake to say so."""
+    theirs = (state.customer.phone, state.motive, state.channel, state.summary)
+    ours = (command.customer.phone, command.motive, command.channel, command.summary)
+    if theirs != ours:
+        raise CliError(
+            f"this idempotency key already opened case {state.case_id} with other details; "
+            "use a new key for a new complaint"
+        )
+
+
+async def send(
+    handle: WorkflowHandle,
+    update: Callable[..., Any],
+    command: BaseModel,
+    settings: Settings | None = None,
+) -> CaseState:
     try:
         return await handle.execute_update(update, command)
     except WorkflowUpdateFailedError as err:
@@ -120,7 +193,12 @@ async def send(handle: WorkflowHandle, update: Callable[..., Any], command: Base
             cause.message if isinstance(cause, ApplicationError) else str(cause)
         ) from err
     except RPCError as err:
-        raise _rpc_error(handle, err) from err
+        ended = await _ended(handle, settings or Settings()) if _not_found(err) else None
+        raise (ended or _rpc_error(handle, err)) from err
+
+
+def _not_found(err: RPCError) -> bool:
+    return err.status == RPCStatusCode.NOT_FOUND
 
 
 def _rpc_error(handle: WorkflowHandle, err: RPCError) -> CliError:
@@ -128,21 +206,59 @@ def _rpc_error(handle: WorkflowHandle, err: RPCError) -> CliError:
     if err.status == RPCStatusCode.NOT_FOUND:
         if "update" in err.message.lower() and "not found" not in err.message.lower():
             return CliError(err.message)
-        return CliError(f"no open case {case_id!r}: check the id with `complaints show`")
+        return CliError(f"no open case {case_id!r}: check the id with `complaints list`")
     return CliError(f"case {case_id}: {err.message}")
 
 
-async def show(client: Client, case_id: str) -> CaseState:
-    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
+async def _ended(handle: WorkflowHandle, settings: Settings) -> CliError | None:
+    """Why an action found no running case: it ended (and when), or there is none."""
+    case_id = handle.id.removeprefix("complaint-")
     try:
-        state = await handle.query(ComplaintWorkflow.state)
+        description = await handle.describe()
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise CliError(f"no case {case_id!r}") from err
-        raise _rpc_error(handle, err) from err
+            return CliError(f"no case {case_id!r}: check the id with `complaints list`")
+        return None
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return None
+    status = description.typed_search_attributes.get(search_attributes.STATUS)
+    how = status if status in ("closed", "withdrawn") else "ended"
+    when = description.close_time.astimezone(settings.zone) if description.close_time else None
+    since = f" on {when:%Y-%m-%d %H:%M %Z}" if when else ""
+    return CliError(
+        f"case {case_id} is {how}{since}: nothing more can be recorded "
+        f"(see it with `complaints show {case_id}`)"
+    )
+
+
+async def show(client: Client, case_id: str, settings: Settings | None = None) -> CaseState:
+    """The case as its workflow knows it; with no worker answering, the read model's copy."""
+    handle = client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
+    try:
+        state = await handle.query(ComplaintWorkflow.state, rpc_timeout=timedelta(seconds=5))
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise CliError(f"no case {case_id!r}: check the id with `complaints list`") from err
+        stored = await _stored_state(settings, case_id) if settings else None
+        if stored is None:
+            raise CliError(
+                f"case {case_id}: no worker answered ({err.message}); is `make run` running?"
+            ) from err
+        return stored
     if state is None:
         raise CliError(f"case {case_id} is still being opened; try again in a moment")
     return state
+
+
+async def _stored_state(settings: Settings, case_id: str) -> CaseState | None:
+    try:
+        pool = await _database(settings)
+    except CliError:
+        return None
+    try:
+        return await EventStore(pool).case_state(case_id)
+    finally:
+        await pool.close()
 
 
 def render(state: CaseState) -> str:
@@ -294,14 +410,14 @@ def render_list(rows: list[dict[str, Any]], total: int, page: int, limit: int) -
     if not rows:
         return "no cases match"
     header = (
-        f"{'case':<10} {'status':<17} {'step':<17} {'motive':<15} {'tier':<7} esc  "
+        f"{'case':<14} {'status':<17} {'step':<17} {'motive':<15} {'tier':<7} esc  "
         f"{'due':<16} opened"
     )
     lines = [header]
     for r in rows:
         due = f"{r['response_due_at']:%Y-%m-%d %H:%M}" if r["response_due_at"] else "-"
         lines.append(
-            f"{r['case_id']:<10} {r['status']:<17} {r['step'] or '-':<17} {r['motive']:<15} "
+            f"{r['case_id']:<14} {r['status']:<17} {r['step'] or '-':<17} {r['motive']:<15} "
             f"{r['tier'] or '-':<7} {r['escalation_level']:>3}  {due:<16} "
             f"{r['opened_at']:%Y-%m-%d %H:%M}"
         )
@@ -310,8 +426,15 @@ def render_list(rows: list[dict[str, Any]], total: int, page: int, limit: int) -
     return "\n".join(lines)
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line, like every other refusal (subcommands inherit this)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="complaints", description="Handle customer complaints.")
+    p = Parser(prog="complaints", description="Handle customer complaints.")
     sub = p.add_subparsers(dest="command", required=True)
     o = sub.add_parser("open", help="open a complaint case")
     o.add_argument("--name", required=True, help="customer's name")
@@ -320,6 +443,11 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--motive", required=True, choices=[m.value for m in Motive])
     o.add_argument("--what", required=True, help="what happened")
     o.add_argument("--by", help="staff member opening the case")
+    o.add_argument(
+        "--key",
+        help="idempotency key: the same key always gives the same case, so a retried "
+        "open never makes a second one (e.g. the booking or message id)",
+    )
     for name, (_, _, help_text) in STEP_COMMANDS.items():
         s = sub.add_parser(name, help=help_text)
         s.add_argument("case_id")
@@ -377,23 +505,9 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "rebuild":
         return await _rebuild(settings)
     if args.command == "open":
-        command = OpenCase(
-            case_id=new_case_id(),
-            customer=Customer(name=args.name, phone=args.phone),
-            channel=args.channel,
-            motive=args.motive,
-            summary=args.what,
-            targets=settings.targets_for(Motive(args.motive)),
-            care=settings.care_policy(),
-            by=args.by,
-        )
-        client = await connect(settings)
-        state = await open_case(client, settings, command)
-        due = f"{state.response_due_at:%Y-%m-%d %H:%M} UTC"
-        link = case_link(settings, state.case_id)
-        return f"opened case {state.case_id}: next, apologize (due {due})\n{link}"
+        return await _open(args, settings)
     if args.command == "show":
-        state = await show(await connect(settings), args.case_id)
+        state = await show(await connect(settings), args.case_id, settings)
         return state.model_dump_json(indent=2) if args.json else render(state)
     if args.command in ("list", "report", "export"):
         return await _read_side(args, settings)
@@ -417,8 +531,46 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
         client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(args.case_id)),
         update,
         command,
+        settings,
     )
     return f"case {state.case_id}: {args.command} recorded ({state.status}); now at {state.stage}"
+
+
+async def _open(args: argparse.Namespace, settings: Settings) -> str:
+    def opening(case_id: str) -> OpenCase:
+        return OpenCase(
+            case_id=case_id,
+            customer=Customer(name=args.name, phone=args.phone),
+            channel=args.channel,
+            motive=args.motive,
+            summary=args.what,
+            targets=settings.targets_for(Motive(args.motive)),
+            care=settings.care_policy(),
+            by=args.by,
+        )
+
+    if args.key is not None and not args.key.strip():
+        raise CliError("--key must not be empty")
+    client = await connect(settings)
+    wait = settings.open_wait.total_seconds()
+    if args.key:
+        state = await open_case(
+            client, settings, opening(case_id_for_key(args.key)), wait, keyed=True
+        )
+    else:
+        for attempt in range(3):  # a fresh random id clashes about never; then try another
+            try:
+                state = await open_case(client, settings, opening(new_case_id()), wait)
+                break
+            except CaseIdTaken:
+                if attempt == 2:
+                    raise
+    link = case_link(settings, state.case_id)
+    if state.version == 1 and state.response_due_at:
+        due = f"{state.response_due_at.astimezone(settings.zone):%Y-%m-%d %H:%M %Z}"
+        return f"opened case {state.case_id}: next, apologize (due {due})\n{link}"
+    # The key's case has moved on since it was opened: say where it stands.
+    return f"opened case {state.case_id}: now {state.status}, at {state.stage}\n{link}"
 
 
 async def _database(settings: Settings) -> asyncpg.Pool:
@@ -481,20 +633,23 @@ async def _visit(settings: Settings, phone: str, name: str | None) -> str:
     return f"visit recorded: {profile.visits} visits, tier {profile.tier}{cases}"
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str, code: int = 1) -> NoReturn:
     print(f"complaints: error: {message}", file=sys.stderr)
-    raise SystemExit(1)
+    raise SystemExit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    for name in ("case_id",):
+        if hasattr(args, name):
+            setattr(args, name, read_case_id(getattr(args, name)))
     try:
         settings = Settings()
         print(asyncio.run(run(args, settings)))
     except ValidationError as err:
         fail(explain(err))
     except CliError as err:
-        fail(str(err))
+        fail(str(err), err.code)
     return 0
 
 
@@ -506,8 +661,11 @@ def cli() -> None:
         code = main()
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
-    sys.stdout.flush()
-    sys.stderr.flush()
+    except BrokenPipeError:
+        code = 0  # the reader (`| head`) has what it wanted
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
     os._exit(code)
 
 

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "COMPLAINTS_TEMPORAL_NAMESPACE"),
     )
     task_queue: str = "complaints"
+    # How long `complaints open` waits for a worker to store the opening before it says
+    # the case will be stored once a worker runs (exit code 3).
+    open_wait: Duration = timedelta(seconds=15)
     ui_url: str = "http://localhost:8233"
 
     # Unset: the embedded PostgreSQL under data_dir.

@@ -31,7 +31,8 @@ class Cli:
             "COMPLAINTS_LOG_FORMAT": "json",
         }
 
-    async def __call__(self, *args: str, ok: bool = True) -> str:
+    async def run(self, *args: str) -> tuple[int, str, str]:
+        """Exit code, standard output and standard error of one command."""
         process = await asyncio.create_subprocess_exec(
             str(BIN / "complaints"),
             *args,
@@ -40,11 +41,16 @@ class Cli:
             stderr=asyncio.subprocess.PIPE,
         )
         out, err = await process.communicate()
+        assert process.returncode is not None
+        return process.returncode, out.decode(), err.decode()
+
+    async def __call__(self, *args: str, ok: bool = True) -> str:
+        code, out, err = await self.run(*args)
         if ok:
-            assert process.returncode == 0, err.decode()
-            return out.decode()
-        assert process.returncode != 0, out.decode()
-        lines = err.decode().strip().splitlines()
+            assert code == 0, err
+            return out
+        assert code != 0, out
+        lines = err.strip().splitlines()
         assert len(lines) == 1, f"an error is one clear line, got: {lines}"
         return lines[0]
 
@@ -67,7 +73,7 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
             "--what",
             "Aircon still leaks after the repair",
         )
-        case_id = re.search(r"opened case (\w+)", opened).group(1)
+        case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
         assert f"/workflows/complaint-{case_id}" in opened
 
         assert "waiting for apologize, not analyze cause" in await cli(
@@ -130,7 +136,9 @@ async def test_bad_input_gets_one_clear_line_and_writes_nothing(
     cli = Cli(dev_env, settings)
     before = await pool.fetchval("SELECT count(*) FROM complaint_events")
     async with build_worker(dev_env.client, pool, settings):
-        assert "no open case 'nosuch1'" in await cli("apologize", "nosuch1", "Sorry", ok=False)
+        assert "no case 'nosuch1': check the id with `complaints list`" in await cli(
+            "apologize", "nosuch1", "Sorry", ok=False
+        )
         bad_phone = await cli(
             "open",
             "--name",
@@ -191,7 +199,7 @@ async def test_compensation_and_anger_cases_get_different_offers(
                 "--what",
                 "Haircut was uneven",
             )
-            case_id = re.search(r"opened case (\w+)", opened).group(1)
+            case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
             await cli("apologize", case_id, "Sorry the cut came out uneven")
             await cli("empathize", case_id, "She has a wedding on Saturday")
             await cli("analyze", case_id, "Rushed between bookings", "--fault", "ours")
