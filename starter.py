@@ -56,6 +56,7 @@ from infra.settings import Settings, explain
 from reporting.cases import CaseFilter, export_csv, list_cases
 from reporting.report import period_report
 from reporting.report import render as render_report
+from store import migrations
 from worker import thresholds_for
 from workflows import details, search_attributes
 from workflows.complaint import ComplaintWorkflow
@@ -486,6 +487,7 @@ def parser() -> argparse.ArgumentParser:
     sh.add_argument("case_id")
     sh.add_argument("--json", action="store_true")
     sub.add_parser("rebuild", help="rebuild complaint_cases from complaint_events")
+    sub.add_parser("migrate", help="apply pending database migrations (a worker start does too)")
     ls = sub.add_parser("list", help="list cases, newest first")
     _filters(ls)
     ls.add_argument("--limit", type=int, default=20)
@@ -502,6 +504,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> str:
+    if args.command == "migrate":
+        return await _migrate(settings)
     if args.command == "rebuild":
         return await _rebuild(settings)
     if args.command == "open":
@@ -573,14 +577,38 @@ async def _open(args: argparse.Namespace, settings: Settings) -> str:
     return f"opened case {state.case_id}: now {state.status}, at {state.stage}\n{link}"
 
 
-async def _database(settings: Settings) -> asyncpg.Pool:
+async def _database(settings: Settings, schema: bool = True) -> asyncpg.Pool:
+    """A pool on the service's database; with `schema`, one whose migrations are all in
+    (checked by reading, never by running DDL)."""
     url = postgres.configured_url(settings.database_url, settings.data_dir)
     if url is None:
         raise CliError("no database: set DATABASE_URL or start the service with `make run`")
     try:
-        return await postgres.connect(url)
+        pool = await postgres.connect(url)
+    except asyncpg.InsufficientPrivilegeError as err:
+        raise CliError(f"PostgreSQL refused this user: {err}") from err
     except (OSError, asyncpg.PostgresError) as err:
         raise CliError(f"cannot reach PostgreSQL: {err}") from err
+    if schema:
+        try:
+            await migrations.require_current(pool)
+        except migrations.SchemaNotReady as err:
+            await pool.close()
+            raise CliError(str(err)) from err
+    return pool
+
+
+async def _migrate(settings: Settings) -> str:
+    pool = await _database(settings, schema=False)
+    try:
+        applied = await migrations.migrate(pool)
+    except asyncpg.InsufficientPrivilegeError as err:
+        raise CliError(f"this PostgreSQL user may not change the schema: {err}") from err
+    finally:
+        await pool.close()
+    if not applied:
+        return "the schema is up to date; nothing to apply"
+    return "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
 
 
 async def _rebuild(settings: Settings) -> str:

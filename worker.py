@@ -14,6 +14,7 @@ from activities.store import EventStore, StoreActivities
 from infra import logs, postgres
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
+from store import migrations
 from workflows.complaint import ComplaintWorkflow
 
 log = structlog.get_logger(__name__)
@@ -69,6 +70,8 @@ async def run(settings: Settings, database_url: str) -> None:
     client = await connect_client(settings, attempts=50)
     pool = await postgres.connect(database_url)
     try:
+        for migration in await migrations.migrate(pool):
+            log.info("schema migrated", version=migration.version, name=migration.name)
         worker = build_worker(client, pool, settings)
         log.info(
             "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address

@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import Sequence
-from importlib import resources
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -21,8 +20,6 @@ from domain.policy import DEFAULT_ESCALATION_CONTACTS
 
 log = structlog.get_logger(__name__)
 
-SCHEMA_LOCK = 7_301_554  # advisory lock id: one schema migration at a time
-
 
 class SequenceConflict(Exception):
     """Another event already holds a sequence number this batch claims."""
@@ -40,13 +37,6 @@ UNSTORABLE = (
 class AppendBatch(BaseModel):
     case_id: str
     events: list[RecordedEvent]
-
-
-async def apply_schema(pool: asyncpg.Pool) -> None:
-    sql = resources.files("activities").joinpath("schema.sql").read_text()
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK)
-        await conn.execute(sql)
 
 
 def case_row(state: CaseState) -> tuple[Any, ...]:

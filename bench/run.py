@@ -41,6 +41,7 @@ from domain.events import RecordedEvent
 from domain.model import Channel, Customer, Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
 from infra.converter import DATA_CONVERTER
+from store import migrations
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -187,6 +188,7 @@ async def rebuild(url: str, total: int) -> dict[str, float]:
     name = f"bench_rebuild_{uuid.uuid4().hex[:6]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     pool = await postgres.connect(url.replace("/postgres?", f"/{name}?"), max_size=2)
+    await migrations.migrate(pool)
     try:
         template = case_events("tmpl000000", datetime(2030, 1, 1, tzinfo=UTC))
         rows = []
@@ -294,6 +296,7 @@ async def main() -> None:
     ours = spawn([sys.executable, "worker.py"], env)
     base = spawn([sys.executable, "-m", "bench.baseline"], env)
     pool = await postgres.connect(url)
+    await migrations.migrate(pool)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},

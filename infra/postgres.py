@@ -8,8 +8,6 @@ from pathlib import Path
 import asyncpg
 import psutil
 
-from activities.store import apply_schema
-
 
 def url_file(data_dir: Path) -> Path:
     return data_dir / "postgres.url"
@@ -79,6 +77,5 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_keep_session)
-    await apply_schema(pool)
-    return pool
+    """A pool; it runs no DDL (schema changes are `store.migrations.migrate`'s alone)."""
+    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_keep_session)

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from infra import postgres, temporal_server
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
+from store import migrations
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +51,7 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     p = await postgres.connect(database_url, max_size=10)
+    await migrations.migrate(p)
     yield p
     await p.close()
 

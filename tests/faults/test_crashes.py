@@ -27,6 +27,7 @@ from domain.model import ResponseTargets
 from infra import postgres, temporal_server
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
+from store import migrations
 from tests.conftest import ROOT, TEST_DATA, free_port
 from tests.helpers import event_types, eventually, open_command
 from worker import build_worker
@@ -150,6 +151,7 @@ async def test_postgres_stopped_while_cases_are_driven_loses_nothing(
     dev_env: WorkflowEnvironment, own_postgres: Postgres
 ) -> None:
     pool = await postgres.connect(own_postgres.url)
+    await migrations.migrate(pool)
     settings = Settings(
         task_queue=f"complaints-{uuid.uuid4().hex[:8]}", database_url=own_postgres.url
     )

@@ -1,4 +1,5 @@
--- Applied at every start; each statement is idempotent.
+-- The first schema. Written idempotently, so it also adopts a database made before
+-- migrations were numbered (it then only records itself in schema_migrations).
 CREATE TABLE IF NOT EXISTS complaint_events (
     case_id     text        NOT NULL,
     seq         integer     NOT NULL CHECK (seq >= 1),

@@ -1,0 +1,1 @@
+"""PostgreSQL storage: the schema and its migrations."""

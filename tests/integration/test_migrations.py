@@ -1,0 +1,146 @@
+"""Numbered migrations: applied once, under a lock, only when pending; read paths never
+run DDL, so they neither queue behind an open transaction nor need more than SELECT."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+import starter
+from activities.store import EventStore
+from infra import postgres
+from infra.settings import Settings
+from store import migrations
+from tests.conftest import with_database
+from tests.e2e.test_cli import BIN
+from tests.helpers import open_command, recorded
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+async def fresh_url(server_url: str) -> AsyncIterator[str]:
+    name = f"complaints_fresh_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(server_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def test_a_fresh_database_is_refused_to_readers_until_migrated_once(
+    fresh_url: str,
+) -> None:
+    pool = await postgres.connect(fresh_url)
+    try:
+        with pytest.raises(migrations.SchemaNotReady, match="run `complaints migrate`"):
+            await migrations.require_current(pool)
+        applied = await migrations.migrate(pool)
+        assert [m.version for m in applied] == [m.version for m in migrations.migrations()]
+        assert await migrations.migrate(pool) == []
+        await migrations.require_current(pool)
+        rows = await pool.fetch("SELECT version, name FROM schema_migrations ORDER BY version")
+        assert (rows[0]["version"], rows[0]["name"]) == (1, "initial")
+    finally:
+        await pool.close()
+
+
+async def test_a_database_made_before_numbered_migrations_is_adopted_with_its_data(
+    fresh_url: str,
+) -> None:
+    pool = await postgres.connect(fresh_url)
+    try:
+        first = migrations.migrations()[0]
+        await pool.execute(first.sql)  # what every start used to run
+        case_id = uuid.uuid4().hex[:8]
+        at = datetime(2026, 11, 2, 9, tzinfo=UTC)
+        await EventStore(pool).append(case_id, recorded(case_id, [(open_command(case_id), at)]))
+        adopted = await migrations.migrate(pool)
+        assert adopted[0].version == 1
+        assert await pool.fetchval("SELECT count(*) FROM complaint_events") == 1
+    finally:
+        await pool.close()
+
+
+async def test_concurrent_migrations_apply_each_step_once(fresh_url: str) -> None:
+    pools = [await postgres.connect(fresh_url) for _ in range(3)]
+    try:
+        results = await asyncio.gather(*(migrations.migrate(p) for p in pools))
+        assert sorted(len(r) for r in results) == [0, 0, len(migrations.migrations())]
+    finally:
+        for p in pools:
+            await p.close()
+
+
+async def test_list_answers_while_another_session_holds_a_case_row(
+    pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> None:
+    """Before, every pool creation ran the schema DDL: `list` queued an ACCESS EXCLUSIVE
+    lock behind the open transaction, and every action on any case queued behind it."""
+    at = datetime.now(UTC) - timedelta(hours=1)
+    await EventStore(pool).append(case_id, recorded(case_id, [(open_command(case_id), at)]))
+    async with pool.acquire() as holder, holder.transaction():
+        await holder.execute("SELECT 1 FROM complaint_cases WHERE case_id = $1 FOR UPDATE", case_id)
+        args = starter.parser().parse_args(["list", "--json"])
+        listed = await asyncio.wait_for(starter.run(args, settings), timeout=1.0)
+        assert case_id in listed
+        assert await asyncio.wait_for(migrations.migrate(pool), timeout=1.0) == []
+
+
+@pytest.fixture
+async def reader_url(database_url: str) -> AsyncIterator[str]:
+    """The same database through a role that may only SELECT."""
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(database_url)
+    database = urlsplit(database_url).path.lstrip("/")
+    await admin.execute(f"CREATE ROLE {role} LOGIN")
+    await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
+    await admin.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+    await admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    parts = urlsplit(database_url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    try:
+        yield urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+    finally:
+        await admin.execute(f"DROP OWNED BY {role}")
+        await admin.execute(f"DROP ROLE {role}")
+        await admin.close()
+
+
+async def test_a_select_only_role_can_list_report_and_export_but_not_migrate(
+    reader_url: str, pool: asyncpg.Pool
+) -> None:
+    env = os.environ | {"DATABASE_URL": reader_url, "COMPLAINTS_LOG_FORMAT": "json"}
+
+    async def complaints(*args: str) -> tuple[int, str, str]:
+        process = await asyncio.create_subprocess_exec(
+            str(BIN / "complaints"),
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await process.communicate()
+        return process.returncode or 0, out.decode(), err.decode()
+
+    for args in (["list"], ["report"], ["export"]):
+        code, out, err = await complaints(*args)
+        assert code == 0 and out, (args, err)
+    code, out, err = await complaints("migrate")
+    assert code == 0 and "up to date" in out, err  # nothing pending: no DDL, no privilege
+    await pool.execute("DELETE FROM schema_migrations WHERE version = 1")
+    try:
+        code, _, err = await complaints("list")
+        assert code == 1 and "missing migrations 0001_initial" in err, err
+        code, _, err = await complaints("migrate")
+        assert code == 1 and len(err.strip().splitlines()) == 1, err
+        assert "may not change the schema" in err or "PostgreSQL refused" in err, err
+    finally:
+        await pool.execute("INSERT INTO schema_migrations (version, name) VALUES (1, 'initial')")
