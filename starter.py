@@ -26,6 +26,7 @@ from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlread
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.customers import CustomerDirectory
+from activities.notify import LogSender, Outbox
 from activities.store import EventStore, rebuild_read_model
 from domain.commands import (
     AnalyzeCause,
@@ -488,6 +489,9 @@ def parser() -> argparse.ArgumentParser:
     sh.add_argument("--json", action="store_true")
     sub.add_parser("rebuild", help="rebuild complaint_cases from complaint_events")
     sub.add_parser("migrate", help="apply pending database migrations (a worker start does too)")
+    nt = sub.add_parser("notifications", help="notices not delivered yet, oldest first")
+    nt.add_argument("--limit", type=int, default=50)
+    nt.add_argument("--json", action="store_true")
     ls = sub.add_parser("list", help="list cases, newest first")
     _filters(ls)
     ls.add_argument("--limit", type=int, default=20)
@@ -506,6 +510,8 @@ def parser() -> argparse.ArgumentParser:
 async def run(args: argparse.Namespace, settings: Settings) -> str:
     if args.command == "migrate":
         return await _migrate(settings)
+    if args.command == "notifications":
+        return await _notifications(args, settings)
     if args.command == "rebuild":
         return await _rebuild(settings)
     if args.command == "open":
@@ -596,6 +602,35 @@ async def _database(settings: Settings, schema: bool = True) -> asyncpg.Pool:
             await pool.close()
             raise CliError(str(err)) from err
     return pool
+
+
+async def _notifications(args: argparse.Namespace, settings: Settings) -> str:
+    if args.limit < 1:
+        raise CliError("--limit starts at 1")
+    pool = await _database(settings)
+    try:
+        rows = await Outbox(pool, LogSender()).unsent(args.limit)
+    finally:
+        await pool.close()
+    if args.json:
+        return json.dumps(rows, default=str)
+    if not rows:
+        return "every notice has been delivered"
+    lines = [f"{'notice':<9} {'case':<14} {'kind':<23} {'to':<9} tries  state"]
+    for r in rows:
+        if r["sending"]:
+            state = "being sent"
+        elif r["last_error"]:
+            state = f"failed: {r['last_error']}"
+        else:
+            state = "waiting"
+        created = r["created_at"].astimezone(settings.zone)
+        lines.append(
+            f"{r['id'][:8]:<9} {r['case_id']:<14} {r['kind']:<23} {r['recipient']:<9} "
+            f"{r['attempts']:>5}  {state} (since {created:%Y-%m-%d %H:%M %Z})"
+        )
+    lines.append(f"{len(rows)} not delivered; failed ones are retried by the sweep every 5 min")
+    return "\n".join(lines)
 
 
 async def _migrate(settings: Settings) -> str:

@@ -16,6 +16,7 @@ from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from store import migrations
 from workflows.complaint import ComplaintWorkflow
+from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
 
 log = structlog.get_logger(__name__)
 
@@ -37,7 +38,13 @@ async def connect_client(settings: Settings, attempts: int = 1) -> Client:
 
 
 def sender_for(settings: Settings) -> Sender:
-    return WebhookSender(settings.webhook_url) if settings.webhook_url else LogSender()
+    if settings.webhook_url and settings.webhook_secret:
+        return WebhookSender(
+            settings.webhook_url,
+            settings.webhook_secret.get_secret_value(),
+            settings.webhook_timeout.total_seconds(),
+        )
+    return LogSender()
 
 
 def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
@@ -47,6 +54,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
     return [
         StoreActivities(store).append_events,
         NotifyActivities(outbox).send_notifications,
+        NotifyActivities(outbox).sweep_notifications,
         CustomerActivities(directory).customer_profile,
     ]
 
@@ -61,7 +69,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow],
+        workflows=[ComplaintWorkflow, NotificationSweepWorkflow],
         activities=activities_for(pool, settings),
     )
 
@@ -73,6 +81,8 @@ async def run(settings: Settings, database_url: str) -> None:
         for migration in await migrations.migrate(pool):
             log.info("schema migrated", version=migration.version, name=migration.name)
         worker = build_worker(client, pool, settings)
+        if await ensure_schedule(client, settings.task_queue):
+            log.info("notification sweep scheduled")
         log.info(
             "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address
         )

@@ -1,12 +1,15 @@
-"""The notification outbox: rows written with their events, sent here, marked once sent."""
+"""The notification outbox: rows written with their events; claimed, sent outside any
+transaction, then marked sent. Every delivery of a notice carries the notice's id, so a
+receiver that saw it before (a timeout after it had answered) can drop the repeat."""
 
-import asyncio
 import json
-import urllib.request
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
+import httpx
 import structlog
+from standardwebhooks.webhooks import Webhook
 from temporalio import activity
 
 log = structlog.get_logger(__name__)
@@ -25,6 +28,7 @@ class LogSender:
         log.info(
             "notification",
             case_id=notice["case_id"],
+            notice_id=notice["id"],
             kind=notice["kind"],
             recipient=notice["recipient"],
             **({"message": notice["message"]} if to_staff else {}),
@@ -32,67 +36,106 @@ class LogSender:
 
 
 class WebhookSender:
-    """POSTs each notice as JSON; any non-2xx answer is a failure to retry."""
+    """POSTs each notice as JSON, signed the Standard Webhooks way (`webhook-id` is the
+    notice id and doubles as the idempotency key); any non-2xx answer is a failure."""
 
-    def __init__(self, url: str, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, secret: str, timeout: float = 10.0) -> None:
         self.url = url
+        self.signer = Webhook(secret)
         self.timeout = timeout
 
-    async def send(self, notice: dict[str, Any]) -> None:
-        body = json.dumps(notice, default=str).encode()
-        await asyncio.to_thread(self._post, body)
+    def headers(self, notice_id: str, body: str, now: datetime) -> dict[str, str]:
+        return {
+            "content-type": "application/json",
+            "webhook-id": notice_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": self.signer.sign(notice_id, now, body),
+            "idempotency-key": notice_id,
+        }
 
-    def _post(self, body: bytes) -> None:
-        request = urllib.request.Request(
-            self.url, data=body, method="POST", headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            if not 200 <= response.status < 300:
-                raise RuntimeError(f"webhook answered {response.status}")
+    async def send(self, notice: dict[str, Any]) -> None:
+        body = json.dumps(notice, default=str, ensure_ascii=False)
+        headers = self.headers(notice["id"], body, datetime.now(UTC))
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(self.url, content=body.encode(), headers=headers)
+        except httpx.TimeoutException:
+            raise RuntimeError(f"webhook did not answer within {self.timeout:g} s") from None
+        except httpx.HTTPError as err:
+            raise RuntimeError(f"webhook unreachable: {type(err).__name__}: {err}") from None
+        if not response.is_success:
+            raise RuntimeError(f"webhook answered {response.status_code}")
+
+
+_CLAIM = """
+UPDATE notifications SET claimed_until = now() + $2::interval,
+                         attempts = attempts + 1, last_attempt_at = now()
+WHERE id = (SELECT id FROM notifications WHERE case_id = $1 AND sent_at IS NULL
+            ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+  AND (claimed_until IS NULL OR claimed_until < now())
+RETURNING id, case_id, kind, recipient, message, data, created_at
+"""
+_SENT = "UPDATE notifications SET sent_at = now(), claimed_until = NULL WHERE id = $1"
+_FAILED = "UPDATE notifications SET claimed_until = NULL, last_error = $2 WHERE id = $1"
+_STRANDED = """
+SELECT DISTINCT case_id FROM notifications
+WHERE sent_at IS NULL AND created_at < now() - $1::interval
+  AND (claimed_until IS NULL OR claimed_until < now())
+"""
 
 
 class Outbox:
-    def __init__(self, pool: asyncpg.Pool, sender: Sender) -> None:
+    def __init__(self, pool: asyncpg.Pool, sender: Sender, lease: timedelta | None = None):
         self.pool = pool
         self.sender = sender
+        # Longer than one send may take: a claim that expires frees the notice for a retry.
+        self.lease = lease or timedelta(seconds=getattr(sender, "timeout", 10.0) + 30)
 
     async def send_pending(self, case_id: str) -> int:
         """Send the case's unsent notices in order; returns how many went out.
 
-        Each row is locked while it is sent, so two workers never send it both; a failure
-        is recorded on the row and raised, so the activity retries it later.
+        Each notice is claimed in its own short statement and sent with no transaction
+        open, so a slow receiver holds no row lock and no connection. A failure is noted on
+        the row and raised, so the caller retries it; later notices of the case wait
+        behind it, keeping their order.
         """
         sent = 0
         while True:
-            async with self.pool.acquire() as conn, conn.transaction():
-                row = await conn.fetchrow(
-                    "SELECT id, case_id, kind, recipient, message, data, created_at "
-                    "FROM notifications WHERE case_id = $1 AND sent_at IS NULL "
-                    "ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED",
-                    case_id,
-                )
-                if row is None:
-                    return sent
-                notice = dict(row) | {"id": str(row["id"]), "data": json.loads(row["data"])}
-                try:
-                    await self.sender.send(notice)
-                except Exception as err:
-                    await conn.execute(
-                        "UPDATE notifications SET attempts = attempts + 1, last_error = $2 "
-                        "WHERE id = $1",
-                        row["id"],
-                        str(err)[:500],
-                    )
-                    failed = err
-                else:
-                    await conn.execute(
-                        "UPDATE notifications SET attempts = attempts + 1, sent_at = now() "
-                        "WHERE id = $1",
-                        row["id"],
-                    )
-                    sent += 1
-                    continue
-            raise failed  # after the failure's transaction committed
+            row = await self.pool.fetchrow(_CLAIM, case_id, self.lease)
+            if row is None:
+                return sent  # nothing unsent, or the head notice is being sent elsewhere
+            notice = dict(row) | {"id": str(row["id"]), "data": json.loads(row["data"])}
+            try:
+                await self.sender.send(notice)
+            except Exception as err:
+                await self.pool.execute(_FAILED, row["id"], f"{type(err).__name__}: {err}"[:500])
+                raise
+            await self.pool.execute(_SENT, row["id"])
+            sent += 1
+
+    async def sweep(self, older_than: timedelta = timedelta(minutes=1)) -> dict[str, int]:
+        """Send what a case's own sender gave up on (retries exhausted, a worker gone):
+        every case with an unsent, unclaimed notice older than `older_than`."""
+        cases = [r["case_id"] for r in await self.pool.fetch(_STRANDED, older_than)]
+        sent = failed = 0
+        for case_id in cases:
+            try:
+                sent += await self.send_pending(case_id)
+            except Exception as err:  # one receiver's trouble must not stop the others
+                failed += 1
+                log.warning("notice not sent by the sweep", case_id=case_id, error=str(err))
+        return {"cases": len(cases), "sent": sent, "failed": failed}
+
+    async def unsent(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The notices not yet delivered, oldest first (no message text: it may be the
+        customer's)."""
+        rows = await self.pool.fetch(
+            "SELECT id, case_id, kind, recipient, created_at, attempts, last_attempt_at, "
+            "last_error, claimed_until > now() AS sending FROM notifications "
+            "WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1",
+            limit,
+        )
+        return [dict(r) | {"id": str(r["id"]), "sending": bool(r["sending"])} for r in rows]
 
 
 class NotifyActivities:
@@ -102,3 +145,7 @@ class NotifyActivities:
     @activity.defn(name="send_notifications")
     async def send_notifications(self, case_id: str) -> int:
         return await self.outbox.send_pending(case_id)
+
+    @activity.defn(name="sweep_notifications")
+    async def sweep_notifications(self) -> dict[str, int]:
+        return await self.outbox.sweep()

@@ -1,9 +1,11 @@
 """One settings object, read from the environment (Temporal's own variables honoured)."""
 
+import base64
 import re
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -11,8 +13,10 @@ from pydantic import (
     AliasChoices,
     BeforeValidator,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -103,7 +107,10 @@ class Settings(BaseSettings):
     escalation_contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS
     language: Literal["ko", "en"] = "ko"
     timezone: str = "Asia/Seoul"  # dates typed at the CLI are the shop's dates
+    # Notices POSTed here, signed with the secret (Standard Webhooks); unset: a log line.
     webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None  # whsec_<base64>, as Standard Webhooks has it
+    webhook_timeout: Duration = timedelta(seconds=10)
     log_format: Literal["auto", "json", "console"] = "auto"
 
     @field_validator("timezone")
@@ -114,6 +121,42 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Seoul or UTC") from None
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_only(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _standard_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        text = value.get_secret_value()
+        try:
+            key = base64.b64decode(text.removeprefix("whsec_"), validate=True)
+            if not text.startswith("whsec_") or len(key) < 16:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                "not a Standard Webhooks secret: write whsec_ followed by base64, e.g. "
+                "whsec_$(openssl rand -base64 32)"
+            ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _signed_webhooks(self) -> Self:
+        if self.webhook_url and self.webhook_secret is None:
+            raise ValueError(
+                "COMPLAINTS_WEBHOOK_SECRET is required with COMPLAINTS_WEBHOOK_URL: every "
+                "notice is signed (e.g. whsec_$(openssl rand -base64 32))"
+            )
+        return self
 
     @property
     def zone(self) -> ZoneInfo:

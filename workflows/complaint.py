@@ -43,6 +43,8 @@ STORE_RETRY = RetryPolicy(
     non_retryable_error_types=["SequenceConflict"],
 )  # no attempt limit: while PostgreSQL is down, actions wait instead of failing
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=8)
+# Past its attempts a notice stays in the outbox; the sweep schedule sends it later.
+NOTICES_IN_BACKGROUND = "notices-in-background"  # patch: cases recorded before it replay
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -58,6 +60,7 @@ class ComplaintWorkflow:
         self.state: CaseState | None = None  # only what is stored; None until the open is
         self.lock = asyncio.Lock()  # one decision at a time: decide, store, evolve
         self.unsent = False  # stored events caused notices the outbox has not sent yet
+        self.sender: asyncio.Task[None] | None = None  # the send in flight, if any
 
     @workflow.run
     async def run(self, command: OpenCase) -> CaseState:
@@ -71,10 +74,17 @@ class ComplaintWorkflow:
         await self._execute(command.model_copy(update={"profile": profile}))
         while self.state is not None and not finished(self.state):
             if self.unsent:  # sent here, so no staff action waits on a slow webhook
-                await self._send_notifications()
+                if workflow.patched(NOTICES_IN_BACKGROUND):
+                    self._start_sender()  # nor the clock: the loop goes straight on
+                else:
+                    await self._send_notifications()
             await self._wait_for_clock(self.state)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if self.unsent:
+        if workflow.patched(NOTICES_IN_BACKGROUND):
+            while self.unsent or (self.sender and not self.sender.done()):
+                self._start_sender()
+                await workflow.wait_condition(lambda: self.sender is None or self.sender.done())
+        elif self.unsent:
             await self._send_notifications()
         assert self.state is not None
         return self.state
@@ -219,12 +229,12 @@ class ComplaintWorkflow:
         deadline = next_deadline(state)
         now = workflow.now()
         if deadline is None:  # nothing is due until someone acts
-            await workflow.wait_condition(lambda: self.state is not state)
+            await workflow.wait_condition(lambda: self.state is not state or self._sender_due())
             return
         if deadline.at > now:
             try:
                 await workflow.wait_condition(
-                    lambda: self.state is not state,
+                    lambda: self.state is not state or self._sender_due(),
                     timeout=deadline.at - now,
                     timeout_summary=deadline.label,
                 )
@@ -234,13 +244,22 @@ class ComplaintWorkflow:
         async with self.lock:
             await self._store(decide(CheckClock(), self.state, workflow.now()))
 
+    def _sender_due(self) -> bool:
+        """Notices wait while an earlier send is in flight; once it ends, send them."""
+        return self.unsent and self.sender is not None and self.sender.done()
+
+    def _start_sender(self) -> None:
+        """Send the outbox's notices in the background, one send at a time per case."""
+        if self.unsent and (self.sender is None or self.sender.done()):
+            self.sender = asyncio.create_task(self._send_notifications())
+
     async def _send_notifications(self) -> None:
         self.unsent = False
         try:
             await workflow.execute_activity_method(
                 NotifyActivities.send_notifications,
                 self.case_id,
-                start_to_close_timeout=timedelta(seconds=30),
+                start_to_close_timeout=timedelta(minutes=2),  # a few notices, each <= 10 s
                 retry_policy=NOTIFY_RETRY,
                 summary="send notifications",
             )

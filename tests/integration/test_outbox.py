@@ -1,57 +1,33 @@
 """The notification outbox on PostgreSQL, sent to a real local webhook."""
 
+import asyncio
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
 import asyncpg
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from activities.notify import Outbox, WebhookSender
 from activities.store import EventStore
 from domain.commands import CheckClock
 from tests.helpers import open_command, recorded
 from tests.integration.test_event_store import T0
+from tests.webhook import SECRET, Hook, webhook
 
 pytestmark = pytest.mark.db
 
 
-class Hook:
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.status = 200
-
-
 @pytest.fixture
-def hook() -> Iterator[tuple[Hook, str]]:
-    state = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            if state.status == 200:
-                state.received.append(json.loads(body))
-            self.send_response(state.status)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state, f"http://127.0.0.1:{server.server_port}/notify"
-    server.shutdown()
+def hook() -> Iterator[Hook]:
+    with webhook() as h:
+        yield h
 
 
-async def test_notices_reach_the_webhook_once_even_after_it_failed(
-    pool: asyncpg.Pool, hook: tuple[Hook, str]
-) -> None:
-    state, url = hook
+async def overdue_case(pool: asyncpg.Pool) -> str:
+    """A case that warned staff and then escalated to the manager: two notices."""
     case_id = uuid.uuid4().hex[:8]
     events = recorded(
         case_id,
@@ -62,25 +38,107 @@ async def test_notices_reach_the_webhook_once_even_after_it_failed(
         ],
     )
     await EventStore(pool, language="en").append(case_id, events)
-    outbox = Outbox(pool, WebhookSender(url, timeout=5))
+    return case_id
 
-    state.status = 503
+
+async def test_notices_reach_the_webhook_once_signed_even_after_it_failed(
+    pool: asyncpg.Pool, hook: Hook
+) -> None:
+    case_id = await overdue_case(pool)
+    outbox = Outbox(pool, WebhookSender(hook.url, SECRET, timeout=5))
+
+    hook.status = 503
     with pytest.raises(Exception, match="503"):
         await outbox.send_pending(case_id)
     failed = await pool.fetchrow(
-        "SELECT attempts, last_error, sent_at FROM notifications WHERE case_id = $1 "
-        "ORDER BY created_at LIMIT 1",
+        "SELECT attempts, last_error, sent_at, claimed_until FROM notifications "
+        "WHERE case_id = $1 ORDER BY created_at LIMIT 1",
         case_id,
     )
     assert (failed["attempts"], failed["sent_at"]) == (1, None) and "503" in failed["last_error"]
+    assert failed["claimed_until"] is None  # free for the next attempt at once
 
-    state.status = 200
+    hook.status = 200
     assert await outbox.send_pending(case_id) == 2
     assert await outbox.send_pending(case_id) == 0  # sent rows are never sent again
-    assert [(n["kind"], n["recipient"]) for n in state.received] == [
+    assert [(n["kind"], n["recipient"]) for n in hook.received] == [
         ("response_due_soon", "staff"),
         ("escalated", "manager"),
     ]
-    escalation = state.received[1]
+    escalation = hook.received[1]
     assert escalation["case_id"] == case_id and escalation["data"]["level"] == 1
-    assert "Kim" not in json.dumps(state.received) and "1234" not in json.dumps(state.received)
+    assert "Kim" not in json.dumps(hook.received) and "1234" not in json.dumps(hook.received)
+    for delivery in hook.deliveries:  # signed: a receiver can check who sent it
+        assert Webhook(SECRET).verify(delivery.body, delivery.headers) == delivery.notice
+        assert delivery.headers["webhook-id"] == delivery.notice["id"]
+        assert delivery.headers["idempotency-key"] == delivery.notice["id"]
+
+
+async def test_a_slow_receiver_holds_no_lock_and_a_timeout_resends_under_the_same_id(
+    pool: asyncpg.Pool, hook: Hook
+) -> None:
+    """Before, the POST ran inside the transaction that locked the notice's row."""
+    case_id = await overdue_case(pool)
+    outbox = Outbox(pool, WebhookSender(hook.url, SECRET, timeout=0.5))
+    hook.delay = 1.0  # answers after the sender stopped waiting
+    sending = asyncio.create_task(outbox.send_pending(case_id))
+    await asyncio.sleep(0.3)
+    async with pool.acquire() as other, other.transaction():
+        locked = await other.fetch(
+            "SELECT id FROM notifications WHERE case_id = $1 FOR UPDATE NOWAIT", case_id
+        )
+        assert len(locked) == 2
+    with pytest.raises(RuntimeError, match=r"webhook did not answer within 0\.5 s"):
+        await sending
+    hook.delay = 0
+    assert await outbox.send_pending(case_id) == 2
+    first, *_ = hook.deliveries
+    again = [d for d in hook.deliveries if d.headers["webhook-id"] == first.headers["webhook-id"]]
+    assert len(again) == 2 and again[0].body == again[1].body  # one notice, one id
+    assert len(hook.received) == 2
+
+
+async def test_a_claimed_notice_is_not_sent_twice_at_once_and_a_stale_claim_expires(
+    pool: asyncpg.Pool, hook: Hook
+) -> None:
+    case_id = await overdue_case(pool)
+    quick = Outbox(pool, WebhookSender(hook.url, SECRET, timeout=5), lease=timedelta(seconds=1))
+    await pool.execute(
+        "UPDATE notifications SET claimed_until = now() + interval '1 hour' WHERE case_id = $1",
+        case_id,
+    )  # as if another worker were sending them
+    assert await quick.send_pending(case_id) == 0 and hook.deliveries == []
+    await pool.execute(
+        "UPDATE notifications SET claimed_until = now() - interval '1 second' WHERE case_id = $1",
+        case_id,
+    )  # that worker died: its claim ran out
+    assert await quick.send_pending(case_id) == 2
+
+
+async def test_the_sweep_sends_what_a_case_gave_up_on_and_lists_the_rest(
+    pool: asyncpg.Pool, hook: Hook
+) -> None:
+    case_id = await overdue_case(pool)
+    outbox = Outbox(pool, WebhookSender(hook.url, SECRET, timeout=5))
+    hook.status = 500
+    for _ in range(3):  # the case's own retries, all failed
+        with pytest.raises(Exception, match="500"):
+            await outbox.send_pending(case_id)
+    waiting = [n for n in await outbox.unsent() if n["case_id"] == case_id]
+    assert [(n["kind"], n["attempts"]) for n in waiting] == [
+        ("response_due_soon", 3),
+        ("escalated", 0),
+    ]
+    assert "500" in waiting[0]["last_error"] and "message" not in waiting[0]
+    hook.status = 200
+    shift = "UPDATE notifications SET created_at = created_at {} interval '20 years' "
+    await pool.execute(shift.format("+") + "WHERE case_id = $1", case_id)
+    await outbox.sweep(older_than=timedelta(minutes=1))  # fresh: its own sender is at it
+    assert [n for n in hook.received if n["case_id"] == case_id] == []
+    await pool.execute(shift.format("-") + "WHERE case_id = $1", case_id)
+    assert (await outbox.sweep(older_than=timedelta(minutes=1)))["sent"] >= 2
+    assert [n["kind"] for n in hook.received if n["case_id"] == case_id] == [
+        "response_due_soon",
+        "escalated",
+    ]
+    assert not [n for n in await outbox.unsent() if n["case_id"] == case_id]
