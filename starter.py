@@ -590,7 +590,9 @@ async def _database(settings: Settings, schema: bool = True) -> asyncpg.Pool:
     if url is None:
         raise CliError("no database: set DATABASE_URL or start the service with `make run`")
     try:
-        pool = await postgres.connect(url)
+        pool = await postgres.connect(
+            url, max_size=2, statement_cache_size=settings.database_statement_cache_size
+        )
     except asyncpg.InsufficientPrivilegeError as err:
         raise CliError(f"PostgreSQL refused this user: {err}") from err
     except (OSError, asyncpg.PostgresError) as err:

@@ -11,8 +11,7 @@ from temporalio.worker import Worker
 from activities.customers import CustomerActivities, CustomerDirectory, TierThresholds
 from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
 from activities.store import EventStore, StoreActivities
-from infra import logs, postgres
-from infra.converter import DATA_CONVERTER
+from infra import connection, logs, postgres
 from infra.settings import Settings
 from store import migrations
 from workflows.complaint import ComplaintWorkflow
@@ -22,19 +21,7 @@ log = structlog.get_logger(__name__)
 
 
 async def connect_client(settings: Settings, attempts: int = 1) -> Client:
-    """Connect to Temporal, retrying while a just-started server finishes coming up."""
-    for attempt in range(1, attempts + 1):
-        try:
-            return await Client.connect(
-                settings.temporal_address,
-                namespace=settings.temporal_namespace,
-                data_converter=DATA_CONVERTER,
-            )
-        except RuntimeError:
-            if attempt == attempts:
-                raise
-            await asyncio.sleep(0.2)
-    raise AssertionError("unreachable")
+    return await connection.connect(settings, attempts)
 
 
 def sender_for(settings: Settings) -> Sender:
@@ -76,7 +63,11 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 
 async def run(settings: Settings, database_url: str) -> None:
     client = await connect_client(settings, attempts=50)
-    pool = await postgres.connect(database_url)
+    pool = await postgres.connect(
+        database_url,
+        max_size=settings.database_pool_size,
+        statement_cache_size=settings.database_statement_cache_size,
+    )
     try:
         for migration in await migrations.migrate(pool):
             log.info("schema migrated", version=migration.version, name=migration.name)

@@ -76,6 +76,14 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
     a temp table drops it)."""
 
 
-async def connect(url: str, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def connect(
+    url: str, min_size: int = 1, max_size: int = 10, statement_cache_size: int = 100
+) -> asyncpg.Pool:
     """A pool; it runs no DDL (schema changes are `store.migrations.migrate`'s alone)."""
-    return await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_keep_session)
+    return await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max(min_size, max_size),
+        reset=_keep_session,
+        statement_cache_size=statement_cache_size,
+    )

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from temporalio.envconfig import ClientConfigProfile
 
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
@@ -64,18 +65,28 @@ def explain(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def temporal_profile() -> ClientConfigProfile:
+    """The Temporal client profile: the TOML file (TEMPORAL_CONFIG_FILE or the default
+    place), its profile (TEMPORAL_PROFILE or default), then TEMPORAL_* variables on top."""
+    try:
+        return ClientConfigProfile.load()
+    except Exception as err:  # a broken file: say which, in one line
+        raise ValueError(f"Temporal client configuration: {err}") from None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COMPLAINTS_", extra="ignore", populate_by_name=True
     )
 
+    # Left empty, both come from Temporal's own configuration as every Temporal tool reads
+    # it (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_PROFILE, the temporal.toml file),
+    # else localhost:7233 and default. API key and TLS come from there too (infra.connection).
     temporal_address: str = Field(
-        "localhost:7233",
-        validation_alias=AliasChoices("TEMPORAL_ADDRESS", "COMPLAINTS_TEMPORAL_ADDRESS"),
+        "", validation_alias=AliasChoices("COMPLAINTS_TEMPORAL_ADDRESS", "temporal_address")
     )
     temporal_namespace: str = Field(
-        "default",
-        validation_alias=AliasChoices("TEMPORAL_NAMESPACE", "COMPLAINTS_TEMPORAL_NAMESPACE"),
+        "", validation_alias=AliasChoices("COMPLAINTS_TEMPORAL_NAMESPACE", "temporal_namespace")
     )
     task_queue: str = "complaints"
     # How long `complaints open` waits for a worker to store the opening before it says
@@ -88,6 +99,9 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("DATABASE_URL", "COMPLAINTS_DATABASE_URL")
     )
     data_dir: Path = Path(".data")
+    database_pool_size: int = Field(10, ge=1, le=1000)
+    # asyncpg's prepared-statement cache; PgBouncer in transaction mode needs 0.
+    database_statement_cache_size: int = Field(100, ge=0)
 
     response_target: Duration = timedelta(hours=24)
     # Per motive, as JSON: COMPLAINTS_RESPONSE_TARGETS='{"protect_others": "4h"}'
@@ -121,6 +135,16 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; e.g. Asia/Seoul or UTC") from None
         return value
+
+    @model_validator(mode="after")
+    def _temporal_profile(self) -> Self:
+        if not (self.temporal_address and self.temporal_namespace):
+            profile = temporal_profile()
+            if not self.temporal_address:
+                self.temporal_address = profile.address or "localhost:7233"
+            if not self.temporal_namespace:
+                self.temporal_namespace = profile.namespace or "default"
+        return self
 
     @field_validator("webhook_url")
     @classmethod

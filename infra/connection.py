@@ -1,0 +1,34 @@
+"""One way to reach Temporal for every entry point (worker, CLI, make run, benchmarks):
+Temporal's own client configuration (envconfig: profile file, TEMPORAL_* variables, API
+key, mTLS), with the project's settings on top, and the service's data converter."""
+
+import asyncio
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.envconfig import ClientConfig
+
+from infra.converter import DATA_CONVERTER
+from infra.settings import Settings
+
+
+def connect_config(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for `Client.connect`: what `temporal` itself would use, with the
+    address and namespace Settings resolved (they already honour the same sources)."""
+    config: dict[str, Any] = dict(ClientConfig.load_client_connect_config())
+    config["target_host"] = settings.temporal_address
+    config["namespace"] = settings.temporal_namespace
+    return config
+
+
+async def connect(settings: Settings, attempts: int = 1, **options: Any) -> Client:
+    """Connect, retrying while a just-started server finishes coming up."""
+    config = connect_config(settings) | {"data_converter": DATA_CONVERTER} | options
+    for attempt in range(1, attempts + 1):
+        try:
+            return await Client.connect(**config)
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+            await asyncio.sleep(0.2)
+    raise AssertionError("unreachable")
