@@ -36,7 +36,7 @@ def test_notices_name_the_case_and_step_but_never_the_customer(language: str) ->
 def test_escalation_contacts_by_level_stay_at_the_last() -> None:
     contacts = ("manager", "owner")
     assert [escalation_contact(n, contacts) for n in (1, 2, 3)] == ["manager", "owner", "owner"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^escalation levels start at 1$"):
         escalation_contact(0, contacts)
 
 
