@@ -22,7 +22,7 @@ from domain.commands import (
 )
 from domain.decider import decide, evolve, fold
 from domain.errors import CaseNotOpen
-from domain.events import Apologized, Escalated, Event
+from domain.events import Apologized, CaseClosed, Escalated, Event
 from domain.model import CaseState, Fault, Motive, RemedyKind
 from tests.helpers import open_command
 
@@ -71,6 +71,13 @@ LIFE: list[tuple[timedelta, Command]] = [
     (timedelta(days=7), CheckClock()),  # follow-up call due again
     (timedelta(days=7), CheckClock()),  # nobody answered: closed
 ]
+SATISFIED: list[tuple[timedelta, Command]] = [
+    *LIFE[2:5],
+    (timedelta(minutes=5), offer(K.THANKS)),
+    (timedelta(minutes=5), answer(choice=K.THANKS)),
+    (timedelta(minutes=5), ShowPrevention(measure="A queue board at the door", by=STAFF)),
+    (timedelta(days=6), RecordSatisfaction(score=5, by=STAFF)),
+]
 WITHDRAWN: list[tuple[timedelta, Command]] = [
     (timedelta(minutes=5), Apologize(what="Sorry", by=STAFF)),
     (timedelta(minutes=5), Withdraw(reason="Settled in the shop", by=STAFF)),
@@ -97,24 +104,30 @@ def live(
     return out
 
 
-HISTORIES = [live(LIFE), live(WITHDRAWN)]
+# Lived inside each test, never at import: mutation testing imports the tests once and then
+# runs them against each changed rulebook.
+LIVES = {"long life": LIFE, "satisfied": SATISFIED, "withdrawn": WITHDRAWN}
 
 
 def events_of(history: list[tuple[Command, list[Event], list[CaseState]]]) -> list[Event]:
     return [e for _, events, _ in history for e in events]
 
 
-def test_the_two_lives_cover_every_kind_of_event() -> None:
-    seen = {type(e) for h in HISTORIES for e in events_of(h)}
+def test_the_lives_cover_every_kind_of_event() -> None:
+    histories = [live(steps) for steps in LIVES.values()]
+    seen = {type(e) for h in histories for e in events_of(h)}
     assert seen == set(EVENT_TYPES)
-    reasons = {e.reason for e in events_of(HISTORIES[0]) if isinstance(e, Escalated)}
+    reasons = {e.reason for h in histories for e in events_of(h) if isinstance(e, Escalated)}
     assert reasons == {"overdue", "declined_twice"}
+    closes = {e.reason for h in histories for e in events_of(h) if isinstance(e, CaseClosed)}
+    assert closes == {"no_follow_up_answer", "satisfied"}
 
 
-@pytest.mark.parametrize("history", HISTORIES, ids=["long life", "withdrawn"])
-def test_each_event_advances_the_version_by_one_and_sets_the_update_time(history) -> None:
+@pytest.mark.parametrize("steps", LIVES.values(), ids=LIVES.keys())
+def test_each_event_advances_the_version_by_one_and_sets_the_update_time(steps) -> None:
     """The workflow numbers the next stored event from `version`: a skipped or repeated
     number would break the gap-free sequence."""
+    history = live(steps)
     previous: CaseState | None = None
     for _, events, states in history:
         for event, state in zip(events, states, strict=True):
@@ -125,11 +138,11 @@ def test_each_event_advances_the_version_by_one_and_sets_the_update_time(history
     assert fold(events_of(history)) == previous
 
 
-@pytest.mark.parametrize("history", HISTORIES, ids=["long life", "withdrawn"])
-def test_every_staff_action_records_who_acted(history) -> None:
+@pytest.mark.parametrize("steps", LIVES.values(), ids=LIVES.keys())
+def test_every_staff_action_records_who_acted(steps) -> None:
     """The clock's own events and the escalation a second decline causes are the rulebook's
     doing; everything else a staff command causes names the staff member."""
-    for command, events, _ in history:
+    for command, events, _ in live(steps):
         for event in events:
             if isinstance(command, CheckClock) or isinstance(event, Escalated):
                 assert event.by is None, event.type
@@ -137,11 +150,11 @@ def test_every_staff_action_records_who_acted(history) -> None:
                 assert event.by == STAFF, event.type
 
 
-@pytest.mark.parametrize("history", HISTORIES, ids=["long life", "withdrawn"])
-def test_the_store_saves_and_reloads_every_state_unchanged(history) -> None:
+@pytest.mark.parametrize("steps", LIVES.values(), ids=LIVES.keys())
+def test_the_store_saves_and_reloads_every_state_unchanged(steps) -> None:
     """The read model keeps the state without its defaults and reloads it on the next
     action, so each state the fold builds must survive that round trip."""
-    for _, _, states in history:
+    for _, _, states in live(steps):
         for state in states:
             saved = state.model_dump_json(exclude_defaults=True)
             assert CaseState.model_validate_json(saved) == state
