@@ -40,7 +40,7 @@ def test_escalation_contacts_by_level_stay_at_the_last() -> None:
         escalation_contact(0, contacts)
 
 
-CONTACTS = ("manager", "director", "owner")
+CONTACTS = ("team lead", "manager", "shop owner")  # a shop's own, not the default
 DUE = T0 + timedelta(hours=24)
 # Each kind of notice: the event, who hears of it, and what it carries besides the case.
 NOTICES = [
@@ -53,13 +53,13 @@ NOTICES = [
     (
         Escalated(at=T0, step=Step.ANALYZE_CAUSE, level=2, missed_due_at=DUE),
         "escalated",
-        "director",
+        "manager",
         {"step": "analyze_cause", "level": 2, "due": "2026-11-23T09:00+00:00"},
     ),
     (
         Escalated(at=T0, step=Step.OFFER_RESOLUTION, level=3, reason="declined_twice"),
         "declined_twice",
-        "owner",
+        "shop owner",
         {"step": "offer_resolution", "level": 3},
     ),
     (
