@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import assert_never
 
 from domain.clock import Due, next_deadline
 from domain.commands import (
@@ -394,13 +395,22 @@ def evolve(state: State, event: Event) -> CaseState:
                 "follow_up_expires_at": None,
                 "improvement_report_due_at": None,
             }
+        case _:  # a new event without a branch fails type checking here
+            assert_never(event)
     return _with(state, changes)
+
+
+_FIELDS = frozenset(CaseState.model_fields)
 
 
 def _with(state: CaseState, changes: dict[str, object]) -> CaseState:
     """`state.model_copy(update=changes)` without its generic per-attribute copying: the
     fold runs once per event in every replay and rebuild, so this is the hot path. The
-    values come from validated events, so, as with model_copy, nothing is re-validated."""
+    values come from validated events, so, as with model_copy, nothing is re-validated; but a
+    misspelled field name is refused, where model_copy would keep it silently."""
+    if not _FIELDS.issuperset(changes):
+        unknown = ", ".join(sorted(changes.keys() - _FIELDS))
+        raise TypeError(f"CaseState has no field {unknown}")
     new = CaseState.__new__(CaseState)
     object.__setattr__(new, "__dict__", {**state.__dict__, **changes})
     object.__setattr__(new, "__pydantic_extra__", None)

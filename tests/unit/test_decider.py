@@ -1,5 +1,6 @@
 """The rulebook: table tests for each rule, hypothesis for the step order."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,7 +24,16 @@ from domain.commands import (
     Withdraw,
 )
 from domain.decider import STEP_OF, decide, evolve, fold
-from domain.errors import CaseAlreadyOpen, CaseClosed, CaseNotOpen, DomainError, StepOutOfOrder
+from domain.errors import (
+    CaseAlreadyOpen,
+    CaseClosed,
+    CaseNotOpen,
+    DomainError,
+    NotAwaitingCustomer,
+    NotResolved,
+    RemedyNotAllowed,
+    StepOutOfOrder,
+)
 from domain.events import Escalated, ResponseDueSoon
 from domain.model import STEPS, CaseState, CaseStatus, Fault, RemedyKind, Step
 from tests.helpers import open_command
@@ -212,3 +222,87 @@ def test_any_sequence_of_actions_keeps_the_rules(commands: list[Command], gaps: 
             deadline = next_deadline(state)
             assert deadline is None or deadline.at > now
     assert fold(events) == state
+
+
+OFFER_TWO = OfferResolution(
+    options=[OfferedRemedy(kind=RemedyKind.FREE_REDO), OfferedRemedy(kind=RemedyKind.FULL_REFUND)],
+    plan="Redo or refund",
+)
+REFUSALS = [
+    ([], open_command("c0ffee"), CaseAlreadyOpen, "case c0ffee is already open"),
+    (
+        [],
+        STEP_COMMANDS[Step.EMPATHIZE],
+        StepOutOfOrder,
+        "case c0ffee is waiting for apologize, not empathize; done so far: nothing yet",
+    ),
+    (
+        WALK[:2],
+        STEP_COMMANDS[Step.SHOW_PREVENTION],
+        StepOutOfOrder,
+        "case c0ffee is waiting for analyze cause, not show prevention; "
+        "done so far: apologize, empathize",
+    ),
+    (
+        WALK[:4],
+        STEP_COMMANDS[Step.SHOW_PREVENTION],
+        StepOutOfOrder,
+        "case c0ffee is waiting for the customer's answer to offer round 1; "
+        "record it with `answer` first",
+    ),
+    (
+        WALK,
+        STEP_COMMANDS[Step.SHOW_PREVENTION],
+        StepOutOfOrder,
+        "case c0ffee is resolved and waiting for the follow-up; "
+        "record the customer's satisfaction with `rate`",
+    ),
+    (
+        [*WALK[:2], AnalyzeCause(cause="Wrong address given", fault=Fault.MISUNDERSTANDING)],
+        OFFER_TWO,
+        RemedyNotAllowed,
+        "case c0ffee: free_redo, full_refund is not offered when the motive is compensation "
+        "and the fault is misunderstanding; allowed: fact_explanation, goodwill_gift "
+        "(recommended: fact_explanation). The owner can override with a reason.",
+    ),
+    (
+        WALK,
+        ACCEPT,
+        NotAwaitingCustomer,
+        "case c0ffee has no open offer to answer (it is at follow_up)",
+    ),
+    (
+        WALK[:4],
+        RecordCustomerResponse(choice=RemedyKind.PARTIAL_REFUND),
+        RemedyNotAllowed,
+        "case c0ffee: partial_refund was not offered in round 1; "
+        "the customer can choose from: free_redo, full_refund",
+    ),
+    (
+        WALK[:4],
+        RecordSatisfaction(score=4),
+        NotResolved,
+        "case c0ffee is not resolved yet (it is at customer_response); "
+        "satisfaction is recorded at the follow-up after prevention is shown",
+    ),
+    (
+        [Withdraw(reason="Settled")],
+        Withdraw(reason="again"),
+        CaseClosed,
+        "case c0ffee is withdrawn; nothing more can be recorded",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "command", "error", "message"), REFUSALS)
+def test_a_refusal_says_what_was_wrong_and_what_to_do(
+    before: list[Command], command: Command, error: type[DomainError], message: str
+) -> None:
+    state = run(before)
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        decide(command, state, T0 + timedelta(days=1))
+
+
+def test_nothing_but_opening_is_accepted_before_the_case_is_opened() -> None:
+    with pytest.raises(CaseNotOpen, match=r"^the case has not been opened$"):
+        decide(CheckClock(), None, T0)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from domain.clock import finished
+from domain.clock import finished, next_deadline
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -30,8 +30,20 @@ from domain.events import (
     ImprovementReported,
     PolicyOverridden,
     ResolutionOffered,
+    ResponseDueSoon,
 )
-from domain.model import CaseState, CaseStatus, CustomerProfile, Fault, Motive, RemedyKind, Tier
+from domain.model import (
+    CarePolicy,
+    CaseState,
+    CaseStatus,
+    CustomerProfile,
+    Fault,
+    Motive,
+    RemedyKind,
+    RemedyTerms,
+    Step,
+    Tier,
+)
 from domain.policy import response_targets, tier_for
 from tests.helpers import open_command
 
@@ -237,3 +249,142 @@ def test_tiers_from_visits(visits: int, tier: Tier) -> None:
         if visits < 10
         else Tier.GOLD
     )
+
+
+def test_the_customer_gets_the_full_wait_before_staff_are_told_to_call() -> None:
+    case = Case().to_offer()
+    case.do(offer(K.FREE_REDO))
+    offered_at = case.now
+    assert case.state.customer_wait_due_at == offered_at + timedelta(hours=72)
+    assert case.tick(timedelta(hours=71, minutes=59)) == []
+    [reminder] = case.tick(timedelta(minutes=1))
+    assert isinstance(reminder, CustomerWaitExceeded) and reminder.offered_at == offered_at
+
+
+def test_an_improvement_suggester_hears_back_a_day_after_prevention_before_the_call() -> None:
+    case = Case(motive=Motive.IMPROVEMENT).to_offer()
+    case.do(offer(K.THANKS))
+    case.do(RecordCustomerResponse(choice=K.THANKS))
+    case.do(ShowPrevention(measure="Menu now lists allergens"))
+    shown_at = case.now
+    assert case.state.improvement_report_due_at == shown_at + timedelta(days=1)
+    deadline = next_deadline(case.state)  # the report comes before the week's follow-up call
+    assert deadline is not None and deadline.at == shown_at + timedelta(days=1)
+    assert case.tick(timedelta(hours=23, minutes=59)) == []
+    assert [type(e) for e in case.tick(timedelta(minutes=1))] == [ImprovementReported]
+    assert case.state.improvement_report_due_at is None
+
+
+def test_only_an_improvement_suggestion_gets_a_report() -> None:
+    case = Case(motive=Motive.ANGER).to_offer()
+    case.do(offer(K.FORMAL_APOLOGY))
+    case.do(RecordCustomerResponse(choice=K.FORMAL_APOLOGY))
+    case.do(ShowPrevention(measure="Staff trained on greeting"))
+    assert case.state.improvement_report_due_at is None
+
+
+def test_after_a_reopening_the_customer_may_decline_once_more_before_the_owner_hears() -> None:
+    """The declines count within one offer cycle; a low score starts a new cycle."""
+    case = Case().to_offer()
+    case.do(offer(K.FREE_REDO))
+    case.do(RecordCustomerResponse(decline_reason="Not the same technician"))
+    assert case.state.declines == 1
+    case.do(offer(K.PARTIAL_REFUND))
+    case.do(RecordCustomerResponse(choice=K.PARTIAL_REFUND))
+    case.do(ShowPrevention(measure="Parts checked"))
+    case.do(RecordSatisfaction(score=1, comment="Still broken"))
+    assert case.state.declines == 0
+    assert case.state.accepted is None and case.state.resolved_at is None
+    assert case.state.follow_up_due_at is None and case.state.follow_up_expires_at is None
+    case.do(offer(K.FULL_REFUND))
+    first = case.do(RecordCustomerResponse(decline_reason="I want it repaired"))
+    assert [type(e).__name__ for e in first] == ["ResolutionDeclined"]
+    assert case.state.status == CaseStatus.OPEN and case.state.escalation_level == 0
+
+
+def test_a_gold_customer_is_offered_priority_booking_without_an_override() -> None:
+    gold = Case(tier=Tier.GOLD).to_offer()
+    events = gold.do(offer(K.FREE_REDO, K.PRIORITY_BOOKING, K.GOODWILL_GIFT))
+    assert [type(e) for e in events] == [ResolutionOffered]
+    assert gold.state.current_offer is not None and not gold.state.current_offer.overridden
+    silver = Case(tier=Tier.SILVER).to_offer()
+    with pytest.raises(RemedyNotAllowed, match="priority_booking is not offered"):
+        silver.do(offer(K.FREE_REDO, K.PRIORITY_BOOKING))
+
+
+def test_terms_staff_write_are_offered_as_written_and_the_rest_come_from_the_shop() -> None:
+    case = Case().to_offer()
+    shop = CarePolicy(remedies=RemedyTerms(next_service_discount_percent=15))
+    case.state = case.state.model_copy(update={"care": shop})
+    [offered] = case.do(
+        OfferResolution(
+            options=[
+                OfferedRemedy(kind=K.PARTIAL_REFUND, terms="Half back by bank transfer today"),
+                OfferedRemedy(kind=K.NEXT_SERVICE_DISCOUNT),
+                OfferedRemedy(kind=K.FULL_REFUND, terms="All of it back, cash in the shop"),
+            ],
+            plan="Money back, or a discount",
+        )
+    )
+    assert isinstance(offered, ResolutionOffered)
+    assert [(o.kind, o.terms) for o in offered.options] == [
+        (K.PARTIAL_REFUND, "Half back by bank transfer today"),
+        (K.NEXT_SERVICE_DISCOUNT, "15 % off the next service"),
+        (K.FULL_REFUND, "All of it back, cash in the shop"),
+    ]
+    assert case.state.resolution == "Money back, or a discount"
+    case.do(RecordCustomerResponse(choice=K.PARTIAL_REFUND))
+    assert case.state.accepted == offered.options[0]
+
+
+def test_each_missed_target_counts_one_breach_and_a_new_window_warns_again() -> None:
+    case = Case()
+    [late] = case.tick(timedelta(hours=24, minutes=1))
+    assert isinstance(late, Escalated) and late.missed_due_at == T0 + timedelta(hours=24)
+    assert (case.state.breaches, case.state.escalations) == (1, 1)
+    assert case.state.window_started_at == case.now
+    case.do(Apologize(what="Sorry we are late"))
+    answered_at = case.now
+    assert (case.state.step_started_at, case.state.window_started_at) == (answered_at,) * 2
+    assert not case.state.warned
+    assert case.tick(timedelta(hours=17, minutes=59)) == []
+    [warning] = case.tick(timedelta(minutes=1))  # three quarters of the empathize window
+    assert isinstance(warning, ResponseDueSoon) and warning.step == Step.EMPATHIZE
+    assert warning.due_at == answered_at + timedelta(hours=24)
+    [second] = case.tick(timedelta(hours=6))
+    assert isinstance(second, Escalated) and second.step == Step.EMPATHIZE
+    assert (case.state.breaches, case.state.escalations) == (2, 2)
+
+
+def test_a_public_reviews_apology_is_judged_against_its_shorter_target() -> None:
+    targets = response_targets(Motive.PROTECT_OTHERS, timedelta(hours=24), 0.75)
+    command = open_command("c0ffee", motive=Motive.PROTECT_OTHERS).model_copy(
+        update={"targets": targets}
+    )
+    case = Case(motive=Motive.PROTECT_OTHERS)
+    case.state = evolve(None, decide(command, None, T0)[0])
+    case.do(Apologize(what="Sorry, we reply publicly now"), after=timedelta(hours=5))
+    case.do(Empathize(customer_words="Others should know"), after=timedelta(hours=20))
+    apology, empathy = case.state.done
+    assert (apology.due_at, apology.within_target) == (T0 + timedelta(hours=4), False)
+    assert empathy.due_at == apology.at + timedelta(hours=24) and empathy.within_target
+    assert case.state.breached
+
+
+def test_while_the_customer_decides_the_offer_is_still_the_step_at_hand() -> None:
+    case = Case().to_offer()
+    case.do(offer(K.FREE_REDO))
+    assert case.state.next_step == Step.OFFER_RESOLUTION
+    assert case.state.stage == "customer_response"
+    assert case.state.customer_reminded is False
+
+
+def test_the_customers_words_at_the_follow_up_are_kept() -> None:
+    case = Case().to_offer()
+    case.do(offer(K.FREE_REDO))
+    case.do(RecordCustomerResponse(choice=K.FREE_REDO))
+    case.do(ShowPrevention(measure="Parts checked"))
+    case.do(RecordSatisfaction(score=4, comment="Quick and polite"))
+    assert (case.state.rating, case.state.rating_comment) == (4, "Quick and polite")
+    assert case.state.closed_reason == "satisfied" and case.state.closed_at == case.now
+    assert case.state.next_step is None and case.state.follow_up_expires_at is None

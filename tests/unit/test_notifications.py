@@ -4,6 +4,16 @@ import pytest
 
 from domain.commands import Apologize, CheckClock
 from domain.decider import decide, fold
+from domain.events import (
+    CaseReopened,
+    CustomerWaitExceeded,
+    Escalated,
+    Event,
+    FollowUpDue,
+    ImprovementReported,
+    ResponseDueSoon,
+)
+from domain.model import Channel, Step
 from domain.notifications import notices_for
 from domain.policy import escalation_contact
 from tests.helpers import open_command
@@ -26,5 +36,83 @@ def test_notices_name_the_case_and_step_but_never_the_customer(language: str) ->
 def test_escalation_contacts_by_level_stay_at_the_last() -> None:
     contacts = ("manager", "owner")
     assert [escalation_contact(n, contacts) for n in (1, 2, 3)] == ["manager", "owner", "owner"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^escalation levels start at 1$"):
         escalation_contact(0, contacts)
+
+
+CONTACTS = ("team lead", "manager", "shop owner")  # a shop's own, not the default
+DUE = T0 + timedelta(hours=24)
+# Each kind of notice: the event, who hears of it, and what it carries besides the case.
+NOTICES = [
+    (
+        ResponseDueSoon(at=T0, step=Step.EMPATHIZE, due_at=DUE),
+        "response_due_soon",
+        "staff",
+        {"step": "empathize", "due": "2026-11-23T09:00+00:00"},
+    ),
+    (
+        Escalated(at=T0, step=Step.ANALYZE_CAUSE, level=2, missed_due_at=DUE),
+        "escalated",
+        "manager",
+        {"step": "analyze_cause", "level": 2, "due": "2026-11-23T09:00+00:00"},
+    ),
+    (
+        Escalated(at=T0, step=Step.OFFER_RESOLUTION, level=3, reason="declined_twice"),
+        "declined_twice",
+        "shop owner",
+        {"step": "offer_resolution", "level": 3},
+    ),
+    (
+        CustomerWaitExceeded(at=DUE, offered_at=T0),
+        "customer_wait_exceeded",
+        "staff",
+        {"since": "2026-11-22T09:00+00:00"},
+    ),
+    (FollowUpDue(at=DUE), "follow_up_due", "staff", {}),
+    (CaseReopened(at=DUE, score=2), "case_reopened", "staff", {"score": 2}),
+    (
+        ImprovementReported(at=DUE, measure="Allergens on the menu"),
+        "improvement_reported",
+        "customer",
+        {"measure": "Allergens on the menu", "channel": "kakaotalk", "to": "+821012345678"},
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize(
+    ("event", "kind", "recipient", "data"), NOTICES, ids=[n[1] for n in NOTICES]
+)
+def test_every_notice_kind_names_its_recipient_and_carries_the_case(
+    language: str, event: Event, kind: str, recipient: str, data: dict[str, str | int]
+) -> None:
+    state = fold(decide(open_command("c0ffee", channel=Channel.KAKAOTALK), None, T0))
+    assert state is not None
+    [notice] = notices_for(event, state, language, CONTACTS)
+    assert (notice.kind, notice.recipient, notice.case_id) == (kind, recipient, "c0ffee")
+    assert notice.data == {"case_id": "c0ffee", "motive": "compensation", **data}
+    assert "{" not in notice.message and "}" not in notice.message
+    if recipient == "customer":  # the customer reads what changed, not our case number
+        assert "Allergens on the menu" in notice.message
+    else:  # staff read which case, and never the customer's name or number
+        assert "c0ffee" in notice.message
+        assert "Kim" not in notice.message and "1234" not in str(notice.data)
+
+
+def test_notices_are_in_korean_unless_the_shop_says_otherwise() -> None:
+    state = fold(decide(open_command("c0ffee"), None, T0))
+    assert state is not None
+    event = CaseReopened(at=T0, score=1)
+    [korean] = notices_for(event, state)
+    assert korean == notices_for(event, state, "ko")[0]
+    assert "다시 열렸습니다" in korean.message
+    assert "reopened" in notices_for(event, state, "en")[0].message
+
+
+def test_an_escalation_recorded_without_its_missed_time_still_notifies() -> None:
+    """Histories from before `missed_due_at` existed replay with it empty."""
+    state = fold(decide(open_command("c0ffee"), None, T0))
+    assert state is not None
+    [notice] = notices_for(Escalated(at=T0, step=Step.APOLOGIZE, level=1), state, "en")
+    assert (notice.recipient, notice.data["due"]) == ("manager", "")
+    assert "it was due at ." in notice.message

@@ -66,3 +66,50 @@ def test_terms_come_from_the_shops_configuration() -> None:
     assert default_terms(K.PARTIAL_REFUND, terms) == "30 % of the price refunded"
     assert default_terms(K.DELAY_DISCOUNT, terms).startswith("15 % off")
     assert all(default_terms(k, terms) for k in RemedyKind)
+
+
+WHY = {
+    M.COMPENSATION: "they want their loss made good: let them choose",
+    M.ANGER: "they want their pride restored: apologize formally, promise prevention",
+    M.IMPROVEMENT: "they want to help: thank them and tell them later what changed",
+    M.PROTECT_OTHERS: "they want nobody else hurt: apologize quickly and visibly",
+}
+LATE = "; we were late, so a delay discount is due"
+GOLD = "; a gold customer gets an extra goodwill option"
+
+
+@pytest.mark.parametrize("motive", list(Motive))
+def test_the_menu_says_why_the_motive_calls_for_its_remedies(motive: Motive) -> None:
+    """Staff read this next to the recommendation (`complaints show`)."""
+    for fault in (F.OURS, F.MISUNDERSTANDING):
+        assert remedy_menu(motive, fault, Tier.SILVER, False).why == WHY[motive]
+        assert remedy_menu(motive, fault, Tier.GOLD, True).why == WHY[motive] + LATE + GOLD
+    unfounded = remedy_menu(motive, F.UNFOUNDED, Tier.GOLD, True)
+    assert unfounded.why == (
+        "the claim does not hold: explain the facts calmly and close firmly" + LATE
+    )
+
+
+def test_each_remedy_offered_without_terms_gets_concrete_ones() -> None:
+    """What the customer is told they get, when staff do not write it themselves."""
+    terms = RemedyTerms(
+        partial_refund_percent=30,
+        next_service_discount_percent=20,
+        delay_discount_percent=15,
+        goodwill_gift="a box of cookies",
+        thank_you_benefit="a free coffee next time",
+    )
+    assert {k: default_terms(k, terms) for k in RemedyKind} == {
+        K.FREE_REDO: "the work redone free of charge at a time the customer picks",
+        K.PARTIAL_REFUND: "30 % of the price refunded",
+        K.FULL_REFUND: "the full price refunded",
+        K.NEXT_SERVICE_DISCOUNT: "20 % off the next service",
+        K.DELAY_DISCOUNT: "15 % off the next order for our delay",
+        K.GOODWILL_GIFT: "a box of cookies",
+        K.PRIORITY_BOOKING: "priority booking for the next visit",
+        K.FORMAL_APOLOGY: "a formal apology from the owner, with the prevention promised",
+        K.PUBLIC_APOLOGY: "a public reply under the review: apology, facts, what changes",
+        K.THANKS: "our thanks, and a message once the suggestion is applied",
+        K.THANK_YOU_BENEFIT: "a free coffee next time",
+        K.FACT_EXPLANATION: "the facts explained, with the records that show them",
+    }

@@ -1,0 +1,174 @@
+"""The fold: every event moves the case on by exactly one version, records who acted, and
+leaves a state the store can save and reload. A case's history is replayed from these."""
+
+from datetime import UTC, datetime, timedelta
+from typing import get_args
+
+import pytest
+
+from domain import decider
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    CheckClock,
+    Command,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    RecordCustomerResponse,
+    RecordSatisfaction,
+    ShowPrevention,
+    Withdraw,
+)
+from domain.decider import decide, evolve, fold
+from domain.errors import CaseNotOpen
+from domain.events import Apologized, CaseClosed, Escalated, Event
+from domain.model import CaseState, Fault, Motive, RemedyKind
+from tests.helpers import open_command
+
+T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+K = RemedyKind
+STAFF = "Jisoo"
+EVENT_TYPES: tuple[type, ...] = get_args(get_args(Event)[0])
+
+
+def offer(*kinds: RemedyKind, override: str | None = None) -> OfferResolution:
+    return OfferResolution(
+        options=[OfferedRemedy(kind=k) for k in kinds],
+        plan="Your choice",
+        override_reason=override,
+        by=STAFF,
+    )
+
+
+def answer(choice: RemedyKind | None = None, decline: str | None = None) -> RecordCustomerResponse:
+    return RecordCustomerResponse(choice=choice, decline_reason=decline, by=STAFF)
+
+
+# One long life of an improvement suggestion: late once, an override, two declines, the
+# customer's wait, a reopening, and the follow-up left unanswered. Each line: how long after
+# the previous action, and what happens.
+LIFE: list[tuple[timedelta, Command]] = [
+    (timedelta(hours=19), CheckClock()),  # warned
+    (timedelta(hours=6), CheckClock()),  # late: escalated to the manager
+    (timedelta(minutes=5), Apologize(what="Sorry the queue was so long", by=STAFF)),
+    (timedelta(minutes=5), Empathize(customer_words="Nobody told me the wait", by=STAFF)),
+    (timedelta(minutes=5), AnalyzeCause(cause="No queue board", fault=Fault.OURS, by=STAFF)),
+    (timedelta(minutes=5), offer(K.THANKS, K.FULL_REFUND, override="Regular for ten years")),
+    (timedelta(hours=1), answer(decline="I do not want money")),
+    (timedelta(minutes=5), offer(K.THANKS)),
+    (timedelta(hours=73), CheckClock()),  # no answer for three days: staff should call
+    (timedelta(minutes=5), answer(decline="Thanks are not enough")),  # the owner hears
+    (timedelta(minutes=5), offer(K.THANK_YOU_BENEFIT)),
+    (timedelta(minutes=5), answer(choice=K.THANK_YOU_BENEFIT)),
+    (timedelta(minutes=5), ShowPrevention(measure="A queue board at the door", by=STAFF)),
+    (timedelta(days=1), CheckClock()),  # the suggester hears what changed
+    (timedelta(days=6), CheckClock()),  # follow-up call due
+    (timedelta(hours=2), RecordSatisfaction(score=2, comment="Board is hard to read", by=STAFF)),
+    (timedelta(minutes=5), offer(K.THANKS)),
+    (timedelta(minutes=5), answer(choice=K.THANKS)),
+    (timedelta(minutes=5), ShowPrevention(measure="A bigger board", by=STAFF)),
+    (timedelta(days=7), CheckClock()),  # follow-up call due again
+    (timedelta(days=7), CheckClock()),  # nobody answered: closed
+]
+SATISFIED: list[tuple[timedelta, Command]] = [
+    *LIFE[2:5],
+    (timedelta(minutes=5), offer(K.THANKS)),
+    (timedelta(minutes=5), answer(choice=K.THANKS)),
+    (timedelta(minutes=5), ShowPrevention(measure="A queue board at the door", by=STAFF)),
+    (timedelta(days=6), RecordSatisfaction(score=5, by=STAFF)),
+]
+WITHDRAWN: list[tuple[timedelta, Command]] = [
+    (timedelta(minutes=5), Apologize(what="Sorry", by=STAFF)),
+    (timedelta(minutes=5), Withdraw(reason="Settled in the shop", by=STAFF)),
+]
+
+
+def live(
+    steps: list[tuple[timedelta, Command]], motive: Motive = Motive.IMPROVEMENT
+) -> list[tuple[Command, list[Event], list[CaseState]]]:
+    """Each command with the events it caused and the state after each of them."""
+    opening = open_command("c0ffee", motive=motive).model_copy(update={"by": STAFF})
+    [opened] = decide(opening, None, T0)
+    state = evolve(None, opened)
+    out = [(opening, [opened], [state])]
+    now = T0
+    for gap, command in steps:
+        now += gap
+        events = decide(command, state, now)
+        states = []
+        for event in events:
+            state = evolve(state, event)
+            states.append(state)
+        out.append((command, events, states))
+    return out
+
+
+# Lived inside each test, never at import: mutation testing imports the tests once and then
+# runs them against each changed rulebook.
+LIVES = {"long life": LIFE, "satisfied": SATISFIED, "withdrawn": WITHDRAWN}
+
+
+def events_of(history: list[tuple[Command, list[Event], list[CaseState]]]) -> list[Event]:
+    return [e for _, events, _ in history for e in events]
+
+
+def test_the_lives_cover_every_kind_of_event() -> None:
+    histories = [live(steps) for steps in LIVES.values()]
+    seen = {type(e) for h in histories for e in events_of(h)}
+    assert seen == set(EVENT_TYPES)
+    reasons = {e.reason for h in histories for e in events_of(h) if isinstance(e, Escalated)}
+    assert reasons == {"overdue", "declined_twice"}
+    closes = {e.reason for h in histories for e in events_of(h) if isinstance(e, CaseClosed)}
+    assert closes == {"no_follow_up_answer", "satisfied"}
+
+
+@pytest.mark.parametrize("steps", LIVES.values(), ids=LIVES.keys())
+def test_each_event_advances_the_version_by_one_and_sets_the_update_time(steps) -> None:
+    """The workflow numbers the next stored event from `version`: a skipped or repeated
+    number would break the gap-free sequence."""
+    history = live(steps)
+    previous: CaseState | None = None
+    for _, events, states in history:
+        for event, state in zip(events, states, strict=True):
+            expected = 1 if previous is None else previous.version + 1
+            assert (state.version, state.updated_at) == (expected, event.at), event.type
+            previous = state
+    assert previous is not None and previous.version == len(events_of(history))
+    assert fold(events_of(history)) == previous
+
+
+@pytest.mark.parametrize("steps", LIVES.values(), ids=LIVES.keys())
+def test_every_staff_action_records_who_acted(steps) -> None:
+    """The clock's own events and the escalation a second decline causes are the rulebook's
+    doing; everything else a staff command causes names the staff member."""
+    for command, events, _ in live(steps):
+        for event in events:
+            if isinstance(command, CheckClock) or isinstance(event, Escalated):
+                assert event.by is None, event.type
+            else:
+                assert event.by == STAFF, event.type
+
+
+@pytest.mark.parametrize("steps", LIVES.values(), ids=LIVES.keys())
+def test_the_store_saves_and_reloads_every_state_unchanged(steps) -> None:
+    """The read model keeps the state without its defaults and reloads it on the next
+    action, so each state the fold builds must survive that round trip."""
+    for _, _, states in live(steps):
+        for state in states:
+            saved = state.model_dump_json(exclude_defaults=True)
+            assert CaseState.model_validate_json(saved) == state
+
+
+def test_the_copy_with_changes_refuses_a_misspelled_field() -> None:
+    """A typo in `evolve` would otherwise store the value under a name nothing reads."""
+    state = fold(decide(open_command("c0ffee"), None, T0))
+    assert state is not None
+    with pytest.raises(TypeError, match=r"^CaseState has no field breachs, step_startd_at$"):
+        decider._with(state, {"step_startd_at": T0, "breaches": 1, "breachs": 1})
+    assert decider._with(state, {"breaches": 1}).breaches == 1
+
+
+def test_no_event_comes_before_the_case_is_opened() -> None:
+    with pytest.raises(CaseNotOpen, match=r"^apologized cannot come before case_opened$"):
+        evolve(None, Apologized(at=T0, what="Sorry"))
