@@ -85,6 +85,12 @@ async def run(settings: Settings, database_url: str) -> None:
 def main() -> None:
     settings = Settings.load()
     logs.configure(settings.log_format)
+    if connection.codec_for(settings) is None:
+        raise SystemExit(
+            "configuration error: no payload encryption key: set COMPLAINTS_CODEC_KEYS "
+            "(JSON key id -> base64 of 32 random bytes) and COMPLAINTS_CODEC_KEY_ID, or run "
+            "`make run` once to make a local one"
+        )
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
     asyncio.run(run(settings, url))
 

@@ -40,7 +40,8 @@ from domain.decider import decide, evolve
 from domain.events import RecordedEvent
 from domain.model import Channel, Customer, Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
-from infra.converter import DATA_CONVERTER
+from infra.codec import EncryptionCodec, new_key, parse_keys
+from infra.converter import DATA_CONVERTER, data_converter
 from store import migrations
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
@@ -292,7 +293,14 @@ async def main() -> None:
         run_dir / "temporal.db", search_attributes.ALL, port=port, ui_port=None
     )
     address = f"127.0.0.1:{port}"
-    env = {"TEMPORAL_ADDRESS": address, "DATABASE_URL": url, "COMPLAINTS_LOG_FORMAT": "json"}
+    key = new_key()  # the service runs with its payload codec on, as in production
+    env = {
+        "TEMPORAL_ADDRESS": address,
+        "DATABASE_URL": url,
+        "COMPLAINTS_LOG_FORMAT": "json",
+        "COMPLAINTS_CODEC_KEYS": json.dumps({"bench": key}),
+        "COMPLAINTS_CODEC_KEY_ID": "bench",
+    }
     ours = spawn([sys.executable, "worker.py"], env)
     base = spawn([sys.executable, "-m", "bench.baseline"], env)
     pool = await postgres.connect(url)
@@ -303,21 +311,23 @@ async def main() -> None:
         "runs": [],
     }
     try:
-        client = await Client.connect(address, data_converter=DATA_CONVERTER)
+        codec = EncryptionCodec(parse_keys({"bench": key}), "bench")
+        client = await Client.connect(address, data_converter=data_converter(codec))
+        base = await Client.connect(address, data_converter=DATA_CONVERTER)  # bare: no codec
         await walk_ours(client, "warm")
-        await walk_baseline(client, "warm")
+        await walk_baseline(base, "warm")
         for r in range(repeat):
             print(f"run {r + 1}/{repeat} ...", flush=True)
             run: dict[str, Any] = {}
             if "unloaded" in parts:
                 run["unloaded"] = {
                     "ours": await unloaded(client, walk_ours, unloaded_cases),
-                    "baseline": await unloaded(client, walk_baseline, unloaded_cases),
+                    "baseline": await unloaded(base, walk_baseline, unloaded_cases),
                 }
             if "loaded" in parts:
                 run["loaded"] = {
                     "ours": await loaded(client, walk_ours, load_cases, concurrency),
-                    "baseline": await loaded(client, walk_baseline, load_cases, concurrency),
+                    "baseline": await loaded(base, walk_baseline, load_cases, concurrency),
                 }
             if "appends" in parts:
                 run["appends"] = await appends(pool)

@@ -8,8 +8,21 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
 
-from infra.converter import DATA_CONVERTER
+from infra.codec import EncryptionCodec, local_keys, parse_keys
+from infra.converter import data_converter
 from infra.settings import Settings
+
+
+def codec_for(settings: Settings) -> EncryptionCodec | None:
+    """The payload codec: COMPLAINTS_CODEC_KEYS, else the key `make run` keeps locally."""
+    if settings.codec_keys:
+        keys = {k: v.get_secret_value() for k, v in settings.codec_keys.items()}
+        return EncryptionCodec(parse_keys(keys), settings.codec_key_id)
+    local = local_keys(settings.data_dir)
+    if local is None:
+        return None
+    keys, active = local
+    return EncryptionCodec(parse_keys(keys), active)
 
 
 def connect_config(settings: Settings) -> dict[str, Any]:
@@ -23,7 +36,8 @@ def connect_config(settings: Settings) -> dict[str, Any]:
 
 async def connect(settings: Settings, attempts: int = 1, **options: Any) -> Client:
     """Connect, retrying while a just-started server finishes coming up."""
-    config = connect_config(settings) | {"data_converter": DATA_CONVERTER} | options
+    converter = data_converter(codec_for(settings))
+    config = connect_config(settings) | {"data_converter": converter} | options
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(**config)

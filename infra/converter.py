@@ -1,6 +1,7 @@
 """The data converter every client and worker of the service uses: pydantic JSON, with a
 payload that fails validation turned into a refusal instead of a stuck workflow task."""
 
+import dataclasses
 from typing import Any
 
 from pydantic import ValidationError
@@ -11,6 +12,7 @@ from temporalio.converter import (
     DataConverter,
     DefaultPayloadConverter,
     JSONPlainPayloadConverter,
+    PayloadCodec,
 )
 from temporalio.exceptions import ApplicationError
 
@@ -43,3 +45,8 @@ class PayloadConverter(CompositePayloadConverter):
 
 
 DATA_CONVERTER = DataConverter(payload_converter_class=PayloadConverter)
+
+
+def data_converter(codec: PayloadCodec | None) -> DataConverter:
+    """The service's converter, with payloads sealed by `codec` when there is one."""
+    return dataclasses.replace(DATA_CONVERTER, payload_codec=codec)

@@ -23,6 +23,7 @@ from temporalio.envconfig import ClientConfigProfile
 
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
+from infra.codec import parse_keys
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -126,6 +127,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None  # whsec_<base64>, as Standard Webhooks has it
     webhook_timeout: Duration = timedelta(seconds=10)
     log_format: Literal["auto", "json", "console"] = "auto"
+    # Payload encryption: key id -> base64 of 32 bytes, as JSON; the active id encrypts,
+    # every listed key decrypts (keep old ones after a rotation). Unset: the key `make run`
+    # keeps in the data folder, if any.
+    codec_keys: dict[str, SecretStr] = {}
+    codec_key_id: str = ""
+    codec_port: int = Field(8081, ge=1, le=65535)
+    codec_host: str = "127.0.0.1"  # 0.0.0.0 in a container, behind the shop's own access
 
     @field_validator("timezone")
     @classmethod
@@ -144,6 +152,22 @@ class Settings(BaseSettings):
                 self.temporal_address = profile.address or "localhost:7233"
             if not self.temporal_namespace:
                 self.temporal_namespace = profile.namespace or "default"
+        return self
+
+    @field_validator("codec_keys")
+    @classmethod
+    def _aes_keys(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        parse_keys({k: v.get_secret_value() for k, v in value.items()})
+        return value
+
+    @model_validator(mode="after")
+    def _active_key(self) -> Self:
+        if self.codec_keys and not self.codec_key_id:
+            if len(self.codec_keys) > 1:
+                raise ValueError("COMPLAINTS_CODEC_KEY_ID must name the active key of several")
+            self.codec_key_id = next(iter(self.codec_keys))
+        if self.codec_keys and self.codec_key_id not in self.codec_keys:
+            raise ValueError(f"COMPLAINTS_CODEC_KEY_ID {self.codec_key_id!r} is not a key")
         return self
 
     @field_validator("webhook_url")

@@ -14,6 +14,9 @@ import structlog
 
 import worker
 from infra import logs, postgres, temporal_server
+from infra.codec import ensure_local_keys
+from infra.codec_server import serve, ui_origins
+from infra.connection import codec_for
 from infra.settings import Settings
 from workflows import search_attributes
 
@@ -34,6 +37,7 @@ def _banner(settings: Settings) -> str:
   Complaint service is running.
     Temporal Web UI : {settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows
     Temporal server : {settings.temporal_address}   (data: {settings.data_dir}/temporal.db)
+    Codec server    : http://localhost:{settings.codec_port}   (payloads are encrypted)
     PostgreSQL      : {where}
 
   Open a first case in another terminal:
@@ -70,7 +74,7 @@ def main() -> None:
     if stale is not None:
         log.info("stopped the Temporal server a crashed run left", pid=stale)
     port, ui_port = _port(settings.temporal_address), _ui_port(settings.ui_url)
-    for taken in (port, ui_port):
+    for taken in (port, ui_port, settings.codec_port):
         try:
             temporal_server.wait_for_port(taken, timeout=0.2)
         except TimeoutError:
@@ -79,6 +83,12 @@ def main() -> None:
             raise SystemExit(
                 f"port {taken} is taken: is another Temporal server or `make run` running?"
             )
+    if not settings.codec_keys:
+        ensure_local_keys(settings.data_dir)  # the worker and the CLI both read it
+    codec = codec_for(settings)
+    assert codec is not None
+    codec_server = serve(codec, settings.codec_port, ui_origins(settings))
+    codec_url = f"http://localhost:{settings.codec_port}"
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
     server = temporal_server.start_dev_server(
         db_file,
@@ -87,6 +97,7 @@ def main() -> None:
         ui_port=ui_port,
         log_file=settings.data_dir / "temporal.log",
         pid_file=pid_file,
+        extra_args=("--ui-codec-endpoint", codec_url),  # the UI shows cases decoded
     )
     try:
         print(_banner(settings), flush=True)
@@ -98,6 +109,7 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        codec_server.shutdown()
         pid_file.unlink(missing_ok=True)
         postgres.url_file(settings.data_dir).unlink(missing_ok=True)
         log.info("stopped")  # the embedded PostgreSQL stops at exit, with its last user

@@ -160,6 +160,7 @@ def start_dev_server(
     ui_port: int | None = 8233,
     log_file: Path | None = None,
     pid_file: Path | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> subprocess.Popen:
     """Start the server and wait for its port. It dies with the calling thread (on Linux), so
     call this from a thread that lives as long as the server should (the main thread)."""
@@ -167,7 +168,11 @@ def start_dev_server(
     out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         # An absolute db file in the command line: stop_stale_server recognizes it.
-        [binary("temporal"), *dev_server_args(db_file.resolve(), keys, port, ui_port)],
+        [
+            binary("temporal"),
+            *dev_server_args(db_file.resolve(), keys, port, ui_port),
+            *extra_args,
+        ],
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # Ctrl-C reaches us; we stop it in order

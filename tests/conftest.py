@@ -4,10 +4,11 @@ PostgreSQL is DATABASE_URL's server when set, else the embedded one; either way 
 session gets a database of its own, dropped at the end.
 """
 
+import json
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -16,12 +17,21 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from infra import postgres, temporal_server
-from infra.converter import DATA_CONVERTER
+from infra.codec import new_key
+from infra.codec_server import serve
+from infra.connection import codec_for
+from infra.converter import data_converter
 from infra.settings import Settings
 from store import migrations
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Every client and worker of the session, in-process or a CLI/worker subprocess (they
+# inherit the environment), seals payloads with this key, as production does with its own.
+os.environ["COMPLAINTS_CODEC_KEYS"] = json.dumps({"test-1": new_key()})
+os.environ["COMPLAINTS_CODEC_KEY_ID"] = "test-1"
+TEST_CONVERTER = data_converter(codec_for(Settings()))
 TEST_DATA = ROOT / ".data" / "test"
 
 
@@ -61,7 +71,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping server: 24-hour timers fire in milliseconds."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_server.binary("temporal-test-server"),
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_CONVERTER,
     )
     await temporal_server.register_search_attributes(env.client, search_attributes.ALL)
     yield env
@@ -80,16 +90,33 @@ def ui_port() -> int:
 
 
 @pytest.fixture(scope="session")
-async def dev_env(ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal dev server (in memory) with its Web UI and the contract search
-    attributes."""
+def codec_port(ui_port: int) -> Iterator[int]:
+    """The codec server the session's Web UI decodes payloads through, as `make run`'s."""
+    port = free_port()
+    codec = codec_for(Settings())
+    assert codec is not None
+    origins = frozenset({f"http://127.0.0.1:{ui_port}", f"http://localhost:{ui_port}"})
+    server = serve(codec, port, origins)
+    yield port
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env(ui_port: int, codec_port: int) -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (in memory) with its Web UI, pointed at the codec server,
+    and the contract search attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_server.binary("temporal"),
         search_attributes=search_attributes.ALL,
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_CONVERTER,
         ui=True,
         ui_port=ui_port,
-        dev_server_extra_args=["--log-level", "error"],
+        dev_server_extra_args=[
+            "--log-level",
+            "error",
+            "--ui-codec-endpoint",
+            f"http://127.0.0.1:{codec_port}",
+        ],
     )
     yield env
     await env.shutdown()

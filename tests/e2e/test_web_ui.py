@@ -1,5 +1,6 @@
 """The Temporal Web UI in headless Chromium: filters by our search attributes find the right
-cases, and a case page tells its story (summary, progress, named timers and activities)."""
+cases, and a case page tells its story (summary, progress, named timers and activities),
+its encrypted payloads decoded through the codec server."""
 
 import shutil
 import urllib.parse
@@ -117,6 +118,8 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
         await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows/complaint-{case}")
         await page.wait_for_url("**/timeline", timeout=20_000)
         await page.get_by_text("store resolution_declined, escalated").first.wait_for()
+        # Sealed in Temporal, shown decoded through the codec server.
+        await page.get_by_text("The birthday cake arrived crushed").first.wait_for()
         await page.get_by_text("customer's answer: wait limit").first.wait_for()
         await page.screenshot(path=str(OUTPUT / "case-timeline.png"), full_page=True)
         await page.get_by_role("tab", name="User Metadata").click()

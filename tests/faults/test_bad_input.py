@@ -42,10 +42,15 @@ RAW_UPDATES = [
 ]
 
 
-async def temporal_cli(env: WorkflowEnvironment, *args: str) -> tuple[int, str]:
+async def temporal_cli(
+    env: WorkflowEnvironment, *args: str, codec_port: int | None = None
+) -> tuple[int, str]:
+    """The Temporal CLI; with the codec server, as staff would run it to read answers."""
+    codec = ["--codec-endpoint", f"http://127.0.0.1:{codec_port}"] if codec_port else []
     process = await asyncio.create_subprocess_exec(
         temporal_server.binary("temporal"),
         *args,
+        *codec,
         "--address",
         env.client.service_client.config.target_host,
         stdout=asyncio.subprocess.PIPE,
@@ -56,7 +61,11 @@ async def temporal_cli(env: WorkflowEnvironment, *args: str) -> tuple[int, str]:
 
 
 async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_nothing(
-    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
+    dev_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    case_id: str,
+    codec_port: int,
 ) -> None:
     async with build_worker(dev_env.client, pool, settings):
         await starter.open_case(dev_env.client, settings, open_command(case_id))
@@ -73,6 +82,7 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
                 name,
                 "--input",
                 json.dumps(payload),
+                codec_port=codec_port,
             )
             assert code != 0, f"{name} {payload} was accepted: {out}"
             assert reason in out, f"{name} {payload}: {out}"
@@ -88,6 +98,7 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
             "apologize",
             "--input",
             json.dumps({"what": "Sorry, from the CLI"}),
+            codec_port=codec_port,
         )
         assert code == 0, out
         assert await event_types(pool, case_id) == ["case_opened", "apologized"]

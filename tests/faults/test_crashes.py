@@ -24,8 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 import starter
 from domain.commands import Apologize, Empathize
 from domain.model import ResponseTargets
-from infra import postgres, temporal_server
-from infra.converter import DATA_CONVERTER
+from infra import connection, postgres, temporal_server
 from infra.settings import Settings
 from store import migrations
 from tests.conftest import ROOT, TEST_DATA, free_port
@@ -201,7 +200,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
     case_id = uuid.uuid4().hex[:8]
 
     async def connect() -> Client:
-        return await Client.connect(settings.temporal_address, data_converter=DATA_CONVERTER)
+        return await connection.connect(settings)
 
     server = temporal_server.start_dev_server(
         db_file, search_attributes.ALL, port=port, ui_port=None

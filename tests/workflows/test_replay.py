@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from infra.converter import DATA_CONVERTER
+from tests.conftest import TEST_CONVERTER
 from workflows.complaint import ComplaintWorkflow
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -24,5 +24,5 @@ def test_the_recorded_histories_are_there() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_recorded_case_replays_on_current_code(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=DATA_CONVERTER)
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=TEST_CONVERTER)
     await replayer.replay_workflow(history)

@@ -1,0 +1,196 @@
+"""Customer data sealed: after a whole walk, neither Temporal's history (as any client
+without the key reads it) nor the dev server's database file holds the customer's name,
+phone or complaint texts; the codec server opens them for the UI and the Temporal CLI."""
+
+import asyncio
+import base64
+import json
+import re
+import urllib.request
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import asyncpg
+import pytest
+from temporalio.client import Client
+
+import starter
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    OpenCase,
+    RecordCustomerResponse,
+    ShowPrevention,
+)
+from domain.model import Channel, Customer, Fault, Motive, RemedyKind
+from infra import connection, temporal_server
+from infra.codec_server import serve, ui_origins
+from infra.settings import Settings
+from tests.conftest import TEST_DATA, free_port
+from worker import build_worker
+from workflows import search_attributes
+from workflows.complaint import ComplaintWorkflow as WF
+
+pytestmark = pytest.mark.db
+
+NAME, PHONE = "박서연", "010-8765-4321"
+TEXTS = [
+    "케이크가 부서져서 도착했어요 summary-7f3a",
+    "Sorry the cake was crushed apology-7f3a",
+    "My son cried all evening words-7f3a",
+    "The van braked hard cause-7f3a",
+    "A new cake by noon plan-7f3a",
+    "Non-slip mats in the van prevention-7f3a",
+]
+SECRETS = [NAME, "821087654321", "01087654321", PHONE, *TEXTS]
+
+
+@dataclass
+class Stack:
+    client: Client
+    settings: Settings
+    address: str
+    codec_url: str
+    db_file: object
+
+
+@pytest.fixture
+async def stack(settings: Settings) -> AsyncIterator[Stack]:
+    """A dev server on a database file, and the codec server, like `make run`'s."""
+    port, codec_port = free_port(), free_port()
+    folder = TEST_DATA / f"sealed-{settings.task_queue}"
+    db_file = folder / "temporal.db"
+    server = temporal_server.start_dev_server(db_file, search_attributes.ALL, port, ui_port=None)
+    shop = settings.model_copy(
+        update={"temporal_address": f"127.0.0.1:{port}", "codec_port": codec_port}
+    )
+    codec = connection.codec_for(shop)
+    assert codec is not None
+    codec_server = serve(codec, codec_port, ui_origins(shop))
+    try:
+        client = await connection.connect(shop, attempts=50)
+        yield Stack(client, shop, f"127.0.0.1:{port}", f"http://127.0.0.1:{codec_port}", db_file)
+    finally:
+        codec_server.shutdown()
+        server.terminate()
+        server.wait(timeout=10)
+        for f in folder.glob("temporal.db*"):
+            f.unlink()
+
+
+async def walk(stack: Stack, pool: asyncpg.Pool, case_id: str) -> None:
+    opening = OpenCase(
+        case_id=case_id,
+        customer=Customer(name=NAME, phone=PHONE),
+        channel=Channel.KAKAOTALK,
+        motive=Motive.COMPENSATION,
+        summary=TEXTS[0],
+    )
+    async with build_worker(stack.client, pool, stack.settings):
+        await starter.open_case(stack.client, stack.settings, opening)
+        handle = stack.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        for update, command in [
+            (WF.apologize, Apologize(what=TEXTS[1])),
+            (WF.empathize, Empathize(customer_words=TEXTS[2])),
+            (WF.analyze_cause, AnalyzeCause(cause=TEXTS[3], fault=Fault.OURS)),
+            (
+                WF.offer_resolution,
+                OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan=TEXTS[4]),
+            ),
+            (WF.record_customer_response, RecordCustomerResponse(choice=RemedyKind.FREE_REDO)),
+            (WF.show_prevention, ShowPrevention(measure=TEXTS[5])),
+        ]:
+            await handle.execute_update(update, command)
+        assert (await handle.query(WF.state)).prevention == TEXTS[5]
+
+
+async def temporal_show(stack: Stack, case_id: str, *extra: str) -> str:
+    process = await asyncio.create_subprocess_exec(
+        temporal_server.binary("temporal"),
+        "workflow",
+        "show",
+        "--workflow-id",
+        starter.workflow_id(case_id),
+        "--address",
+        stack.address,
+        "--output",
+        "json",
+        *extra,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0, out.decode()
+    return out.decode()
+
+
+async def test_a_whole_walk_leaves_no_customer_data_readable_in_temporal(
+    stack: Stack, pool: asyncpg.Pool, case_id: str
+) -> None:
+    await walk(stack, pool, case_id)
+    raw = await temporal_show(stack, case_id)
+    decoded = await temporal_show(stack, case_id, "--codec-endpoint", stack.codec_url)
+    for secret in SECRETS:
+        assert secret not in raw, f"{secret!r} readable in the history"
+        assert json.dumps(secret)[1:-1] not in raw
+    assert all(secret.encode() not in payload_bytes(raw) for secret in SECRETS)
+    opened = payload_bytes(decoded)  # what staff see through the codec server
+    assert all(text.encode() in opened for text in TEXTS) and NAME.encode() in opened
+    await stack.client.get_workflow_handle(starter.workflow_id(case_id)).terminate("over")
+    files = sorted(stack.db_file.parent.glob("temporal.db*"))  # the file and its WAL
+    stored = b"".join(f.read_bytes() for f in files)
+    assert len(stored) > 10_000
+    for secret in SECRETS:
+        assert secret.encode() not in stored, f"{secret!r} in {[f.name for f in files]}"
+
+
+def payload_bytes(history_json: str) -> bytes:
+    """Every payload's data in a history, base64 undone: what a reader of it would get."""
+    found = re.findall(r'"data": "([A-Za-z0-9+/=]*)"', history_json)
+    return b"\n".join(base64.b64decode(d) for d in found)
+
+
+def post(url: str, body: bytes, origin: str, method: str = "POST") -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(
+        url,
+        data=body if method == "POST" else None,
+        method=method,
+        headers={"Content-Type": "application/json", "Origin": origin, "X-Namespace": "default"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers), err.read()
+
+
+async def test_the_codec_server_answers_the_ui_origin_only_and_refuses_junk(
+    stack: Stack,
+) -> None:
+    ui = stack.settings.ui_url
+    sealed = await asyncio.to_thread(
+        post,
+        f"{stack.codec_url}/encode",
+        json.dumps(
+            {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "IjEi"}]}
+        ).encode(),
+        ui,
+    )
+    assert sealed[0] == 200 and sealed[1]["Access-Control-Allow-Origin"] == ui
+    opened = await asyncio.to_thread(post, f"{stack.codec_url}/decode", sealed[2], ui)
+    assert json.loads(opened[2])["payloads"][0]["data"] == "IjEi"
+    preflight = await asyncio.to_thread(post, f"{stack.codec_url}/decode", b"", ui, "OPTIONS")
+    assert preflight[0] == 204 and "x-namespace" in preflight[1]["Access-Control-Allow-Headers"]
+    elsewhere = await asyncio.to_thread(post, f"{stack.codec_url}/decode", sealed[2], "http://evil")
+    assert "Access-Control-Allow-Origin" not in elsewhere[1]
+    junk = await asyncio.to_thread(post, f"{stack.codec_url}/decode", b"{not json", ui)
+    assert junk[0] == 400
+    with_query = await asyncio.to_thread(
+        post, f"{stack.codec_url}/decode?preserveStorageRefs=true", sealed[2], ui
+    )
+    assert with_query[0] == 200  # as the Web UI asks
+    other = await asyncio.to_thread(post, f"{stack.codec_url}/admin", b"{}", ui)
+    assert other[0] == 404
