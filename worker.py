@@ -1,20 +1,26 @@
 """The worker: runs ComplaintWorkflow and its activities on task queue `complaints`."""
 
 import asyncio
+import atexit
+import os
+import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import asyncpg
 import structlog
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities, CustomerDirectory, TierThresholds
 from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
 from activities.store import EventStore, StoreActivities
-from infra import logs, postgres
+from infra import logs, postgres, temporal_server
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from store import migrations
+from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 
 log = structlog.get_logger(__name__)
@@ -57,6 +63,34 @@ def thresholds_for(settings: Settings) -> TierThresholds:
     )
 
 
+class NotReady(Exception):
+    """Temporal is not set up for this service: one line that names the fix."""
+
+
+async def require_search_attributes(client: Client, namespace: str) -> None:
+    """Without its search attributes every case would fail its first task (BadSearchAttributes)
+    and pile up unstored: refuse to start instead."""
+    try:
+        missing = await temporal_server.missing_search_attributes(
+            client, search_attributes.ALL, namespace
+        )
+    except temporal_server.SearchAttributeClash as err:
+        raise NotReady(str(err)) from None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:  # no such namespace
+            raise NotReady(f"namespace {namespace}: {err.message}") from None
+        if err.status not in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+            raise
+        # A cluster that hides its operator API from workers: start, and say so.
+        log.warning("search attributes not checked", namespace=namespace, reason=err.message)
+        return
+    if missing:
+        raise NotReady(
+            f"namespace {namespace} lacks the search attributes {', '.join(missing)}: "
+            "register them with `complaints setup`, then start the worker again"
+        )
+
+
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     return Worker(
         client,
@@ -68,6 +102,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 
 async def run(settings: Settings, database_url: str) -> None:
     client = await connect_client(settings, attempts=50)
+    await require_search_attributes(client, settings.temporal_namespace)
     pool = await postgres.connect(database_url)
     try:
         for migration in await migrations.migrate(pool):
@@ -85,7 +120,23 @@ def main() -> None:
     settings = Settings.load()
     logs.configure(settings.log_format)
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
-    asyncio.run(run(settings, url))
+    try:
+        asyncio.run(run(settings, url))
+    except NotReady as err:
+        print(f"worker: {err}", file=sys.stderr)
+        _exit(1)
+    _exit(0)
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit without interpreter teardown, like `complaints` does: the Temporal core's threads
+    can touch the GIL while the interpreter finalizes and abort the process, about one exit in
+    five here (temporalio/sdk-python#300). The exit handlers (the embedded PostgreSQL's
+    stop, logging's flush) still run first."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
