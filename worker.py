@@ -3,6 +3,7 @@
 import asyncio
 import atexit
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -97,10 +98,14 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         task_queue=settings.task_queue,
         workflows=[ComplaintWorkflow],
         activities=activities_for(pool, settings),
+        # On shutdown, activities in flight get this long to finish before they are cancelled.
+        graceful_shutdown_timeout=settings.shutdown_grace,
     )
 
 
-async def run(settings: Settings, database_url: str) -> None:
+async def run(settings: Settings, database_url: str, stop: asyncio.Event | None = None) -> None:
+    """Run the worker until `stop` is set or this task is cancelled, then drain it: it polls
+    no more, activities in flight get `shutdown_grace` to finish, the pool closes."""
     client = await connect_client(settings, attempts=50)
     await require_search_attributes(client, settings.temporal_namespace)
     pool = await postgres.connect(database_url)
@@ -111,9 +116,22 @@ async def run(settings: Settings, database_url: str) -> None:
         log.info(
             "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address
         )
-        await worker.run()
+        async with worker:  # leaving it, also by cancellation, is worker.shutdown()
+            await (stop or asyncio.Event()).wait()
+            log.info("worker stopping", grace_seconds=settings.shutdown_grace.total_seconds())
     finally:
         await pool.close()
+        log.info("worker stopped")
+
+
+async def serve(settings: Settings, database_url: str) -> None:
+    """`run` until SIGTERM or SIGINT. The handlers are what make it stop as PID 1 of a
+    container too: PID 1 ignores a signal it has no handler for."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run(settings, database_url, stop)
 
 
 def main() -> None:
@@ -121,7 +139,7 @@ def main() -> None:
     logs.configure(settings.log_format)
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
     try:
-        asyncio.run(run(settings, url))
+        asyncio.run(serve(settings, url))
     except NotReady as err:
         print(f"worker: {err}", file=sys.stderr)
         _exit(1)
