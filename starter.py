@@ -51,7 +51,7 @@ from domain.model import (
     RemedyKind,
 )
 from domain.remedies import remedy_menu
-from infra import postgres
+from infra import postgres, temporal_server
 from infra.case_ids import case_id_for_key, new_case_id, read_case_id
 from infra.settings import Settings, explain
 from reporting.cases import CaseFilter, export_csv, list_cases
@@ -492,6 +492,9 @@ def parser() -> argparse.ArgumentParser:
     nt = sub.add_parser("notifications", help="notices not delivered yet, oldest first")
     nt.add_argument("--limit", type=int, default=50)
     nt.add_argument("--json", action="store_true")
+    sub.add_parser(
+        "setup", help="register the search attributes on TEMPORAL_NAMESPACE (once per cluster)"
+    )
     ls = sub.add_parser("list", help="list cases, newest first")
     _filters(ls)
     ls.add_argument("--limit", type=int, default=20)
@@ -512,6 +515,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
         return await _migrate(settings)
     if args.command == "notifications":
         return await _notifications(args, settings)
+    if args.command == "setup":
+        return await _setup(settings)
     if args.command == "rebuild":
         return await _rebuild(settings)
     if args.command == "open":
@@ -646,6 +651,36 @@ async def _migrate(settings: Settings) -> str:
     if not applied:
         return "the schema is up to date; nothing to apply"
     return "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
+
+
+async def _setup(settings: Settings) -> str:
+    """Register the custom search attributes the worker requires; those present stay as
+    they are, so running it again is harmless."""
+    client = await connect(settings)
+    namespace, keys = settings.temporal_namespace, search_attributes.ALL
+
+    async def missing() -> list[str]:
+        try:
+            return await temporal_server.missing_search_attributes(client, keys, namespace)
+        except temporal_server.SearchAttributeClash as err:
+            raise CliError(str(err)) from err
+        except RPCError as err:
+            raise CliError(f"namespace {namespace}: {err.message}") from err
+
+    absent = await missing()
+    if absent:
+        adding = tuple(k for k in keys if k.name in absent)
+        try:
+            await temporal_server.register_search_attributes(client, adding, namespace)
+        except RPCError as err:
+            if err.status != RPCStatusCode.ALREADY_EXISTS or await missing():
+                raise CliError(f"namespace {namespace}: {err.message}") from err
+            absent = []  # another `setup` added them meanwhile
+    if not absent:
+        names = ", ".join(k.name for k in keys)
+        return f"namespace {namespace}: search attributes all present already ({names})"
+    added = ", ".join(f"{k.name} ({k.indexed_value_type.name.capitalize()})" for k in adding)
+    return f"namespace {namespace}: added {added}"
 
 
 async def _rebuild(settings: Settings) -> str:

@@ -1,19 +1,26 @@
 """The worker: runs ComplaintWorkflow and its activities on task queue `complaints`."""
 
 import asyncio
+import atexit
+import os
+import signal
+import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 import asyncpg
 import structlog
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities, CustomerDirectory, TierThresholds
 from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
 from activities.store import EventStore, StoreActivities
-from infra import connection, logs, postgres
+from infra import connection, logs, postgres, temporal_server
 from infra.settings import Settings
 from store import migrations
+from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
 
@@ -52,17 +59,50 @@ def thresholds_for(settings: Settings) -> TierThresholds:
     )
 
 
+class NotReady(Exception):
+    """Temporal is not set up for this service: one line that names the fix."""
+
+
+async def require_search_attributes(client: Client, namespace: str) -> None:
+    """Without its search attributes every case would fail its first task (BadSearchAttributes)
+    and pile up unstored: refuse to start instead."""
+    try:
+        missing = await temporal_server.missing_search_attributes(
+            client, search_attributes.ALL, namespace
+        )
+    except temporal_server.SearchAttributeClash as err:
+        raise NotReady(str(err)) from None
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:  # no such namespace
+            raise NotReady(f"namespace {namespace}: {err.message}") from None
+        if err.status not in (RPCStatusCode.PERMISSION_DENIED, RPCStatusCode.UNIMPLEMENTED):
+            raise
+        # A cluster that hides its operator API from workers: start, and say so.
+        log.warning("search attributes not checked", namespace=namespace, reason=err.message)
+        return
+    if missing:
+        raise NotReady(
+            f"namespace {namespace} lacks the search attributes {', '.join(missing)}: "
+            "register them with `complaints setup`, then start the worker again"
+        )
+
+
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=[ComplaintWorkflow, NotificationSweepWorkflow],
         activities=activities_for(pool, settings),
+        # On shutdown, activities in flight get this long to finish before they are cancelled.
+        graceful_shutdown_timeout=settings.shutdown_grace,
     )
 
 
-async def run(settings: Settings, database_url: str) -> None:
+async def run(settings: Settings, database_url: str, stop: asyncio.Event | None = None) -> None:
+    """Run the worker until `stop` is set or this task is cancelled, then drain it: it polls
+    no more, activities in flight get `shutdown_grace` to finish, the pool closes."""
     client = await connect_client(settings, attempts=50)
+    await require_search_attributes(client, settings.temporal_namespace)
     pool = await postgres.connect(
         database_url,
         max_size=settings.database_pool_size,
@@ -77,9 +117,22 @@ async def run(settings: Settings, database_url: str) -> None:
         log.info(
             "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address
         )
-        await worker.run()
+        async with worker:  # leaving it, also by cancellation, is worker.shutdown()
+            await (stop or asyncio.Event()).wait()
+            log.info("worker stopping", grace_seconds=settings.shutdown_grace.total_seconds())
     finally:
         await pool.close()
+        log.info("worker stopped")
+
+
+async def serve(settings: Settings, database_url: str) -> None:
+    """`run` until SIGTERM or SIGINT. The handlers are what make it stop as PID 1 of a
+    container too: PID 1 ignores a signal it has no handler for."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await run(settings, database_url, stop)
 
 
 def main() -> None:
@@ -92,7 +145,23 @@ def main() -> None:
             "`make run` once to make a local one"
         )
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
-    asyncio.run(run(settings, url))
+    try:
+        asyncio.run(serve(settings, url))
+    except NotReady as err:
+        print(f"worker: {err}", file=sys.stderr)
+        _exit(1)
+    _exit(0)
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit without interpreter teardown, like `complaints` does: the Temporal core's threads
+    can touch the GIL while the interpreter finalizes and abort the process, about one exit in
+    five here (temporalio/sdk-python#300). The exit handlers (the embedded PostgreSQL's
+    stop, logging's flush) still run first."""
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

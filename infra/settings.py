@@ -90,6 +90,8 @@ class Settings(BaseSettings):
         "", validation_alias=AliasChoices("COMPLAINTS_TEMPORAL_NAMESPACE", "temporal_namespace")
     )
     task_queue: str = "complaints"
+    # On SIGTERM or SIGINT the worker stops polling and gives activities in flight this long.
+    shutdown_grace: Duration = timedelta(seconds=10)
     # How long `complaints open` waits for a worker to store the opening before it says
     # the case will be stored once a worker runs (exit code 3).
     open_wait: Duration = timedelta(seconds=15)

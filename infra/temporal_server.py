@@ -15,7 +15,10 @@ from pathlib import Path
 
 import psutil
 from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 
@@ -197,3 +200,38 @@ async def register_search_attributes(
             },
         )
     )
+
+
+class SearchAttributeClash(Exception):
+    """A search attribute of ours is registered with another type: one line that says so."""
+
+
+def _type_name(value: int) -> str:
+    return IndexedValueType.Name(value).removeprefix("INDEXED_VALUE_TYPE_").capitalize()
+
+
+async def missing_search_attributes(
+    client: Client, keys: tuple[SearchAttributeKey, ...], namespace: str = "default"
+) -> list[str]:
+    """The names of `keys` the namespace lacks, in their order. One registered with another
+    type raises SearchAttributeClash: only whoever runs the cluster can rename or drop it."""
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    registered = {**listed.system_attributes, **listed.custom_attributes}
+    clashes = [
+        k for k in keys if k.name in registered and registered[k.name] != k.indexed_value_type
+    ]
+    if clashes:
+        has = ", ".join(
+            f"{k.name} as {_type_name(registered[k.name])} "
+            f"(needs {_type_name(k.indexed_value_type)})"
+            for k in clashes
+        )
+        names = " ".join(f"--name {k.name}" for k in clashes)
+        raise SearchAttributeClash(
+            f"namespace {namespace} has {has}: remove "
+            f"(`temporal operator search-attribute remove {names}`) or use another "
+            "TEMPORAL_NAMESPACE"
+        )
+    return [k.name for k in keys if k.name not in registered]
