@@ -1,7 +1,7 @@
 #!/bin/sh
 # The namespace the service runs in. `temporalio/server` (unlike the retired auto-setup
-# image) creates none, so this job waits until the frontend answers SERVING, then creates
-# it once; a later run finds it and changes nothing.
+# image) creates none, so this job waits until the frontend answers SERVING, creates it
+# once (a later run finds it and changes nothing), and waits until it can be used.
 set -eu
 
 : "${TEMPORAL_ADDRESS:?}" "${TEMPORAL_NAMESPACE:?}"
@@ -23,3 +23,16 @@ else
     temporal operator namespace create --namespace "$TEMPORAL_NAMESPACE" --retention "$retention"
     echo "namespace $TEMPORAL_NAMESPACE created (retention $retention)"
 fi
+
+# A new namespace reaches every service's cache within seconds; until then `complaints
+# setup` would find it missing (Temporal's auto-setup script waits the same way).
+tries=0
+until temporal operator search-attribute list --namespace "$TEMPORAL_NAMESPACE" >/dev/null 2>&1; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 30 ]; then
+        echo "namespace $TEMPORAL_NAMESPACE is not usable after 60 s" >&2
+        exit 1
+    fi
+    sleep 2
+done
+echo "namespace $TEMPORAL_NAMESPACE is ready"
