@@ -22,9 +22,8 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from infra import temporal_server
-from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_CONVERTER
 from tests.helpers import event_types, open_command
 from workflows import search_attributes
 
@@ -38,7 +37,7 @@ async def bare_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_server.binary("temporal"),
         search_attributes=[],
-        data_converter=DATA_CONVERTER,
+        data_converter=TEST_CONVERTER,
         ui=False,
         dev_server_extra_args=[
             "--log-level",
@@ -118,7 +117,7 @@ async def test_setup_registers_what_the_worker_requires(
     )
     try:
         client = await Client.connect(
-            env["TEMPORAL_ADDRESS"], namespace="shop", data_converter=DATA_CONVERTER
+            env["TEMPORAL_ADDRESS"], namespace="shop", data_converter=TEST_CONVERTER
         )
         case_id = uuid.uuid4().hex[:8]
         state = await starter.open_case(client, settings, open_command(case_id), wait=30)
