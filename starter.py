@@ -172,8 +172,8 @@ async def _failure(handle: WorkflowHandle) -> str:
 
 def _same_request(state: CaseState, command: OpenCase) -> None:
     """A key used again must describe the same complaint, or it is a mistake to say so."""
-    theirs = (state.customer.phone, state.motive, state.channel, state.summary)
-    ours = (command.customer.phone, command.motive, command.channel, command.summary)
+    theirs = (state.customer_id, state.motive, state.channel, state.summary)
+    ours = (command.customer_id, command.motive, command.channel, command.summary)
     if theirs != ours:
         raise CliError(
             f"this idempotency key already opened case {state.case_id} with other details; "
@@ -481,6 +481,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("score", type=int)
     r.add_argument("--comment")
     r.add_argument("--by", help="staff member acting")
+    fg = sub.add_parser(
+        "forget", help="remove a customer's name and phone everywhere (cases stay, anonymous)"
+    )
+    fg.add_argument("phone")
     v = sub.add_parser("visit", help="record a customer's visit (it sets their tier)")
     v.add_argument("phone")
     v.add_argument("--name")
@@ -526,6 +530,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
         return state.model_dump_json(indent=2) if args.json else render(state)
     if args.command in ("list", "report", "export"):
         return await _read_side(args, settings)
+    if args.command == "forget":
+        return await _forget(settings, args.phone)
     if args.command == "visit":
         return await _visit(settings, args.phone, args.name)
     if args.command == "answer":
@@ -552,10 +558,13 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
 
 
 async def _open(args: argparse.Namespace, settings: Settings) -> str:
+    customer = Customer(name=args.name, phone=args.phone)  # refused here, before any write
+    customer_id = "cus-unregistered"  # the real one once every field has passed
+
     def opening(case_id: str) -> OpenCase:
         return OpenCase(
             case_id=case_id,
-            customer=Customer(name=args.name, phone=args.phone),
+            customer_id=customer_id,
             channel=args.channel,
             motive=args.motive,
             summary=args.what,
@@ -566,7 +575,13 @@ async def _open(args: argparse.Namespace, settings: Settings) -> str:
 
     if args.key is not None and not args.key.strip():
         raise CliError("--key must not be empty")
+    opening("probe")  # every other field refused before the customer is stored
     client = await connect(settings)
+    pool = await _database(settings)
+    try:  # the name and phone go to PostgreSQL; Temporal gets the reference only
+        customer_id = await CustomerDirectory(pool).register(customer.phone, customer.name)
+    finally:
+        await pool.close()
     wait = settings.open_wait.total_seconds()
     if args.key:
         state = await open_case(
@@ -719,6 +734,21 @@ async def _read_side(args: argparse.Namespace, settings: Settings) -> str:
         return report.model_dump_json(indent=2) if args.json else render_report(report)
     finally:
         await pool.close()
+
+
+async def _forget(settings: Settings, phone: str) -> str:
+    customer = Customer(name="-", phone=phone)  # validates and normalizes the phone
+    pool = await _database(settings)
+    try:
+        done = await CustomerDirectory(pool).forget(customer.phone)
+    finally:
+        await pool.close()
+    if done.customer_id is None and not done.cases:
+        return f"no customer with phone {phone}: nothing to forget"
+    return (
+        f"forgot the customer's name and phone: {done.cases} cases, {done.events} events and "
+        f"{done.notices} notices no longer name them; reports still count the cases"
+    )
 
 
 async def _visit(settings: Settings, phone: str, name: str | None) -> str:

@@ -77,6 +77,10 @@ RETURNING id, case_id, kind, recipient, message, data, created_at
 """
 _SENT = "UPDATE notifications SET sent_at = now(), claimed_until = NULL WHERE id = $1"
 _FAILED = "UPDATE notifications SET claimed_until = NULL, last_error = $2 WHERE id = $1"
+_UNDELIVERABLE = """
+UPDATE notifications SET sent_at = now(), claimed_until = NULL,
+       last_error = 'not sent: the customer was forgotten' WHERE id = $1
+"""
 _STRANDED = """
 SELECT DISTINCT case_id FROM notifications
 WHERE sent_at IS NULL AND created_at < now() - $1::interval
@@ -105,6 +109,9 @@ class Outbox:
             if row is None:
                 return sent  # nothing unsent, or the head notice is being sent elsewhere
             notice = dict(row) | {"id": str(row["id"]), "data": json.loads(row["data"])}
+            if not await self._address(notice):
+                await self.pool.execute(_UNDELIVERABLE, row["id"])
+                continue
             try:
                 await self.sender.send(notice)
             except Exception as err:
@@ -112,6 +119,20 @@ class Outbox:
                 raise
             await self.pool.execute(_SENT, row["id"])
             sent += 1
+
+    async def _address(self, notice: dict[str, Any]) -> bool:
+        """Fill in where a customer notice goes, from `customers` (never stored with the
+        notice); False when the customer has been forgotten since."""
+        customer_id = notice["data"].get("customer_id")
+        if notice["recipient"] != "customer" or not customer_id:
+            return True
+        phone = await self.pool.fetchval(
+            "SELECT phone FROM customers WHERE id = $1 AND forgotten_at IS NULL", customer_id
+        )
+        if phone is None:
+            return False
+        notice["data"] = notice["data"] | {"to": phone}
+        return True
 
     async def sweep(self, older_than: timedelta = timedelta(minutes=1)) -> dict[str, int]:
         """Send what a case's own sender gave up on (retries exhausted, a worker gone):

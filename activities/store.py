@@ -58,7 +58,8 @@ def case_row(state: CaseState) -> tuple[Any, ...]:
         state.rating,
         state.version,
         state.updated_at,
-        state.customer.phone,
+        state.customer.phone if state.customer else None,  # cases from before references
+        state.customer_id,
         state.model_dump_json(exclude_defaults=True),  # a third smaller; defaults refill
     )
 
@@ -66,15 +67,16 @@ def case_row(state: CaseState) -> tuple[Any, ...]:
 CASE_COLUMNS = (
     "case_id, status, step, motive, channel, tier, fault, escalation_level, escalations, "
     "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, "
-    "customer_phone, state"
+    "customer_phone, customer_id, state"
 )
 _UPSERT_CASE = f"""
 INSERT INTO complaint_cases ({CASE_COLUMNS})
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18::jsonb)
+VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19::jsonb)
 ON CONFLICT (case_id) DO UPDATE SET
   status=$2, step=$3, motive=$4, channel=$5, tier=$6, fault=$7, escalation_level=$8,
   escalations=$9, response_due_at=$10, opened_at=$11, resolved_at=$12, closed_at=$13,
-  rating=$14, version=$15, updated_at=$16, customer_phone=$17, state=$18::jsonb
+  rating=$14, version=$15, updated_at=$16, customer_phone=$17, customer_id=$18,
+  state=$19::jsonb
 """
 _INSERT_EVENT = """
 INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at)

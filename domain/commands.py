@@ -9,6 +9,7 @@ from domain.model import (
     CaseId,
     Channel,
     Customer,
+    CustomerId,
     CustomerProfile,
     Fault,
     Frozen,
@@ -23,7 +24,10 @@ Staff = Text | None  # who acted: a staff member's name or initials, for the rec
 
 class OpenCase(Frozen):
     case_id: CaseId
-    customer: Customer
+    customer_id: CustomerId | None = None  # the customer's row in PostgreSQL
+    # Name and phone in the command itself: how cases were opened before customer
+    # references; still read so those cases replay, refused for new ones by the clients.
+    customer: Customer | None = None
     channel: Channel
     motive: Motive
     summary: Text  # what happened, in the customer's or staff's words
@@ -32,6 +36,12 @@ class OpenCase(Frozen):
     # Looked up by the workflow when the case opens (visits, tier, earlier cases).
     profile: CustomerProfile = Field(default_factory=CustomerProfile)
     by: Staff = None
+
+    @model_validator(mode="after")
+    def _one_customer(self) -> Self:
+        if (self.customer_id is None) == (self.customer is None):
+            raise ValueError("give the customer's reference (customer_id)")
+        return self
 
 
 class Apologize(Frozen):

@@ -29,7 +29,8 @@ class _Event(Frozen):
 class CaseOpened(_Event):
     type: Literal["case_opened"] = "case_opened"
     case_id: str
-    customer: Customer
+    customer_id: str | None = None
+    customer: Customer | None = None  # cases opened before customer references only
     channel: Channel
     motive: Motive
     summary: str

@@ -47,6 +47,9 @@ Text = Annotated[
 ]
 Phone = Annotated[str, AfterValidator(normalize_phone)]
 CaseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
+# A customer as the workflow knows them: a reference into PostgreSQL, where the name and
+# phone live (so Temporal never holds them, not even encrypted).
+CustomerId = Annotated[str, StringConstraints(pattern=r"^cus-[a-z0-9-]{4,40}$")]
 
 
 class Frozen(BaseModel):
@@ -210,7 +213,8 @@ class CaseState(Frozen):
     status: CaseStatus
     motive: Motive
     channel: Channel
-    customer: Customer
+    customer_id: str | None = None
+    customer: Customer | None = None  # cases opened before customer references only
     summary: str
     targets: ResponseTargets
     care: CarePolicy

@@ -96,11 +96,13 @@ def notices_for(
             kind, recipient, data = "case_reopened", "staff", {"score": event.score}
         case ImprovementReported():
             kind, recipient = "improvement_reported", CUSTOMER
-            data = {
-                "measure": event.measure,
-                "channel": state.channel.value,
-                "to": state.customer.phone,
-            }
+            # Who to reach, not how: the sender looks the address up in PostgreSQL.
+            who = (
+                {"customer_id": state.customer_id}
+                if state.customer_id
+                else {"to": state.customer.phone if state.customer else ""}
+            )
+            data = {"measure": event.measure, "channel": state.channel.value, **who}
         case _:
             return []
     data = {"case_id": state.case_id, "motive": state.motive.value, **data}

@@ -11,7 +11,7 @@ import asyncpg
 from domain.commands import Command, OpenCase
 from domain.decider import decide, evolve
 from domain.events import RecordedEvent
-from domain.model import CaseState, Channel, Customer, Motive, ResponseTargets
+from domain.model import CaseState, Channel, Motive, ResponseTargets
 
 T = TypeVar("T")
 
@@ -24,7 +24,7 @@ def open_command(
 ) -> OpenCase:
     return OpenCase(
         case_id=case_id,
-        customer=Customer(name="Kim Minji", phone="010-1234-5678"),
+        customer_id="cus-kim-minji",  # the name and phone would be in PostgreSQL
         channel=channel,
         motive=motive,
         summary="The birthday cake arrived crushed",

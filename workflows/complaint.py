@@ -66,7 +66,8 @@ class ComplaintWorkflow:
     async def run(self, command: OpenCase) -> CaseState:
         profile = await workflow.execute_activity_method(
             CustomerActivities.customer_profile,
-            command.customer.phone,
+            # A reference; a phone only in cases opened before references (they replay).
+            command.customer_id or (command.customer.phone if command.customer else ""),
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=STORE_RETRY,
             summary="look up the customer's visits and tier",

@@ -202,7 +202,8 @@ async def test_a_raw_start_with_a_nul_in_the_name_fails_at_once_and_stores_nothi
     """Before, the workflow task failed on the input over and over: a case stuck forever
     "being opened". Now the start fails with one line and the id is free of any event."""
     opening = json.loads(open_command(case_id).model_dump_json())
-    opening["customer"]["name"] = "Kim\u0000"
+    # Name and phone in the command itself, as a client from before references would send.
+    opening |= {"customer_id": None, "customer": {"name": "Kim\u0000", "phone": "010-1234-5678"}}
     async with build_worker(dev_env.client, pool, settings):
         code, out = await temporal_cli(
             dev_env,

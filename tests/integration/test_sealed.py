@@ -15,6 +15,7 @@ import pytest
 from temporalio.client import Client
 
 import starter
+from activities.customers import CustomerDirectory
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -82,9 +83,10 @@ async def stack(settings: Settings) -> AsyncIterator[Stack]:
 
 
 async def walk(stack: Stack, pool: asyncpg.Pool, case_id: str) -> None:
+    customer = Customer(name=NAME, phone=PHONE)
     opening = OpenCase(
         case_id=case_id,
-        customer=Customer(name=NAME, phone=PHONE),
+        customer_id=await CustomerDirectory(pool).register(customer.phone, customer.name),
         channel=Channel.KAKAOTALK,
         motive=Motive.COMPENSATION,
         summary=TEXTS[0],
@@ -138,7 +140,10 @@ async def test_a_whole_walk_leaves_no_customer_data_readable_in_temporal(
         assert json.dumps(secret)[1:-1] not in raw
     assert all(secret.encode() not in payload_bytes(raw) for secret in SECRETS)
     opened = payload_bytes(decoded)  # what staff see through the codec server
-    assert all(text.encode() in opened for text in TEXTS) and NAME.encode() in opened
+    assert all(text.encode() in opened for text in TEXTS)
+    # Name and phone are not in Temporal at all, not even sealed: only the reference is.
+    assert NAME.encode() not in opened and b"821087654321" not in opened
+    assert b'"customer_id":"cus-' in opened
     await stack.client.get_workflow_handle(starter.workflow_id(case_id)).terminate("over")
     files = sorted(stack.db_file.parent.glob("temporal.db*"))  # the file and its WAL
     stored = b"".join(f.read_bytes() for f in files)

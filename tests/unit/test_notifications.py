@@ -13,7 +13,7 @@ from domain.events import (
     ImprovementReported,
     ResponseDueSoon,
 )
-from domain.model import Channel, Step
+from domain.model import Channel, Customer, Step
 from domain.notifications import notices_for
 from domain.policy import escalation_contact
 from tests.helpers import open_command
@@ -74,7 +74,12 @@ NOTICES = [
         ImprovementReported(at=DUE, measure="Allergens on the menu"),
         "improvement_reported",
         "customer",
-        {"measure": "Allergens on the menu", "channel": "kakaotalk", "to": "+821012345678"},
+        # Who, not how to reach them: the sender looks the number up in PostgreSQL.
+        {
+            "measure": "Allergens on the menu",
+            "channel": "kakaotalk",
+            "customer_id": "cus-kim-minji",
+        },
     ),
 ]
 
@@ -116,3 +121,14 @@ def test_an_escalation_recorded_without_its_missed_time_still_notifies() -> None
     [notice] = notices_for(Escalated(at=T0, step=Step.APOLOGIZE, level=1), state, "en")
     assert (notice.recipient, notice.data["due"]) == ("manager", "")
     assert "it was due at ." in notice.message
+
+
+def test_a_case_opened_before_customer_references_still_tells_its_customer() -> None:
+    """Such cases carry the name and phone in their opening; their notice keeps the number."""
+    legacy = open_command("c0ffee", channel=Channel.KAKAOTALK).model_copy(
+        update={"customer_id": None, "customer": Customer(name="Kim", phone="010-1234-5678")}
+    )
+    state = fold(decide(legacy, None, T0))
+    assert state is not None
+    [notice] = notices_for(ImprovementReported(at=DUE, measure="Menus"), state, "en", CONTACTS)
+    assert notice.data["to"] == "+821012345678" and "customer_id" not in notice.data

@@ -1,0 +1,73 @@
+"""A customer can be forgotten: after `complaints forget`, no table holds their name or
+phone, the cases stay (anonymous) and reports still count them."""
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from activities.store import EventStore
+from domain.model import Customer
+from infra.settings import Settings
+from tests.e2e.test_cli import Cli
+from tests.helpers import open_command, recorded
+from worker import build_worker
+
+pytestmark = pytest.mark.db
+
+NAME, PHONE = "Forgettable Jang", "010-5555-6666"
+TRACES = ["Forgettable", "1055556666"]  # the name; the phone as stored (E.164)
+
+
+async def everything(pool: asyncpg.Pool) -> str:
+    """Every row of every table of the database, as text."""
+    tables = await pool.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename"
+    )
+    dump = []
+    for t in tables:
+        rows = await pool.fetch(f'SELECT t::text AS row FROM "{t["tablename"]}" t')
+        dump += [r["row"] for r in rows]
+    return "\n".join(dump)
+
+
+async def test_forget_leaves_no_trace_of_the_customer_and_reports_still_count_the_cases(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    cli = Cli(dev_env, settings)
+    await cli("visit", PHONE, "--name", NAME)
+    async with build_worker(dev_env.client, pool, settings):
+        opened = await cli(
+            "open", "--name", NAME, "--phone", PHONE, "--channel", "phone",
+            "--motive", "improvement", "--what", "The menu hides the allergens",
+        )  # fmt: skip
+        case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
+        await cli("withdraw", case_id, "Talked it through at the counter")
+    # A case from before customer references: the name and phone inside its events.
+    legacy_id = uuid.uuid4().hex[:8]
+    legacy = open_command(legacy_id).model_copy(
+        update={"customer_id": None, "customer": Customer(name=NAME, phone=PHONE)}
+    )
+    await EventStore(pool).append(legacy_id, recorded(legacy_id, [(legacy, datetime.now(UTC))]))
+    before = json.loads(await cli("report", "--json"))
+    stored = await everything(pool)
+    assert all(trace in stored for trace in TRACES)
+
+    said = await cli("forget", PHONE)
+    assert "2 cases, 1 events" in said, said
+
+    dump = await everything(pool)
+    for trace in TRACES:
+        assert trace not in dump, f"{trace!r} is still stored"
+    after = json.loads(await cli("report", "--json"))
+    assert after == before  # the anonymous facts stay
+    statuses = await pool.fetch(
+        "SELECT status FROM complaint_cases WHERE case_id = ANY($1)", [case_id, legacy_id]
+    )
+    assert sorted(r["status"] for r in statuses) == ["open", "withdrawn"]
+    assert "rebuilt complaint_cases" in await cli("rebuild")  # redacted events still fold
+    assert "nothing to forget" in await cli("forget", "010-9999-0000")
