@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run worker test test-db mutation lint format bench clean
+.PHONY: install run worker test test-db typecheck mutation lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,11 +25,16 @@ worker: install
 ## The whole test suite: real Temporal servers, PostgreSQL from DATABASE_URL or embedded.
 test: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --strict domain/
 	$(VENV)/bin/pytest -q
 
 ## Only the tests that touch PostgreSQL (CI runs them once more against DATABASE_URL).
 test-db: install
 	$(VENV)/bin/pytest -q -m db
+
+## The rulebook's types: mypy --strict over domain/ (its config in pyproject.toml).
+typecheck: install
+	$(VENV)/bin/mypy --strict domain/
 
 ## Mutation testing of domain/ with the unit tests (mutmut): the score per file; fails
 ## below 90 %. Equivalent mutants are listed, with why, in mutation/equivalents.toml.

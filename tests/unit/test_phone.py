@@ -51,3 +51,20 @@ def test_malformed_numbers_are_refused_with_the_number_and_an_example(raw: str) 
 
 def test_a_number_of_another_region_is_read_in_that_region() -> None:
     assert normalize_phone("(201) 555-0123", region="US") == "+12015550123"
+
+
+@pytest.mark.parametrize(
+    ("raw", "why"),
+    [
+        ("010-1234-567O", "use digits, spaces, '-', '(', ')' and one leading '+'"),
+        ("+0 123 4567", "it is not a phone number"),
+        ("+1 (555) 123-4567", "no such number exists in its country"),
+    ],
+)
+def test_a_refused_number_says_why_and_shows_both_forms_to_type(raw: str, why: str) -> None:
+    with pytest.raises(InvalidPhone) as refused:
+        normalize_phone(f"  {raw} ")
+    assert str(refused.value) == (
+        f"phone number {raw!r} is not valid ({why}): give a domestic number, "
+        "e.g. 010-1234-5678, or an international one starting with +, e.g. +82 10-1234-5678"
+    )

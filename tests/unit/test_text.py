@@ -1,0 +1,73 @@
+"""Free text staff or customers wrote (the `Text` fields of the commands): what is kept as
+typed, what is tidied, and what is refused with a reason staff can act on."""
+
+import pytest
+from pydantic import ValidationError
+
+from domain.commands import Empathize
+
+
+def words(text: object) -> str:
+    """The customer's words as the case would record them."""
+    return Empathize.model_validate({"customer_words": text}).customer_words
+
+
+def refusal(text: object) -> str:
+    """The reason the customer's words are refused, as staff read it."""
+    with pytest.raises(ValidationError) as refused:
+        words(text)
+    [error] = refused.value.errors()
+    return str(error["msg"])
+
+
+def test_ordinary_words_in_any_script_are_kept_as_typed() -> None:
+    typed = "Wrong colour! 색이 달라요 😡 (２ times)"
+    assert words(typed) == typed
+
+
+def test_line_breaks_and_tabs_are_kept() -> None:
+    assert words("Line one\nLine two") == "Line one\nLine two"
+    assert words("Item\tPrice\nCut\t30,000") == "Item\tPrice\nCut\t30,000"
+
+
+def test_a_windows_line_end_becomes_a_plain_newline() -> None:
+    assert words("Line one\r\nLine two\r\n\r\nLine four") == "Line one\nLine two\n\nLine four"
+
+
+def test_a_nul_pasted_into_a_complaint_is_refused_with_its_position() -> None:
+    assert refusal("ok\x00") == (
+        "Value error, contains the control character U+0000 at position 3; "
+        "remove it (only line breaks and tabs are allowed)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "position"),
+    [
+        ("\x07bell first", "U+0007", 1),
+        ("a carriage return\ralone", "U+000D", 18),  # not part of a Windows line end
+        ("delete\x7f", "U+007F", 7),
+        ("next line\x85", "U+0085", 10),
+    ],
+)
+def test_every_control_character_is_refused_where_it_stands(
+    text: str, code: str, position: int
+) -> None:
+    assert f"control character {code} at position {position};" in refusal(text)
+
+
+def test_nothing_after_a_line_break_or_tab_escapes_the_check() -> None:
+    assert "U+0000 at position 6;" in refusal("a\tb\nc\x00")
+
+
+def test_an_unpaired_surrogate_is_refused() -> None:
+    assert refusal("broken \ud83d emoji") == (
+        "Value error, contains the unpaired surrogate U+D83D at position 8; "
+        "remove it (only line breaks and tabs are allowed)"
+    )
+
+
+def test_a_number_where_words_belong_is_refused_as_not_text() -> None:
+    with pytest.raises(ValidationError) as refused:
+        words(42)
+    assert [e["type"] for e in refused.value.errors()] == ["string_type"]
