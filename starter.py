@@ -125,7 +125,6 @@ async def open_case(
             ),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=details.summary(command.case_id, command.motive, command.channel),
-            static_details=details.rules(command),
         )
     except WorkflowAlreadyStartedError:
         if not keyed:
@@ -568,9 +567,7 @@ async def _open(args: argparse.Namespace, settings: Settings) -> str:
             channel=args.channel,
             motive=args.motive,
             summary=args.what,
-            targets=settings.targets_for(Motive(args.motive)),
-            care=settings.care_policy(),
-            by=args.by,
+            by=args.by,  # facts only: the worker's rulebook sets the targets
         )
 
     if args.key is not None and not args.key.strip():

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities, CustomerDirectory, TierThresholds
 from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
+from activities.rules import RulebookActivities
 from activities.store import EventStore, StoreActivities
 from infra import connection, logs, postgres, temporal_server
 from infra.settings import Settings
@@ -50,6 +51,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
         NotifyActivities(outbox).send_notifications,
         NotifyActivities(outbox).sweep_notifications,
         CustomerActivities(directory).customer_profile,
+        RulebookActivities(settings).case_rules,
     ]
 
 

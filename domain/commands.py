@@ -31,6 +31,8 @@ class OpenCase(Frozen):
     channel: Channel
     motive: Motive
     summary: Text  # what happened, in the customer's or staff's words
+    # The shop's rules: the workflow fills them in from the worker's rulebook before it
+    # decides (what a client sends here is ignored), so one shop runs on one rulebook.
     targets: ResponseTargets = Field(default_factory=ResponseTargets)
     care: CarePolicy = Field(default_factory=CarePolicy)
     # Looked up by the workflow when the case opens (visits, tier, earlier cases).

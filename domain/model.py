@@ -186,6 +186,14 @@ class CarePolicy(Frozen):
     reopen_at_or_below: int = Field(default=2, ge=1, le=4)
 
 
+class CaseRules(Frozen):
+    """The shop's rulebook as one case gets it when it opens: read from the worker's
+    configuration (never the client's), snapshotted in the opening event."""
+
+    targets: ResponseTargets
+    care: CarePolicy
+
+
 class Offer(Frozen):
     round: int
     at: datetime

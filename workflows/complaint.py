@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.customers import CustomerActivities
     from activities.notify import NotifyActivities
+    from activities.rules import RulebookActivities
     from activities.store import AppendBatch, StoreActivities
     from domain.clock import finished, next_deadline
     from domain.commands import (
@@ -45,6 +46,7 @@ STORE_RETRY = RetryPolicy(
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=8)
 # Past its attempts a notice stays in the outbox; the sweep schedule sends it later.
 NOTICES_IN_BACKGROUND = "notices-in-background"  # patch: cases recorded before it replay
+RULES_FROM_WORKER = "rules-from-worker"  # patch: before it, the client sent the rules
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -64,6 +66,15 @@ class ComplaintWorkflow:
 
     @workflow.run
     async def run(self, command: OpenCase) -> CaseState:
+        if workflow.patched(RULES_FROM_WORKER):
+            rules = await workflow.execute_activity_method(
+                RulebookActivities.case_rules,
+                command.motive,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=STORE_RETRY,
+                summary="read the shop's rulebook",
+            )
+            command = command.model_copy(update={"targets": rules.targets, "care": rules.care})
         profile = await workflow.execute_activity_method(
             CustomerActivities.customer_profile,
             # A reference; a phone only in cases opened before references (they replay).
@@ -222,7 +233,9 @@ class ComplaintWorkflow:
     def _publish(self) -> None:
         assert self.state is not None
         workflow.upsert_search_attributes(search_attributes.updates_for(self.state))
-        workflow.set_current_details(details.progress(self.state))
+        workflow.set_current_details(
+            details.progress(self.state) + "\n\n" + details.rules(self.state)
+        )
 
     async def _wait_for_clock(self, state: CaseState) -> None:
         """Sleep until the case's next deadline unless something happens first; then let

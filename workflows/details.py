@@ -20,9 +20,9 @@ def _hours(delta: timedelta) -> str:
     return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"
 
 
-def rules(command: OpenCase) -> str:
-    """The static details: the rules this case runs by (fixed when it opens)."""
-    t, care = command.targets, command.care
+def rules(case: OpenCase | CaseState) -> str:
+    """The rules this case runs by (the shop's rulebook when it opened)."""
+    t, care = case.targets, case.care
     first = f" (first response {_hours(t.first_target)})" if t.first_target else ""
     return "\n".join(
         [

@@ -23,7 +23,6 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from domain.commands import Apologize, Empathize
-from domain.model import ResponseTargets
 from infra import connection, postgres, temporal_server
 from infra.settings import Settings
 from store import migrations
@@ -196,6 +195,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
         task_queue="complaints-restart",
         database_url=database_url,
         temporal_address=f"127.0.0.1:{port}",
+        response_target=timedelta(seconds=2),  # the worker's rulebook sets the case's target
     )
     case_id = uuid.uuid4().hex[:8]
 
@@ -208,10 +208,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
     try:
         client = await eventually(connect, timeout=30)
         async with build_worker(client, pool, settings):
-            command = open_command(case_id).model_copy(
-                update={"targets": ResponseTargets(target=timedelta(seconds=2))}
-            )
-            await starter.open_case(client, settings, command)
+            await starter.open_case(client, settings, open_command(case_id))
         server.terminate()
         server.wait(timeout=30)
         # The one real wait in the suite: a timer must fall due while the server is down, and

@@ -11,7 +11,6 @@ from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
 import starter
-from domain.model import ResponseTargets
 from infra.settings import Settings
 from tests.helpers import eventually, open_command
 from tests.webhook import SECRET, webhook
@@ -30,11 +29,10 @@ async def test_escalations_keep_time_while_the_webhook_answers_too_late(
                 "webhook_url": hook.url,
                 "webhook_secret": SecretStr(SECRET),
                 "webhook_timeout": timedelta(seconds=1),
+                "response_target": timedelta(seconds=3),  # the worker's rulebook
             }
         )
-        command = open_command(case_id).model_copy(
-            update={"targets": ResponseTargets(target=timedelta(seconds=3))}
-        )
+        command = open_command(case_id)
         async with build_worker(dev_env.client, pool, shop):
             await starter.open_case(dev_env.client, shop, command)
 
