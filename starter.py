@@ -51,7 +51,7 @@ from domain.model import (
     RemedyKind,
 )
 from domain.remedies import remedy_menu
-from infra import postgres, temporal_server
+from infra import postgres, telemetry, temporal_server
 from infra.case_ids import case_id_for_key, new_case_id, read_case_id
 from infra.settings import Settings, explain
 from reporting.cases import CaseFilter, export_csv, list_cases
@@ -790,6 +790,7 @@ def cli() -> None:
         code = exit_.code if isinstance(exit_.code, int) else 1
     except BrokenPipeError:
         code = 0  # the reader (`| head`) has what it wanted
+    telemetry.flush()  # spans, when tracing is on: exit handlers do not run here
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()

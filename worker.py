@@ -18,7 +18,7 @@ from activities.customers import CustomerActivities, CustomerDirectory, TierThre
 from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
 from activities.rules import RulebookActivities
 from activities.store import EventStore, StoreActivities
-from infra import connection, logs, postgres, temporal_server
+from infra import connection, logs, postgres, telemetry, temporal_server
 from infra.settings import Settings
 from store import migrations
 from workflows import search_attributes
@@ -103,7 +103,11 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 async def run(settings: Settings, database_url: str, stop: asyncio.Event | None = None) -> None:
     """Run the worker until `stop` is set or this task is cancelled, then drain it: it polls
     no more, activities in flight get `shutdown_grace` to finish, the pool closes."""
-    client = await connect_client(settings, attempts=50)
+    try:  # the worker's own runtime: the metrics endpoint, core logs into ours
+        runtime = telemetry.worker_runtime(settings)
+    except telemetry.MetricsUnavailable as err:
+        raise NotReady(str(err)) from None
+    client = await connection.connect(settings, attempts=50, runtime=runtime)
     await require_search_attributes(client, settings.temporal_namespace)
     pool = await postgres.connect(
         database_url,
@@ -117,7 +121,10 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
         if await ensure_schedule(client, settings.task_queue):
             log.info("notification sweep scheduled")
         log.info(
-            "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address
+            "worker started",
+            task_queue=settings.task_queue,
+            temporal=settings.temporal_address,
+            metrics=telemetry.metrics_url(settings),
         )
         async with worker:  # leaving it, also by cancellation, is worker.shutdown()
             await (stop or asyncio.Event()).wait()
@@ -150,7 +157,10 @@ def main() -> None:
     try:
         asyncio.run(serve(settings, url))
     except NotReady as err:
-        print(f"worker: {err}", file=sys.stderr)
+        if logs.pretty(settings.log_format):
+            print(f"worker: {err}", file=sys.stderr)
+        else:
+            log.error("worker not started", reason=str(err))
         _exit(1)
     _exit(0)
 

@@ -67,6 +67,13 @@ class WebhookSender:
             raise RuntimeError(f"webhook answered {response.status_code}")
 
 
+def _count(name: str, description: str, notice: dict[str, Any]) -> None:
+    """A service counter on the worker's metrics endpoint, labelled by the notice's kind
+    (and by the activity: a case's own send or the sweep); nothing outside an activity."""
+    if activity.in_activity():
+        activity.metric_meter().create_counter(name, description).add(1, {"kind": notice["kind"]})
+
+
 _CLAIM = """
 UPDATE notifications SET claimed_until = now() + $2::interval,
                          attempts = attempts + 1, last_attempt_at = now()
@@ -116,8 +123,10 @@ class Outbox:
                 await self.sender.send(notice)
             except Exception as err:
                 await self.pool.execute(_FAILED, row["id"], f"{type(err).__name__}: {err}"[:500])
+                _count("complaints_notices_failed", "Notice deliveries that failed", notice)
                 raise
             await self.pool.execute(_SENT, row["id"])
+            _count("complaints_notices_sent", "Notices delivered", notice)
             sent += 1
 
     async def _address(self, notice: dict[str, Any]) -> bool:

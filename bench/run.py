@@ -300,6 +300,8 @@ async def main() -> None:
         "COMPLAINTS_LOG_FORMAT": "json",
         "COMPLAINTS_CODEC_KEYS": json.dumps({"bench": key}),
         "COMPLAINTS_CODEC_KEY_ID": "bench",
+        # Metrics on, as in production, on a port of its own (not a `make run`'s 9464).
+        "COMPLAINTS_METRICS_PORT": str(temporal_server.free_port()),
     }
     ours = spawn([sys.executable, "worker.py"], env)
     base = spawn([sys.executable, "-m", "bench.baseline"], env)

@@ -7,7 +7,9 @@ from typing import Any
 
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
+from infra import telemetry
 from infra.codec import EncryptionCodec, local_keys, parse_keys
 from infra.converter import data_converter
 from infra.settings import Settings
@@ -34,10 +36,20 @@ def connect_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
-async def connect(settings: Settings, attempts: int = 1, **options: Any) -> Client:
-    """Connect, retrying while a just-started server finishes coming up."""
+async def connect(
+    settings: Settings, attempts: int = 1, *, runtime: Runtime | None = None, **options: Any
+) -> Client:
+    """Connect, retrying while a just-started server finishes coming up. `runtime` is the
+    worker's (infra.telemetry: metrics endpoint, core logs forwarded); without one the SDK's
+    default serves no metrics. Traced when an OTLP endpoint is configured."""
     converter = data_converter(codec_for(settings))
-    config = connect_config(settings) | {"data_converter": converter} | options
+    config = connect_config(settings) | {"data_converter": converter}
+    if runtime is not None:
+        config["runtime"] = runtime
+    interceptors = telemetry.tracing_interceptors()
+    if interceptors:
+        config["interceptors"] = interceptors
+    config |= options
     for attempt in range(1, attempts + 1):
         try:
             return await Client.connect(**config)

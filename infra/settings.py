@@ -1,6 +1,7 @@
 """One settings object, read from the environment (Temporal's own variables honoured)."""
 
 import base64
+import ipaddress
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -136,6 +137,10 @@ class Settings(BaseSettings):
     codec_key_id: str = ""
     codec_port: int = Field(8081, ge=1, le=65535)
     codec_host: str = "127.0.0.1"  # 0.0.0.0 in a container, behind the shop's own access
+    # The worker's Prometheus endpoint (http://HOST:PORT/metrics); 0 turns it off. The CLI
+    # never serves one. The host is an IP address: 0.0.0.0 (or ::) in a container.
+    metrics_port: int = Field(9464, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     @field_validator("timezone")
     @classmethod
@@ -155,6 +160,27 @@ class Settings(BaseSettings):
             if not self.temporal_namespace:
                 self.temporal_namespace = profile.namespace or "default"
         return self
+
+    @field_validator("metrics_host")
+    @classmethod
+    def _ip_address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value.strip())
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IP address; e.g. 127.0.0.1, or 0.0.0.0 in a container"
+            ) from None
+        return value.strip()
+
+    @property
+    def metrics_address(self) -> str | None:
+        """HOST:PORT for the metrics endpoint, None when it is off."""
+        if not self.metrics_port:
+            return None
+        host = ipaddress.ip_address(self.metrics_host)
+        return (
+            f"[{host}]:{self.metrics_port}" if host.version == 6 else f"{host}:{self.metrics_port}"
+        )
 
     @field_validator("codec_keys")
     @classmethod

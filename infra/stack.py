@@ -18,6 +18,7 @@ from infra.codec import ensure_local_keys
 from infra.codec_server import serve, ui_origins
 from infra.connection import codec_for
 from infra.settings import Settings
+from infra.telemetry import metrics_url
 from workflows import search_attributes
 
 log = structlog.get_logger(__name__)
@@ -39,6 +40,7 @@ def _banner(settings: Settings) -> str:
     Temporal server : {settings.temporal_address}   (data: {settings.data_dir}/temporal.db)
     Codec server    : http://localhost:{settings.codec_port}   (payloads are encrypted)
     PostgreSQL      : {where}
+    Metrics         : {metrics_url(settings) or "off (COMPLAINTS_METRICS_PORT=0)"}
 
   Open a first case in another terminal:
     .venv/bin/complaints open --name "Kim Minji" --phone 010-1234-5678 \\
@@ -74,7 +76,8 @@ def main() -> None:
     if stale is not None:
         log.info("stopped the Temporal server a crashed run left", pid=stale)
     port, ui_port = _port(settings.temporal_address), _ui_port(settings.ui_url)
-    for taken in (port, ui_port, settings.codec_port):
+    metrics = (settings.metrics_port,) if settings.metrics_port else ()
+    for taken in (port, ui_port, settings.codec_port, *metrics):
         try:
             temporal_server.wait_for_port(taken, timeout=0.2)
         except TimeoutError:
@@ -100,7 +103,17 @@ def main() -> None:
         extra_args=("--ui-codec-endpoint", codec_url),  # the UI shows cases decoded
     )
     try:
-        print(_banner(settings), flush=True)
+        if logs.pretty(settings.log_format):
+            print(_banner(settings), flush=True)
+        else:  # JSON mode: every line is JSON, the banner too
+            log.info(
+                "service running",
+                ui=f"{settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows",
+                temporal=settings.temporal_address,
+                codec=f"http://localhost:{settings.codec_port}",
+                database="DATABASE_URL" if settings.database_url else "embedded",
+                metrics=metrics_url(settings),
+            )
         asyncio.run(_serve(settings, url))
     finally:
         server.terminate()

@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # inherit the environment), seals payloads with this key, as production does with its own.
 os.environ["COMPLAINTS_CODEC_KEYS"] = json.dumps({"test-1": new_key()})
 os.environ["COMPLAINTS_CODEC_KEY_ID"] = "test-1"
+# Workers started by tests serve no metrics unless a test gives them a port of their own:
+# two on the default port would clash (with each other, or with a `make run` nearby).
+os.environ["COMPLAINTS_METRICS_PORT"] = "0"
 TEST_CONVERTER = data_converter(codec_for(Settings()))
 TEST_DATA = ROOT / ".data" / "test"
 

@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.decider import decide, evolve
     from domain.errors import DomainError
-    from domain.events import Event, RecordedEvent
+    from domain.events import Escalated, Event, RecordedEvent
     from domain.model import CaseState
     from domain.notifications import notices_for
     from workflows import details, search_attributes
@@ -52,6 +52,23 @@ RULES_FROM_WORKER = "rules-from-worker"  # patch: before it, the client sent the
 def refusal(err: DomainError) -> ApplicationError:
     """A domain refusal as the caller sees it: the message, typed by the refusal's kind."""
     return ApplicationError(str(err), type=type(err).__name__, non_retryable=True)
+
+
+# Service counters on the worker's metrics endpoint (exposed with `_total`). The SDK's
+# workflow meter skips them while a history replays, so each counts once. Labels are
+# low-cardinality kinds only, never a case id or customer data.
+def _count(name: str, description: str, **labels: str) -> None:
+    workflow.metric_meter().create_counter(name, description).add(1, labels)
+
+
+def _action() -> str:
+    """The staff action being handled: its Update's name, or `open` for the opening."""
+    update = workflow.current_update_info()
+    return update.name if update else "open"
+
+
+def _count_refusal(kind: str) -> None:
+    _count("complaints_refusals", "Staff actions refused", action=_action(), refusal=kind)
 
 
 @workflow.defn(name="ComplaintWorkflow")
@@ -177,6 +194,7 @@ class ComplaintWorkflow:
         try:
             decide(command, self.state, workflow.now())
         except DomainError as err:
+            _count_refusal(type(err).__name__)
             raise refusal(err) from None
 
     async def _execute(self, command: Command) -> CaseState:
@@ -187,8 +205,14 @@ class ComplaintWorkflow:
                 # Decide again under the lock: another action may have landed since validation.
                 events = decide(command, self.state, workflow.now())
             except DomainError as err:
+                _count_refusal(type(err).__name__)
                 raise refusal(err) from None
-            await self._store(events)
+            try:
+                await self._store(events)
+            except ApplicationError as err:
+                _count_refusal(err.type or "NotStored")
+                raise
+        _count("complaints_actions", "Staff actions stored", action=_action())
         assert self.state is not None
         return self.state
 
@@ -227,6 +251,14 @@ class ComplaintWorkflow:
             ) from None
         for event in events:
             self.state = evolve(self.state, event)
+            if isinstance(event, Escalated):
+                _count(
+                    "complaints_escalations",
+                    "Cases escalated",
+                    level=str(event.level),
+                    reason=event.reason,
+                    step=event.step.value,
+                )
             self.unsent = self.unsent or bool(notices_for(event, self.state))
         self._publish()
 

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -73,7 +74,7 @@ class Stack:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self.port, self.ui_port = free_port(), free_port()
+        self.port, self.ui_port, self.codec_port = free_port(), free_port(), free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.runs: list[tuple[subprocess.Popen, Path]] = []
 
@@ -87,6 +88,7 @@ class Stack:
             "COMPLAINTS_DATA_DIR": str(DATA),
             "TEMPORAL_ADDRESS": self.address,
             "COMPLAINTS_UI_URL": f"http://localhost:{self.ui_port}",
+            "COMPLAINTS_CODEC_PORT": str(self.codec_port),  # not 8081: a `make run` nearby
             "COMPLAINTS_LOG_FORMAT": "json",
             "COMPLAINTS_TASK_QUEUE": "complaints",
         }
@@ -227,13 +229,36 @@ async def test_make_run_stops_a_server_a_crashed_run_left_behind(stack: Stack) -
             orphan.wait()
 
 
-@pytest.mark.parametrize("which", ["temporal", "ui"])
-def test_make_run_refuses_a_port_held_by_something_else(stack: Stack, which: str) -> None:
+@pytest.mark.db
+async def test_make_run_in_json_mode_logs_only_json_and_serves_metrics(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    metrics = free_port()
+    monkeypatch.setenv("COMPLAINTS_METRICS_PORT", str(metrics))
+    run = stack.start()
+    await stack.up(run)
+    url = f"http://127.0.0.1:{metrics}/metrics"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    assert "\ntemporal_request_total{" in text, text
+    run.send_signal(signal.SIGINT)
+    assert run.wait(timeout=30) == 0, stack.output(run)
+    output = stack.output(run)
+    lines = [json.loads(line) for line in output.splitlines()]  # raises on a plain line
+    assert "service running" in [line["event"] for line in lines]
+    assert "\x1b[" not in output
+
+
+@pytest.mark.parametrize("which", ["temporal", "ui", "metrics"])
+def test_make_run_refuses_a_port_held_by_something_else(
+    stack: Stack, which: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A pid file naming a live process that is not our server: it is left alone.
     bystander = subprocess.Popen(["sleep", "60"])
     try:
         temporal_server.write_pid_file(PID_FILE, server=bystander.pid, owner=dead_pid())
-        port = stack.port if which == "temporal" else stack.ui_port
+        port = {"temporal": stack.port, "ui": stack.ui_port, "metrics": free_port()}[which]
+        monkeypatch.setenv("COMPLAINTS_METRICS_PORT", str(port if which == "metrics" else 0))
         with socket.socket() as holder:
             holder.bind(("127.0.0.1", port))
             holder.listen()
