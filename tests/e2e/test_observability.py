@@ -15,7 +15,6 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
@@ -26,7 +25,6 @@ from temporalio.testing import WorkflowEnvironment
 
 import starter
 from domain.commands import Apologize, Empathize, ShowPrevention
-from domain.model import ResponseTargets
 from infra.settings import Settings
 from tests.conftest import ROOT, free_port
 from tests.helpers import eventually, open_command
@@ -120,10 +118,9 @@ async def test_metrics_and_json_logs_of_a_worker_process(
             COMPLAINTS_WEBHOOK_URL=hook.url,
             COMPLAINTS_WEBHOOK_SECRET=SECRET,
             COMPLAINTS_WEBHOOK_TIMEOUT="2s",
+            COMPLAINTS_RESPONSE_TARGET="2s",  # the worker's rulebook sets the case's target
         )
-        command = open_command(case_id).model_copy(
-            update={"targets": ResponseTargets(target=timedelta(seconds=2))}
-        )
+        command = open_command(case_id)
         await starter.open_case(dev_env.client, settings, command, wait=30)
         handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
         await handle.execute_update(WF.apologize, Apologize(what="Sorry the cake was crushed"))
