@@ -42,7 +42,7 @@ from domain.commands import (
 )
 from domain.decider import decide, evolve, fold
 from domain.events import RecordedEvent
-from domain.model import Channel, Customer, Fault, Motive, RemedyKind
+from domain.model import Channel, Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
 from infra.codec import EncryptionCodec, new_key, parse_keys
 from infra.converter import DATA_CONVERTER, data_converter
@@ -77,7 +77,7 @@ STEPS: list[tuple[Callable[..., Any], Any]] = [
 def open_command(case_id: str) -> OpenCase:
     return OpenCase(
         case_id=case_id,
-        customer=Customer(name="Bench Customer", phone="010-0000-0000"),
+        customer_id="cus-bench-customer",  # as production opens: a reference
         channel=Channel.PHONE,
         motive=Motive.COMPENSATION,
         summary="benchmark case",
