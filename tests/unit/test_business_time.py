@@ -21,7 +21,14 @@ from domain.calendar import (
     due_at,
     time_between,
 )
+from domain.clock import staff_due_at
+from domain.commands import Apologize, CheckClock, Command
+from domain.decider import decide, fold
 from domain.errors import CalendarClosed
+from domain.events import EVENT_ADAPTER, CaseOpened
+from domain.model import CaseState, CaseStatus, Motive, ResponseTargets, Step
+from domain.policy import response_targets
+from tests.helpers import open_command
 
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
@@ -521,3 +528,106 @@ def test_quiet_hours_need_a_window() -> None:
         QuietHours(start=time(21), end=time(21), zone="Asia/Seoul")
     with pytest.raises(ValidationError, match="unknown time zone"):
         QuietHours(start=time(21), end=time(9), zone="Mars/Olympus")
+
+
+# ---------------------------------------------------------------------------------------
+# A case on business time: its response clock counts the shop's open hours.
+
+FRIDAY_5PM = kst(11, 20, 17).astimezone(UTC)  # the workflow's clock is UTC
+BUSINESS = ResponseTargets(target=8 * HOUR, mode="business", calendar=SHOP)
+
+
+def business_case(
+    targets: ResponseTargets = BUSINESS, at: datetime = FRIDAY_5PM, motive: Motive = Motive.ANGER
+) -> CaseState:
+    opening = open_command("c0ffee", motive=motive).model_copy(update={"targets": targets})
+    state = fold(decide(opening, None, at))
+    assert state is not None
+    return state
+
+
+def run(state: CaseState, command: Command, at: datetime) -> CaseState:
+    after = fold(decide(command, state, at), state)
+    assert after is not None
+    return after
+
+
+@CHEAP
+@given(shops_any_instant(), st.integers(1, 30 * 60), st.sampled_from(list(Motive)))
+def test_a_case_on_business_time_is_due_when_that_much_open_time_has_passed(
+    shop: tuple[BusinessCalendar, datetime], minutes: int, motive: Motive
+) -> None:
+    cal, opened_at = shop
+    targets = response_targets(motive, minutes * MINUTE, 0.75).model_copy(
+        update={"mode": "business", "calendar": cal}
+    )
+    state = business_case(targets, opened_at, motive)
+    first = targets.target_for(Step.APOLOGIZE)
+    assert state.response_due_at == cal.add_business_time(opened_at, first)
+    assert state.warn_at == cal.add_business_time(opened_at, first * 0.75)
+
+
+def test_a_case_opened_friday_evening_is_due_monday_afternoon() -> None:
+    state = business_case()
+    assert state.response_due_at == kst(11, 23, 16)  # 2 h on Friday, 6 h on Monday
+    assert state.warn_at == kst(11, 23, 14)  # 6 of the 8 open hours
+    assert staff_due_at(state) == kst(11, 23, 16)
+
+
+def test_a_public_review_is_due_sooner_in_business_time_too() -> None:
+    targets = response_targets(Motive.PROTECT_OTHERS, 8 * HOUR, 0.75).model_copy(
+        update={"mode": "business", "calendar": SHOP}
+    )
+    state = business_case(targets, motive=Motive.PROTECT_OTHERS)
+    assert state.response_due_at == kst(11, 23, 12)  # 4 h: 2 on Friday, 2 on Monday
+    assert state.warn_at == kst(11, 23, 11)
+
+
+def test_the_business_clock_warns_escalates_and_opens_a_new_window_in_open_hours() -> None:
+    state = business_case()
+    assert run(state, CheckClock(), kst(11, 23, 13, 59)) == state  # nothing due yet
+    warned = run(state, CheckClock(), kst(11, 23, 14))
+    assert warned.warned and warned.version == state.version + 1
+    late = run(warned, CheckClock(), kst(11, 23, 16))
+    assert (late.status, late.escalation_level) == (CaseStatus.ESCALATED, 1)
+    assert late.response_due_at == kst(11, 24, 15)  # 3 h on Monday, 5 h on Tuesday
+    assert late.warn_at == kst(11, 24, 13)
+
+
+def test_each_step_gets_its_target_in_open_hours() -> None:
+    apology = Apologize(what="Sorry the cake was crushed")
+    state = run(business_case(), apology, kst(11, 23, 11, 30))
+    assert state.done[0].due_at == kst(11, 23, 16)
+    assert state.done[0].within_target
+    assert state.response_due_at == kst(11, 24, 10, 30)  # 8 h from Monday 11:30
+    assert state.warn_at == kst(11, 23, 17, 30)
+
+
+def test_wall_clock_targets_ignore_a_calendar_they_carry() -> None:
+    targets = ResponseTargets(target=8 * HOUR, calendar=SHOP)
+    state = business_case(targets)
+    assert targets.mode == "wall"
+    assert state.response_due_at == FRIDAY_5PM + 8 * HOUR
+    assert state.warn_at == FRIDAY_5PM + 6 * HOUR
+
+
+def test_business_time_targets_need_a_calendar() -> None:
+    with pytest.raises(ValidationError, match="business-time targets need the shop's calendar"):
+        ResponseTargets(mode="business")
+
+
+def test_a_case_opened_before_calendars_folds_as_it_did() -> None:
+    """An opening event recorded before business time (no mode, no calendar) parses as
+    wall-clock targets; a new one keeps its calendar through storage."""
+    old = business_case(ResponseTargets(target=8 * HOUR))
+    recorded = EVENT_ADAPTER.dump_python(
+        decide(open_command("c0ffee"), None, FRIDAY_5PM)[0], mode="json"
+    )
+    del recorded["targets"]["mode"], recorded["targets"]["calendar"]
+    opened = EVENT_ADAPTER.validate_python(recorded)
+    assert isinstance(opened, CaseOpened) and opened.targets == ResponseTargets()
+    assert old.targets.mode == "wall"
+    new = decide(open_command("c0ffee").model_copy(update={"targets": BUSINESS}), None, FRIDAY_5PM)[
+        0
+    ]
+    assert EVENT_ADAPTER.validate_json(EVENT_ADAPTER.dump_json(new)) == new
