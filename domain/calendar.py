@@ -188,19 +188,17 @@ class QuietHours(_Value):
         return self
 
     def is_quiet(self, t: datetime) -> bool:
-        now = _utc(t).astimezone(ZoneInfo(self.zone)).time()
-        if self.start < self.end:
-            return self.start <= now < self.end
-        return now >= self.start or now < self.end
+        now = _wall(_utc(t), ZoneInfo(self.zone)).time()
+        return _since(self.start, now) < _since(self.start, self.end)
 
     def next_allowed(self, t: datetime) -> datetime:
         """`t` outside quiet hours, else the end of the quiet window."""
         if not self.is_quiet(t):
             return t
         zone = ZoneInfo(self.zone)
-        wall = _utc(t).astimezone(zone)
-        day = wall.date() if wall.time() < self.end else wall.date() + _DAY
-        return _back(_instant(day, self.end, zone), t)
+        wall = _wall(_utc(t), zone)
+        ends = wall + _since(wall.time(), self.end)  # today's end, or tomorrow's
+        return _back(_instant(ends.date(), self.end, zone), t)
 
 
 def due_at(start: datetime, amount: timedelta, calendar: BusinessCalendar | None) -> datetime:
@@ -228,16 +226,21 @@ def _back(at: datetime, like: datetime) -> datetime:
     return at.astimezone(like.tzinfo)
 
 
+def _since(earlier: time, later: time) -> timedelta:
+    """How long after showing `earlier` the clock shows `later` (within a day)."""
+    return (datetime.combine(date.min, later) - datetime.combine(date.min, earlier)) % _DAY
+
+
 def _instant(day: date, label: time, zone: ZoneInfo) -> datetime:
     """The first instant (UTC) at which the wall clock in `zone` shows `label` on `day`, or
     a later time: a repeated time's first showing, a skipped time's jump."""
     wall = datetime.combine(day, label)
-    at = wall.replace(tzinfo=zone).astimezone(UTC)  # fold 0: the earlier of two showings
-    if _wall(at, zone) == wall:
-        return at
-    # Skipped: the jump lies between `wall` read with the offset after it (fold 1, earlier)
-    # and with the offset before it (fold 0, later, past the jump). Halve down to it.
-    before = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    # The two readings of `wall` (PEP 495's fold) are one instant for an ordinary time; for
+    # a repeated one, fold 0 is its first showing; for a skipped one, fold 1 reads it with
+    # the offset after the jump (an instant before it) and fold 0 with the offset before
+    # (an instant after it), so halve the span between them down to the jump.
+    at = _utc(wall.replace(tzinfo=zone))
+    before = _utc(wall.replace(tzinfo=zone, fold=1))
     while at - before > _TICK:
         middle = before + (at - before) // 2
         if _wall(middle, zone) < wall:

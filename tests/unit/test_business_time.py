@@ -489,6 +489,7 @@ def test_a_search_gives_up_after_a_year_of_closure() -> None:
 
 NIGHT = QuietHours(start=time(21), end=time(9), zone="Asia/Seoul")
 LUNCH = QuietHours(start=time(12), end=time(13), zone="Asia/Seoul")
+EVENINGS = QuietHours(start=time(21), end=time(9), zone="America/New_York")
 
 
 @pytest.mark.parametrize(
@@ -505,6 +506,16 @@ LUNCH = QuietHours(start=time(12), end=time(13), zone="Asia/Seoul")
         (LUNCH, kst(11, 20, 13), kst(11, 20, 13)),
         (LUNCH, kst(11, 20, 11, 59), kst(11, 20, 11, 59)),
         (LUNCH, kst(11, 20, 22), kst(11, 20, 22)),
+        (
+            EVENINGS,
+            datetime(2026, 11, 20, 8, tzinfo=NEW_YORK),
+            datetime(2026, 11, 20, 9, tzinfo=NEW_YORK),
+        ),
+        (
+            EVENINGS,
+            datetime(2026, 11, 20, 23, tzinfo=NEW_YORK),
+            datetime(2026, 11, 21, 9, tzinfo=NEW_YORK),
+        ),
     ],
 )
 def test_quiet_hours_hold_a_message_until_they_end(
