@@ -286,7 +286,7 @@ def evolve(state: State, event: Event) -> CaseState:
             updated_at=event.at,
             step_started_at=event.at,
             window_started_at=event.at,
-            response_due_at=event.at + first,
+            response_due_at=event.targets.due_at(event.at, first),
         )
     if state is None:
         raise CaseNotOpen(f"{event.type} cannot come before case_opened")
@@ -383,7 +383,7 @@ def evolve(state: State, event: Event) -> CaseState:
                 if event.level < state.targets.max_escalation_level:
                     changes |= {
                         "window_started_at": event.at,
-                        "response_due_at": event.at + state.targets.target,
+                        "response_due_at": state.targets.due_at(event.at, state.targets.target),
                     }
         case CaseWithdrawn():
             changes |= {
@@ -434,7 +434,9 @@ def _answered(state: CaseState, at: datetime, following: Step | None) -> dict[st
                 step=state.next_step,
                 at=at,
                 started_at=state.step_started_at,
-                due_at=state.step_started_at + state.targets.target_for(state.next_step),
+                due_at=state.targets.due_at(
+                    state.step_started_at, state.targets.target_for(state.next_step)
+                ),
             ),
         )
     return {"done": done} | _window(state, at, following)
@@ -449,7 +451,7 @@ def _window(state: CaseState, at: datetime, step: Step | None) -> dict[str, obje
         "warned": False,
         "step_started_at": at,
         "window_started_at": at,
-        "response_due_at": at + state.targets.target if step else None,
+        "response_due_at": state.targets.due_at(at, state.targets.target) if step else None,
     }
 
 

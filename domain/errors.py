@@ -35,3 +35,7 @@ class NotAwaitingCustomer(DomainError):
 
 class NotResolved(DomainError):
     pass
+
+
+class CalendarClosed(DomainError):
+    """The shop's calendar has no opening hours for a year: business time cannot pass."""

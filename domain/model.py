@@ -3,7 +3,7 @@
 import unicodedata
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -12,8 +12,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 
+from domain import calendar as shop_time
+from domain.calendar import BusinessCalendar
 from domain.phone import normalize_phone
 
 
@@ -158,11 +161,34 @@ class ResponseTargets(Frozen):
     warn_fraction: float = Field(default=0.75, gt=0, lt=1)
     # The last level someone new hears of it (owner); past it the clock waits for staff.
     max_escalation_level: int = Field(default=2, ge=1)
+    # How the targets are counted: "wall", every hour on the clock; "business", only the
+    # open hours of `calendar`, the shop's calendar as it was when the case opened (kept in
+    # wall mode too, for the shell to hold staff reminders until opening).
+    mode: Literal["wall", "business"] = "wall"
+    calendar: BusinessCalendar | None = None
+
+    @model_validator(mode="after")
+    def _calendar_to_count_on(self) -> Self:
+        if self.mode == "business" and self.calendar is None:
+            raise ValueError("business-time targets need the shop's calendar")
+        return self
 
     def target_for(self, step: "Step") -> timedelta:
         if step == Step.APOLOGIZE and self.first_target is not None:
             return self.first_target
         return self.target
+
+    def due_at(self, start: datetime, amount: timedelta) -> datetime:
+        """When `amount` of this case's time has passed since `start`."""
+        return shop_time.due_at(start, amount, self._counted_on)
+
+    def time_between(self, a: datetime, b: datetime) -> timedelta:
+        """This case's time from `a` to `b`: elapsed on the wall clock, or open hours."""
+        return shop_time.time_between(a, b, self._counted_on)
+
+    @property
+    def _counted_on(self) -> BusinessCalendar | None:
+        return self.calendar if self.mode == "business" else None
 
 
 class RemedyTerms(Frozen):
@@ -266,8 +292,9 @@ class CaseState(Frozen):
     def warn_at(self) -> datetime | None:
         if self.response_due_at is None:
             return None
-        window = self.response_due_at - self.window_started_at
-        return self.window_started_at + window * self.targets.warn_fraction
+        # The fraction of the counted time: in business mode, of the open hours in the window.
+        window = self.targets.time_between(self.window_started_at, self.response_due_at)
+        return self.targets.due_at(self.window_started_at, window * self.targets.warn_fraction)
 
     @property
     def clock_running(self) -> bool:

@@ -1,0 +1,165 @@
+"""The shop's calendar from its configuration: the shell side of domain/calendar.py.
+
+The domain stays pure: public holidays come from the `holidays` package here, and the
+one-off closures (kept in PostgreSQL) are passed in by the caller. What the shell calls:
+
+    shop_calendar(zone, hours, country, years, closures) -> BusinessCalendar
+        zone: COMPLAINTS_TIMEZONE ("Asia/Seoul"); hours: COMPLAINTS_OPENING_HOURS, as its
+        JSON text or a mapping; country: COMPLAINTS_HOLIDAYS ("KR"; "" or None: none);
+        years: the years whose holidays to include. A case snapshots its calendar when it
+        opens, so pass the opening year and the next (`snapshot_years(opened_at)`): a case
+        that outlives them counts later holidays as open days.
+    opening_hours(hours) -> the seven weekdays' hours, Monday first
+    holiday_dates(country, years) -> tuple[date, ...]
+    quiet_hours(window, zone) -> QuietHours | None   (COMPLAINTS_QUIET_HOURS "21:00-09:00")
+
+COMPLAINTS_OPENING_HOURS names weekdays by English name ("mon", "monday"), Korean name
+("월", "월요일") or number (0 = Monday .. 6 = Sunday), each mapped to "10:00-19:00" or null
+(closed); a weekday it leaves out is closed. Bad input raises ValueError with one line
+that says what to write instead.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
+
+import holidays
+from pydantic import ValidationError
+
+from domain.calendar import BusinessCalendar, OpeningHours, QuietHours
+
+# The shop's hours when COMPLAINTS_OPENING_HOURS is not set: weekdays, 10:00 to 19:00.
+DEFAULT_OPENING_HOURS: dict[str, str | None] = {
+    "mon": "10:00-19:00",
+    "tue": "10:00-19:00",
+    "wed": "10:00-19:00",
+    "thu": "10:00-19:00",
+    "fri": "10:00-19:00",
+    "sat": None,
+    "sun": None,
+}
+_NAMES = (
+    ("mon", "monday", "월", "월요일"),
+    ("tue", "tuesday", "화", "화요일"),
+    ("wed", "wednesday", "수", "수요일"),
+    ("thu", "thursday", "목", "목요일"),
+    ("fri", "friday", "금", "금요일"),
+    ("sat", "saturday", "토", "토요일"),
+    ("sun", "sunday", "일", "일요일"),
+)
+WEEKDAYS: dict[str, int] = {
+    name: number for number, names in enumerate(_NAMES) for name in (*names, str(number))
+}
+_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+
+
+def parse_window(window: str) -> tuple[time, time]:
+    """ "10:00-19:00" -> (10:00, 19:00): local times of day, HH:MM."""
+    parts = [p.strip() for p in window.split("-")]
+    if len(parts) != 2:
+        raise ValueError(f"{window!r} is not a window of two times like 10:00-19:00")
+    times = []
+    for part in parts:
+        try:
+            if not _CLOCK.fullmatch(part):
+                raise ValueError
+            times.append(time.fromisoformat(part.zfill(5)))
+        except ValueError:
+            raise ValueError(f"{part!r} in {window!r} is not a time of day like 09:30") from None
+    return times[0], times[1]
+
+
+def opening_hours(hours: str | Mapping[str | int, str | None]) -> tuple[OpeningHours | None, ...]:
+    """The seven weekdays' hours, Monday first, from JSON text or a mapping."""
+    if isinstance(hours, str):
+        try:
+            hours = json.loads(hours)
+        except json.JSONDecodeError as err:
+            raise ValueError(
+                f"opening hours are not JSON: {err.msg} at column {err.colno}"
+            ) from None
+    if not isinstance(hours, Mapping):
+        raise ValueError('opening hours must be a JSON object like {"mon": "10:00-19:00"}')
+    week: list[OpeningHours | None] = [None] * 7
+    named: dict[int, str] = {}
+    for key, window in hours.items():
+        day = WEEKDAYS.get(str(key).strip().lower())
+        if day is None:
+            raise ValueError(
+                f"opening hours: {key!r} is not a weekday; write mon..sun, 월..일 or 0..6 "
+                "(0 is Monday)"
+            )
+        if day in named:
+            raise ValueError(f"opening hours: {named[day]!r} and {key!r} name the same weekday")
+        named[day] = str(key)
+        if window is None:
+            continue
+        if not isinstance(window, str):
+            raise ValueError(f'opening hours: {key!r} needs "10:00-19:00" or null, not {window!r}')
+        try:
+            opens, closes = parse_window(window)
+            week[day] = OpeningHours(opens=opens, closes=closes)
+        except ValidationError as err:
+            raise ValueError(f"opening hours: {key!r}: {_one_line(err)}") from None
+        except ValueError as err:
+            raise ValueError(f"opening hours: {key!r}: {err}") from None
+    return tuple(week)
+
+
+def holiday_dates(country: str | None, years: Iterable[int]) -> tuple[date, ...]:
+    """The public holidays of `country` (ISO code, e.g. KR) in `years`, substitute days and
+    lunar holidays included; none for an empty country."""
+    if not country or not country.strip():
+        return ()
+    try:
+        found = holidays.country_holidays(country.strip().upper(), years=list(years))
+    except NotImplementedError:
+        raise ValueError(
+            f"no public holidays known for {country!r}; give a country code such as KR, or "
+            "leave it empty for none"
+        ) from None
+    return tuple(sorted(found))
+
+
+def shop_calendar(
+    zone: str,
+    hours: str | Mapping[str | int, str | None],
+    country: str | None,
+    years: Iterable[int],
+    closures: Iterable[date] = (),
+) -> BusinessCalendar:
+    """The shop's calendar: its hours, `country`'s public holidays in `years`, and its own
+    one-off closures."""
+    week = opening_hours(hours)
+    days_off = holiday_dates(country, years)
+    try:
+        return BusinessCalendar(zone=zone, hours=week, holidays=days_off, closures=tuple(closures))
+    except ValidationError as err:
+        raise ValueError(f"calendar: {_one_line(err)}") from None
+
+
+def quiet_hours(window: str | None, zone: str) -> QuietHours | None:
+    """Quiet hours from "21:00-09:00" (over midnight allowed); none for an empty value."""
+    if not window or not window.strip():
+        return None
+    start, end = parse_window(window)
+    try:
+        return QuietHours(start=start, end=end, zone=zone)
+    except ValidationError as err:
+        raise ValueError(f"quiet hours: {_one_line(err)}") from None
+
+
+def snapshot_years(opened_at: datetime) -> range:
+    """The years whose holidays a case opened at `opened_at` snapshots: its own and the next."""
+    return range(opened_at.year, opened_at.year + 2)
+
+
+def _one_line(err: ValidationError) -> str:
+    """A validation error's reasons, without pydantic's framing."""
+    reasons = []
+    for e in err.errors():
+        reason = str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"]
+        field = ".".join(str(p) for p in e["loc"])
+        reasons.append(f"{field}: {reason}" if field else reason)
+    return "; ".join(reasons)
