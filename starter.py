@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import asyncpg
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -28,6 +28,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.customers import CustomerDirectory
 from activities.notify import LogSender, Outbox
 from activities.store import EventStore, rebuild_read_model
+from domain.calendar import due_at
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -49,14 +50,17 @@ from domain.model import (
     Fault,
     Motive,
     RemedyKind,
+    Text,
 )
 from domain.remedies import remedy_menu
 from infra import postgres, telemetry, temporal_server
+from infra.calendar import holiday_names
 from infra.case_ids import case_id_for_key, new_case_id, read_case_id
-from infra.settings import Settings, explain
+from infra.settings import Duration, Settings, explain
 from reporting.cases import CaseFilter, export_csv, list_cases
 from reporting.report import period_report
 from reporting.report import render as render_report
+from store import calendar as calendar_store
 from store import migrations
 from worker import thresholds_for
 from workflows import details, search_attributes
@@ -480,6 +484,18 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("score", type=int)
     r.add_argument("--comment")
     r.add_argument("--by", help="staff member acting")
+    cal = sub.add_parser("calendar", help="the shop's calendar: the next days, due times, closures")
+    cal.add_argument("--days", type=int, default=14, help="how many days to show (14)")
+    cal_sub = cal.add_subparsers(dest="calendar_command")
+    due = cal_sub.add_parser("due", help="when a target started at a time falls due")
+    due.add_argument("--target", required=True, help="e.g. 24h, 8h, 4h30m")
+    due.add_argument(
+        "--from", dest="start", metavar="TIME", help="the shop's local time (default: now)"
+    )
+    due.add_argument("--mode", choices=["wall", "business"], help="default: the shop's")
+    shut = cal_sub.add_parser("close", help="record a day the shop is closed")
+    shut.add_argument("day", type=_date, metavar="YYYY-MM-DD")
+    shut.add_argument("--reason", required=True)
     fg = sub.add_parser(
         "forget", help="remove a customer's name and phone everywhere (cases stay, anonymous)"
     )
@@ -529,6 +545,8 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
         return state.model_dump_json(indent=2) if args.json else render(state)
     if args.command in ("list", "report", "export"):
         return await _read_side(args, settings)
+    if args.command == "calendar":
+        return await _calendar(args, settings)
     if args.command == "forget":
         return await _forget(settings, args.phone)
     if args.command == "visit":
@@ -731,6 +749,75 @@ async def _read_side(args: argparse.Namespace, settings: Settings) -> str:
         return report.model_dump_json(indent=2) if args.json else render_report(report)
     finally:
         await pool.close()
+
+
+TARGET = TypeAdapter(Duration)
+TEXT = TypeAdapter(Text)
+
+
+def _local(text: str | None, settings: Settings) -> datetime:
+    """A time staff typed, in the shop's zone unless it names its own offset."""
+    if text is None:
+        return datetime.now(settings.zone)
+    try:
+        at = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise CliError(f"{text!r} is not a time; write e.g. 2026-11-27 17:00") from None
+    return at if at.tzinfo else at.replace(tzinfo=settings.zone)
+
+
+async def _calendar(args: argparse.Namespace, settings: Settings) -> str:
+    pool = await _database(settings)
+    try:
+        if args.calendar_command == "close":
+            try:
+                reason = TEXT.validate_python(args.reason)
+            except ValidationError as err:
+                raise CliError(f"--reason: {explain(err)}") from None
+            new = await calendar_store.close(pool, args.day, reason)
+            verb = "closed" if new else "still closed (reason updated)"
+            return f"{args.day:%Y-%m-%d (%a)} {verb}: {reason}"
+        closed = await calendar_store.closures(pool)
+    finally:
+        await pool.close()
+    if args.calendar_command == "due":
+        try:
+            target = TARGET.validate_python(args.target)
+        except ValidationError as err:
+            raise CliError(f"--target: {explain(err)}") from None
+        start = _local(args.start, settings)
+        mode = args.mode or settings.target_mode
+        shop = settings.calendar(closed, start) if mode == "business" else None
+        due = due_at(start, target, shop).astimezone(settings.zone)
+        counted = "open hours" if shop else "wall-clock time"
+        return (
+            f"{due.isoformat()}\n"
+            f"due {due:%a %Y-%m-%d %H:%M %Z}: {args.target} of {counted} from "
+            f"{start.astimezone(settings.zone):%a %Y-%m-%d %H:%M}"
+        )
+    if args.days < 1:
+        raise CliError("--days starts at 1")
+    today = datetime.now(settings.zone).date()
+    shop = settings.calendar(closed, datetime.now(settings.zone))
+    names = holiday_names(settings.holidays, range(today.year, today.year + 2))
+    lines = [
+        f"the shop's next {args.days} days ({settings.timezone}; "
+        f"targets count {settings.target_mode} time)"
+    ]
+    for offset in range(args.days):
+        day = today + timedelta(days=offset)
+        interval = shop.open_interval(day)
+        if day in closed:
+            what = f"closed: {closed[day]}"
+        elif day in names:
+            what = f"closed: public holiday ({names[day]})"
+        elif interval is None:
+            what = "closed"
+        else:
+            opens, closes = (t.astimezone(settings.zone) for t in interval)
+            what = f"{opens:%H:%M}-{closes:%H:%M}"
+        lines.append(f"{day:%Y-%m-%d %a}  {what}")
+    return "\n".join(lines)
 
 
 async def _forget(settings: Settings, phone: str) -> str:

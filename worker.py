@@ -51,7 +51,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
         NotifyActivities(outbox).send_notifications,
         NotifyActivities(outbox).sweep_notifications,
         CustomerActivities(directory).customer_profile,
-        RulebookActivities(settings).case_rules,
+        RulebookActivities(settings, pool).case_rules,
     ]
 
 

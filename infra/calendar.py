@@ -122,6 +122,16 @@ def holiday_dates(country: str | None, years: Iterable[int]) -> tuple[date, ...]
     return tuple(sorted(found))
 
 
+def holiday_names(country: str | None, years: Iterable[int]) -> dict[date, str]:
+    """The same holidays with their names, for people to read."""
+    if not country or not country.strip():
+        return {}
+    try:
+        return dict(holidays.country_holidays(country.strip().upper(), years=list(years)))
+    except NotImplementedError:
+        return {}
+
+
 def shop_calendar(
     zone: str,
     hours: str | Mapping[str | int, str | None],

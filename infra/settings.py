@@ -3,7 +3,8 @@
 import base64
 import ipaddress
 import re
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
@@ -22,8 +23,10 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.envconfig import ClientConfigProfile
 
+from domain.calendar import BusinessCalendar
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
+from infra.calendar import DEFAULT_OPENING_HOURS, quiet_hours, shop_calendar, snapshot_years
 from infra.codec import parse_keys
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
@@ -125,6 +128,13 @@ class Settings(BaseSettings):
     escalation_contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS
     language: Literal["ko", "en"] = "ko"
     timezone: str = "Asia/Seoul"  # dates typed at the CLI are the shop's dates
+    # The business calendar: JSON weekday -> "10:00-19:00" or null (unset: Mon-Fri 10-19),
+    # public holidays of a country (KR; empty: none), and whether response targets count
+    # wall-clock hours or only open hours.
+    opening_hours: str = ""
+    holidays: str = "KR"
+    target_mode: Literal["wall", "business"] = "wall"
+    quiet_hours: str = "21:00-09:00"
     # Notices POSTed here, signed with the secret (Standard Webhooks); unset: a log line.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None  # whsec_<base64>, as Standard Webhooks has it
@@ -180,6 +190,24 @@ class Settings(BaseSettings):
         host = ipaddress.ip_address(self.metrics_host)
         return (
             f"[{host}]:{self.metrics_port}" if host.version == 6 else f"{host}:{self.metrics_port}"
+        )
+
+    @model_validator(mode="after")
+    def _calendar(self) -> Self:
+        self.calendar()  # a bad calendar is a configuration error at start, in one line
+        quiet_hours(self.quiet_hours, self.timezone)
+        return self
+
+    def calendar(
+        self, closures: Iterable[date] = (), now: datetime | None = None
+    ) -> BusinessCalendar:
+        """The shop's calendar as a case opened `now` snapshots it."""
+        return shop_calendar(
+            self.timezone,
+            self.opening_hours or DEFAULT_OPENING_HOURS,
+            self.holidays,
+            snapshot_years(now or datetime.now(UTC)),
+            closures,
         )
 
     @field_validator("codec_keys")
@@ -246,8 +274,12 @@ class Settings(BaseSettings):
         except ValidationError as err:
             raise SystemExit(f"configuration error: {explain(err)}") from None
 
-    def targets_for(self, motive: Motive) -> ResponseTargets:
-        return response_targets(
+    def targets_for(
+        self, motive: Motive, calendar: BusinessCalendar | None = None
+    ) -> ResponseTargets:
+        """The targets a new case gets; in business mode counted over `calendar` (the shop's
+        calendar with its closures, as the rulebook activity reads it)."""
+        targets = response_targets(
             motive,
             self.response_target,
             self.warn_fraction,
@@ -255,6 +287,11 @@ class Settings(BaseSettings):
             self.escalation_contacts,
             self.first_response_targets,
         )
+        if self.target_mode == "business":
+            return targets.model_copy(
+                update={"mode": "business", "calendar": calendar or self.calendar()}
+            )
+        return targets
 
     def care_policy(self) -> CarePolicy:
         return CarePolicy(

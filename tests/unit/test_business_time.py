@@ -213,8 +213,11 @@ def test_a_days_hours_are_where_the_wall_clock_shows_them(
     start = datetime.combine(day, time(), tzinfo=tz).astimezone(UTC) - 2 * HOUR
     walk = open_minutes(alone, start)
     minutes = [i for i in range(30 * 60) if next(walk)]
+    if not minutes:  # the clocks skipped all of that day's hours
+        assert alone.open_interval(day) is None
+        return
     expected = (start + minutes[0] * MINUTE, start + (minutes[-1] + 1) * MINUTE)
-    assert alone.open_interval(day) == (expected if minutes else None)
+    assert alone.open_interval(day) == expected
 
 
 @CHEAP

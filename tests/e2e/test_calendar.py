@@ -1,0 +1,72 @@
+"""The shop's calendar from the CLI and in a case: business-time targets skip nights,
+weekends, public holidays and the shop's own closures, the same way in both."""
+
+import json
+import re
+from datetime import datetime, timedelta
+
+import asyncpg
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+import starter
+from infra.settings import Settings
+from tests.e2e.test_accidents import OPEN
+from tests.e2e.test_cli import Cli
+from worker import build_worker
+from workflows.complaint import ComplaintWorkflow as WF
+
+pytestmark = pytest.mark.db
+
+WEEKDAYS_10_TO_19 = json.dumps({d: "10:00-19:00" for d in ("mon", "tue", "wed", "thu", "fri")})
+SHOP = {"COMPLAINTS_TARGET_MODE": "business", "COMPLAINTS_OPENING_HOURS": WEEKDAYS_10_TO_19}
+
+
+async def test_calendar_due_and_a_case_count_the_same_open_hours(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    cli = Cli(dev_env, settings)
+    cli.env |= SHOP
+    friday = await cli("calendar", "due", "--target", "8h", "--from", "2026-11-27 17:00")
+    assert friday.splitlines()[0] == "2026-11-30T16:00:00+09:00"  # Monday, in the shop's zone
+    assert "due Mon 2026-11-30 16:00 KST: 8h of open hours" in friday
+
+    # A closure of the shop's own, then Christmas (a public holiday in Korea), then a weekend.
+    assert "2026-12-24 (Thu) closed: Staff outing" in await cli(
+        "calendar", "close", "2026-12-24", "--reason", "Staff outing"
+    )
+    eve = await cli("calendar", "due", "--target", "8h", "--from", "2026-12-23 17:00")
+    assert eve.splitlines()[0] == "2026-12-28T16:00:00+09:00"
+    days = await cli("calendar", "--days", "40")
+    assert "2026-12-24 Thu  closed: Staff outing" in days
+    assert re.search(r"2026-12-25 Fri  closed: public holiday \(.+\)", days)
+    assert "2026-12-26 Sat  closed" in days and "2026-12-28 Mon  10:00-19:00" in days
+
+    shop = settings.model_copy(
+        update={"target_mode": "business", "opening_hours": WEEKDAYS_10_TO_19}
+    )
+    async with build_worker(dev_env.client, pool, shop):
+        opened = await cli(*OPEN)
+        case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
+        handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        state = await handle.query(WF.state)
+        assert state is not None and state.targets.mode == "business"
+        start = state.opened_at.astimezone(shop.zone).isoformat()
+        predicted = await cli("calendar", "due", "--target", "24h", "--from", start)
+        due = datetime.fromisoformat(predicted.splitlines()[0])
+        assert abs(due - state.response_due_at) < timedelta(milliseconds=1)
+        assert due - state.opened_at > timedelta(hours=24)  # nights and weekends skipped
+        await handle.terminate("test over")
+
+
+async def test_calendar_refusals_are_one_line(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    cli = Cli(dev_env, settings)
+    assert "is not a time" in await cli(
+        "calendar", "due", "--target", "8h", "--from", "Friday 5pm", ok=False
+    )
+    assert "--target" in await cli("calendar", "due", "--target", "soon", ok=False)
+    cli.env["COMPLAINTS_OPENING_HOURS"] = '{"funday": "10:00-19:00"}'
+    refused = await cli("calendar", ok=False)
+    assert "'funday' is not a weekday" in refused
