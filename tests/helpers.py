@@ -2,7 +2,8 @@
 
 import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -63,3 +64,32 @@ def recorded(case_id: str, commands: list[tuple[Command, datetime]]) -> list[Rec
                 RecordedEvent(event_id=uuid.uuid4(), case_id=case_id, seq=len(out) + 1, event=event)
             )
     return out
+
+
+@asynccontextmanager
+async def case_row_locked(pool: asyncpg.Pool, case_id: str) -> AsyncIterator[None]:
+    """Hold the case's row, so a worker's append waits inside its transaction until the
+    block ends."""
+    async with pool.acquire() as blocker:
+        transaction = blocker.transaction()
+        await transaction.start()
+        await blocker.execute(
+            "SELECT 1 FROM complaint_cases WHERE case_id = $1 FOR UPDATE", case_id
+        )
+        try:
+            yield
+        finally:
+            await transaction.rollback()
+
+
+async def an_append_waits(pool: asyncpg.Pool) -> None:
+    """Until some session of this database waits on a lock (an append behind the row)."""
+
+    async def waiting() -> None:
+        count = await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        assert count >= 1
+
+    await eventually(waiting, timeout=20)

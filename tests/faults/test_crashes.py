@@ -27,7 +27,7 @@ from infra import connection, postgres, temporal_server
 from infra.settings import Settings
 from store import migrations
 from tests.conftest import ROOT, TEST_DATA, free_port
-from tests.helpers import event_types, eventually, open_command
+from tests.helpers import an_append_waits, case_row_locked, event_types, eventually, open_command
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
@@ -74,28 +74,13 @@ async def test_a_worker_killed_mid_action_leaves_no_gap_and_no_duplicate(
     first = worker_process()
     await starter.open_case(dev_env.client, settings, open_command(case_id), wait=30)
     handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
-    async with pool.acquire() as blocker:
-        # Hold the case row, so the worker's append waits inside its transaction.
-        transaction = blocker.transaction()
-        await transaction.start()
-        await blocker.execute(
-            "SELECT 1 FROM complaint_cases WHERE case_id = $1 FOR UPDATE", case_id
-        )
+    async with case_row_locked(pool, case_id):
         action = asyncio.create_task(
             handle.execute_update(WF.apologize, Apologize(what="Sorry for the wrong order"))
         )
-
-        async def append_waiting() -> None:
-            waiting = await pool.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            assert waiting >= 1
-
-        await eventually(append_waiting, timeout=20)
+        await an_append_waits(pool)
         first.send_signal(signal.SIGKILL)
         first.wait()
-        await transaction.rollback()
     worker_process()  # a new worker picks the case up
     state = await asyncio.wait_for(action, timeout=60)
     assert state.apology == "Sorry for the wrong order"

@@ -21,7 +21,7 @@ import starter
 from domain.commands import Apologize
 from infra.settings import Settings
 from tests.conftest import ROOT
-from tests.helpers import event_types, eventually, open_command
+from tests.helpers import an_append_waits, case_row_locked, event_types, open_command
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -115,29 +115,14 @@ async def test_sigterm_lets_an_action_in_flight_finish(
     worker = worker_process()
     await starter.open_case(dev_env.client, settings, open_command(case_id), wait=30)
     handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
-    async with pool.acquire() as blocker:
-        # Hold the case row, so the worker's append waits inside its transaction.
-        transaction = blocker.transaction()
-        await transaction.start()
-        await blocker.execute(
-            "SELECT 1 FROM complaint_cases WHERE case_id = $1 FOR UPDATE", case_id
-        )
+    async with case_row_locked(pool, case_id):
         action = asyncio.create_task(
             handle.execute_update(WF.apologize, Apologize(what="Sorry for the wrong order"))
         )
-
-        async def append_waiting() -> None:
-            waiting = await pool.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            assert waiting >= 1
-
-        await eventually(append_waiting, timeout=20)
+        await an_append_waits(pool)
         worker.process.send_signal(signal.SIGTERM)
         await asyncio.sleep(1)
         assert worker.process.poll() is None, "the worker must drain, not drop the append"
-        await transaction.rollback()
     assert await worker.exit_code(timeout=10) == 0, worker.log.read_text()
     # The draining worker stored the action; no other worker ran meanwhile.
     assert await event_types(pool, case_id) == ["case_opened", "apologized"]
