@@ -655,7 +655,9 @@ async def _notifications(args: argparse.Namespace, settings: Settings) -> str:
         return "every notice has been delivered"
     lines = [f"{'notice':<9} {'case':<14} {'kind':<23} {'to':<9} tries  state"]
     for r in rows:
-        if r["sending"]:
+        if r["not_before"] and r["not_before"] > datetime.now(UTC):
+            state = f"held for quiet hours until {r['not_before'].astimezone(settings.zone):%H:%M}"
+        elif r["sending"]:
             state = "being sent"
         elif r["last_error"]:
             state = f"failed: {r['last_error']}"

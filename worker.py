@@ -19,6 +19,7 @@ from activities.notify import LogSender, NotifyActivities, Outbox, Sender, Webho
 from activities.rules import RulebookActivities
 from activities.store import EventStore, StoreActivities
 from infra import connection, logs, postgres, telemetry, temporal_server
+from infra.calendar import quiet_hours
 from infra.settings import Settings
 from store import migrations
 from workflows import search_attributes
@@ -43,7 +44,12 @@ def sender_for(settings: Settings) -> Sender:
 
 
 def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
-    store = EventStore(pool, settings.language, settings.escalation_contacts)
+    store = EventStore(
+        pool,
+        settings.language,
+        settings.escalation_contacts,
+        quiet_hours(settings.quiet_hours, settings.timezone),
+    )
     outbox = Outbox(pool, sender_for(settings))
     directory = CustomerDirectory(pool, thresholds_for(settings))
     return [

@@ -78,6 +78,8 @@ _CLAIM = """
 UPDATE notifications SET claimed_until = now() + $2::interval,
                          attempts = attempts + 1, last_attempt_at = now()
 WHERE id = (SELECT id FROM notifications WHERE case_id = $1 AND sent_at IS NULL
+              -- one held for the end of quiet hours lets the case's later notices pass
+              AND (not_before IS NULL OR not_before <= now())
             ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
   AND (claimed_until IS NULL OR claimed_until < now())
 RETURNING id, case_id, kind, recipient, message, data, created_at
@@ -86,12 +88,13 @@ _SENT = "UPDATE notifications SET sent_at = now(), claimed_until = NULL WHERE id
 _FAILED = "UPDATE notifications SET claimed_until = NULL, last_error = $2 WHERE id = $1"
 _UNDELIVERABLE = """
 UPDATE notifications SET sent_at = now(), claimed_until = NULL,
-       last_error = 'not sent: the customer was forgotten' WHERE id = $1
+       last_error = 'not sent: no address (the customer was forgotten)' WHERE id = $1
 """
 _STRANDED = """
 SELECT DISTINCT case_id FROM notifications
 WHERE sent_at IS NULL AND created_at < now() - $1::interval
   AND (claimed_until IS NULL OR claimed_until < now())
+  AND (not_before IS NULL OR not_before <= now())
 """
 
 
@@ -161,7 +164,7 @@ class Outbox:
         customer's)."""
         rows = await self.pool.fetch(
             "SELECT id, case_id, kind, recipient, created_at, attempts, last_attempt_at, "
-            "last_error, claimed_until > now() AS sending FROM notifications "
+            "last_error, claimed_until > now() AS sending, not_before FROM notifications "
             "WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1",
             limit,
         )

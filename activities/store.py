@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
@@ -11,11 +12,12 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from domain.calendar import QuietHours
 from domain.clock import staff_due_at
 from domain.decider import evolve
 from domain.events import EVENT_ADAPTER, EVENTS_ADAPTER, RecordedEvent
 from domain.model import CaseState
-from domain.notifications import Language, notices_for
+from domain.notifications import CUSTOMER, Language, notices_for
 from domain.policy import DEFAULT_ESCALATION_CONTACTS
 
 log = structlog.get_logger(__name__)
@@ -83,8 +85,9 @@ INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at)
 VALUES ($1, $2, $3, $4, $5::jsonb, $6)
 """
 _INSERT_NOTICE = """
-INSERT INTO notifications (id, case_id, event_id, kind, recipient, message, data, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
+INSERT INTO notifications
+  (id, case_id, event_id, kind, recipient, message, data, created_at, not_before)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
 """
 
 
@@ -105,10 +108,12 @@ class EventStore:
         pool: asyncpg.Pool,
         language: Language = "ko",
         contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS,
+        quiet: QuietHours | None = None,
     ) -> None:
         self.pool = pool
         self.language: Language = language
         self.contacts = contacts
+        self.quiet = quiet  # a customer is never messaged in these hours
 
     async def append(self, case_id: str, events: Sequence[RecordedEvent]) -> int:
         """Store `events` once: a retried batch writes nothing twice; returns how many were new.
@@ -150,6 +155,7 @@ class EventStore:
                             n.message,
                             json.dumps(n.data),
                             e.event.at,
+                            self._not_before(n.recipient, e.event.at),
                         )
                     )
             if notices:
@@ -157,6 +163,13 @@ class EventStore:
             assert state is not None
             await conn.execute(_UPSERT_CASE, *case_row(state))
         return len(new)
+
+    def _not_before(self, recipient: str, at: datetime) -> datetime | None:
+        """A notice to the customer written in quiet hours waits until they end (once)."""
+        if recipient != CUSTOMER or self.quiet is None:
+            return None
+        allowed = self.quiet.next_allowed(at)
+        return allowed if allowed > at else None
 
     async def _check_already_stored(
         self, conn: asyncpg.Connection, case_id: str, claimed: list[RecordedEvent]

@@ -4,15 +4,28 @@ import asyncio
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from activities.customers import CustomerDirectory
 from activities.notify import Outbox, WebhookSender
 from activities.store import EventStore
-from domain.commands import CheckClock
+from domain.calendar import QuietHours
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    CheckClock,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    RecordCustomerResponse,
+    ShowPrevention,
+)
+from domain.model import Fault, Motive, RemedyKind
 from tests.helpers import open_command, recorded
 from tests.integration.test_event_store import T0
 from tests.webhook import SECRET, Hook, webhook
@@ -142,3 +155,63 @@ async def test_the_sweep_sends_what_a_case_gave_up_on_and_lists_the_rest(
         "escalated",
     ]
     assert not [n for n in await outbox.unsent() if n["case_id"] == case_id]
+
+
+async def test_a_customer_notice_written_at_night_waits_for_the_end_of_quiet_hours(
+    pool: asyncpg.Pool, hook: Hook
+) -> None:
+    """The improvement report is due 1 day after prevention; at 22:30 in Seoul it waits
+    for 09:00, once, while staff notices are never held."""
+    case_id = uuid.uuid4().hex[:8]
+    seoul = ZoneInfo("Asia/Seoul")
+    night = datetime(2026, 11, 24, 22, 30, tzinfo=seoul)
+    opened = night - timedelta(days=1, hours=3)
+    customer_id = await CustomerDirectory(pool).register("+821077778888", "Han")
+    improvement = open_command(case_id, motive=Motive.IMPROVEMENT).model_copy(
+        update={"customer_id": customer_id}
+    )
+    events = recorded(
+        case_id,
+        [
+            (improvement, opened),
+            (Apologize(what="Sorry the menu hid it"), opened),
+            (Empathize(customer_words="My son is allergic"), opened),
+            (AnalyzeCause(cause="Old menus", fault=Fault.OURS), opened),
+            (
+                OfferResolution(options=[OfferedRemedy(kind=RemedyKind.THANKS)], plan="Thanks"),
+                opened,
+            ),
+            (RecordCustomerResponse(choice=RemedyKind.THANKS), opened),
+            (ShowPrevention(measure="Allergens on every menu"), night - timedelta(days=1)),
+            (CheckClock(), night),  # the improvement report falls due at 22:30
+        ],
+    )
+    quiet = QuietHours(start=time(21), end=time(9), zone="Asia/Seoul")
+    await EventStore(pool, language="en", quiet=quiet).append(case_id, events)
+    held = await pool.fetchrow(
+        "SELECT kind, not_before FROM notifications WHERE case_id = $1 AND recipient = 'customer'",
+        case_id,
+    )
+    assert held["kind"] == "improvement_reported"
+    assert held["not_before"] == datetime(2026, 11, 25, 9, 0, tzinfo=seoul)
+    staff_held = await pool.fetchval(
+        "SELECT count(*) FROM notifications WHERE case_id = $1 AND recipient <> 'customer' "
+        "AND not_before IS NOT NULL",
+        case_id,
+    )
+    assert staff_held == 0
+    outbox = Outbox(pool, WebhookSender(hook.url, SECRET, timeout=5))
+    await pool.execute(  # as if it were 22:30 now: the notice's hold lies ahead
+        "UPDATE notifications SET not_before = now() + interval '10 hours' "
+        "WHERE case_id = $1 AND recipient = 'customer'",
+        case_id,
+    )
+    await outbox.send_pending(case_id)  # staff notices go; the customer's waits
+    assert "improvement_reported" not in [n["kind"] for n in hook.received]
+    await pool.execute(  # 09:00 came
+        "UPDATE notifications SET not_before = now() - interval '1 second' WHERE case_id = $1",
+        case_id,
+    )
+    await outbox.send_pending(case_id)
+    [sent] = [n for n in hook.received if n["recipient"] == "customer"]
+    assert sent["kind"] == "improvement_reported" and sent["data"]["to"] == "+821077778888"
