@@ -645,3 +645,15 @@ def test_a_case_opened_before_calendars_folds_as_it_did() -> None:
         0
     ]
     assert EVENT_ADAPTER.validate_json(EVENT_ADAPTER.dump_json(new)) == new
+
+
+def test_an_evening_in_new_york_counts_that_evenings_hours_not_the_utc_days() -> None:
+    """At 20:00 in New York it is already tomorrow in UTC; the shop's own day decides which
+    hours are left (10:00-22:00 here): one hour from 20:00 is 21:00 the same evening."""
+    ny = ZoneInfo("America/New_York")
+    late = BusinessCalendar(
+        zone="America/New_York", hours=(OpeningHours(opens=time(10), closes=time(22)),) * 7
+    )
+    start = datetime(2026, 11, 24, 20, 0, tzinfo=ny)
+    assert late.add_business_time(start, HOUR) == datetime(2026, 11, 24, 21, 0, tzinfo=ny)
+    assert late.business_time_between(start, datetime(2026, 11, 24, 23, 0, tzinfo=ny)) == 2 * HOUR
