@@ -123,10 +123,12 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
         await page.get_by_text("customer's answer: wait limit").first.wait_for()
         await page.screenshot(path=str(OUTPUT / "case-timeline.png"), full_page=True)
         await page.get_by_role("tab", name="User Metadata").click()
-        summary = page.frame_locator("#user-metadata-summary").locator("body")
-        assert f"Complaint {case} · compensation · via phone" in await summary.inner_text()
-        details = page.frame_locator("#user-metadata-current-details").locator("body")
-        text = await details.inner_text()
+        # The frames render after the tab opens (and the current details after a live query).
+        summary = page.frame_locator("#user-metadata-summary")
+        await summary.get_by_text(f"Complaint {case} · compensation · via phone").wait_for()
+        details = page.frame_locator("#user-metadata-current-details")
+        await details.get_by_text("Status: escalated").wait_for()
+        text = await details.locator("body").inner_text()
         assert "Response target: 24 h per step" in text  # the worker's rulebook, as snapshotted
         assert "Status: escalated" in text and "Escalation level: 2" in text
         assert "Done: apologize → empathize → analyze cause → offer resolution" in text
