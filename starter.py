@@ -53,7 +53,7 @@ from domain.model import (
     Text,
 )
 from domain.remedies import remedy_menu
-from infra import postgres, telemetry, temporal_server
+from infra import connection, postgres, telemetry, temporal_server
 from infra.calendar import holiday_names
 from infra.case_ids import case_id_for_key, new_case_id, read_case_id
 from infra.settings import Duration, Settings, explain
@@ -94,10 +94,8 @@ def case_link(settings: Settings, case_id: str) -> str:
 
 
 async def connect(settings: Settings) -> Client:
-    from worker import connect_client
-
     try:
-        return await connect_client(settings)
+        return await connection.connect(settings)
     except RuntimeError as err:
         raise CliError(
             f"cannot reach Temporal at {settings.temporal_address}: start the service with "

@@ -29,10 +29,6 @@ from workflows.notification_sweep import NotificationSweepWorkflow, ensure_sched
 log = structlog.get_logger(__name__)
 
 
-async def connect_client(settings: Settings, attempts: int = 1) -> Client:
-    return await connection.connect(settings, attempts)
-
-
 def sender_for(settings: Settings) -> Sender:
     if settings.webhook_url and settings.webhook_secret:
         return WebhookSender(

@@ -6,7 +6,6 @@ session gets a database of its own, dropped at the end.
 
 import json
 import os
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -89,9 +88,7 @@ def free_port() -> int:
     ports before either binds would otherwise get the same one (seen: a metrics port equal
     to the Temporal port of the same `make run`)."""
     while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = temporal_server.free_port()
         if port not in _HANDED_OUT:
             _HANDED_OUT.add(port)
             return port
