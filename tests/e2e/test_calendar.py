@@ -67,6 +67,9 @@ async def test_calendar_refusals_are_one_line(
         "calendar", "due", "--target", "8h", "--from", "Friday 5pm", ok=False
     )
     assert "--target" in await cli("calendar", "due", "--target", "soon", ok=False)
+    assert "control character U+0007" in await cli(
+        "calendar", "close", "2026-12-31", "--reason", "Inventory\x07", ok=False
+    )
     cli.env["COMPLAINTS_OPENING_HOURS"] = '{"funday": "10:00-19:00"}'
     refused = await cli("calendar", ok=False)
     assert "'funday' is not a weekday" in refused

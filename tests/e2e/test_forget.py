@@ -71,3 +71,5 @@ async def test_forget_leaves_no_trace_of_the_customer_and_reports_still_count_th
     assert sorted(r["status"] for r in statuses) == ["open", "withdrawn"]
     assert "rebuilt complaint_cases" in await cli("rebuild")  # redacted events still fold
     assert "nothing to forget" in await cli("forget", "010-9999-0000")
+    assert "nothing to forget" in await cli("forget", PHONE)  # a retry changes nothing more
+    assert await everything(pool) == dump
