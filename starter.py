@@ -53,6 +53,7 @@ from domain.model import (
     Text,
 )
 from domain.remedies import remedy_menu
+from domain.summary import CaseSummary
 from infra import connection, postgres, telemetry, temporal_server
 from infra.calendar import holiday_names
 from infra.case_ids import case_id_for_key, new_case_id, read_case_id
@@ -143,7 +144,7 @@ async def _stored_opening(handle: WorkflowHandle, case_id: str, wait: float) -> 
     deadline = loop.time() + wait
     while True:
         try:
-            state = await handle.query(ComplaintWorkflow.state, rpc_timeout=timedelta(seconds=2))
+            state = await handle.query(ComplaintWorkflow.current, rpc_timeout=timedelta(seconds=2))
         except (RPCError, WorkflowQueryFailedError):
             state = None  # no worker has taken the first task yet, or the start failed
         if state is not None:
@@ -187,7 +188,7 @@ async def send(
     update: Callable[..., Any],
     command: BaseModel,
     settings: Settings | None = None,
-) -> CaseState:
+) -> CaseSummary:
     try:
         return await handle.execute_update(update, command)
     except WorkflowUpdateFailedError as err:
@@ -238,7 +239,7 @@ async def show(client: Client, case_id: str, settings: Settings | None = None) -
     """The case as its workflow knows it; with no worker answering, the read model's copy."""
     handle = client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
     try:
-        state = await handle.query(ComplaintWorkflow.state, rpc_timeout=timedelta(seconds=5))
+        state = await handle.query(ComplaintWorkflow.current, rpc_timeout=timedelta(seconds=5))
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise CliError(f"no case {case_id!r}: check the id with `complaints list`") from err

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.events import Escalated, Event, RecordedEvent
     from domain.model import CaseState
     from domain.notifications import notices_for
+    from domain.summary import CaseSummary, summarize
     from workflows import details, search_attributes
 
 STORE_RETRY = RetryPolicy(
@@ -47,6 +48,7 @@ NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attemp
 # Past its attempts a notice stays in the outbox; the sweep schedule sends it later.
 NOTICES_IN_BACKGROUND = "notices-in-background"  # patch: cases recorded before it replay
 RULES_FROM_WORKER = "rules-from-worker"  # patch: before it, the client sent the rules
+CHANGED_SEARCH_ATTRIBUTES = "changed-search-attributes"  # patch: before it, all six each time
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -76,7 +78,7 @@ class ComplaintWorkflow:
     @workflow.init
     def __init__(self, command: OpenCase) -> None:
         self.case_id = command.case_id
-        self.state: CaseState | None = None  # only what is stored; None until the open is
+        self.case: CaseState | None = None  # only what is stored; None until the open is
         self.lock = asyncio.Lock()  # one decision at a time: decide, store, evolve
         self.unsent = False  # stored events caused notices the outbox has not sent yet
         self.sender: asyncio.Task[None] | None = None  # the send in flight, if any
@@ -101,13 +103,13 @@ class ComplaintWorkflow:
             summary="look up the customer's visits and tier",
         )
         await self._execute(command.model_copy(update={"profile": profile}))
-        while self.state is not None and not finished(self.state):
+        while self.case is not None and not finished(self.case):
             if self.unsent:  # sent here, so no staff action waits on a slow webhook
                 if workflow.patched(NOTICES_IN_BACKGROUND):
                     self._start_sender()  # nor the clock: the loop goes straight on
                 else:
                     await self._send_notifications()
-            await self._wait_for_clock(self.state)
+            await self._wait_for_clock(self.case)
         await workflow.wait_condition(workflow.all_handlers_finished)
         if workflow.patched(NOTICES_IN_BACKGROUND):
             while self.unsent or (self.sender and not self.sender.done()):
@@ -115,16 +117,16 @@ class ComplaintWorkflow:
                 await workflow.wait_condition(lambda: self.sender is None or self.sender.done())
         elif self.unsent:
             await self._send_notifications()
-        assert self.state is not None
-        return self.state
+        assert self.case is not None
+        return self.case
 
-    @workflow.query
-    def state(self) -> CaseState | None:
-        return self.state
+    @workflow.query(name="state")
+    def current(self) -> CaseState | None:
+        return self.case
 
     # -- staff actions ---------------------------------------------------------------
     @workflow.update
-    async def apologize(self, command: Apologize) -> CaseState:
+    async def apologize(self, command: Apologize) -> CaseSummary:
         return await self._execute(command)
 
     @apologize.validator
@@ -132,7 +134,7 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
-    async def empathize(self, command: Empathize) -> CaseState:
+    async def empathize(self, command: Empathize) -> CaseSummary:
         return await self._execute(command)
 
     @empathize.validator
@@ -140,7 +142,7 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
-    async def analyze_cause(self, command: AnalyzeCause) -> CaseState:
+    async def analyze_cause(self, command: AnalyzeCause) -> CaseSummary:
         return await self._execute(command)
 
     @analyze_cause.validator
@@ -148,7 +150,7 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
-    async def offer_resolution(self, command: OfferResolution) -> CaseState:
+    async def offer_resolution(self, command: OfferResolution) -> CaseSummary:
         return await self._execute(command)
 
     @offer_resolution.validator
@@ -156,7 +158,7 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
-    async def record_customer_response(self, command: RecordCustomerResponse) -> CaseState:
+    async def record_customer_response(self, command: RecordCustomerResponse) -> CaseSummary:
         return await self._execute(command)
 
     @record_customer_response.validator
@@ -164,7 +166,7 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
-    async def show_prevention(self, command: ShowPrevention) -> CaseState:
+    async def show_prevention(self, command: ShowPrevention) -> CaseSummary:
         return await self._execute(command)
 
     @show_prevention.validator
@@ -172,7 +174,7 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
-    async def record_satisfaction(self, command: RecordSatisfaction) -> CaseState:
+    async def record_satisfaction(self, command: RecordSatisfaction) -> CaseSummary:
         return await self._execute(command)
 
     @record_satisfaction.validator
@@ -180,7 +182,7 @@ class ComplaintWorkflow:
         self._validate(command)
 
     @workflow.update
-    async def withdraw(self, command: Withdraw) -> CaseState:
+    async def withdraw(self, command: Withdraw) -> CaseSummary:
         return await self._execute(command)
 
     @withdraw.validator
@@ -189,21 +191,21 @@ class ComplaintWorkflow:
 
     # -- the shell -------------------------------------------------------------------
     def _validate(self, command: Command) -> None:
-        if self.state is None:
+        if self.case is None:
             return  # opening is being stored: the handler waits for it, then decides
         try:
-            decide(command, self.state, workflow.now())
+            decide(command, self.case, workflow.now())
         except DomainError as err:
             _count_refusal(type(err).__name__)
             raise refusal(err) from None
 
-    async def _execute(self, command: Command) -> CaseState:
+    async def _execute(self, command: Command) -> CaseSummary:
         if not isinstance(command, OpenCase):
-            await workflow.wait_condition(lambda: self.state is not None)
+            await workflow.wait_condition(lambda: self.case is not None)
         async with self.lock:
             try:
                 # Decide again under the lock: another action may have landed since validation.
-                events = decide(command, self.state, workflow.now())
+                events = decide(command, self.case, workflow.now())
             except DomainError as err:
                 _count_refusal(type(err).__name__)
                 raise refusal(err) from None
@@ -213,13 +215,13 @@ class ComplaintWorkflow:
                 _count_refusal(err.type or "NotStored")
                 raise
         _count("complaints_actions", "Staff actions stored", action=_action())
-        assert self.state is not None
-        return self.state
+        assert self.case is not None
+        return summarize(self.case, tuple(e.type for e in events))
 
     async def _store(self, events: list[Event]) -> None:
         if not events:
             return
-        version = self.state.version if self.state else 0
+        version = self.case.version if self.case else 0
         batch = AppendBatch(
             case_id=self.case_id,
             events=[
@@ -250,7 +252,7 @@ class ComplaintWorkflow:
                 non_retryable=True,
             ) from None
         for event in events:
-            self.state = evolve(self.state, event)
+            self.case = evolve(self.case, event)
             if isinstance(event, Escalated):
                 _count(
                     "complaints_escalations",
@@ -259,14 +261,18 @@ class ComplaintWorkflow:
                     reason=event.reason,
                     step=event.step.value,
                 )
-            self.unsent = self.unsent or bool(notices_for(event, self.state))
+            self.unsent = self.unsent or bool(notices_for(event, self.case))
         self._publish()
 
     def _publish(self) -> None:
-        assert self.state is not None
-        workflow.upsert_search_attributes(search_attributes.updates_for(self.state))
+        assert self.case is not None
+        updates = search_attributes.updates_for(self.case)
+        if workflow.patched(CHANGED_SEARCH_ATTRIBUTES):
+            updates = search_attributes.changed(updates, workflow.info().typed_search_attributes)
+        if updates:  # most steps change ComplaintStep alone; a warning changes none
+            workflow.upsert_search_attributes(updates)
         workflow.set_current_details(
-            details.progress(self.state) + "\n\n" + details.rules(self.state)
+            details.progress(self.case) + "\n\n" + details.rules(self.case)
         )
 
     async def _wait_for_clock(self, state: CaseState) -> None:
@@ -275,12 +281,12 @@ class ComplaintWorkflow:
         deadline = next_deadline(state)
         now = workflow.now()
         if deadline is None:  # nothing is due until someone acts
-            await workflow.wait_condition(lambda: self.state is not state or self._sender_due())
+            await workflow.wait_condition(lambda: self.case is not state or self._sender_due())
             return
         if deadline.at > now:
             try:
                 await workflow.wait_condition(
-                    lambda: self.state is not state or self._sender_due(),
+                    lambda: self.case is not state or self._sender_due(),
                     timeout=deadline.at - now,
                     timeout_summary=deadline.label,
                 )
@@ -288,7 +294,7 @@ class ComplaintWorkflow:
             except TimeoutError:
                 pass
         async with self.lock:
-            await self._store(decide(CheckClock(), self.state, workflow.now()))
+            await self._store(decide(CheckClock(), self.case, workflow.now()))
 
     def _sender_due(self) -> bool:
         """Notices wait while an earlier send is in flight; once it ends, send them."""

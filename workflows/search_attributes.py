@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate, TypedSearchAttributes
 
 from domain.clock import staff_due_at
 from domain.model import CaseState
@@ -34,3 +34,11 @@ def updates_for(state: CaseState) -> list[SearchAttributeUpdate]:
         ESCALATION_LEVEL.value_set(state.escalation_level),
         RESPONSE_DUE_AT.value_set(due) if due else RESPONSE_DUE_AT.value_unset(),
     ]
+
+
+def changed(
+    updates: list[SearchAttributeUpdate], current: TypedSearchAttributes
+) -> list[SearchAttributeUpdate]:
+    """The updates whose value differs from what the workflow already has: an upsert is a
+    command in history and an index write, so one that changes nothing is skipped."""
+    return [u for u in updates if current.get(u.key) != u.value]

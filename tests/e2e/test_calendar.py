@@ -49,7 +49,7 @@ async def test_calendar_due_and_a_case_count_the_same_open_hours(
         opened = await cli(*OPEN)
         case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
         handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
-        state = await handle.query(WF.state)
+        state = await handle.query(WF.current)
         assert state is not None and state.targets.mode == "business"
         start = state.opened_at.astimezone(shop.zone).isoformat()
         predicted = await cli("calendar", "due", "--target", "24h", "--from", start)

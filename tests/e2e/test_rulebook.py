@@ -28,7 +28,7 @@ async def test_the_clis_environment_changes_nothing_about_a_cases_targets(
         opened = await cli(*OPEN)
         case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
         handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
-        state = await handle.query(WF.state)
+        state = await handle.query(WF.current)
         assert state is not None
         assert state.targets.target == timedelta(hours=6)  # the worker's, not the CLI's 1 h
         assert state.care.customer_wait == timedelta(hours=72)

@@ -82,8 +82,8 @@ async def test_a_worker_killed_mid_action_leaves_no_gap_and_no_duplicate(
         first.send_signal(signal.SIGKILL)
         first.wait()
     worker_process()  # a new worker picks the case up
-    state = await asyncio.wait_for(action, timeout=60)
-    assert state.apology == "Sorry for the wrong order"
+    summary = await asyncio.wait_for(action, timeout=60)
+    assert summary.recorded == ("apologized",) and summary.version == 2
     assert await event_types(pool, case_id) == ["case_opened", "apologized"]
     state = await handle.execute_update(WF.empathize, Empathize(customer_words="I was hungry"))
     assert state.version == 3
@@ -208,7 +208,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
         async with build_worker(client, pool, settings):
 
             async def escalated() -> None:
-                state = await handle.query(WF.state)
+                state = await handle.query(WF.current)
                 assert state is not None and state.escalation_level >= 1
 
             await eventually(escalated, timeout=30)

@@ -128,7 +128,7 @@ async def test_sigterm_lets_an_action_in_flight_finish(
     assert await event_types(pool, case_id) == ["case_opened", "apologized"]
     async with build_worker(dev_env.client, pool, settings):
         state = await asyncio.wait_for(action, timeout=60)
-    assert state.apology == "Sorry for the wrong order" and state.version == 2
+    assert state.recorded == ("apologized",) and state.version == 2
     assert await event_types(pool, case_id) == ["case_opened", "apologized"]
     await handle.terminate("test over")
 

@@ -106,7 +106,7 @@ async def walk(stack: Stack, pool: asyncpg.Pool, case_id: str) -> None:
             (WF.show_prevention, ShowPrevention(measure=TEXTS[5])),
         ]:
             await handle.execute_update(update, command)
-        assert (await handle.query(WF.state)).prevention == TEXTS[5]
+        assert (await handle.query(WF.current)).prevention == TEXTS[5]
 
 
 async def temporal_show(stack: Stack, case_id: str, *extra: str) -> str:

@@ -59,10 +59,10 @@ async def test_an_unstorable_action_is_refused_and_the_next_one_works(
         assert f"case {case_id}: apologized could not be stored, nothing was recorded" in str(
             cause.message
         )
-        state = await handle.query(WF.state)
+        state = await handle.query(WF.current)
         assert state is not None and state.version == 1 and state.apology is None
-        state = await handle.execute_update(WF.apologize, Apologize(what="Sorry, truly"))
-        assert state.apology == "Sorry, truly" and state.version == 2
+        summary = await handle.execute_update(WF.apologize, Apologize(what="Sorry, truly"))
+        assert summary.recorded == ("apologized",) and summary.version == 2
         state = await handle.execute_update(WF.withdraw, Withdraw(reason="Settled"))
         assert state.status == CaseStatus.WITHDRAWN
     assert store.refused == 1

@@ -24,6 +24,7 @@ from domain.commands import (
 )
 from domain.model import CaseState, CaseStatus, Fault, Motive, RemedyKind
 from domain.remedies import remedy_menu
+from domain.summary import summarize
 from infra.settings import Settings
 from tests.helpers import event_types, eventually, open_command
 from worker import build_worker
@@ -38,14 +39,17 @@ class Driver:
         self.env, self.handle = env, handle
 
     async def do(self, update: Callable[..., Any], command: Any) -> CaseState:
-        return await self.handle.execute_update(update, command)
+        summary = await self.handle.execute_update(update, command)
+        state = await self.handle.query(WF.current)
+        assert state is not None and summary == summarize(state, summary.recorded)
+        return state
 
     async def skip(self, duration: timedelta, until: Callable[[CaseState], bool]) -> CaseState:
         """Move time on, then wait for the worker to store what fell due."""
         await self.env.sleep(duration)
 
         async def reached() -> CaseState:
-            state = await self.handle.query(WF.state)
+            state = await self.handle.query(WF.current)
             assert state is not None and until(state), state
             return state
 

@@ -28,7 +28,7 @@ async def test_breach_escalates_then_second_window_escalates_to_next_level(
         )
 
         async def state_after(level: int, warned: bool) -> CaseState:
-            state = await handle.query(ComplaintWorkflow.state)
+            state = await handle.query(ComplaintWorkflow.current)
             assert state is not None
             assert (state.escalation_level, state.warned) == (level, warned)
             return state
@@ -100,7 +100,7 @@ async def test_a_short_target_from_settings_escalates_an_untouched_case(
         await ts_env.sleep(timedelta(hours=4, minutes=1))
 
         async def escalated() -> None:
-            state = await handle.query(ComplaintWorkflow.state)
+            state = await handle.query(ComplaintWorkflow.current)
             assert state is not None and state.escalation_level == 1
 
         await eventually(escalated)

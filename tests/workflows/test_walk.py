@@ -51,12 +51,31 @@ async def test_full_walk_stores_one_event_per_decision(
         await handle.execute_update(
             wf.record_customer_response, RecordCustomerResponse(choice=RemedyKind.FULL_REFUND)
         )
-        state = await handle.execute_update(
+        summary = await handle.execute_update(
             wf.show_prevention, ShowPrevention(measure="Straps fitted in both vans")
         )
-        assert state.status == CaseStatus.RESOLVED
+        assert (summary.status, summary.stage) == (CaseStatus.RESOLVED, "follow_up")
+        assert summary.recorded == ("prevention_shown",)  # a summary: no texts, no customer
         await handle.execute_update(wf.record_satisfaction, RecordSatisfaction(score=5))
         result = await handle.result()
+        upserts = [
+            {k: v for k, v in fields.items() if k != "TemporalChangeVersion"}  # patches' marker
+            for e in (await handle.fetch_history()).events
+            if e.HasField("upsert_workflow_search_attributes_event_attributes")
+            for fields in [
+                e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            ]
+        ]
+        upserts = [u for u in upserts if u]
+    # Each upsert carries only what changed: the first sets all six, a step sets ComplaintStep
+    # (and the due time), and no upsert repeats a value the case already had.
+    assert len(upserts[0]) == 6
+    assert all(len(u) < 6 for u in upserts[1:])
+    seen: dict[str, bytes] = {}
+    for fields in upserts:
+        for name, payload in fields.items():
+            assert seen.get(name) != payload.data, f"{name} upserted unchanged"
+            seen[name] = payload.data
     assert result.steps_done == tuple(Step)
     assert result.status == CaseStatus.CLOSED
     assert await event_types(pool, case_id) == [
