@@ -17,6 +17,7 @@ class Due(StrEnum):
     FOLLOW_UP = "follow_up"
     FOLLOW_UP_EXPIRY = "follow_up_expiry"
     IMPROVEMENT_REPORT = "improvement_report"
+    UNANSWERED = "unanswered"
 
 
 class Deadline(Frozen):
@@ -56,6 +57,16 @@ def deadlines(state: CaseState) -> list[Deadline]:
                 at=state.customer_wait_due_at,
                 due=Due.CUSTOMER_WAIT,
                 label="customer's answer: wait limit",
+            )
+        )
+    unanswered_after = state.care.unanswered_close_after
+    offer = state.current_offer
+    if state.status == CaseStatus.AWAITING_CUSTOMER and unanswered_after and offer:
+        out.append(
+            Deadline(
+                at=offer.at + unanswered_after,
+                due=Due.UNANSWERED,
+                label="customer's answer: closes as unanswered",
             )
         )
     if state.status == CaseStatus.RESOLVED:

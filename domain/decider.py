@@ -50,7 +50,7 @@ from domain.events import (
 from domain.events import (
     CaseClosed as CaseClosedEvent,
 )
-from domain.model import CaseState, CaseStatus, Motive, Offer, Step, StepDone
+from domain.model import CaseState, CaseStatus, Channel, Motive, Offer, Step, StepDone
 from domain.remedies import complete, remedy_menu
 
 State = CaseState | None  # None: the case has not been opened
@@ -103,13 +103,15 @@ def decide(command: Command, state: State, now: datetime) -> list[Event]:
             return _offer(command, state, now)
         case _:
             _check_step(state, STEP_OF[type(command)])
-            return [_step_event(command, now)]
+            return [_step_event(command, state, now)]
 
 
-def _step_event(command: Command, now: datetime) -> Event:
+def _step_event(command: Command, state: CaseState, now: datetime) -> Event:
     match command:
         case Apologize():
-            return Apologized(at=now, by=command.by, what=command.what)
+            return Apologized(
+                at=now, by=command.by, what=command.what, post_from=_reply_post_from(state, now)
+            )
         case Empathize():
             return Empathized(at=now, by=command.by, customer_words=command.customer_words)
         case AnalyzeCause():
@@ -117,6 +119,17 @@ def _step_event(command: Command, now: datetime) -> Event:
         case ShowPrevention():
             return PreventionShown(at=now, by=command.by, measure=command.measure)
     raise TypeError(f"not a step command: {type(command).__name__}")
+
+
+def _reply_post_from(state: CaseState, now: datetime) -> datetime | None:
+    """A public review's reply is posted no sooner than the cool-off after drafting, and
+    when the shop is open (someone is there to follow the answers it draws)."""
+    cool_off = state.care.review_cool_off
+    if state.channel != Channel.REVIEW or cool_off is None:
+        return None
+    calendar = state.targets.calendar
+    earliest = now + cool_off
+    return calendar.next_open(earliest) if calendar else earliest
 
 
 def _check_step(state: CaseState, step: Step) -> None:
@@ -264,6 +277,8 @@ def _fire(due: Due, state: CaseState, now: datetime) -> Event:
             return CaseClosedEvent(at=now, reason="no_follow_up_answer")
         case Due.IMPROVEMENT_REPORT:
             return ImprovementReported(at=now, measure=state.prevention or "")
+        case Due.UNANSWERED:
+            return CaseClosedEvent(at=now, reason="unanswered")
 
 
 def evolve(state: State, event: Event) -> CaseState:
@@ -286,7 +301,7 @@ def evolve(state: State, event: Event) -> CaseState:
             updated_at=event.at,
             step_started_at=event.at,
             window_started_at=event.at,
-            response_due_at=event.targets.due_at(event.at, first),
+            response_due_at=event.targets.due_at(event.at, first, Step.APOLOGIZE),
         )
     if state is None:
         raise CaseNotOpen(f"{event.type} cannot come before case_opened")
@@ -294,6 +309,11 @@ def evolve(state: State, event: Event) -> CaseState:
     match event:
         case Apologized():
             changes |= _answered(state, event.at, Step.EMPATHIZE) | {"apology": event.what}
+            if event.post_from is not None:
+                # The customer sees the reply only then: the next step's clock starts there.
+                changes |= _window(state, event.post_from, Step.EMPATHIZE) | {
+                    "reply_post_from": event.post_from
+                }
         case Empathized():
             changes |= _answered(state, event.at, Step.ANALYZE_CAUSE) | {
                 "customer_words": event.customer_words
@@ -383,7 +403,9 @@ def evolve(state: State, event: Event) -> CaseState:
                 if event.level < state.targets.max_escalation_level:
                     changes |= {
                         "window_started_at": event.at,
-                        "response_due_at": state.targets.due_at(event.at, state.targets.target),
+                        "response_due_at": state.targets.due_at(
+                            event.at, state.targets.target, state.next_step
+                        ),
                     }
         case CaseWithdrawn():
             changes |= {
@@ -435,7 +457,9 @@ def _answered(state: CaseState, at: datetime, following: Step | None) -> dict[st
                 at=at,
                 started_at=state.step_started_at,
                 due_at=state.targets.due_at(
-                    state.step_started_at, state.targets.target_for(state.next_step)
+                    state.step_started_at,
+                    state.targets.target_for(state.next_step),
+                    state.next_step,
                 ),
             ),
         )
@@ -451,7 +475,7 @@ def _window(state: CaseState, at: datetime, step: Step | None) -> dict[str, obje
         "warned": False,
         "step_started_at": at,
         "window_started_at": at,
-        "response_due_at": state.targets.due_at(at, state.targets.target) if step else None,
+        "response_due_at": state.targets.due_at(at, state.targets.target, step) if step else None,
     }
 
 

@@ -42,6 +42,8 @@ class CaseOpened(_Event):
 class Apologized(_Event):
     type: Literal["apologized"] = "apologized"
     what: str
+    # A reply to a public review: drafted now, posted from this time (after a night's calm).
+    post_from: datetime | None = None
 
 
 class Empathized(_Event):
@@ -120,7 +122,7 @@ class CaseReopened(_Event):
 
 class CaseClosed(_Event):
     type: Literal["case_closed"] = "case_closed"
-    reason: Literal["satisfied", "no_follow_up_answer"]
+    reason: Literal["satisfied", "no_follow_up_answer", "unanswered"]
 
 
 class ResponseDueSoon(_Event):

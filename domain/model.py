@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from domain import calendar as shop_time
-from domain.calendar import BusinessCalendar
+from domain.calendar import BusinessCalendar, QuietHours
 from domain.phone import normalize_phone
 
 
@@ -166,10 +166,13 @@ class ResponseTargets(Frozen):
     # wall mode too, for the shell to hold staff reminders until opening).
     mode: Literal["wall", "business"] = "wall"
     calendar: BusinessCalendar | None = None
+    # A step counted otherwise than `mode` (the rulebook resolves per-motive choices when the
+    # case opens, so this holds the case's own: e.g. apologize in wall time, the rest business).
+    step_modes: dict["Step", Literal["wall", "business"]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _calendar_to_count_on(self) -> Self:
-        if self.mode == "business" and self.calendar is None:
+        if "business" in (self.mode, *self.step_modes.values()) and self.calendar is None:
             raise ValueError("business-time targets need the shop's calendar")
         return self
 
@@ -178,17 +181,19 @@ class ResponseTargets(Frozen):
             return self.first_target
         return self.target
 
-    def due_at(self, start: datetime, amount: timedelta) -> datetime:
-        """When `amount` of this case's time has passed since `start`."""
-        return shop_time.due_at(start, amount, self._counted_on)
+    def mode_for(self, step: "Step | None") -> Literal["wall", "business"]:
+        return self.step_modes.get(step, self.mode) if step else self.mode
 
-    def time_between(self, a: datetime, b: datetime) -> timedelta:
-        """This case's time from `a` to `b`: elapsed on the wall clock, or open hours."""
-        return shop_time.time_between(a, b, self._counted_on)
+    def due_at(self, start: datetime, amount: timedelta, step: "Step | None" = None) -> datetime:
+        """When `amount` of `step`'s time has passed since `start`."""
+        return shop_time.due_at(start, amount, self._counted_on(step))
 
-    @property
-    def _counted_on(self) -> BusinessCalendar | None:
-        return self.calendar if self.mode == "business" else None
+    def time_between(self, a: datetime, b: datetime, step: "Step | None" = None) -> timedelta:
+        """`step`'s time from `a` to `b`: elapsed on the wall clock, or open hours."""
+        return shop_time.time_between(a, b, self._counted_on(step))
+
+    def _counted_on(self, step: "Step | None") -> BusinessCalendar | None:
+        return self.calendar if self.mode_for(step) == "business" else None
 
 
 class RemedyTerms(Frozen):
@@ -210,6 +215,19 @@ class CarePolicy(Frozen):
     follow_up_window: timedelta = Field(default=timedelta(days=7), gt=timedelta(0))
     improvement_report_after: timedelta = Field(default=timedelta(days=1), ge=timedelta(0))
     reopen_at_or_below: int = Field(default=2, ge=1, le=4)
+    # The rest are off in a snapshot that lacks them (cases opened before they existed replay
+    # as they ran); the rulebook turns them on for new cases.
+    # Customer messages never go out in these hours: they wait for the window, once.
+    quiet_hours: QuietHours | None = None
+    # Staff reminders wait for the calendar's opening hours; escalations too, unless the
+    # case protects others or the owner asked to be woken (`owner_at_night`).
+    hold_staff_notices: bool = False
+    owner_at_night: bool = False
+    # A reply to a public review is posted no sooner than this after it is drafted (and
+    # at an opening time): a night's calm before answering in public.
+    review_cool_off: timedelta | None = Field(default=None, gt=timedelta(0))
+    # An offer the customer never answers closes the case as unanswered after this long.
+    unanswered_close_after: timedelta | None = Field(default=None, gt=timedelta(0))
 
 
 class CaseRules(Frozen):
@@ -267,6 +285,7 @@ class CaseState(Frozen):
     accepted: Remedy | None = None
     customer_wait_due_at: datetime | None = None
     customer_reminded: bool = False
+    reply_post_from: datetime | None = None  # a review's drafted reply goes out from here
     prevention: str | None = None
     follow_up_due_at: datetime | None = None
     follow_up_expires_at: datetime | None = None
@@ -293,8 +312,9 @@ class CaseState(Frozen):
         if self.response_due_at is None:
             return None
         # The fraction of the counted time: in business mode, of the open hours in the window.
-        window = self.targets.time_between(self.window_started_at, self.response_due_at)
-        return self.targets.due_at(self.window_started_at, window * self.targets.warn_fraction)
+        step, start = self.next_step, self.window_started_at
+        window = self.targets.time_between(start, self.response_due_at, step)
+        return self.targets.due_at(start, window * self.targets.warn_fraction, step)
 
     @property
     def clock_running(self) -> bool:

@@ -1,10 +1,14 @@
-"""Which events tell someone, and what. Staff notices carry no customer PII; a notice to
-the customer carries its address in `data` for the sender, and is never logged whole."""
+"""Which events tell someone, what, and when they may be told. Staff notices carry no
+customer PII; a notice to the customer carries who it is for in `data` for the sender, and
+is never logged whole. Messages are in the shop's language, times in its zone; `data` keeps
+the machine values (ISO 8601 with the shop's offset) for whoever receives the webhook."""
 
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from domain.events import (
+    Apologized,
+    CaseClosed,
     CaseReopened,
     CustomerWaitExceeded,
     Escalated,
@@ -13,22 +17,25 @@ from domain.events import (
     ImprovementReported,
     ResponseDueSoon,
 )
-from domain.model import CaseState, Frozen
+from domain.model import CaseState, Frozen, Motive
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, escalation_contact
+from domain.wording import Language, name, when
 
-Language = Literal["ko", "en"]
+__all__ = ["CUSTOMER", "Language", "Notice", "held_until", "notices_for"]
+
 CUSTOMER = "customer"
 
 _TEMPLATES: dict[str, dict[Language, str]] = {
     "response_due_soon": {
-        "en": "Case {case_id}: {step} is due at {due} ({motive}). Please respond before then.",
-        "ko": "민원 {case_id}: '{step}' 단계 응답 기한이 {due}입니다 ({motive}). "
+        "en": "Case {case_id}: the {step_name} is due by {due_text} ({motive_name}). "
+        "Please respond before then.",
+        "ko": "민원 {case_id}: '{step_name}' 단계 응답 기한은 {due_text}입니다 ({motive_name}). "
         "기한 전에 응대해 주세요.",
     },
     "escalated": {
-        "en": "Case {case_id} is overdue on {step} (level {level}); it was due at {due}. "
+        "en": "Case {case_id} is overdue on the {step_name} (level {level}){due_text}. "
         "Please take it over.",
-        "ko": "민원 {case_id}: '{step}' 단계가 기한({due})을 넘겼습니다 (단계 {level}). "
+        "ko": "민원 {case_id}: '{step_name}' 단계가 기한{due_text}을 넘겼습니다 (단계 {level}). "
         "직접 확인해 주세요.",
     },
     "declined_twice": {
@@ -36,8 +43,10 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
         "ko": "민원 {case_id}: 고객이 제안을 두 번 거절했습니다. 다음 제안을 직접 정해 주세요.",
     },
     "customer_wait_exceeded": {
-        "en": "Case {case_id}: no answer to the offer since {since}. Please call the customer.",
-        "ko": "민원 {case_id}: {since} 이후 제안에 대한 답이 없습니다. 고객에게 전화해 주세요.",
+        "en": "Case {case_id}: no answer to the offer since {since_text}. "
+        "Please call the customer.",
+        "ko": "민원 {case_id}: {since_text} 이후 제안에 대한 답이 없습니다. "
+        "고객에게 전화해 주세요.",
     },
     "follow_up_due": {
         "en": "Case {case_id}: a week has passed. Please call the customer and record "
@@ -49,11 +58,21 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
         "en": "Case {case_id} reopened: the follow-up score was {score}. A new offer is needed.",
         "ko": "민원 {case_id}: 만족도 {score}점으로 다시 열렸습니다. 새 제안이 필요합니다.",
     },
+    "closed_unanswered": {
+        "en": "Case {case_id} closed as unanswered: no answer to the offer since {since_text}.",
+        "ko": "민원 {case_id}: {since_text} 이후 제안에 답이 없어 미응답으로 종결했습니다.",
+    },
+    "reply_may_be_posted": {
+        "en": "Case {case_id}: the reply to the public review may be posted now "
+        "(from {post_text}).",
+        "ko": "민원 {case_id}: 공개 리뷰 답글을 지금 게시해도 됩니다 ({post_text}부터).",
+    },
     "improvement_reported": {
         "en": "Thank you for your suggestion. Here is what we changed: {measure}",
         "ko": "소중한 의견 감사합니다. 말씀해 주신 내용을 이렇게 반영했습니다: {measure}",
     },
 }
+_DUE_SUFFIX: dict[Language, str] = {"en": "; it was due by {}", "ko": "({})"}
 
 
 class Notice(Frozen):
@@ -64,8 +83,8 @@ class Notice(Frozen):
     data: dict[str, str | int]
 
 
-def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="minutes")
+def _zone(state: CaseState, fallback: str) -> str:
+    return state.targets.calendar.zone if state.targets.calendar else fallback
 
 
 def notices_for(
@@ -73,27 +92,53 @@ def notices_for(
     state: CaseState,
     language: Language = "ko",
     contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS,
+    zone: str = "Asia/Seoul",
 ) -> list[Notice]:
-    """The notices `event` causes, given the state after it."""
+    """The notices `event` causes, given the state after it; times in the shop's zone (the
+    case's calendar, else `zone`)."""
+    zone = _zone(state, zone)
+
+    def iso(t: datetime) -> str:
+        return t.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes")
+
+    def local(t: datetime) -> str:
+        return when(t, zone, language)
+
     data: dict[str, str | int]
+    text: dict[str, str] = {}
     match event:
         case ResponseDueSoon():
             kind, recipient = "response_due_soon", "staff"
-            data = {"step": event.step.value, "due": _iso(event.due_at)}
+            data = {"step": event.step.value, "due": iso(event.due_at)}
+            text = {"due_text": local(event.due_at)}
         case Escalated(reason="declined_twice"):
             kind, recipient = "declined_twice", escalation_contact(event.level, contacts)
             data = {"step": event.step.value, "level": event.level}
         case Escalated():
             kind, recipient = "escalated", escalation_contact(event.level, contacts)
-            due = _iso(event.missed_due_at) if event.missed_due_at else ""
-            data = {"step": event.step.value, "level": event.level, "due": due}
+            missed = event.missed_due_at  # empty in escalations recorded before it existed
+            data = {
+                "step": event.step.value,
+                "level": event.level,
+                "due": iso(missed) if missed else "",
+            }
+            text = {"due_text": _DUE_SUFFIX[language].format(local(missed)) if missed else ""}
         case CustomerWaitExceeded():
             kind, recipient = "customer_wait_exceeded", "staff"
-            data = {"since": _iso(event.offered_at)}
+            data = {"since": iso(event.offered_at)}
+            text = {"since_text": local(event.offered_at)}
         case FollowUpDue():
             kind, recipient, data = "follow_up_due", "staff", {}
         case CaseReopened():
             kind, recipient, data = "case_reopened", "staff", {"score": event.score}
+        case CaseClosed(reason="unanswered"):
+            offer = state.current_offer
+            since = offer.at if offer else event.at
+            kind, recipient, data = "closed_unanswered", "staff", {"since": iso(since)}
+            text = {"since_text": local(since)}
+        case Apologized(post_from=datetime() as post_from):
+            kind, recipient, data = "reply_may_be_posted", "staff", {"post_from": iso(post_from)}
+            text = {"post_text": local(post_from)}
         case ImprovementReported():
             kind, recipient = "improvement_reported", CUSTOMER
             # Who to reach, not how: the sender looks the address up in PostgreSQL.
@@ -106,7 +151,42 @@ def notices_for(
         case _:
             return []
     data = {"case_id": state.case_id, "motive": state.motive.value, **data}
-    message = _TEMPLATES[kind][language].format(**data)
+    names = {"motive_name": name(state.motive.value, language)}
+    if "step" in data:
+        names["step_name"] = name(str(data["step"]), language)
+    message = _TEMPLATES[kind][language].format(**data, **names, **text)
     return [
         Notice(kind=kind, recipient=recipient, case_id=state.case_id, message=message, data=data)
     ]
+
+
+_URGENT = ("escalated", "declined_twice")
+
+
+def _level(notice: Notice) -> int:
+    level = notice.data.get("level", 0)
+    return level if isinstance(level, int) else 0
+
+
+def held_until(notice: Notice, state: CaseState, at: datetime) -> datetime | None:
+    """When a notice written at `at` may go out, if not at once: a customer never hears from
+    the shop in its quiet hours; staff reminders wait for opening hours (an escalation of a
+    case protecting others does not, nor one to an owner who asked to be woken); a review's
+    reply notice waits for the time the reply may be posted. Each from the case's rulebook,
+    so the workflow and the outbox agree, and replays see the same."""
+    care, calendar = state.care, state.targets.calendar
+    allowed = at
+    if notice.recipient == CUSTOMER:
+        if care.quiet_hours is not None:
+            allowed = care.quiet_hours.next_allowed(at)
+    elif care.hold_staff_notices and calendar is not None:
+        urgent = notice.kind in _URGENT and (
+            state.motive == Motive.PROTECT_OTHERS
+            # the top level is the owner's, whatever the shop calls its contacts
+            or (care.owner_at_night and _level(notice) >= state.targets.max_escalation_level)
+        )
+        if not urgent:
+            allowed = calendar.next_open(at)
+    if notice.kind == "reply_may_be_posted":
+        allowed = max(allowed, datetime.fromisoformat(str(notice.data["post_from"])))
+    return allowed.astimezone(UTC) if allowed > at else None

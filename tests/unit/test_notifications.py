@@ -28,7 +28,7 @@ def test_notices_name_the_case_and_step_but_never_the_customer(language: str) ->
     after = fold([breach], state)
     [notice] = notices_for(breach, after, language, ("manager", "owner"))
     assert (notice.kind, notice.recipient, notice.data["level"]) == ("escalated", "manager", 1)
-    assert "c0ffee" in notice.message and "apologize" in notice.message
+    assert "c0ffee" in notice.message and {"ko": "사과", "en": "apology"}[language] in notice.message
     assert "Kim" not in notice.message and "1234" not in notice.message
     assert notices_for(decide(Apologize(what="x"), after, T0)[0], after) == []
 
@@ -48,13 +48,13 @@ NOTICES = [
         ResponseDueSoon(at=T0, step=Step.EMPATHIZE, due_at=DUE),
         "response_due_soon",
         "staff",
-        {"step": "empathize", "due": "2026-11-23T09:00+00:00"},
+        {"step": "empathize", "due": "2026-11-23T18:00+09:00"},
     ),
     (
         Escalated(at=T0, step=Step.ANALYZE_CAUSE, level=2, missed_due_at=DUE),
         "escalated",
         "manager",
-        {"step": "analyze_cause", "level": 2, "due": "2026-11-23T09:00+00:00"},
+        {"step": "analyze_cause", "level": 2, "due": "2026-11-23T18:00+09:00"},
     ),
     (
         Escalated(at=T0, step=Step.OFFER_RESOLUTION, level=3, reason="declined_twice"),
@@ -66,7 +66,7 @@ NOTICES = [
         CustomerWaitExceeded(at=DUE, offered_at=T0),
         "customer_wait_exceeded",
         "staff",
-        {"since": "2026-11-22T09:00+00:00"},
+        {"since": "2026-11-22T18:00+09:00"},
     ),
     (FollowUpDue(at=DUE), "follow_up_due", "staff", {}),
     (CaseReopened(at=DUE, score=2), "case_reopened", "staff", {"score": 2}),
@@ -120,7 +120,7 @@ def test_an_escalation_recorded_without_its_missed_time_still_notifies() -> None
     assert state is not None
     [notice] = notices_for(Escalated(at=T0, step=Step.APOLOGIZE, level=1), state, "en")
     assert (notice.recipient, notice.data["due"]) == ("manager", "")
-    assert "it was due at ." in notice.message
+    assert notice.message == "Case c0ffee is overdue on the apology (level 1). Please take it over."
 
 
 def test_a_case_opened_before_customer_references_still_tells_its_customer() -> None:

@@ -1,0 +1,91 @@
+"""The words staff and customers read, in the shop's language (ko, en): names of steps,
+motives, statuses and tiers, and times in the shop's zone as the locale writes them."""
+
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+
+Language = Literal["ko", "en"]
+
+# Locale data is read once here, at import: never lazily inside the workflow sandbox.
+_LOCALES = {language: Locale.parse(language) for language in ("ko", "en")}
+
+_PATTERNS: dict[Language, str] = {
+    "ko": "MMMM d일 (E) aaaa h:mm",  # 11월 24일 (화) 오후 3:25
+    "en": "EEE, MMM d, h:mm a",  # Tue, Nov 24, 3:25 PM
+}
+
+NAMES: dict[Language, dict[str, str]] = {
+    "ko": {
+        # steps
+        "apologize": "사과",
+        "empathize": "공감",
+        "analyze_cause": "원인 분석",
+        "offer_resolution": "해결책 제시",
+        "show_prevention": "재발 방지 안내",
+        "customer_response": "고객 답변 대기",
+        "follow_up": "사후 확인",
+        "done": "종료",
+        # motives
+        "compensation": "보상 요구",
+        "anger": "감정 해소",
+        "improvement": "개선 제안",
+        "protect_others": "다른 고객 보호",
+        # statuses
+        "open": "진행 중",
+        "awaiting_customer": "고객 답변 대기",
+        "escalated": "상부 보고됨",
+        "resolved": "해결됨",
+        "closed": "종결",
+        "withdrawn": "철회",
+        # tiers
+        "new": "신규",
+        "bronze": "브론즈",
+        "silver": "실버",
+        "gold": "골드",
+        # recipients
+        "staff": "직원",
+        "manager": "매니저",
+        "owner": "대표",
+    },
+    "en": {
+        "apologize": "apology",
+        "empathize": "empathy",
+        "analyze_cause": "cause analysis",
+        "offer_resolution": "resolution offer",
+        "show_prevention": "prevention",
+        "customer_response": "waiting for the customer",
+        "follow_up": "follow-up",
+        "done": "done",
+        "compensation": "compensation",
+        "anger": "anger",
+        "improvement": "improvement",
+        "protect_others": "protecting others",
+        "open": "open",
+        "awaiting_customer": "awaiting the customer",
+        "escalated": "escalated",
+        "resolved": "resolved",
+        "closed": "closed",
+        "withdrawn": "withdrawn",
+        "new": "new",
+        "bronze": "bronze",
+        "silver": "silver",
+        "gold": "gold",
+        "staff": "staff",
+        "manager": "manager",
+        "owner": "owner",
+    },
+}
+
+
+def name(value: str, language: Language) -> str:
+    """A step, motive, status, tier or role in `language`; an unknown value as it is."""
+    return NAMES[language].get(value, value)
+
+
+def when(t: datetime, zone: str, language: Language) -> str:
+    """`t` in the shop's zone, as the locale writes a date and time: 11월 24일 (화) 오후 3:25."""
+    return format_datetime(t, _PATTERNS[language], tzinfo=ZoneInfo(zone), locale=_LOCALES[language])
