@@ -57,7 +57,7 @@ from domain.summary import CaseSummary
 from infra import connection, postgres, telemetry, temporal_server
 from infra.calendar import holiday_names
 from infra.case_ids import case_id_for_key, new_case_id, read_case_id
-from infra.settings import Duration, Settings, explain
+from infra.settings import Duration, Settings, explain, target_modes
 from reporting.cases import CaseFilter, export_csv, list_cases
 from reporting.report import period_report
 from reporting.report import render as render_report
@@ -655,7 +655,8 @@ async def _notifications(args: argparse.Namespace, settings: Settings) -> str:
     lines = [f"{'notice':<9} {'case':<14} {'kind':<23} {'to':<9} tries  state"]
     for r in rows:
         if r["not_before"] and r["not_before"] > datetime.now(UTC):
-            state = f"held for quiet hours until {r['not_before'].astimezone(settings.zone):%H:%M}"
+            until = r["not_before"].astimezone(settings.zone)
+            state = f"held until {until:%a %Y-%m-%d %H:%M %Z} (quiet or closed hours)"
         elif r["sending"]:
             state = "being sent"
         elif r["last_error"]:
@@ -787,7 +788,7 @@ async def _calendar(args: argparse.Namespace, settings: Settings) -> str:
         except ValidationError as err:
             raise CliError(f"--target: {explain(err)}") from None
         start = _local(args.start, settings)
-        mode = args.mode or settings.target_mode
+        mode = args.mode or target_modes(settings.target_mode).get("default", "wall")
         shop = settings.calendar(closed, start) if mode == "business" else None
         due = due_at(start, target, shop).astimezone(settings.zone)
         counted = "open hours" if shop else "wall-clock time"
@@ -803,7 +804,7 @@ async def _calendar(args: argparse.Namespace, settings: Settings) -> str:
     names = holiday_names(settings.holidays, range(today.year, today.year + 2))
     lines = [
         f"the shop's next {args.days} days ({settings.timezone}; "
-        f"targets count {settings.target_mode} time)"
+        f"targets count {target_modes(settings.target_mode).get('default', 'wall')} time)"
     ]
     for offset in range(args.days):
         day = today + timedelta(days=offset)

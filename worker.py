@@ -45,6 +45,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
         settings.language,
         settings.escalation_contacts,
         quiet_hours(settings.quiet_hours, settings.timezone),
+        settings.timezone,
     )
     outbox = Outbox(pool, sender_for(settings))
     directory = CustomerDirectory(pool, thresholds_for(settings))

@@ -12,6 +12,8 @@ import structlog
 from standardwebhooks.webhooks import Webhook
 from temporalio import activity
 
+from domain.notifications import CUSTOMER, outdated
+
 log = structlog.get_logger(__name__)
 
 
@@ -78,11 +80,12 @@ _CLAIM = """
 UPDATE notifications SET claimed_until = now() + $2::interval,
                          attempts = attempts + 1, last_attempt_at = now()
 WHERE id = (SELECT id FROM notifications WHERE case_id = $1 AND sent_at IS NULL
-              -- one held for the end of quiet hours lets the case's later notices pass
-              AND (not_before IS NULL OR not_before <= now())
+              -- one held (quiet or closed hours) lets the case's later notices pass;
+              -- $3: the case's own clock, which a time-skipping test moves ahead of now()
+              AND (not_before IS NULL OR not_before <= GREATEST(now(), $3))
             ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
   AND (claimed_until IS NULL OR claimed_until < now())
-RETURNING id, case_id, kind, recipient, message, data, created_at
+RETURNING id, case_id, kind, recipient, message, data, created_at, not_before
 """
 _SENT = "UPDATE notifications SET sent_at = now(), claimed_until = NULL WHERE id = $1"
 _FAILED = "UPDATE notifications SET claimed_until = NULL, last_error = $2 WHERE id = $1"
@@ -90,6 +93,11 @@ _UNDELIVERABLE = """
 UPDATE notifications SET sent_at = now(), claimed_until = NULL,
        last_error = 'not sent: no address (the customer was forgotten)' WHERE id = $1
 """
+_OUTDATED = """
+UPDATE notifications SET sent_at = now(), claimed_until = NULL,
+       last_error = 'not sent: the case moved on while it was held' WHERE id = $1
+"""
+_CASE_NOW = "SELECT status, step FROM complaint_cases WHERE case_id = $1"
 _STRANDED = """
 SELECT DISTINCT case_id FROM notifications
 WHERE sent_at IS NULL AND created_at < now() - $1::interval
@@ -105,7 +113,7 @@ class Outbox:
         # Longer than one send may take: a claim that expires frees the notice for a retry.
         self.lease = lease or timedelta(seconds=getattr(sender, "timeout", 10.0) + 30)
 
-    async def send_pending(self, case_id: str) -> int:
+    async def send_pending(self, case_id: str, as_of: datetime | None = None) -> int:
         """Send the case's unsent notices in order; returns how many went out.
 
         Each notice is claimed in its own short statement and sent with no transaction
@@ -115,12 +123,15 @@ class Outbox:
         """
         sent = 0
         while True:
-            row = await self.pool.fetchrow(_CLAIM, case_id, self.lease)
+            row = await self.pool.fetchrow(_CLAIM, case_id, self.lease, as_of)
             if row is None:
                 return sent  # nothing unsent, or the head notice is being sent elsewhere
             notice = dict(row) | {"id": str(row["id"]), "data": json.loads(row["data"])}
             if not await self._address(notice):
                 await self.pool.execute(_UNDELIVERABLE, row["id"])
+                continue
+            if await self._outdated(notice):
+                await self.pool.execute(_OUTDATED, row["id"])
                 continue
             try:
                 await self.sender.send(notice)
@@ -131,6 +142,15 @@ class Outbox:
             await self.pool.execute(_SENT, row["id"])
             _count("complaints_notices_sent", "Notices delivered", notice)
             sent += 1
+
+    async def _outdated(self, notice: dict[str, Any]) -> bool:
+        """A staff reminder held for opening hours that the case has moved past since."""
+        if notice["not_before"] is None or notice["recipient"] == CUSTOMER:
+            return False
+        case = await self.pool.fetchrow(_CASE_NOW, notice["case_id"])
+        return case is not None and outdated(
+            notice["kind"], notice["data"], case["status"], case["step"]
+        )
 
     async def _address(self, notice: dict[str, Any]) -> bool:
         """Fill in where a customer notice goes, from `customers` (never stored with the
@@ -176,8 +196,10 @@ class NotifyActivities:
         self.outbox = outbox
 
     @activity.defn(name="send_notifications")
-    async def send_notifications(self, case_id: str) -> int:
-        return await self.outbox.send_pending(case_id)
+    async def send_notifications(self, case_id: str, as_of: datetime | None = None) -> int:
+        """The case's due notices; `as_of` is the workflow's time when it releases a held
+        one (never earlier than the database's clock)."""
+        return await self.outbox.send_pending(case_id, as_of)
 
     @activity.defn(name="sweep_notifications")
     async def sweep_notifications(self) -> dict[str, int]:

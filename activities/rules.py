@@ -20,11 +20,9 @@ class RulebookActivities:
     @activity.defn(name="case_rules")
     async def case_rules(self, motive: Motive) -> CaseRules:
         now = datetime.now(UTC)
-        shop_calendar = None
-        if self.settings.target_mode == "business":
-            closed = await calendar.closures(self.pool, now.date()) if self.pool else {}
-            shop_calendar = self.settings.calendar(closed, now)
+        # In wall-clock mode too: the calendar says when staff may be reminded.
+        closed = await calendar.closures(self.pool, now.date()) if self.pool else {}
         return CaseRules(
-            targets=self.settings.targets_for(motive, shop_calendar),
+            targets=self.settings.targets_for(motive, self.settings.calendar(closed, now)),
             care=self.settings.care_policy(),
         )

@@ -17,7 +17,7 @@ from domain.clock import staff_due_at
 from domain.decider import evolve
 from domain.events import EVENT_ADAPTER, EVENTS_ADAPTER, RecordedEvent
 from domain.model import CaseState
-from domain.notifications import CUSTOMER, Language, notices_for
+from domain.notifications import CUSTOMER, Language, Notice, held_until, notices_for
 from domain.policy import DEFAULT_ESCALATION_CONTACTS
 
 log = structlog.get_logger(__name__)
@@ -109,11 +109,13 @@ class EventStore:
         language: Language = "ko",
         contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS,
         quiet: QuietHours | None = None,
+        zone: str = "Asia/Seoul",
     ) -> None:
         self.pool = pool
         self.language: Language = language
         self.contacts = contacts
-        self.quiet = quiet  # a customer is never messaged in these hours
+        self.quiet = quiet  # for cases whose rulebook predates its own quiet hours
+        self.zone = zone  # for cases whose rulebook predates its calendar
 
     async def append(self, case_id: str, events: Sequence[RecordedEvent]) -> int:
         """Store `events` once: a retried batch writes nothing twice; returns how many were new.
@@ -143,7 +145,9 @@ class EventStore:
             notices: list[tuple[Any, ...]] = []
             for e in new:
                 state = evolve(state, e.event)
-                for i, n in enumerate(notices_for(e.event, state, self.language, self.contacts)):
+                for i, n in enumerate(
+                    notices_for(e.event, state, self.language, self.contacts, self.zone)
+                ):
                     notice_id = uuid5(NAMESPACE_URL, f"{e.event_id}/{i}")
                     notices.append(
                         (
@@ -155,7 +159,7 @@ class EventStore:
                             n.message,
                             json.dumps(n.data),
                             e.event.at,
-                            self._not_before(n.recipient, e.event.at),
+                            self._not_before(n, state, e.event.at),
                         )
                     )
             if notices:
@@ -164,12 +168,13 @@ class EventStore:
             await conn.execute(_UPSERT_CASE, *case_row(state))
         return len(new)
 
-    def _not_before(self, recipient: str, at: datetime) -> datetime | None:
-        """A notice to the customer written in quiet hours waits until they end (once)."""
-        if recipient != CUSTOMER or self.quiet is None:
-            return None
-        allowed = self.quiet.next_allowed(at)
-        return allowed if allowed > at else None
+    def _not_before(self, notice: Notice, state: CaseState, at: datetime) -> datetime | None:
+        """When the notice may go out, by the case's rulebook (domain.notifications). A case
+        opened before the rulebook held quiet hours keeps the worker's for its customer."""
+        if notice.recipient == CUSTOMER and state.care.quiet_hours is None and self.quiet:
+            allowed = self.quiet.next_allowed(at)
+            return allowed if allowed > at else None
+        return held_until(notice, state, at)
 
     async def _check_already_stored(
         self, conn: asyncpg.Connection, case_id: str, claimed: list[RecordedEvent]

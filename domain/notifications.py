@@ -21,7 +21,7 @@ from domain.model import CaseState, Frozen, Motive
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, escalation_contact
 from domain.wording import Language, name, when
 
-__all__ = ["CUSTOMER", "Language", "Notice", "held_until", "notices_for"]
+__all__ = ["CUSTOMER", "Language", "Notice", "held_until", "notices_for", "outdated"]
 
 CUSTOMER = "customer"
 
@@ -190,3 +190,18 @@ def held_until(notice: Notice, state: CaseState, at: datetime) -> datetime | Non
     if notice.kind == "reply_may_be_posted":
         allowed = max(allowed, datetime.fromisoformat(str(notice.data["post_from"])))
     return allowed.astimezone(UTC) if allowed > at else None
+
+
+_FINAL = ("closed", "withdrawn")
+
+
+def outdated(kind: str, data: dict[str, str | int], status: str, stage: str) -> bool:
+    """A held staff reminder the case has moved past while it waited (the step answered,
+    the customer answered, the case ended): sending it at opening would only mislead."""
+    if kind in ("response_due_soon", "escalated"):
+        return status in _FINAL or data.get("step") != stage
+    if kind == "follow_up_due":
+        return status != "resolved"
+    if kind == "customer_wait_exceeded":
+        return status != "awaiting_customer"
+    return False

@@ -5,12 +5,14 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+import babel.numbers  # noqa: F401  (format_datetime imports it lazily: not in the sandbox)
 from babel import Locale
 from babel.dates import format_datetime
 
 Language = Literal["ko", "en"]
 
-# Locale data is read once here, at import: never lazily inside the workflow sandbox.
+# Locale data is read once here, at import: never lazily inside the workflow sandbox (a
+# module imported there for the first time is sandboxed, and babel's takes a lock).
 _LOCALES = {language: Locale.parse(language) for language in ("ko", "en")}
 
 _PATTERNS: dict[Language, str] = {
@@ -89,3 +91,12 @@ def name(value: str, language: Language) -> str:
 def when(t: datetime, zone: str, language: Language) -> str:
     """`t` in the shop's zone, as the locale writes a date and time: 11월 24일 (화) 오후 3:25."""
     return format_datetime(t, _PATTERNS[language], tzinfo=ZoneInfo(zone), locale=_LOCALES[language])
+
+
+def stamp(t: datetime, zone: str) -> str:
+    """`t` in `zone` for staff screens: 2026-11-24 15:25 KST."""
+    return t.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+for _language in _PATTERNS:  # every lazy load babel does on a first format, done here
+    when(datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")), "Asia/Seoul", _language)

@@ -2,6 +2,7 @@
 
 import base64
 import ipaddress
+import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.envconfig import ClientConfigProfile
 
 from domain.calendar import BusinessCalendar
-from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets
+from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets, Step
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
 from infra.calendar import DEFAULT_OPENING_HOURS, quiet_hours, shop_calendar, snapshot_years
 from infra.codec import parse_keys
@@ -68,6 +69,40 @@ def explain(err: ValidationError) -> str:
         message = str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"]
         parts.append(f"{field}: {message}")
     return "; ".join(parts)
+
+
+Mode = Literal["wall", "business"]
+_MODE_KEYS = (
+    {"default"}
+    | {m.value for m in Motive}
+    | {s.value for s in Step}
+    | {f"{m.value}.{s.value}" for m in Motive for s in Step}
+)
+
+
+def target_modes(value: str) -> dict[str, Mode]:
+    """COMPLAINTS_TARGET_MODE as a mapping: a bare mode is the default for every case."""
+    text = value.strip()
+    if text in ("wall", "business"):
+        return {"default": text}  # type: ignore[dict-item]
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise ValueError(
+            f"{value!r}: write wall, business, or JSON such as "
+            '{"default": "business", "apologize": "wall"}'
+        ) from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{value!r}: a JSON object of step or motive -> wall|business")
+    for key, mode in raw.items():
+        if key not in _MODE_KEYS:
+            raise ValueError(
+                f"{key!r} is not a step, a motive, motive.step or default "
+                f"(steps: {', '.join(s.value for s in Step)})"
+            )
+        if mode not in ("wall", "business"):
+            raise ValueError(f"{key}: {mode!r} is not wall or business")
+    return raw
 
 
 def temporal_profile() -> ClientConfigProfile:
@@ -133,8 +168,20 @@ class Settings(BaseSettings):
     # wall-clock hours or only open hours.
     opening_hours: str = ""
     holidays: str = "KR"
-    target_mode: Literal["wall", "business"] = "wall"
+    # "wall", "business", or per step and motive as JSON, the most specific key winning:
+    # '{"default": "business", "apologize": "wall", "protect_others.apologize": "wall"}'
+    # ("motive.step", then step, then motive, then "default").
+    target_mode: str = "wall"
     quiet_hours: str = "21:00-09:00"
+    # Staff reminders wait for opening hours (false: around the clock, e.g. a 24-hour shop).
+    hold_staff_notices: bool = True
+    # Escalations to the owner at night: held until opening unless this is set (a case that
+    # protects other customers always goes through).
+    owner_at_night: bool = False
+    # A reply to a public review is posted no sooner than this, at an opening time.
+    review_cool_off: Duration = timedelta(hours=8)
+    # An offer the customer never answers closes the case as unanswered after this long.
+    unanswered_close_after: Duration = timedelta(days=14)
     # Notices POSTed here, signed with the secret (Standard Webhooks); unset: a log line.
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None  # whsec_<base64>, as Standard Webhooks has it
@@ -191,6 +238,22 @@ class Settings(BaseSettings):
         return (
             f"[{host}]:{self.metrics_port}" if host.version == 6 else f"{host}:{self.metrics_port}"
         )
+
+    @field_validator("target_mode")
+    @classmethod
+    def _modes(cls, value: str) -> str:
+        target_modes(value)
+        return value
+
+    def modes_for(self, motive: Motive) -> tuple[Mode, dict[Step, Mode]]:
+        """The case's default mode and the steps counted otherwise, for `motive`."""
+        modes = target_modes(self.target_mode)
+        default = modes.get(motive.value, modes.get("default", "wall"))
+        steps = {
+            step: modes.get(f"{motive.value}.{step.value}", modes.get(step.value, default))
+            for step in Step
+        }
+        return default, {step: mode for step, mode in steps.items() if mode != default}
 
     @model_validator(mode="after")
     def _calendar(self) -> Self:
@@ -287,11 +350,15 @@ class Settings(BaseSettings):
             self.escalation_contacts,
             self.first_response_targets,
         )
-        if self.target_mode == "business":
-            return targets.model_copy(
-                update={"mode": "business", "calendar": calendar or self.calendar()}
-            )
-        return targets
+        # The calendar comes along in wall mode too: staff reminders wait for opening hours.
+        mode, step_modes = self.modes_for(motive)
+        return targets.model_copy(
+            update={
+                "mode": mode,
+                "step_modes": step_modes,
+                "calendar": calendar or self.calendar(),
+            }
+        )
 
     def care_policy(self) -> CarePolicy:
         return CarePolicy(
@@ -301,4 +368,9 @@ class Settings(BaseSettings):
             follow_up_window=self.follow_up_window,
             improvement_report_after=self.improvement_report_after,
             reopen_at_or_below=self.reopen_at_or_below,
+            quiet_hours=quiet_hours(self.quiet_hours, self.timezone),
+            hold_staff_notices=self.hold_staff_notices,
+            owner_at_night=self.owner_at_night,
+            review_cool_off=self.review_cool_off,
+            unanswered_close_after=self.unanswered_close_after,
         )

@@ -24,7 +24,8 @@ class Report(BaseModel):
     start: datetime
     end: datetime
     opened: int
-    closed: int
+    closed: int  # closed after the method ran its course (not unanswered, not withdrawn)
+    unanswered: int  # closed because the customer never answered the offer
     withdrawn: int
     steps_answered: int
     steps_within_target: int
@@ -53,7 +54,11 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
               (SELECT count(*) FROM complaint_events
                 WHERE type = 'case_opened' AND occurred_at >= $1 AND occurred_at < $2) AS opened,
               (SELECT count(*) FROM complaint_events
-                WHERE type = 'case_closed' AND occurred_at >= $1 AND occurred_at < $2) AS closed,
+                WHERE type = 'case_closed' AND data->>'reason' IS DISTINCT FROM 'unanswered'
+                  AND occurred_at >= $1 AND occurred_at < $2) AS closed,
+              (SELECT count(*) FROM complaint_events
+                WHERE type = 'case_closed' AND data->>'reason' = 'unanswered'
+                  AND occurred_at >= $1 AND occurred_at < $2) AS unanswered,
               (SELECT count(*) FROM complaint_events
                 WHERE type = 'case_withdrawn' AND occurred_at >= $1 AND occurred_at < $2)
                 AS withdrawn
@@ -139,6 +144,7 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
         end=end,
         opened=counts["opened"],
         closed=counts["closed"],
+        unanswered=counts["unanswered"],
         withdrawn=counts["withdrawn"],
         steps_answered=total_answered,
         steps_within_target=total_within,
@@ -184,7 +190,8 @@ def render(report: Report) -> str:
         f"Complaints report {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} (end exclusive)",
         "",
         f"cases opened            {report.opened}",
-        f"cases closed            {report.closed}   (withdrawn {report.withdrawn})",
+        f"cases closed            {report.closed}   (unanswered {report.unanswered}, "
+        f"withdrawn {report.withdrawn})",
         f"steps within target     {pct(report.within_target_share)}   "
         f"({report.steps_within_target} of {report.steps_answered})",
         f"first response          median {minutes(report.first_response_median_minutes)}, "

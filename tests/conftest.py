@@ -33,6 +33,10 @@ os.environ["COMPLAINTS_CODEC_KEY_ID"] = "test-1"
 # Workers started by tests serve no metrics unless a test gives them a port of their own:
 # two on the default port would clash (with each other, or with a `make run` nearby).
 os.environ["COMPLAINTS_METRICS_PORT"] = "0"
+# The suite runs at any hour: notices go out at once unless a test turns the shop's holds
+# on (quiet hours for customers, opening hours for staff: tests/workflows/test_shop_time.py).
+os.environ["COMPLAINTS_HOLD_STAFF_NOTICES"] = "false"
+os.environ["COMPLAINTS_QUIET_HOURS"] = ""
 TEST_CONVERTER = data_converter(codec_for(Settings()))
 TEST_DATA = ROOT / ".data" / "test"
 

@@ -6,7 +6,7 @@ then folds them in. The main loop owns the response clock.
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.events import Escalated, Event, RecordedEvent
     from domain.model import CaseState
-    from domain.notifications import notices_for
+    from domain.notifications import held_until, notices_for
     from domain.summary import CaseSummary, summarize
     from workflows import details, search_attributes
 
@@ -82,6 +82,9 @@ class ComplaintWorkflow:
         self.lock = asyncio.Lock()  # one decision at a time: decide, store, evolve
         self.unsent = False  # stored events caused notices the outbox has not sent yet
         self.sender: asyncio.Task[None] | None = None  # the send in flight, if any
+        # Notices the outbox holds (quiet or closed hours, a review's cool-off): kind and
+        # when they may go out. Rebuilt from the stored events on replay, like the state.
+        self.held: list[tuple[str, datetime]] = []
 
     @workflow.run
     async def run(self, command: OpenCase) -> CaseState:
@@ -111,6 +114,11 @@ class ComplaintWorkflow:
                     await self._send_notifications()
             await self._wait_for_clock(self.case)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        while self.held:  # a notice held past the case's end still goes out, once
+            until = min(t for _, t in self.held)
+            if until > workflow.now():
+                await workflow.sleep(until - workflow.now(), summary="release held notices")
+            self._release()
         if workflow.patched(NOTICES_IN_BACKGROUND):
             while self.unsent or (self.sender and not self.sender.done()):
                 self._start_sender()
@@ -261,7 +269,11 @@ class ComplaintWorkflow:
                     reason=event.reason,
                     step=event.step.value,
                 )
-            self.unsent = self.unsent or bool(notices_for(event, self.case))
+            for notice in notices_for(event, self.case):
+                self.unsent = True
+                until = held_until(notice, self.case, event.at)
+                if until is not None:
+                    self.held.append((notice.kind, until))
         self._publish()
 
     def _publish(self) -> None:
@@ -272,14 +284,36 @@ class ComplaintWorkflow:
         if updates:  # most steps change ComplaintStep alone; a warning changes none
             workflow.upsert_search_attributes(updates)
         workflow.set_current_details(
-            details.progress(self.case) + "\n\n" + details.rules(self.case)
+            details.progress(self.case, tuple(self.held)) + "\n\n" + details.rules(self.case)
         )
+
+    def _release(self) -> None:
+        """Held notices whose time has come go to the sender (sent as of this time)."""
+        now = workflow.now()
+        self.held = [(kind, until) for kind, until in self.held if until > now]
+        self.unsent = True
+        self._start_sender()
+        self._publish()
 
     async def _wait_for_clock(self, state: CaseState) -> None:
         """Sleep until the case's next deadline unless something happens first; then let
         the rulebook say what has fallen due."""
         deadline = next_deadline(state)
         now = workflow.now()
+        release = min((t for _, t in self.held), default=None)
+        if release is not None and (deadline is None or release < deadline.at):
+            if release > now:
+                try:
+                    await workflow.wait_condition(
+                        lambda: self.case is not state or self._sender_due(),
+                        timeout=release - now,
+                        timeout_summary="release held notices",
+                    )
+                    return
+                except TimeoutError:
+                    pass
+            self._release()
+            return
         if deadline is None:  # nothing is due until someone acts
             await workflow.wait_condition(lambda: self.case is not state or self._sender_due())
             return
@@ -310,7 +344,7 @@ class ComplaintWorkflow:
         try:
             await workflow.execute_activity_method(
                 NotifyActivities.send_notifications,
-                self.case_id,
+                args=[self.case_id, workflow.now()],
                 start_to_close_timeout=timedelta(minutes=2),  # a few notices, each <= 10 s
                 retry_policy=NOTIFY_RETRY,
                 summary="send notifications",

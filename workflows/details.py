@@ -5,10 +5,16 @@ from datetime import datetime, timedelta
 from domain.clock import next_deadline
 from domain.commands import OpenCase
 from domain.model import STEPS, CaseState, CaseStatus
+from domain.wording import stamp
 
 
-def _when(t: datetime) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC")
+def _when(t: datetime, zone: str = "UTC") -> str:
+    """In the shop's zone, with the zone shown (the case's calendar; UTC in older cases)."""
+    return stamp(t, zone)  # domain code: outside the sandbox, where zoneinfo is proxied
+
+
+def _zone(state: CaseState) -> str:
+    return state.targets.calendar.zone if state.targets.calendar else "UTC"
 
 
 def summary(case_id: str, motive: str, channel: str) -> str:
@@ -35,7 +41,9 @@ def rules(case: OpenCase | CaseState) -> str:
     )
 
 
-def progress(state: CaseState) -> str:
+def progress(state: CaseState, held: tuple[tuple[str, datetime], ...] = ()) -> str:
+    """The case as staff see it in the UI; `held`: notices waiting (kind, until when)."""
+    zone = _zone(state)
     done = " → ".join(s.label for s in state.steps_done) or "nothing yet"
     todo = [s.label for s in STEPS if s not in state.steps_done]
     lines = [
@@ -55,9 +63,16 @@ def progress(state: CaseState) -> str:
         )
     if state.accepted:
         lines.append(f"Accepted: {state.accepted.kind}")
+    if state.reply_post_from and state.status != CaseStatus.WITHDRAWN:
+        lines.append(
+            f"Public review: **post the reply from {_when(state.reply_post_from, zone)}** "
+            "(drafted, held for a night's calm)"
+        )
+    for kind, until in held:
+        lines.append(f"Notice held until {_when(until, zone)}: {kind.replace('_', ' ')}")
     deadline = next_deadline(state)
     if deadline is not None:
-        lines.append(f"Next: **{deadline.label}**, {_when(deadline.at)}")
+        lines.append(f"Next: **{deadline.label}**, {_when(deadline.at, zone)}")
     elif state.status == CaseStatus.ESCALATED:
         lines.append(f"With the owner: **{state.stage.replace('_', ' ')}** is theirs to answer")
     if state.escalation_level:
@@ -67,5 +82,5 @@ def progress(state: CaseState) -> str:
     if state.rating is not None:
         lines.append(f"Satisfaction: {state.rating}/5")
     if state.closed_at:
-        lines.append(f"Ended {_when(state.closed_at)}: {state.closed_reason or 'withdrawn'}")
+        lines.append(f"Ended {_when(state.closed_at, zone)}: {state.closed_reason or 'withdrawn'}")
     return "\n".join(lines)

@@ -28,7 +28,8 @@ def test_notices_name_the_case_and_step_but_never_the_customer(language: str) ->
     after = fold([breach], state)
     [notice] = notices_for(breach, after, language, ("manager", "owner"))
     assert (notice.kind, notice.recipient, notice.data["level"]) == ("escalated", "manager", 1)
-    assert "c0ffee" in notice.message and {"ko": "사과", "en": "apology"}[language] in notice.message
+    step_name = {"ko": "사과", "en": "apology"}[language]
+    assert "c0ffee" in notice.message and step_name in notice.message
     assert "Kim" not in notice.message and "1234" not in notice.message
     assert notices_for(decide(Apologize(what="x"), after, T0)[0], after) == []
 
