@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-TYPED  := domain/ workflows/ app/ store/ api/
+TYPED  := domain/ workflows/ app/ store/ api/ cli/ starter.py
 
 .PHONY: install run worker api test test-db typecheck mutation lint format bench clean
 
@@ -38,8 +38,8 @@ test: install
 test-db: install
 	$(VENV)/bin/pytest -q -m db
 
-## Types: mypy --strict over the rulebook, the workflow, the application layer, storage and
-## the API (config in pyproject.toml).
+## Types: mypy --strict over the rulebook, the workflow, the application layer, storage, the
+## API and the CLI (config in pyproject.toml).
 typecheck: install
 	$(VENV)/bin/mypy --strict $(TYPED)
 

@@ -30,7 +30,8 @@ def create_app(ctx: Context | None = None, settings: Settings | None = None) -> 
         if ctx is not None:
             yield
             return
-        own = Context(settings or Settings(), pool_size=(settings or Settings()).database_pool_size)
+        shop = settings or Settings()
+        own = Context(shop, pool_size=shop.database_pool_size)
         app.state.ctx = own
         try:
             yield
