@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
+TYPED  := domain/ workflows/ app/ store/ api/ cli/ starter.py
 
-.PHONY: install run worker test test-db typecheck mutation lint format bench clean
+.PHONY: install run worker api test test-db typecheck mutation lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,19 +24,24 @@ run: install
 worker: install
 	@$(PY) worker.py
 
+## Only the HTTP API (uvicorn on COMPLAINTS_API_PORT, 8000), against the same services.
+api: install
+	@$(PY) -m api
+
 ## The whole test suite: real Temporal servers, PostgreSQL from DATABASE_URL or embedded.
 test: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy --strict domain/
+	$(VENV)/bin/mypy --strict $(TYPED)
 	$(VENV)/bin/pytest -q
 
 ## Only the tests that touch PostgreSQL (CI runs them once more against DATABASE_URL).
 test-db: install
 	$(VENV)/bin/pytest -q -m db
 
-## The rulebook's types: mypy --strict over domain/ (its config in pyproject.toml).
+## Types: mypy --strict over the rulebook, the workflow, the application layer, storage, the
+## API and the CLI (config in pyproject.toml).
 typecheck: install
-	$(VENV)/bin/mypy --strict domain/
+	$(VENV)/bin/mypy --strict $(TYPED)
 
 ## Mutation testing of domain/ with the unit tests (mutmut): the score per file; fails
 ## below 90 %. Equivalent mutants are listed, with why, in mutation/equivalents.toml.

@@ -14,14 +14,16 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
-from activities.customers import CustomerActivities, CustomerDirectory, TierThresholds
-from activities.notify import LogSender, NotifyActivities, Outbox, Sender, WebhookSender
+from activities.customers import CustomerActivities
+from activities.notify import LogSender, NotifyActivities, WebhookSender
 from activities.rules import RulebookActivities
 from activities.store import EventStore, StoreActivities
 from infra import connection, logs, postgres, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.settings import Settings
 from store import migrations
+from store.customers import CustomerDirectory, TierThresholds
+from store.outbox import Outbox, Sender
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule

@@ -28,6 +28,7 @@ import psutil
 from temporalio.client import Client
 
 from activities.store import EventStore, rebuild_read_model
+from app.ids import workflow_id
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BaselineWorkflow
 from domain.commands import (
@@ -97,7 +98,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 async def walk_ours(client: Client, tag: str, task_queue: str = "complaints") -> list[float]:
     case_id = f"b{tag}{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow(
-        WF.run, open_command(case_id), id=f"complaint-{case_id}", task_queue=task_queue
+        WF.run, open_command(case_id), id=workflow_id(case_id), task_queue=task_queue
     )
     rtts = []
     for update, command in STEPS:
@@ -278,7 +279,7 @@ async def open_many(
         async with gate:
             case_id = f"s{tag}{i:06d}"
             await client.start_workflow(
-                WF.run, open_command(case_id), id=f"complaint-{case_id}", task_queue="complaints"
+                WF.run, open_command(case_id), id=workflow_id(case_id), task_queue="complaints"
             )
 
     async def stored() -> int:

@@ -135,6 +135,11 @@ class Settings(BaseSettings):
     # the case will be stored once a worker runs (exit code 3).
     open_wait: Duration = timedelta(seconds=15)
     ui_url: str = "http://localhost:8233"
+    # The CLI acts as this staff member (a name `complaints staff list` shows).
+    staff: str | None = None
+    # The HTTP API (`make run`, `make api`): where uvicorn listens.
+    api_port: int = Field(8000, ge=1, le=65535)
+    api_host: str = "127.0.0.1"  # 0.0.0.0 in a container
 
     # Unset: the embedded PostgreSQL under data_dir.
     database_url: str | None = Field(
@@ -244,6 +249,11 @@ class Settings(BaseSettings):
     def _modes(cls, value: str) -> str:
         target_modes(value)
         return value
+
+    @property
+    def default_mode(self) -> Mode:
+        """How targets count unless a step or motive says otherwise."""
+        return target_modes(self.target_mode).get("default", "wall")
 
     def modes_for(self, motive: Motive) -> tuple[Mode, dict[Step, Mode]]:
         """The case's default mode and the steps counted otherwise, for `motive`."""

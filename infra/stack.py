@@ -2,7 +2,7 @@
 
 Starts the Temporal dev server (Web UI, data in a file under the data folder, the
 custom search attributes registered), an embedded PostgreSQL unless DATABASE_URL is set,
-applies the schema and runs the worker in this process.
+applies the schema and runs the worker and the HTTP API in this process.
 """
 
 import asyncio
@@ -13,6 +13,7 @@ import subprocess
 import structlog
 
 import worker
+from api.main import serve as serve_api
 from infra import logs, postgres, temporal_server
 from infra.codec import ensure_local_keys
 from infra.codec_server import serve, ui_origins
@@ -41,9 +42,12 @@ def _banner(settings: Settings) -> str:
     Codec server    : http://localhost:{settings.codec_port}   (payloads are encrypted)
     PostgreSQL      : {where}
     Metrics         : {metrics_url(settings) or "off (COMPLAINTS_METRICS_PORT=0)"}
+    HTTP API        : http://{settings.api_host}:{settings.api_port}   (docs: /docs, /openapi.json)
 
-  Open a first case in another terminal:
-    .venv/bin/complaints open --name "Kim Minji" --phone 010-1234-5678 \\
+  In another terminal, add yourself (it prints your API token) and open a first case:
+    .venv/bin/complaints staff add "Kim Minji" --role owner
+    export COMPLAINTS_STAFF="Kim Minji"
+    .venv/bin/complaints open --name "Park Jiho" --phone 010-1234-5678 \\
         --channel phone --motive compensation --what "The cake arrived crushed"
 
   Ctrl-C stops everything.
@@ -56,13 +60,17 @@ async def _serve(settings: Settings, url: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     task = asyncio.create_task(worker.run(settings, url))
+    api = asyncio.create_task(serve_api(settings.model_copy(update={"database_url": url}), stop))
     stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    if task in done:
-        task.result()  # the worker died: raise why
+    done, _ = await asyncio.wait({task, api, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for ended in (task, api):
+        if ended in done:
+            ended.result()  # the worker or the API died: raise why
+    stop.set()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+    await api
 
 
 def main() -> None:
@@ -77,7 +85,7 @@ def main() -> None:
         log.info("stopped the Temporal server a crashed run left", pid=stale)
     port, ui_port = _port(settings.temporal_address), _ui_port(settings.ui_url)
     metrics = (settings.metrics_port,) if settings.metrics_port else ()
-    for taken in (port, ui_port, settings.codec_port, *metrics):
+    for taken in (port, ui_port, settings.codec_port, settings.api_port, *metrics):
         try:
             temporal_server.wait_for_port(taken, timeout=0.2)
         except TimeoutError:
@@ -113,6 +121,7 @@ def main() -> None:
                 codec=f"http://localhost:{settings.codec_port}",
                 database="DATABASE_URL" if settings.database_url else "embedded",
                 metrics=metrics_url(settings),
+                api=f"http://{settings.api_host}:{settings.api_port}",
             )
         asyncio.run(_serve(settings, url))
     finally:

@@ -22,6 +22,7 @@ from infra.connection import codec_for
 from infra.converter import data_converter
 from infra.settings import Settings
 from store import migrations
+from tests.helpers import OWNER, ROLES, add_staff
 from workflows import search_attributes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,13 +137,21 @@ async def dev_env(ui_port: int, codec_port: int) -> AsyncIterator[WorkflowEnviro
     await env.shutdown()
 
 
+@pytest.fixture(scope="session")
+async def staff_tokens(pool: asyncpg.Pool) -> dict[str, str]:
+    """One staff member per role in the session's database: name -> API token."""
+    return {name: await add_staff(pool, name, role) for name, role in ROLES.items()}
+
+
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings for one test: its own task queue, so workers of other tests never interfere."""
+def settings(database_url: str, staff_tokens: dict[str, str]) -> Settings:
+    """Settings for one test: its own task queue, so workers of other tests never interfere;
+    the CLI and the app layer act as the session's owner."""
     return Settings(
         task_queue=f"complaints-{uuid.uuid4().hex[:8]}",
         database_url=database_url,
         language="en",
+        staff=OWNER,
     )
 
 

@@ -9,12 +9,27 @@ from typing import TypeVar
 
 import asyncpg
 
+from app.identity import new_token, token_hash
 from domain.commands import Command, OpenCase
 from domain.decider import decide, evolve
 from domain.events import RecordedEvent
 from domain.model import CaseState, Channel, Motive, ResponseTargets
+from store import staff as staff_store
 
 T = TypeVar("T")
+
+# The session's staff, one per role (tests/conftest.py adds them); the CLI acts as OWNER
+# unless a test says otherwise.
+OWNER, MANAGER, STAFF, INTAKE = "Test Owner", "Test Manager", "Test Staff", "Test Intake"
+ROLES = {OWNER: "owner", MANAGER: "manager", STAFF: "staff", INTAKE: "intake"}
+
+
+async def add_staff(pool: asyncpg.Pool, name: str, role: str) -> str:
+    """A staff member (revoking any active one of that name first); returns their token."""
+    await staff_store.revoke(pool, name)
+    token = new_token()
+    assert await staff_store.add(pool, name, role, token_hash(token))
+    return token
 
 
 def open_command(

@@ -1,6 +1,7 @@
 """The custom search attributes staff filter by: contract names, never customer PII."""
 
 from datetime import datetime
+from typing import Any
 
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate, TypedSearchAttributes
 
@@ -14,7 +15,7 @@ TIER = SearchAttributeKey.for_keyword("CustomerTier")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
 RESPONSE_DUE_AT = SearchAttributeKey.for_datetime("ResponseDueAt")
 
-ALL: tuple[SearchAttributeKey, ...] = (
+ALL: tuple[SearchAttributeKey[Any], ...] = (
     STATUS,
     STEP,
     MOTIVE,
@@ -24,7 +25,7 @@ ALL: tuple[SearchAttributeKey, ...] = (
 )
 
 
-def updates_for(state: CaseState) -> list[SearchAttributeUpdate]:
+def updates_for(state: CaseState) -> list[SearchAttributeUpdate[Any]]:
     due: datetime | None = staff_due_at(state)
     return [
         STATUS.value_set(state.status.value),
@@ -37,8 +38,8 @@ def updates_for(state: CaseState) -> list[SearchAttributeUpdate]:
 
 
 def changed(
-    updates: list[SearchAttributeUpdate], current: TypedSearchAttributes
-) -> list[SearchAttributeUpdate]:
+    updates: list[SearchAttributeUpdate[Any]], current: TypedSearchAttributes
+) -> list[SearchAttributeUpdate[Any]]:
     """The updates whose value differs from what the workflow already has: an upsert is a
     command in history and an index write, so one that changes nothing is skipped."""
     return [u for u in updates if current.get(u.key) != u.value]

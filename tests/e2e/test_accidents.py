@@ -11,7 +11,12 @@ import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+import app.cases
+from app.cases import query_case, start_case
+from app.ids import workflow_id
+from app.refusals import CaseIdTaken
+from cli.main import run as cli_run
+from cli.parser import parser
 from domain.commands import Withdraw
 from infra.case_ids import case_id_for_key, read_case_id
 from infra.settings import Settings
@@ -38,7 +43,7 @@ OPEN = (
 
 
 async def runs_of(env: WorkflowEnvironment, case_id: str) -> int:
-    query = f'WorkflowId = "{starter.workflow_id(case_id)}"'
+    query = f'WorkflowId = "{workflow_id(case_id)}"'
     return len([w async for w in env.client.list_workflows(query)])
 
 
@@ -75,15 +80,15 @@ async def test_a_case_id_in_use_is_never_started_again(
     """A clash of ids once crashed the CLI (running case) or started a second run that
     broke the first case's history (ended case)."""
     async with build_worker(dev_env.client, pool, settings):
-        await starter.open_case(dev_env.client, settings, open_command(case_id))
-        with pytest.raises(starter.CaseIdTaken):
-            await starter.open_case(dev_env.client, settings, open_command(case_id))
-        handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        await start_case(dev_env.client, settings, open_command(case_id))
+        with pytest.raises(CaseIdTaken):
+            await start_case(dev_env.client, settings, open_command(case_id))
+        handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         await handle.execute_update(WF.withdraw, Withdraw(reason="test over"))
         await handle.result()
-        with pytest.raises(starter.CaseIdTaken):
-            await starter.open_case(dev_env.client, settings, open_command(case_id))
-        state = await starter.show(dev_env.client, case_id)
+        with pytest.raises(CaseIdTaken):
+            await start_case(dev_env.client, settings, open_command(case_id))
+        state = await query_case(dev_env.client, case_id)
         assert state.status == "withdrawn"
     assert await runs_of(dev_env, case_id) == 1
     assert await event_types(pool, case_id) == ["case_opened", "case_withdrawn"]
@@ -98,12 +103,12 @@ async def test_the_cli_draws_another_id_when_a_fresh_one_clashes(
 ) -> None:
     """The rare clash of two fresh random ids: the CLI draws again instead of failing."""
     ids = iter([case_id, "zzzz-zzzz-" + case_id[:4]])
-    monkeypatch.setattr(starter, "new_case_id", lambda: next(ids))
+    monkeypatch.setattr(app.cases, "new_case_id", lambda: next(ids))
     address = dev_env.client.service_client.config.target_host
     cli_settings = settings.model_copy(update={"temporal_address": address})
     async with build_worker(dev_env.client, pool, settings):
-        await starter.open_case(dev_env.client, settings, open_command(case_id))
-        out = await starter.run(starter.parser().parse_args(list(OPEN)), cli_settings)
+        await start_case(dev_env.client, settings, open_command(case_id))
+        out = await cli_run(parser().parse_args(list(OPEN)), cli_settings)
     assert out.startswith(f"opened case zzzz-zzzz-{case_id[:4]}:")
 
 
@@ -115,7 +120,7 @@ async def test_an_action_on_an_ended_case_says_it_ended_and_when(
         opened = await cli(*OPEN)
         case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
         await cli("withdraw", case_id, "Settled at the counter")
-        handle = dev_env.client.get_workflow_handle(starter.workflow_id(case_id))
+        handle = dev_env.client.get_workflow_handle(workflow_id(case_id))
         assert (await handle.describe()).status == WorkflowExecutionStatus.COMPLETED
         refused = await cli("apologize", case_id, "Sorry", ok=False)
         assert re.fullmatch(
@@ -141,7 +146,7 @@ async def test_show_with_no_worker_answers_from_the_read_model(
     shown = await cli("show", case_id)  # the worker is gone: the query cannot be answered
     assert f"case      {case_id}   (open, at apologize" in shown
     assert loop.time() - started < 15, "show waited for the query's full timeout"
-    await dev_env.client.get_workflow_handle(starter.workflow_id(case_id)).terminate("over")
+    await dev_env.client.get_workflow_handle(workflow_id(case_id)).terminate("over")
 
 
 async def test_output_into_a_closed_pipe_and_usage_mistakes_are_quiet(

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.ids import workflow_id
 from infra.settings import Settings
 from tests.e2e.test_accidents import OPEN
 from tests.e2e.test_cli import Cli
@@ -48,7 +48,7 @@ async def test_calendar_due_and_a_case_count_the_same_open_hours(
     async with build_worker(dev_env.client, pool, shop):
         opened = await cli(*OPEN)
         case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
-        handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         state = await handle.query(WF.current)
         assert state is not None and state.targets.mode == "business"
         start = state.opened_at.astimezone(shop.zone).isoformat()

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra import temporal_server
 from infra.settings import Settings
-from tests.helpers import event_types, eventually
+from tests.helpers import OWNER, STAFF, event_types, eventually
 from worker import build_worker
 
 pytestmark = pytest.mark.db
@@ -29,6 +29,7 @@ class Cli:
             "COMPLAINTS_TASK_QUEUE": settings.task_queue,
             "DATABASE_URL": settings.database_url or "",
             "COMPLAINTS_LOG_FORMAT": "json",
+            "COMPLAINTS_STAFF": settings.staff or OWNER,
         }
 
     async def run(self, *args: str) -> tuple[int, str, str]:
@@ -59,6 +60,7 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
     dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
 ) -> None:
     cli = Cli(dev_env, settings)
+    cli.env["COMPLAINTS_STAFF"] = STAFF  # a staff member walks the case
     async with build_worker(dev_env.client, pool, settings):
         opened = await cli(
             "open",
@@ -80,7 +82,7 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
             "analyze", case_id, "cause", "--fault", "ours", ok=False
         )
         await cli("apologize", case_id, "Sorry, the leak came back after our repair")
-        await cli("empathize", case_id, "She said the floor got wet twice", "--by", "Lee")
+        await cli("empathize", case_id, "She said the floor got wet twice")
         await cli("analyze", case_id, "The drain hose was kinked", "--fault", "ours")
         assert "recommended: free_redo" in await cli("show", case_id)
         await cli(
@@ -111,6 +113,10 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
         )
         assert shown["accepted"]["terms"] == "revisit tomorrow 3-5 pm and a floor clean"
         assert len(await event_types(pool, case_id)) == 9
+        by = await pool.fetch(
+            "SELECT data->>'by' AS by FROM complaint_events WHERE case_id = $1", case_id
+        )
+        assert {r["by"] for r in by} == {STAFF}, "the acting staff member on every event"
 
         async def listed() -> None:
             process = await asyncio.create_subprocess_exec(
@@ -127,6 +133,8 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
             assert f"complaint-{case_id}" in out.decode()
 
         await eventually(listed)
+        assert "only managers and the owner may rebuild" in await cli("rebuild", ok=False)
+        cli.env["COMPLAINTS_STAFF"] = OWNER
         assert "rebuilt complaint_cases" in await cli("rebuild")
 
 
@@ -227,8 +235,6 @@ async def test_compensation_and_anger_cases_get_different_offers(
             "full_refund",
             "--override",
             "Wedding this week; owner's call",
-            "--by",
-            "owner",
         )
         types = await event_types(pool, anger_id)
         assert types[-2:] == ["policy_overridden", "resolution_offered"]

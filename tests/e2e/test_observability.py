@@ -23,7 +23,9 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.context import connect
+from app.ids import workflow_id
 from domain.commands import Apologize, Empathize, ShowPrevention
 from infra.settings import Settings
 from tests.conftest import ROOT, free_port
@@ -121,8 +123,8 @@ async def test_metrics_and_json_logs_of_a_worker_process(
             COMPLAINTS_RESPONSE_TARGET="2s",  # the worker's rulebook sets the case's target
         )
         command = open_command(case_id)
-        await starter.open_case(dev_env.client, settings, command, wait=30)
-        handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        await start_case(dev_env.client, settings, command, wait=30)
+        handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         await handle.execute_update(WF.apologize, Apologize(what="Sorry the cake was crushed"))
         await handle.execute_update(WF.empathize, Empathize(customer_words="It was his birthday"))
         with pytest.raises(WorkflowUpdateFailedError):  # refused by the validator
@@ -214,7 +216,7 @@ async def test_metrics_and_json_logs_of_a_worker_process(
     sdk = [line for line in about_case if str(line.get("logger", "")).startswith("temporalio")]
     assert sdk, [line.get("logger") for line in lines]
     for line in sdk:
-        assert line["workflow_id"] == starter.workflow_id(case_id)
+        assert line["workflow_id"] == workflow_id(case_id)
         assert line.get("run_id")
     assert any(line.get("exception") for line in sdk), "the failure's traceback, in the line"
 
@@ -227,7 +229,7 @@ async def test_the_cli_binds_no_metrics_port(
     monkeypatch.setenv("TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
     cli = Settings(task_queue=settings.task_queue, database_url=settings.database_url)
     assert cli.metrics_port == port
-    client = await starter.connect(cli)
+    client = await connect(cli)
     await client.count_workflows("WorkflowType = 'ComplaintWorkflow'")  # it is connected
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # free: the CLI's client serves no metrics

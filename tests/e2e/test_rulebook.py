@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.ids import workflow_id
 from infra.settings import Settings
 from tests.e2e.test_accidents import OPEN
 from tests.e2e.test_cli import Cli
@@ -27,7 +27,7 @@ async def test_the_clis_environment_changes_nothing_about_a_cases_targets(
     async with build_worker(dev_env.client, pool, shop):
         opened = await cli(*OPEN)
         case_id = re.search(r"opened case ([\w-]+)", opened).group(1)
-        handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         state = await handle.query(WF.current)
         assert state is not None
         assert state.targets.target == timedelta(hours=6)  # the worker's, not the CLI's 1 h

@@ -20,7 +20,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from infra import temporal_server
 from infra.settings import Settings
 from tests.conftest import ROOT, TEST_CONVERTER
@@ -120,10 +121,10 @@ async def test_setup_registers_what_the_worker_requires(
             env["TEMPORAL_ADDRESS"], namespace="shop", data_converter=TEST_CONVERTER
         )
         case_id = uuid.uuid4().hex[:8]
-        state = await starter.open_case(client, settings, open_command(case_id), wait=30)
+        state = await start_case(client, settings, open_command(case_id), wait=30)
         assert state.version == 1
         assert await event_types(pool, case_id) == ["case_opened"]
-        handle = client.get_workflow_handle(starter.workflow_id(case_id))
+        handle = client.get_workflow_handle(workflow_id(case_id))
         description = await handle.describe()
         assert description.typed_search_attributes.get(search_attributes.STATUS) == "open"
         await handle.terminate("test over")

@@ -11,7 +11,8 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -83,12 +84,10 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
         ids = {}
         for name in ("escalated", "awaiting", "fresh"):
             case_id = f"ui{name[:3]}{settings.task_queue[-6:]}"
-            await starter.open_case(
-                client, settings, open_command(case_id, motive=Motive.COMPENSATION)
-            )
+            await start_case(client, settings, open_command(case_id, motive=Motive.COMPENSATION))
             ids[name] = case_id
         for name in ("escalated", "awaiting"):
-            h = client.get_workflow_handle_for(WF.run, starter.workflow_id(ids[name]))
+            h = client.get_workflow_handle_for(WF.run, workflow_id(ids[name]))
             await h.execute_update(WF.apologize, Apologize(what="Sorry about the crushed cake"))
             await h.execute_update(WF.empathize, Empathize(customer_words="For my son"))
             await h.execute_update(WF.analyze_cause, AnalyzeCause(cause="Van", fault=Fault.OURS))
@@ -135,4 +134,4 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
         assert "Kim" not in text and "1234" not in text
         await page.screenshot(path=str(OUTPUT / "case-metadata.png"), full_page=True)
         for name in ids.values():
-            await client.get_workflow_handle(starter.workflow_id(name)).terminate("test over")
+            await client.get_workflow_handle(workflow_id(name)).terminate("test over")

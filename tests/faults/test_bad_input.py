@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
+from cli.main import main as cli_main
 from domain.commands import AnalyzeCause, OfferResolution, OpenCase, RecordSatisfaction
 from domain.errors import InvalidPhone
 from domain.phone import normalize_phone
@@ -68,8 +70,8 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
     codec_port: int,
 ) -> None:
     async with build_worker(dev_env.client, pool, settings):
-        await starter.open_case(dev_env.client, settings, open_command(case_id))
-        workflow_id = starter.workflow_id(case_id)
+        await start_case(dev_env.client, settings, open_command(case_id))
+        wf_id = workflow_id(case_id)
         for name, payload, reason in RAW_UPDATES:
             code, out = await temporal_cli(
                 dev_env,
@@ -77,7 +79,7 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
                 "update",
                 "execute",
                 "--workflow-id",
-                workflow_id,
+                wf_id,
                 "--name",
                 name,
                 "--input",
@@ -93,7 +95,7 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
             "update",
             "execute",
             "--workflow-id",
-            workflow_id,
+            wf_id,
             "--name",
             "apologize",
             "--input",
@@ -102,7 +104,7 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
         )
         assert code == 0, out
         assert await event_types(pool, case_id) == ["case_opened", "apologized"]
-        await dev_env.client.get_workflow_handle(workflow_id).terminate("test over")
+        await dev_env.client.get_workflow_handle(wf_id).terminate("test over")
 
 
 @given(st.text(max_size=30))
@@ -184,7 +186,7 @@ def test_bad_cli_arguments_get_one_line_and_exit_non_zero(
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TEMPORAL_ADDRESS", "127.0.0.1:1")
         try:
-            starter.main(argv)
+            cli_main(argv)
         except SystemExit as exit_:
             code = exit_.code
         else:
@@ -214,7 +216,7 @@ async def test_a_raw_start_with_a_nul_in_the_name_fails_at_once_and_stores_nothi
             "--task-queue",
             settings.task_queue,
             "--workflow-id",
-            starter.workflow_id(case_id),
+            workflow_id(case_id),
             "--input",
             json.dumps(opening),
         )

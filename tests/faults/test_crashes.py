@@ -21,7 +21,8 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import Apologize, Empathize
 from infra import connection, postgres, temporal_server
 from infra.settings import Settings
@@ -72,8 +73,8 @@ async def test_a_worker_killed_mid_action_leaves_no_gap_and_no_duplicate(
     worker_process,
 ) -> None:
     first = worker_process()
-    await starter.open_case(dev_env.client, settings, open_command(case_id), wait=30)
-    handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+    await start_case(dev_env.client, settings, open_command(case_id), wait=30)
+    handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
     async with case_row_locked(pool, case_id):
         action = asyncio.create_task(
             handle.execute_update(WF.apologize, Apologize(what="Sorry for the wrong order"))
@@ -142,10 +143,9 @@ async def test_postgres_stopped_while_cases_are_driven_loses_nothing(
     try:
         async with build_worker(dev_env.client, pool, settings):
             for case_id in case_ids:
-                await starter.open_case(dev_env.client, settings, open_command(case_id))
+                await start_case(dev_env.client, settings, open_command(case_id))
             handles = [
-                dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(c))
-                for c in case_ids
+                dev_env.client.get_workflow_handle_for(WF.run, workflow_id(c)) for c in case_ids
             ]
             own_postgres.stop()
             actions = [
@@ -193,7 +193,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
     try:
         client = await eventually(connect, timeout=30)
         async with build_worker(client, pool, settings):
-            await starter.open_case(client, settings, open_command(case_id))
+            await start_case(client, settings, open_command(case_id))
         server.terminate()
         server.wait(timeout=30)
         # The one real wait in the suite: a timer must fall due while the server is down, and
@@ -204,7 +204,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
             db_file, search_attributes.ALL, port=port, ui_port=None
         )
         client = await eventually(connect, timeout=30)
-        handle = client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         async with build_worker(client, pool, settings):
 
             async def escalated() -> None:

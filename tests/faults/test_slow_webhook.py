@@ -10,7 +10,8 @@ import pytest
 from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from infra.settings import Settings
 from tests.helpers import eventually, open_command
 from tests.webhook import SECRET, webhook
@@ -34,7 +35,7 @@ async def test_escalations_keep_time_while_the_webhook_answers_too_late(
         )
         command = open_command(case_id)
         async with build_worker(dev_env.client, pool, shop):
-            await starter.open_case(dev_env.client, shop, command)
+            await start_case(dev_env.client, shop, command)
 
             async def escalated_twice() -> list[asyncpg.Record]:
                 rows = await pool.fetch(
@@ -60,7 +61,7 @@ async def test_escalations_keep_time_while_the_webhook_answers_too_late(
                 assert unsent == 0
 
             await eventually(all_sent, timeout=40)
-            await dev_env.client.get_workflow_handle(starter.workflow_id(case_id)).terminate()
+            await dev_env.client.get_workflow_handle(workflow_id(case_id)).terminate()
     deliveries = defaultdict(list)
     for d in hook.deliveries:
         deliveries[d.headers["webhook-id"]].append(d.body)

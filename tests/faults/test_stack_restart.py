@@ -75,6 +75,7 @@ class Stack:
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
         self.port, self.ui_port, self.codec_port = free_port(), free_port(), free_port()
+        self.api_port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.runs: list[tuple[subprocess.Popen, Path]] = []
 
@@ -89,6 +90,7 @@ class Stack:
             "TEMPORAL_ADDRESS": self.address,
             "COMPLAINTS_UI_URL": f"http://localhost:{self.ui_port}",
             "COMPLAINTS_CODEC_PORT": str(self.codec_port),  # not 8081: a `make run` nearby
+            "COMPLAINTS_API_PORT": str(self.api_port),  # nor 8000
             "COMPLAINTS_LOG_FORMAT": "json",
             "COMPLAINTS_TASK_QUEUE": "complaints",
         }

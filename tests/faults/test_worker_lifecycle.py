@@ -17,7 +17,8 @@ import psutil
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import Apologize
 from infra.settings import Settings
 from tests.conftest import ROOT
@@ -87,7 +88,7 @@ async def test_a_signal_stops_the_worker_cleanly(
     sig: signal.Signals,
 ) -> None:
     worker = worker_process()
-    await starter.open_case(dev_env.client, settings, open_command(case_id), wait=30)
+    await start_case(dev_env.client, settings, open_command(case_id), wait=30)
 
     began = time.monotonic()
     worker.process.send_signal(sig)
@@ -97,7 +98,7 @@ async def test_a_signal_stops_the_worker_cleanly(
 
     # The case is untouched and carries on with the next worker.
     assert await event_types(pool, case_id) == ["case_opened"]
-    handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+    handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
     async with build_worker(dev_env.client, pool, settings):
         state = await handle.execute_update(WF.apologize, Apologize(what="Sorry"))
     assert state.version == 2
@@ -113,8 +114,8 @@ async def test_sigterm_lets_an_action_in_flight_finish(
     worker_process,
 ) -> None:
     worker = worker_process()
-    await starter.open_case(dev_env.client, settings, open_command(case_id), wait=30)
-    handle = dev_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+    await start_case(dev_env.client, settings, open_command(case_id), wait=30)
+    handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
     async with case_row_locked(pool, case_id):
         action = asyncio.create_task(
             handle.execute_update(WF.apologize, Apologize(what="Sorry for the wrong order"))
@@ -153,7 +154,7 @@ async def test_sigterm_stops_the_worker_as_pid_1(
     if reason:
         pytest.skip(reason)
     worker = worker_process(prefix=tuple(UNSHARE))
-    await starter.open_case(dev_env.client, settings, open_command(case_id), wait=30)
+    await start_case(dev_env.client, settings, open_command(case_id), wait=30)
     # unshare blocks SIGTERM itself and waits for its child: the child is the worker,
     # PID 1 inside the new namespace (the last NSpid field), like a container's main process.
     (child,) = psutil.Process(worker.process.pid).children()
@@ -167,4 +168,4 @@ async def test_sigterm_stops_the_worker_as_pid_1(
     assert time.monotonic() - began < 5
     assert "worker stopped" in worker.log.read_text()
     assert await event_types(pool, case_id) == ["case_opened"]
-    await dev_env.client.get_workflow_handle(starter.workflow_id(case_id)).terminate("test over")
+    await dev_env.client.get_workflow_handle(workflow_id(case_id)).terminate("test over")

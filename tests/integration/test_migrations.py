@@ -11,14 +11,15 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-import starter
 from activities.store import EventStore
+from cli.main import run as cli_run
+from cli.parser import parser
 from infra import postgres
 from infra.settings import Settings
 from store import migrations
 from tests.conftest import with_database
 from tests.e2e.test_cli import BIN
-from tests.helpers import open_command, recorded
+from tests.helpers import MANAGER, open_command, recorded
 
 pytestmark = pytest.mark.db
 
@@ -89,8 +90,8 @@ async def test_list_answers_while_another_session_holds_a_case_row(
     await EventStore(pool).append(case_id, recorded(case_id, [(open_command(case_id), at)]))
     async with pool.acquire() as holder, holder.transaction():
         await holder.execute("SELECT 1 FROM complaint_cases WHERE case_id = $1 FOR UPDATE", case_id)
-        args = starter.parser().parse_args(["list", "--json", "--limit", "1000"])
-        listed = await asyncio.wait_for(starter.run(args, settings), timeout=1.0)
+        args = parser().parse_args(["list", "--json", "--limit", "1000"])
+        listed = await asyncio.wait_for(cli_run(args, settings), timeout=1.0)
         assert case_id in listed
         assert await asyncio.wait_for(migrations.migrate(pool), timeout=1.0) == []
 
@@ -116,9 +117,13 @@ async def reader_url(database_url: str) -> AsyncIterator[str]:
 
 
 async def test_a_select_only_role_can_list_report_and_export_but_not_migrate(
-    reader_url: str, pool: asyncpg.Pool
+    reader_url: str, pool: asyncpg.Pool, staff_tokens: dict[str, str]
 ) -> None:
-    env = os.environ | {"DATABASE_URL": reader_url, "COMPLAINTS_LOG_FORMAT": "json"}
+    env = os.environ | {
+        "DATABASE_URL": reader_url,
+        "COMPLAINTS_LOG_FORMAT": "json",
+        "COMPLAINTS_STAFF": MANAGER,  # reports and exports are a manager's
+    }
 
     async def complaints(*args: str) -> tuple[int, str, str]:
         process = await asyncio.create_subprocess_exec(

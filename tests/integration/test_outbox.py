@@ -11,8 +11,7 @@ import asyncpg
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from activities.customers import CustomerDirectory
-from activities.notify import Outbox, WebhookSender
+from activities.notify import WebhookSender
 from activities.store import EventStore
 from domain.calendar import QuietHours
 from domain.commands import (
@@ -26,6 +25,8 @@ from domain.commands import (
     ShowPrevention,
 )
 from domain.model import Fault, Motive, RemedyKind
+from store.customers import CustomerDirectory
+from store.outbox import Outbox
 from tests.helpers import open_command, recorded
 from tests.integration.test_event_store import T0
 from tests.webhook import SECRET, Hook, webhook

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from activities.store import EventStore
+from cli.render import period_report as render
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -26,8 +27,8 @@ from domain.commands import (
     Withdraw,
 )
 from domain.model import Fault, Motive, RemedyKind
-from reporting.cases import CaseFilter, export_csv, list_cases
-from reporting.report import period_report, render
+from store.cases import CaseFilter, export_csv, list_cases
+from store.report import period_report
 from tests.helpers import open_command, recorded
 
 pytestmark = pytest.mark.db

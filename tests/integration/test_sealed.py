@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 from temporalio.client import Client
 
-import starter
-from activities.customers import CustomerDirectory
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -30,6 +30,7 @@ from domain.model import Channel, Customer, Fault, Motive, RemedyKind
 from infra import connection, temporal_server
 from infra.codec_server import serve, ui_origins
 from infra.settings import Settings
+from store.customers import CustomerDirectory
 from tests.conftest import TEST_DATA, free_port
 from worker import build_worker
 from workflows import search_attributes
@@ -92,8 +93,8 @@ async def walk(stack: Stack, pool: asyncpg.Pool, case_id: str) -> None:
         summary=TEXTS[0],
     )
     async with build_worker(stack.client, pool, stack.settings):
-        await starter.open_case(stack.client, stack.settings, opening)
-        handle = stack.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        await start_case(stack.client, stack.settings, opening)
+        handle = stack.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         for update, command in [
             (WF.apologize, Apologize(what=TEXTS[1])),
             (WF.empathize, Empathize(customer_words=TEXTS[2])),
@@ -115,7 +116,7 @@ async def temporal_show(stack: Stack, case_id: str, *extra: str) -> str:
         "workflow",
         "show",
         "--workflow-id",
-        starter.workflow_id(case_id),
+        workflow_id(case_id),
         "--address",
         stack.address,
         "--output",
@@ -144,7 +145,7 @@ async def test_a_whole_walk_leaves_no_customer_data_readable_in_temporal(
     # Name and phone are not in Temporal at all, not even sealed: only the reference is.
     assert NAME.encode() not in opened and b"821087654321" not in opened
     assert b'"customer_id":"cus-' in opened
-    await stack.client.get_workflow_handle(starter.workflow_id(case_id)).terminate("over")
+    await stack.client.get_workflow_handle(workflow_id(case_id)).terminate("over")
     files = sorted(stack.db_file.parent.glob("temporal.db*"))  # the file and its WAL
     stored = b"".join(f.read_bytes() for f in files)
     assert len(stored) > 10_000

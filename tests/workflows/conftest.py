@@ -5,7 +5,7 @@ import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.ids import workflow_id
 
 
 @pytest.fixture(autouse=True)
@@ -13,6 +13,6 @@ async def end_the_case(ts_env: WorkflowEnvironment, case_id: str) -> AsyncIterat
     """A case left running would hold the time-skipping server's clock for every later test
     (its timers fall due on a queue nobody polls any more), so each test's case ends here."""
     yield
-    handle = ts_env.client.get_workflow_handle(starter.workflow_id(case_id))
+    handle = ts_env.client.get_workflow_handle(workflow_id(case_id))
     with contextlib.suppress(RPCError):  # already ended, or never started
         await handle.terminate("test finished")

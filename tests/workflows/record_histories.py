@@ -13,7 +13,8 @@ from pathlib import Path
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -42,8 +43,8 @@ WF = ComplaintWorkflow
 async def full_walk(
     env: WorkflowEnvironment, client: Client, settings: Settings, case_id: str
 ) -> None:
-    await starter.open_case(client, settings, open_command(case_id))
-    handle = client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+    await start_case(client, settings, open_command(case_id))
+    handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
     await handle.execute_update(WF.apologize, Apologize(what="Sorry the cake was crushed"))
     await handle.execute_update(WF.empathize, Empathize(customer_words="It was for my son"))
     await handle.execute_update(
@@ -82,8 +83,8 @@ async def full_walk(
 async def escalated_then_walked(
     env: WorkflowEnvironment, client: Client, settings: Settings, case_id: str
 ) -> None:
-    await starter.open_case(client, settings, open_command(case_id, motive=Motive.ANGER))
-    handle = client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+    await start_case(client, settings, open_command(case_id, motive=Motive.ANGER))
+    handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
     await env.sleep(timedelta(hours=50))  # warning, level 1, warning, level 2
     await asyncio.sleep(1)  # let the worker store the clock's events
     await handle.execute_update(WF.apologize, Apologize(what="Sorry we were rude on the phone"))
@@ -113,9 +114,7 @@ async def main() -> None:
             ]:
                 case_id = uuid.uuid4().hex[:8]
                 await scenario(case_id)
-                history = await env.client.get_workflow_handle(
-                    starter.workflow_id(case_id)
-                ).fetch_history()
+                history = await env.client.get_workflow_handle(workflow_id(case_id)).fetch_history()
                 HISTORIES.mkdir(exist_ok=True)
                 path = HISTORIES / f"{tag}_{name}.json"
                 path.write_text(history.to_json())

@@ -8,8 +8,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-import starter
 from activities.store import AppendBatch, EventStore, StoreActivities
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import Apologize, Withdraw
 from domain.model import CaseStatus
 from infra.settings import Settings
@@ -50,8 +51,8 @@ async def test_an_unstorable_action_is_refused_and_the_next_one_works(
         workflows=[WF],
         activities=[store.append_events, *others],
     ):
-        await starter.open_case(ts_env.client, settings, open_command(case_id))
-        handle = ts_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        await start_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(WF.apologize, Apologize(what="Sorry POISON"))
         cause = refused.value.cause

@@ -10,8 +10,9 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-import starter
 from activities.store import rebuild_read_model
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -90,8 +91,8 @@ async def case(
             command = open_command(case_id, motive=motive).model_copy(
                 update={"targets": settings.targets_for(motive), "care": settings.care_policy()}
             )
-            await starter.open_case(ts_env.client, settings, command)
-            handle = ts_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+            await start_case(ts_env.client, settings, command)
+            handle = ts_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
             return Driver(ts_env, handle)
 
         yield open_

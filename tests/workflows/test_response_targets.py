@@ -6,7 +6,8 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import Apologize
 from domain.model import CaseState, CaseStatus
 from infra.settings import Settings
@@ -22,10 +23,8 @@ async def test_breach_escalates_then_second_window_escalates_to_next_level(
     ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
 ) -> None:
     async with build_worker(ts_env.client, pool, settings):
-        opened = await starter.open_case(ts_env.client, settings, open_command(case_id))
-        handle = ts_env.client.get_workflow_handle_for(
-            ComplaintWorkflow.run, starter.workflow_id(case_id)
-        )
+        opened = await start_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
 
         async def state_after(level: int, warned: bool) -> CaseState:
             state = await handle.query(ComplaintWorkflow.current)
@@ -93,10 +92,8 @@ async def test_a_short_target_from_settings_escalates_an_untouched_case(
         update={"targets": shop.targets_for(open_command(case_id).motive)}
     )
     async with build_worker(ts_env.client, pool, shop):
-        await starter.open_case(ts_env.client, shop, command)
-        handle = ts_env.client.get_workflow_handle_for(
-            ComplaintWorkflow.run, starter.workflow_id(case_id)
-        )
+        await start_case(ts_env.client, shop, command)
+        handle = ts_env.client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
         await ts_env.sleep(timedelta(hours=4, minutes=1))
 
         async def escalated() -> None:

@@ -9,8 +9,9 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-import starter
 from activities.customers import CustomerDirectory
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -22,7 +23,7 @@ from domain.commands import (
 )
 from domain.model import CaseState, Channel, Fault, Motive, RemedyKind
 from infra.settings import Settings
-from reporting.report import period_report
+from store.report import period_report
 from tests.helpers import event_types, eventually, open_command
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
@@ -66,9 +67,7 @@ def minute(t: datetime | None) -> datetime | None:
 
 
 async def state_of(env: WorkflowEnvironment, case_id: str) -> CaseState:
-    state = await env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id)).query(
-        WF.current
-    )
+    state = await env.client.get_workflow_handle_for(WF.run, workflow_id(case_id)).query(WF.current)
     assert state is not None
     return state
 
@@ -93,7 +92,7 @@ async def test_a_friday_evening_case_falls_due_on_monday_in_business_hours(
     assert rules.calendar().open_interval(monday) is not None, "pick a week without holidays"
     await move_to(ts_env, local(friday, 17))
     async with build_worker(ts_env.client, pool, rules):
-        await starter.open_case(ts_env.client, rules, open_command(case_id))
+        await start_case(ts_env.client, rules, open_command(case_id))
         state = await state_of(ts_env, case_id)
         # 2 open hours on Friday, 6 on Monday; the calendar command predicts the same.
         assert minute(state.response_due_at) == local(monday, 16)
@@ -147,11 +146,11 @@ async def test_a_review_on_a_holiday_eve_waits_for_the_next_open_day_and_a_calm_
     await move_to(ts_env, local(eve, 18, 55))
     review = open_command(case_id, motive=Motive.PROTECT_OTHERS, channel=Channel.REVIEW)
     async with build_worker(ts_env.client, pool, rules):
-        await starter.open_case(ts_env.client, rules, review)
+        await start_case(ts_env.client, rules, review)
         state = await state_of(ts_env, case_id)
         # The 4-hour first response: 5 open minutes on the eve, the rest when the shop reopens.
         assert minute(state.response_due_at) == local(reopen, 13, 55)
-        handle = ts_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        handle = ts_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         await move_to(ts_env, local(eve, 19, 30))
         summary = await handle.execute_update(WF.apologize, Apologize(what="We are sorry"))
         assert summary.recorded == ("apologized",)
@@ -184,8 +183,8 @@ async def test_a_customer_message_written_at_night_goes_out_once_at_nine(
         update={"customer_id": customer_id}
     )
     async with build_worker(ts_env.client, pool, rules):
-        await starter.open_case(ts_env.client, rules, command)
-        handle = ts_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        await start_case(ts_env.client, rules, command)
+        handle = ts_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         for update, action in [
             (WF.apologize, Apologize(what="Sorry the menu hid it")),
             (WF.empathize, Empathize(customer_words="My son is allergic")),
@@ -223,8 +222,8 @@ async def test_an_offer_never_answered_closes_the_case_as_unanswered(
 ) -> None:
     start = await ts_env.get_current_time()
     async with build_worker(ts_env.client, pool, settings):
-        await starter.open_case(ts_env.client, settings, open_command(case_id))
-        handle = ts_env.client.get_workflow_handle_for(WF.run, starter.workflow_id(case_id))
+        await start_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         await handle.execute_update(WF.apologize, Apologize(what="Sorry"))
         await handle.execute_update(WF.empathize, Empathize(customer_words="Cold soup"))
         await handle.execute_update(

@@ -5,7 +5,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-import starter
+from app.cases import start_case
+from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -30,10 +31,8 @@ async def test_full_walk_stores_one_event_per_decision(
     ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
 ) -> None:
     async with build_worker(ts_env.client, pool, settings):
-        await starter.open_case(ts_env.client, settings, open_command(case_id))
-        handle = ts_env.client.get_workflow_handle_for(
-            ComplaintWorkflow.run, starter.workflow_id(case_id)
-        )
+        await start_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
         wf = ComplaintWorkflow
         await handle.execute_update(
             wf.apologize, Apologize(what="Your cake was crushed in our van")
@@ -103,10 +102,8 @@ async def test_step_out_of_order_is_refused_and_writes_nothing(
     ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
 ) -> None:
     async with build_worker(ts_env.client, pool, settings):
-        await starter.open_case(ts_env.client, settings, open_command(case_id))
-        handle = ts_env.client.get_workflow_handle_for(
-            ComplaintWorkflow.run, starter.workflow_id(case_id)
-        )
+        await start_case(ts_env.client, settings, open_command(case_id))
+        handle = ts_env.client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await handle.execute_update(
                 ComplaintWorkflow.analyze_cause, AnalyzeCause(cause="x", fault=Fault.OURS)

@@ -35,7 +35,8 @@ class CaseFilter:
     opened_since: datetime | None = None
 
     def where(self) -> tuple[str, list[Any]]:
-        clauses, args = [], []
+        clauses: list[str] = []
+        args: list[Any] = []
         for column, value in (
             ("status", self.status),
             ("step", self.step),

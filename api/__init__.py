@@ -1,0 +1,1 @@
+"""The HTTP API: the second door over the application layer (FastAPI, served by uvicorn)."""

@@ -1,0 +1,97 @@
+"""The shop's calendar: the days ahead, when a target falls due, one-off closures. Reading
+it needs no identity (it is the shop's opening hours); closing a day needs a manager."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from pydantic import TypeAdapter, ValidationError
+
+from app.context import Context
+from app.identity import CALENDAR, Actor, require
+from app.refusals import InvalidInput
+from domain.calendar import due_at
+from domain.model import Text
+from infra.calendar import holiday_names
+from infra.settings import Duration, explain
+from store import calendar as calendar_store
+
+_TARGET = TypeAdapter(Duration)
+_TEXT = TypeAdapter(Text)
+
+
+@dataclass(frozen=True)
+class Day:
+    day: date
+    opens: datetime | None  # None: closed, and `closed_for` says why if it is known
+    closes: datetime | None
+    closed_for: str | None
+
+
+@dataclass(frozen=True)
+class Due:
+    due: datetime  # in the shop's zone
+    start: datetime
+    counted: str  # "open hours" or "wall-clock time"
+
+
+def local_time(ctx: Context, text: str | None) -> datetime:
+    """A time staff typed, in the shop's zone unless it names its own offset."""
+    if text is None:
+        return datetime.now(ctx.settings.zone)
+    try:
+        at = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a time; write e.g. 2026-11-27 17:00") from None
+    return at if at.tzinfo else at.replace(tzinfo=ctx.settings.zone)
+
+
+async def close_day(ctx: Context, actor: Actor, day: date, reason: str) -> bool:
+    """Record a closure; False if the day was closed already (its reason is updated)."""
+    require(actor, CALENDAR)
+    try:
+        text = _TEXT.validate_python(reason)
+    except ValidationError as err:
+        raise InvalidInput(f"--reason: {explain(err)}") from None
+    return await calendar_store.close(await ctx.pool(), day, text)
+
+
+async def due(ctx: Context, target: str, start: str | None, mode: str | None) -> Due:
+    try:
+        length = _TARGET.validate_python(target)
+    except ValidationError as err:
+        raise InvalidInput(f"--target: {explain(err)}") from None
+    settings = ctx.settings
+    begin = local_time(ctx, start)
+    closed = await calendar_store.closures(await ctx.pool())
+    shop = (
+        settings.calendar(closed, begin) if (mode or settings.default_mode) == "business" else None
+    )
+    return Due(
+        due=due_at(begin, length, shop).astimezone(settings.zone),
+        start=begin.astimezone(settings.zone),
+        counted="open hours" if shop else "wall-clock time",
+    )
+
+
+async def days_ahead(ctx: Context, days: int) -> list[Day]:
+    if days < 1:
+        raise InvalidInput("--days starts at 1")
+    settings = ctx.settings
+    closed = await calendar_store.closures(await ctx.pool())
+    today = datetime.now(settings.zone).date()
+    shop = settings.calendar(closed, datetime.now(settings.zone))
+    names = holiday_names(settings.holidays, range(today.year, today.year + 2))
+    out = []
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        interval = shop.open_interval(day)
+        if day in closed:
+            out.append(Day(day, None, None, closed[day]))
+        elif day in names:
+            out.append(Day(day, None, None, f"public holiday ({names[day]})"))
+        elif interval is None:
+            out.append(Day(day, None, None, None))
+        else:
+            opens, closes = (t.astimezone(settings.zone) for t in interval)
+            out.append(Day(day, opens, closes, None))
+    return out

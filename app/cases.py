@@ -1,0 +1,406 @@
+"""Cases: open one (with an idempotency key), act on it, show it. Every staff action is a
+Temporal Update on the case's workflow; the actor's name goes into the command as `by`."""
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.store import EventStore
+from app.context import Context
+from app.identity import OPEN, OVERRIDE, READ, WALK, WITHDRAW, Actor, require
+from app.ids import plausible, typed_case_id, workflow_id
+from app.refusals import (
+    CaseIdTaken,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    NotStoredYet,
+    Refusal,
+    Unavailable,
+)
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    OpenCase,
+    RecordCustomerResponse,
+    RecordSatisfaction,
+    ShowPrevention,
+    Withdraw,
+)
+from domain.model import CaseState, Customer, RemedyKind
+from domain.summary import CaseSummary, summarize
+from infra.case_ids import case_id_for_key, new_case_id
+from infra.settings import Settings, explain
+from store.customers import CustomerDirectory
+from workflows import details, search_attributes
+from workflows.complaint import ComplaintWorkflow
+
+M = TypeVar("M")
+Handle = WorkflowHandle[Any, Any]
+
+# The workflow's refusal types (ApplicationError.type) by kind; any other is a conflict.
+_INVALID = frozenset({"RemedyNotAllowed", "InvalidPhone", "NotStored"})
+
+
+def validated(build: Callable[[], M]) -> M:
+    """Build a command; a field refused by its type is invalid input, in one line."""
+    try:
+        return build()
+    except ValidationError as err:
+        raise InvalidInput(explain(err)) from None
+
+
+def case_id_of(text: str) -> str:
+    case_id = typed_case_id(text)
+    if not plausible(case_id):
+        raise NotFound(f"no case {case_id!r}: check the id with `complaints list`")
+    return case_id
+
+
+# -- opening ----------------------------------------------------------------------------
+async def start_case(
+    client: Client,
+    settings: Settings,
+    command: OpenCase,
+    wait: float = 15.0,
+    keyed: bool = False,
+) -> CaseState:
+    """Start the case's workflow and wait until its opening is stored.
+
+    A case id is never used twice: a second start for an id that exists, running or
+    ended, is refused by the server. With `keyed` (the id came from an idempotency key)
+    that existing case is the answer instead, so a retried `open` never makes a second.
+    """
+    try:
+        handle: Handle = await client.start_workflow(
+            ComplaintWorkflow.run,
+            command,
+            id=workflow_id(command.case_id),
+            task_queue=settings.task_queue,
+            id_conflict_policy=(
+                WorkflowIDConflictPolicy.USE_EXISTING if keyed else WorkflowIDConflictPolicy.FAIL
+            ),
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=details.summary(command.case_id, command.motive, command.channel),
+        )
+    except WorkflowAlreadyStartedError:
+        if not keyed:
+            raise CaseIdTaken(command.case_id) from None
+        handle = client.get_workflow_handle(workflow_id(command.case_id))
+    except RPCError as err:
+        raise Unavailable(f"case {command.case_id} could not be opened: {err.message}") from err
+    state = await _stored_opening(handle, command.case_id, wait)
+    if keyed:
+        _same_request(state, command)
+    return state
+
+
+async def _stored_opening(handle: Handle, case_id: str, wait: float) -> CaseState:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while True:
+        try:
+            state = await handle.query(ComplaintWorkflow.current, rpc_timeout=timedelta(seconds=2))
+        except (RPCError, WorkflowQueryFailedError):
+            state = None  # no worker has taken the first task yet, or the start failed
+        if state is not None:
+            return state
+        description = await handle.describe()
+        if description.status not in (None, WorkflowExecutionStatus.RUNNING):
+            raise InvalidInput(f"case {case_id} could not be opened: {await _failure(handle)}")
+        if loop.time() >= deadline:
+            raise NotStoredYet(
+                f"case {case_id} exists and will be stored as soon as a worker runs "
+                f"(none answered within {wait:.0f} s: is `make run` running?); do not open it "
+                f"again: `complaints show {case_id}` tells when it is stored"
+            )
+        await asyncio.sleep(0.05)
+
+
+async def _failure(handle: Handle) -> str:
+    try:
+        await handle.result()
+    except WorkflowFailureError as err:
+        cause = err.cause
+        while isinstance(cause, FailureError) and cause.cause is not None:
+            cause = cause.cause
+        return cause.message if isinstance(cause, FailureError) else str(cause)
+    return "its workflow ended"
+
+
+def _same_request(state: CaseState, command: OpenCase) -> None:
+    """A key used again must describe the same complaint, or it is a mistake to say so."""
+    theirs = (state.customer_id, state.motive, state.channel, state.summary)
+    ours = (command.customer_id, command.motive, command.channel, command.summary)
+    if theirs != ours:
+        raise Conflict(
+            f"this idempotency key already opened case {state.case_id} with other details; "
+            "use a new key for a new complaint"
+        )
+
+
+async def open_case(
+    ctx: Context,
+    actor: Actor,
+    *,
+    name: str,
+    phone: str,
+    channel: str,
+    motive: str,
+    what: str,
+    key: str | None = None,
+) -> CaseSummary:
+    """Open a case for a customer (stored in PostgreSQL; Temporal gets a reference only).
+    The same `key` always names the same case: a retry never makes a second one."""
+    require(actor, OPEN)
+    customer = validated(lambda: Customer(name=name, phone=phone))
+    customer_id = "cus-unregistered"  # the real one once every field has passed
+
+    def opening(case_id: str) -> OpenCase:
+        return OpenCase.model_validate(
+            {
+                "case_id": case_id,
+                "customer_id": customer_id,
+                "channel": channel,
+                "motive": motive,
+                "summary": what,
+                "by": actor.name,  # facts only: the worker's rulebook sets the targets
+            }
+        )
+
+    if key is not None and not key.strip():
+        raise InvalidInput("the idempotency key must not be empty")
+    validated(lambda: opening("probe"))  # every other field refused before any write
+    client = await ctx.client()
+    customer_id = await CustomerDirectory(await ctx.pool()).register(customer.phone, customer.name)
+    wait = ctx.settings.open_wait.total_seconds()
+    if key:
+        command = opening(case_id_for_key(key.strip()))
+        return summarize(await start_case(client, ctx.settings, command, wait, keyed=True))
+    for attempt in range(3):  # a fresh random id clashes about never; then try another
+        try:
+            return summarize(await start_case(client, ctx.settings, opening(new_case_id()), wait))
+        except CaseIdTaken:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+# -- reading one case -------------------------------------------------------------------
+async def query_case(client: Client, case_id: str, ctx: Context | None = None) -> CaseState:
+    """The case as its workflow knows it; with no worker answering, the read model's copy."""
+    handle: Handle = client.get_workflow_handle(workflow_id(case_id))
+    try:
+        state = await handle.query(ComplaintWorkflow.current, rpc_timeout=timedelta(seconds=5))
+    except RPCError as err:
+        if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
+            raise NotFound(f"no case {case_id!r}: check the id with `complaints list`") from err
+        stored = await _stored_state(ctx, case_id) if ctx else None
+        if stored is None:
+            raise Unavailable(
+                f"case {case_id}: no worker answered ({err.message}); is `make run` running?"
+            ) from err
+        return stored
+    except WorkflowQueryFailedError as err:
+        raise Unavailable(f"case {case_id}: {err.message}") from err
+    if state is None:
+        raise NotStoredYet(f"case {case_id} is still being opened; try again in a moment")
+    return state
+
+
+async def _stored_state(ctx: Context, case_id: str) -> CaseState | None:
+    try:
+        pool = await ctx.pool()
+    except Refusal:
+        return None
+    return await EventStore(pool).case_state(case_id)
+
+
+async def show(ctx: Context, actor: Actor, case_id: str) -> CaseState:
+    require(actor, READ)
+    return await query_case(await ctx.client(), case_id_of(case_id), ctx)
+
+
+# -- staff actions ----------------------------------------------------------------------
+async def send(
+    handle: Handle, update: Callable[..., Any], command: BaseModel, settings: Settings
+) -> CaseSummary:
+    """Run one staff action's Update; every way it can fail becomes a refusal."""
+    try:
+        # The update method itself names the Update; its result comes back as CaseSummary.
+        result = await handle.execute_update(cast(Any, update), command, result_type=CaseSummary)
+        return cast(CaseSummary, result)
+    except WorkflowUpdateFailedError as err:
+        cause = err.cause
+        if not isinstance(cause, ApplicationError):
+            raise Conflict(str(cause)) from err
+        kind = InvalidInput if cause.type in _INVALID else Conflict
+        raise kind(cause.message) from err
+    except RPCError as err:
+        ended = await _ended(handle, settings) if err.status == RPCStatusCode.NOT_FOUND else None
+        raise (ended or _rpc_refusal(handle, err)) from err
+
+
+def _rpc_refusal(handle: Handle, err: RPCError) -> Refusal:
+    case_id = handle.id.removeprefix("complaint-")
+    if err.status == RPCStatusCode.NOT_FOUND:
+        if "update" in err.message.lower() and "not found" not in err.message.lower():
+            return Conflict(err.message)
+        return NotFound(f"no open case {case_id!r}: check the id with `complaints list`")
+    if err.status == RPCStatusCode.INVALID_ARGUMENT:
+        return InvalidInput(f"case {case_id}: {err.message}")
+    return Unavailable(f"case {case_id}: {err.message}")
+
+
+async def _ended(handle: Handle, settings: Settings) -> Refusal | None:
+    """Why an action found no running case: it ended (and when), or there is none."""
+    case_id = handle.id.removeprefix("complaint-")
+    try:
+        description = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return NotFound(f"no case {case_id!r}: check the id with `complaints list`")
+        return None
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return None
+    status = description.typed_search_attributes.get(search_attributes.STATUS)
+    how = status if status in ("closed", "withdrawn") else "ended"
+    when = description.close_time.astimezone(settings.zone) if description.close_time else None
+    since = f" on {when:%Y-%m-%d %H:%M %Z}" if when else ""
+    return Conflict(
+        f"case {case_id} is {how}{since}: nothing more can be recorded "
+        f"(see it with `complaints show {case_id}`)"
+    )
+
+
+async def _act(
+    ctx: Context, case_id: str, update: Callable[..., Any], build: Callable[[], BaseModel]
+) -> CaseSummary:
+    case_id = case_id_of(case_id)
+    command = validated(build)
+    client = await ctx.client()
+    handle: Handle = client.get_workflow_handle(workflow_id(case_id))
+    return await send(handle, update, command, ctx.settings)
+
+
+def remedy(kind: str, terms: str | None = None) -> OfferedRemedy:
+    """A remedy by its name, e.g. `partial_refund`, with the terms offered (if any)."""
+    try:
+        chosen = RemedyKind(kind.strip())
+    except ValueError:
+        known = ", ".join(k.value for k in RemedyKind)
+        raise InvalidInput(f"unknown remedy {kind.strip()!r}; known: {known}") from None
+    return validated(lambda: OfferedRemedy(kind=chosen, terms=(terms or "").strip() or None))
+
+
+async def apologize(ctx: Context, actor: Actor, case_id: str, what: str) -> CaseSummary:
+    require(actor, WALK)
+    return await _act(
+        ctx, case_id, ComplaintWorkflow.apologize, lambda: Apologize(what=what, by=actor.name)
+    )
+
+
+async def empathize(ctx: Context, actor: Actor, case_id: str, customer_words: str) -> CaseSummary:
+    require(actor, WALK)
+    return await _act(
+        ctx,
+        case_id,
+        ComplaintWorkflow.empathize,
+        lambda: Empathize(customer_words=customer_words, by=actor.name),
+    )
+
+
+async def analyze_cause(
+    ctx: Context, actor: Actor, case_id: str, cause: str, fault: str
+) -> CaseSummary:
+    require(actor, WALK)
+    return await _act(
+        ctx,
+        case_id,
+        ComplaintWorkflow.analyze_cause,
+        lambda: AnalyzeCause.model_validate({"cause": cause, "fault": fault, "by": actor.name}),
+    )
+
+
+async def offer_resolution(
+    ctx: Context,
+    actor: Actor,
+    case_id: str,
+    plan: str,
+    options: Sequence[OfferedRemedy],
+    override_reason: str | None = None,
+) -> CaseSummary:
+    require(actor, WALK)
+    if override_reason is not None:
+        require(actor, OVERRIDE)
+    return await _act(
+        ctx,
+        case_id,
+        ComplaintWorkflow.offer_resolution,
+        lambda: OfferResolution(
+            options=list(options), plan=plan, override_reason=override_reason, by=actor.name
+        ),
+    )
+
+
+async def record_customer_response(
+    ctx: Context,
+    actor: Actor,
+    case_id: str,
+    choice: str | None = None,
+    decline_reason: str | None = None,
+) -> CaseSummary:
+    require(actor, WALK)
+    chosen = remedy(choice).kind if choice is not None else None
+    return await _act(
+        ctx,
+        case_id,
+        ComplaintWorkflow.record_customer_response,
+        lambda: RecordCustomerResponse(choice=chosen, decline_reason=decline_reason, by=actor.name),
+    )
+
+
+async def show_prevention(ctx: Context, actor: Actor, case_id: str, measure: str) -> CaseSummary:
+    require(actor, WALK)
+    return await _act(
+        ctx,
+        case_id,
+        ComplaintWorkflow.show_prevention,
+        lambda: ShowPrevention(measure=measure, by=actor.name),
+    )
+
+
+async def record_satisfaction(
+    ctx: Context, actor: Actor, case_id: str, score: int, comment: str | None = None
+) -> CaseSummary:
+    require(actor, WALK)
+    return await _act(
+        ctx,
+        case_id,
+        ComplaintWorkflow.record_satisfaction,
+        lambda: RecordSatisfaction(score=score, comment=comment, by=actor.name),
+    )
+
+
+async def withdraw(ctx: Context, actor: Actor, case_id: str, reason: str) -> CaseSummary:
+    require(actor, WITHDRAW)
+    return await _act(
+        ctx, case_id, ComplaintWorkflow.withdraw, lambda: Withdraw(reason=reason, by=actor.name)
+    )

@@ -1,0 +1,106 @@
+"""Who is acting, and what their role lets them do: one rule set for both doors.
+
+The CLI acts as the staff member COMPLAINTS_STAFF names; the API as the owner of the bearer
+token. Either way the actor's name is what each event records as `by`.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.context import Context
+from app.refusals import Forbidden, Unauthorized
+from store import staff as staff_store
+
+
+class Role(StrEnum):
+    STAFF = "staff"  # walks cases
+    MANAGER = "manager"  # also withdraws, sees reports and exports
+    OWNER = "owner"  # also offers outside the policy (override)
+    INTAKE = "intake"  # another system: opens cases, nothing else
+
+
+_PLURAL = {
+    Role.STAFF: "staff",
+    Role.MANAGER: "managers",
+    Role.OWNER: "the owner",
+    Role.INTAKE: "intake systems",
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Permission:
+    doing: str  # for the refusal: "only a manager or owner may <doing>"
+    roles: frozenset[Role]
+
+
+_WALKERS = frozenset({Role.STAFF, Role.MANAGER, Role.OWNER})
+_MANAGERS = frozenset({Role.MANAGER, Role.OWNER})
+
+OPEN = Permission("open a case", _WALKERS | {Role.INTAKE})
+WALK = Permission("act on a case", _WALKERS)
+READ = Permission("read cases", _WALKERS)
+OVERRIDE = Permission("offer outside the policy (override)", frozenset({Role.OWNER}))
+WITHDRAW = Permission("withdraw a case", _MANAGERS)
+REPORT = Permission("see reports and exports", _MANAGERS)
+VISIT = Permission("record a visit", _WALKERS)
+FORGET = Permission("forget a customer", _MANAGERS)
+CALENDAR = Permission("close the shop's calendar", _MANAGERS)
+REBUILD = Permission("rebuild the read model", _MANAGERS)
+NOTICES = Permission("see undelivered notices", _WALKERS)
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    if actor.role not in permission.roles:
+        allowed = [_PLURAL[r] for r in Role if r in permission.roles]
+        who = ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
+        raise Forbidden(f"{actor.name} is {actor.role.value}: only {who} may {permission.doing}")
+
+
+def new_token() -> str:
+    """256 random bits; the prefix makes a leaked token easy to recognise in a scan."""
+    return "cmp_" + secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    """SHA-256, not bcrypt: the token is random, not a password a person chose, so nothing
+    is gained by slowing a guess down, and a plain hash can be looked up by index."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def actor_for_token(ctx: Context, token: str | None) -> Actor:
+    """The API's actor: the staff member whose token this is."""
+    if not token:
+        raise Unauthorized(
+            "this call needs a staff token: send `Authorization: Bearer <token>` "
+            "(`complaints staff add NAME --role R` makes one)"
+        )
+    row = await staff_store.by_token(await ctx.pool(), token_hash(token.strip()))
+    if row is None or row.revoked_at is not None:
+        raise Unauthorized("this token is not a staff member's (unknown or revoked)")
+    return Actor(row.name, Role(row.role))
+
+
+async def actor_named(ctx: Context, name: str | None) -> Actor:
+    """The CLI's actor: the staff member COMPLAINTS_STAFF names."""
+    if not name or not name.strip():
+        raise Unauthorized(
+            "set COMPLAINTS_STAFF to your name as `complaints staff list` shows it "
+            '(staff are added with `complaints staff add "NAME" --role R`)'
+        )
+    row = await staff_store.by_name(await ctx.pool(), name.strip())
+    if row is None:
+        raise Unauthorized(
+            f"COMPLAINTS_STAFF names no staff member {name.strip()!r}: see `complaints staff list`"
+        )
+    if row.revoked_at is not None:
+        when = row.revoked_at.astimezone(ctx.settings.zone)
+        raise Unauthorized(f"staff member {row.name!r} was revoked on {when:%Y-%m-%d %H:%M %Z}")
+    return Actor(row.name, Role(row.role))

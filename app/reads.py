@@ -1,0 +1,106 @@
+"""The read side: case lists, the CSV export and period reports, from PostgreSQL (they
+work with no worker running)."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from pydantic import BaseModel
+
+from app.context import Context
+from app.identity import READ, REPORT, Actor, require
+from app.refusals import InvalidInput
+from domain.model import STEPS, CaseStatus, Motive
+from infra.settings import Settings
+from store import cases as case_store
+from store import report as report_store
+from store.report import Report
+
+STAGES = (*(s.value for s in STEPS), "customer_response", "follow_up", "done")
+
+
+class CaseRow(BaseModel):
+    """One case in a list: no customer name, phone or free text."""
+
+    case_id: str
+    status: str
+    step: str | None
+    motive: str
+    channel: str
+    tier: str | None
+    fault: str | None
+    escalation_level: int
+    escalations: int
+    response_due_at: datetime | None
+    opened_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    rating: int | None
+
+
+class CasePage(BaseModel):
+    total: int
+    page: int
+    cases: list[CaseRow]
+
+
+@dataclass(frozen=True)
+class Filters:
+    status: str | None = None
+    step: str | None = None
+    motive: str | None = None
+    overdue: bool = False  # staff owe something already due
+    since: date | None = None  # opened on or after this day of the shop's
+
+
+def start_of(day: date, settings: Settings) -> datetime:
+    if not date(1900, 1, 2) <= day <= date(9998, 12, 30):  # both ends convert to UTC safely
+        raise InvalidInput(f"{day.isoformat()} is out of range: dates run from 1900 to 9998")
+    return datetime.combine(day, time.min, tzinfo=settings.zone)
+
+
+def _where(filters: Filters, settings: Settings) -> case_store.CaseFilter:
+    for name, value, known in (
+        ("status", filters.status, [s.value for s in CaseStatus]),
+        ("step", filters.step, list(STAGES)),
+        ("motive", filters.motive, [m.value for m in Motive]),
+    ):
+        if value is not None and value not in known:
+            raise InvalidInput(f"{name}: {value!r} is not one of {', '.join(known)}")
+    return case_store.CaseFilter(
+        status=filters.status,
+        step=filters.step,
+        motive=filters.motive,
+        overdue_at=datetime.now(UTC) if filters.overdue else None,
+        opened_since=start_of(filters.since, settings) if filters.since else None,
+    )
+
+
+async def list_cases(
+    ctx: Context, actor: Actor, filters: Filters, limit: int = 20, page: int = 1
+) -> CasePage:
+    require(actor, READ)
+    if limit < 1 or page < 1:
+        raise InvalidInput("--limit and --page start at 1")
+    where = _where(filters, ctx.settings)
+    rows, total = await case_store.list_cases(await ctx.pool(), where, limit, page)
+    return CasePage(total=total, page=page, cases=[CaseRow.model_validate(r) for r in rows])
+
+
+async def export_csv(ctx: Context, actor: Actor, filters: Filters) -> str:
+    require(actor, REPORT)
+    return await case_store.export_csv(await ctx.pool(), _where(filters, ctx.settings))
+
+
+async def period_report(
+    ctx: Context, actor: Actor, start: date | None = None, end: date | None = None
+) -> Report:
+    """The figures from `start` to `end` inclusive, in the shop's days (default: 30 days)."""
+    require(actor, REPORT)
+    today = datetime.now(ctx.settings.zone).date()
+    end_day = start_of(end or today, ctx.settings).date() + timedelta(days=1)
+    start_day = start or end_day - timedelta(days=30)
+    if start_day >= end_day:
+        raise InvalidInput("--from must come before --to")
+    return await report_store.period_report(
+        await ctx.pool(), start_of(start_day, ctx.settings), start_of(end_day, ctx.settings)
+    )

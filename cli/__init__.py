@@ -1,0 +1,1 @@
+"""`complaints`: the staff CLI. Parse, call the application layer, print the answer."""

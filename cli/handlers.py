@@ -1,0 +1,247 @@
+"""One handler per subcommand: call the application layer, return the text to print.
+
+Handlers that act on cases first resolve the actor (COMPLAINTS_STAFF); `setup`, `migrate`,
+`staff` and the calendar's read views need no identity.
+"""
+
+import argparse
+from pathlib import Path
+
+from app import admin, calendar, cases, customers, reads
+from app import staff as staff_accounts
+from app.context import Context
+from app.identity import Actor, actor_named
+from app.ids import case_link
+from cli import render
+from domain.commands import OfferedRemedy
+from domain.summary import CaseSummary
+
+
+async def _actor(ctx: Context) -> Actor:
+    return await actor_named(ctx, ctx.settings.staff)
+
+
+def parse_option(text: str) -> OfferedRemedy:
+    """`KIND` or `KIND=terms`, e.g. `partial_refund=30 % back today`."""
+    kind, _, terms = text.partition("=")
+    return cases.remedy(kind, terms)
+
+
+def _recorded(args: argparse.Namespace, summary: CaseSummary) -> str:
+    return (
+        f"case {summary.case_id}: {args.command} recorded ({summary.status}); "
+        f"now at {summary.stage}"
+    )
+
+
+async def open_case(ctx: Context, args: argparse.Namespace) -> str:
+    actor = await _actor(ctx)
+    summary = await cases.open_case(
+        ctx,
+        actor,
+        name=args.name,
+        phone=args.phone,
+        channel=args.channel,
+        motive=args.motive,
+        what=args.what,
+        key=args.key,
+    )
+    link = case_link(ctx.settings, summary.case_id)
+    if summary.version == 1 and summary.due_at:
+        return (
+            f"opened case {summary.case_id}: next, apologize "
+            f"(due {render.when(summary.due_at, ctx.settings.zone)})\n{link}"
+        )
+    # The key's case has moved on since it was opened: say where it stands.
+    return f"opened case {summary.case_id}: now {summary.status}, at {summary.stage}\n{link}"
+
+
+async def apologize(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.apologize(ctx, await _actor(ctx), args.case_id, args.text)
+    return _recorded(args, summary)
+
+
+async def empathize(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.empathize(ctx, await _actor(ctx), args.case_id, args.text)
+    return _recorded(args, summary)
+
+
+async def analyze(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.analyze_cause(ctx, await _actor(ctx), args.case_id, args.text, args.fault)
+    return _recorded(args, summary)
+
+
+async def offer(ctx: Context, args: argparse.Namespace) -> str:
+    actor = await _actor(ctx)
+    options = [parse_option(o) for o in args.option]
+    summary = await cases.offer_resolution(
+        ctx, actor, args.case_id, args.text, options, args.override
+    )
+    return _recorded(args, summary)
+
+
+async def answer(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.record_customer_response(
+        ctx, await _actor(ctx), args.case_id, args.choose, args.decline
+    )
+    return _recorded(args, summary)
+
+
+async def prevent(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.show_prevention(ctx, await _actor(ctx), args.case_id, args.text)
+    return _recorded(args, summary)
+
+
+async def rate(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.record_satisfaction(
+        ctx, await _actor(ctx), args.case_id, args.score, args.comment
+    )
+    return _recorded(args, summary)
+
+
+async def withdraw(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.withdraw(ctx, await _actor(ctx), args.case_id, args.text)
+    return _recorded(args, summary)
+
+
+async def show(ctx: Context, args: argparse.Namespace) -> str:
+    state = await cases.show(ctx, await _actor(ctx), args.case_id)
+    zone = ctx.settings.zone
+    return render.as_json(state, zone, indent=2) if args.json else render.case(state, zone)
+
+
+def _filters(args: argparse.Namespace) -> reads.Filters:
+    return reads.Filters(
+        status=args.status,
+        step=args.step,
+        motive=args.motive,
+        overdue=args.overdue,
+        since=args.since,
+    )
+
+
+async def list_cases(ctx: Context, args: argparse.Namespace) -> str:
+    page = await reads.list_cases(ctx, await _actor(ctx), _filters(args), args.limit, args.page)
+    zone = ctx.settings.zone
+    return render.as_json(page, zone) if args.json else render.case_list(page, args.limit, zone)
+
+
+async def export(ctx: Context, args: argparse.Namespace) -> str:
+    text = await reads.export_csv(ctx, await _actor(ctx), _filters(args))
+    if args.output:
+        Path(args.output).write_text(text)
+        return f"wrote {text.count(chr(10)) - 1} cases to {args.output}"
+    return text.rstrip("\n")
+
+
+async def report(ctx: Context, args: argparse.Namespace) -> str:
+    figures = await reads.period_report(ctx, await _actor(ctx), args.start, args.end)
+    if args.json:
+        return render.as_json(figures, ctx.settings.zone, indent=2)
+    return render.period_report(figures)
+
+
+async def visit(ctx: Context, args: argparse.Namespace) -> str:
+    profile = await customers.record_visit(ctx, await _actor(ctx), args.phone, args.name)
+    earlier = f", {profile.previous_cases} earlier complaints" if profile.previous_cases else ""
+    return f"visit recorded: {profile.visits} visits, tier {profile.tier}{earlier}"
+
+
+async def forget(ctx: Context, args: argparse.Namespace) -> str:
+    done = await customers.forget(ctx, await _actor(ctx), args.phone)
+    if done.customer_id is None and not done.cases:
+        return f"no customer with phone {args.phone}: nothing to forget"
+    return (
+        f"forgot the customer's name and phone: {done.cases} cases, {done.events} events and "
+        f"{done.notices} notices no longer name them; reports still count the cases"
+    )
+
+
+async def notifications(ctx: Context, args: argparse.Namespace) -> str:
+    rows = await admin.unsent_notices(ctx, await _actor(ctx), args.limit)
+    zone = ctx.settings.zone
+    return render.as_json(rows, zone) if args.json else render.notices(rows, zone)
+
+
+async def rebuild(ctx: Context, args: argparse.Namespace) -> str:
+    cases_rebuilt = await admin.rebuild(ctx, await _actor(ctx))
+    return f"rebuilt complaint_cases: {cases_rebuilt} cases"
+
+
+async def migrate(ctx: Context, args: argparse.Namespace) -> str:
+    applied = await admin.migrate(ctx)
+    if not applied:
+        return "the schema is up to date; nothing to apply"
+    return "applied " + ", ".join(f"{m.version:04d}_{m.name}" for m in applied)
+
+
+async def setup(ctx: Context, args: argparse.Namespace) -> str:
+    added, present = await admin.setup(ctx)
+    namespace = ctx.settings.temporal_namespace
+    if not added:
+        return (
+            f"namespace {namespace}: search attributes all present already ({', '.join(present)})"
+        )
+    return f"namespace {namespace}: added {', '.join(added)}"
+
+
+async def calendar_days(ctx: Context, args: argparse.Namespace) -> str:
+    settings = ctx.settings
+    lines = [
+        f"the shop's next {args.days} days ({settings.timezone}; "
+        f"targets count {settings.default_mode} time)"
+    ]
+    for d in await calendar.days_ahead(ctx, args.days):
+        if d.opens and d.closes:
+            what = f"{d.opens:%H:%M}-{d.closes:%H:%M}"
+        else:
+            what = f"closed: {d.closed_for}" if d.closed_for else "closed"
+        lines.append(f"{d.day:%Y-%m-%d %a}  {what}")
+    return "\n".join(lines)
+
+
+async def calendar_due(ctx: Context, args: argparse.Namespace) -> str:
+    due = await calendar.due(ctx, args.target, args.start, args.mode)
+    return (
+        f"{due.due.isoformat()}\n"
+        f"due {due.due:%a %Y-%m-%d %H:%M %Z}: {args.target} of {due.counted} from "
+        f"{due.start:%a %Y-%m-%d %H:%M}"
+    )
+
+
+async def calendar_close(ctx: Context, args: argparse.Namespace) -> str:
+    new = await calendar.close_day(ctx, await _actor(ctx), args.day, args.reason)
+    verb = "closed" if new else "still closed (reason updated)"
+    return f"{args.day:%Y-%m-%d (%a)} {verb}: {args.reason.strip()}"
+
+
+async def staff_add(ctx: Context, args: argparse.Namespace) -> str:
+    token = await staff_accounts.add(ctx, args.name, args.role)
+    return (
+        f"added {args.name.strip()} ({args.role}); their API token, shown this once "
+        "(only its hash is stored):\n"
+        f"{token}"
+    )
+
+
+async def staff_list(ctx: Context, args: argparse.Namespace) -> str:
+    rows = await staff_accounts.everyone(ctx)
+    if args.json:
+        return render.as_json([r.__dict__ for r in rows], ctx.settings.zone)
+    if not rows:
+        return 'no staff yet: `complaints staff add "NAME" --role owner` makes the first'
+    zone = ctx.settings.zone
+    lines = [f"{'name':<24} {'role':<8} since"]
+    for r in rows:
+        gone = f"  (revoked {render.when(r.revoked_at, zone)})" if r.revoked_at else ""
+        lines.append(f"{r.name:<24} {r.role:<8} {render.when(r.created_at, zone)}{gone}")
+    return "\n".join(lines)
+
+
+async def staff_revoke(ctx: Context, args: argparse.Namespace) -> str:
+    row = await staff_accounts.revoke(ctx, args.name)
+    assert row.revoked_at is not None
+    return (
+        f"revoked {row.name} ({row.role}) on {render.when(row.revoked_at, ctx.settings.zone)}: "
+        "their token and name no longer work"
+    )

@@ -1,0 +1,60 @@
+"""The entry point: parse, run the handler in a fresh context, print; a refusal is one line
+on stderr and a non-zero exit."""
+
+import argparse
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import NoReturn
+
+from pydantic import ValidationError
+
+from app.context import Context
+from app.refusals import Refusal
+from cli.parser import parser
+from infra import telemetry
+from infra.settings import Settings, explain
+
+Handler = Callable[[Context, argparse.Namespace], Awaitable[str]]
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> str:
+    handler: Handler = args.handler
+    async with Context(settings) as ctx:
+        return await handler(ctx, args)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    print(f"complaints: error: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings()
+        print(asyncio.run(run(args, settings)))
+    except ValidationError as err:
+        fail(explain(err))
+    except Refusal as err:
+        fail(err.message, err.exit_code)
+    return 0
+
+
+def cli() -> None:
+    """The console script. It skips interpreter teardown once its output is flushed: the
+    Temporal core's threads can touch the GIL during finalization of a short-lived client
+    process and crash it (temporalio/sdk-python#300, open)."""
+    try:
+        code = main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    except BrokenPipeError:
+        code = 0  # the reader (`| head`) has what it wanted
+    telemetry.flush()  # spans, when tracing is on: exit handlers do not run here
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):
+            stream.flush()
+    os._exit(code)

@@ -1,0 +1,168 @@
+"""What the CLI prints: cases, lists, reports and notices, every time in the shop's zone."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.reads import CasePage
+from app.times import in_zone
+from domain.model import STEPS, CaseState, CaseStatus
+from domain.remedies import remedy_menu
+from store.report import Report
+
+
+def as_json(value: Any, zone: ZoneInfo, indent: int | None = None) -> str:
+    """Data for scripts: times in ISO 8601 with the shop's offset."""
+    return json.dumps(in_zone(value, zone), indent=indent, ensure_ascii=False)
+
+
+def when(at: datetime, zone: ZoneInfo) -> str:
+    return f"{at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+
+def case(state: CaseState, zone: ZoneInfo) -> str:
+    profile = state.profile
+    rows = [
+        f"case      {state.case_id}   ({state.status}, at {state.stage}, "
+        f"escalation level {state.escalation_level})",
+        f"motive    {state.motive}    channel {state.channel}    customer tier {profile.tier} "
+        f"({profile.visits} visits, {profile.previous_cases} earlier cases)",
+        f"opened    {when(state.opened_at, zone)}",
+        f"summary   {state.summary}",
+    ]
+    texts = {
+        "apologize": state.apology,
+        "empathize": state.customer_words,
+        "analyze_cause": f"{state.cause} (fault: {state.fault})" if state.cause else None,
+        "offer_resolution": state.resolution,
+        "show_prevention": state.prevention,
+    }
+    for step in STEPS:
+        mark = "x" if step in state.steps_done else " "
+        rows.append(f"  [{mark}] {step.label:<17} {texts[step.value] or ''}")
+    for offer in state.offers:
+        options = "; ".join(f"{o.kind}: {o.terms}" for o in offer.options)
+        rows.append(
+            f"offer {offer.round}   {options}" + ("  [owner override]" if offer.overridden else "")
+        )
+    if state.accepted:
+        rows.append(f"accepted  {state.accepted.kind}: {state.accepted.terms}")
+    rows += _next(state, zone)
+    if state.rating is not None:
+        rows.append(f"rating    {state.rating}/5  {state.rating_comment or ''}".rstrip())
+    if state.withdrawn_reason:
+        rows.append(f"withdrawn {state.withdrawn_reason}")
+    if state.closed_reason:
+        rows.append(f"closed    {state.closed_reason}")
+    return "\n".join(rows)
+
+
+def _next(state: CaseState, zone: ZoneInfo) -> list[str]:
+    if state.status == CaseStatus.AWAITING_CUSTOMER:
+        return [
+            "next      the customer's answer: `complaints answer <case> --choose KIND` "
+            "or `--decline REASON` (staff clock paused)"
+        ]
+    if state.status == CaseStatus.RESOLVED and state.follow_up_due_at:
+        return [
+            f"next      follow-up call from {state.follow_up_due_at.astimezone(zone):%Y-%m-%d}: "
+            "`complaints rate <case> SCORE`"
+        ]
+    rows = []
+    if state.next_step and state.response_due_at:
+        rows.append(f"next      {state.next_step.label}, due {when(state.response_due_at, zone)}")
+    if state.stage == "offer_resolution" and state.fault is not None:
+        menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+        rows.append(f"remedies  {', '.join(menu.allowed)}")
+        rows.append(f"          recommended: {menu.recommended} ({menu.why})")
+    return rows
+
+
+def case_list(page: CasePage, limit: int, zone: ZoneInfo) -> str:
+    if not page.cases:
+        return "no cases match"
+    header = (
+        f"{'case':<14} {'status':<17} {'step':<17} {'motive':<15} {'tier':<7} esc  "
+        f"{'due':<16} opened"
+    )
+    lines = [header]
+    for r in page.cases:
+        due = f"{r.response_due_at.astimezone(zone):%Y-%m-%d %H:%M}" if r.response_due_at else "-"
+        lines.append(
+            f"{r.case_id:<14} {r.status:<17} {r.step or '-':<17} {r.motive:<15} "
+            f"{r.tier or '-':<7} {r.escalation_level:>3}  {due:<16} "
+            f"{r.opened_at.astimezone(zone):%Y-%m-%d %H:%M}"
+        )
+    pages = max(1, -(-page.total // limit))
+    abbreviation = datetime.now(zone).strftime("%Z")
+    lines.append(f"page {page.page} of {pages}, {page.total} cases (times {zone} {abbreviation})")
+    return "\n".join(lines)
+
+
+def notices(rows: list[dict[str, Any]], zone: ZoneInfo) -> str:
+    if not rows:
+        return "every notice has been delivered"
+    lines = [f"{'notice':<9} {'case':<14} {'kind':<23} {'to':<9} tries  state"]
+    for r in rows:
+        if r["not_before"] and r["not_before"] > datetime.now(UTC):
+            until = r["not_before"].astimezone(zone)
+            state = f"held until {until:%a %Y-%m-%d %H:%M %Z} (quiet or closed hours)"
+        elif r["sending"]:
+            state = "being sent"
+        elif r["last_error"]:
+            state = f"failed: {r['last_error']}"
+        else:
+            state = "waiting"
+        lines.append(
+            f"{r['id'][:8]:<9} {r['case_id']:<14} {r['kind']:<23} {r['recipient']:<9} "
+            f"{r['attempts']:>5}  {state} (since {when(r['created_at'], zone)})"
+        )
+    lines.append(f"{len(rows)} not delivered; failed ones are retried by the sweep every 5 min")
+    return "\n".join(lines)
+
+
+def period_report(report: Report) -> str:
+    def pct(share: float | None) -> str:
+        return "-" if share is None else f"{share:.0%}"
+
+    def minutes(value: float | None) -> str:
+        if value is None:
+            return "-"
+        if value < 1:
+            return f"{value * 60:.0f} s"
+        return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
+
+    lines = [
+        f"Complaints report {report.start:%Y-%m-%d} to {report.end:%Y-%m-%d} (end exclusive)",
+        "",
+        f"cases opened            {report.opened}",
+        f"cases closed            {report.closed}   (unanswered {report.unanswered}, "
+        f"withdrawn {report.withdrawn})",
+        f"steps within target     {pct(report.within_target_share)}   "
+        f"({report.steps_within_target} of {report.steps_answered})",
+        f"first response          median {minutes(report.first_response_median_minutes)}, "
+        f"90th percentile {minutes(report.first_response_p90_minutes)}",
+        f"escalations             {report.escalations}",
+    ]
+    average = "-" if report.average_rating is None else f"{report.average_rating:.2f} / 5"
+    target = {None: "", True: "  (target 4.5 met)", False: "  (below the 4.5 target)"}
+    lines.append(
+        f"satisfaction            {average} from {report.ratings} ratings, "
+        f"{report.rated_at_target} at 4.5 or more{target[report.meets_satisfaction_target]}"
+    )
+    lines += ["", "step               answered  within target  escalations"]
+    for s in report.per_step:
+        lines.append(f"{s.step:<18} {s.answered:>8}  {s.within_target:>13}  {s.escalations:>11}")
+    lines += [
+        "",
+        "by motive   " + _pairs(report.by_motive),
+        "by fault    " + _pairs(report.by_fault),
+    ]
+    lines += ["", "most frequent causes (each stands for about ten silent customers):"]
+    lines += [f"  {n:>3} x {cause}" for cause, n in report.top_causes] or ["  -"]
+    return "\n".join(lines)
+
+
+def _pairs(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {n}" for k, n in counts.items()) or "-"

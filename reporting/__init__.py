@@ -1,1 +1,0 @@
-"""Read-side queries for staff: lists, exports and period reports, computed in SQL."""

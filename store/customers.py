@@ -1,0 +1,137 @@
+"""Customers: the only home of names and phone numbers. Cases and Temporal know a customer
+by reference (`cus-...`); visits recorded at the counter set the tier; `forget` removes a
+customer's personal data and keeps the anonymous facts reports count."""
+
+import secrets
+from datetime import UTC, datetime
+
+import asyncpg
+from pydantic import BaseModel, Field
+
+from domain.model import CustomerProfile, Phone
+from domain.policy import tier_for
+from infra.case_ids import ALPHABET
+
+FORGOTTEN = "forgotten"
+
+
+class TierThresholds(BaseModel):
+    silver_from: int = Field(default=3, ge=1)
+    gold_from: int = Field(default=5, ge=1)
+
+
+class Forgotten(BaseModel):
+    customer_id: str | None
+    cases: int
+    events: int
+    notices: int
+
+
+def new_customer_id() -> str:
+    return "cus-" + "".join(secrets.choice(ALPHABET) for _ in range(12))
+
+
+_UPSERT = """
+INSERT INTO customers (id, phone, name, visits, first_visit_at, last_visit_at)
+VALUES ($1, $2, $3, $4, $5, $5)
+ON CONFLICT (phone) DO UPDATE SET
+  visits = customers.visits + EXCLUDED.visits,
+  name = COALESCE(EXCLUDED.name, customers.name),
+  last_visit_at = CASE WHEN EXCLUDED.visits > 0 THEN EXCLUDED.last_visit_at
+                       ELSE customers.last_visit_at END,
+  forgotten_at = NULL
+RETURNING id
+"""
+
+
+class CustomerDirectory:
+    def __init__(self, pool: asyncpg.Pool, thresholds: TierThresholds | None = None) -> None:
+        self.pool = pool
+        self.thresholds = thresholds or TierThresholds()
+
+    async def register(self, phone: Phone, name: str | None) -> str:
+        """The customer's reference, made on first contact: a complaint is not a visit."""
+        row = await self.pool.fetchrow(_UPSERT, new_customer_id(), phone, name, 0, None)
+        return str(row["id"])
+
+    async def record_visit(self, phone: Phone, name: str | None = None) -> CustomerProfile:
+        """One more visit; `phone` must already be normalized (the Phone type does it)."""
+        row = await self.pool.fetchrow(
+            _UPSERT, new_customer_id(), phone, name, 1, datetime.now(UTC)
+        )
+        return await self.profile(row["id"])
+
+    async def profile(self, ref: str) -> CustomerProfile:
+        """By reference; a phone (`+82...`) for cases opened before references existed."""
+        row = await self.pool.fetchrow(
+            """
+            WITH c AS (SELECT id, phone, visits FROM customers WHERE id = $1 OR phone = $1)
+            SELECT (SELECT visits FROM c) AS visits,
+                   (SELECT count(*) FROM complaint_cases
+                    WHERE customer_id = (SELECT id FROM c)
+                       OR customer_phone = (SELECT phone FROM c)
+                       OR customer_phone = $1) AS cases
+            """,
+            ref,
+        )
+        visits = row["visits"] or 0
+        t = self.thresholds
+        return CustomerProfile(
+            visits=visits,
+            tier=tier_for(visits, t.silver_from, t.gold_from),
+            previous_cases=row["cases"],
+        )
+
+    async def address(self, customer_id: str) -> str | None:
+        """Where a notice to the customer goes; None once they were forgotten."""
+        phone: str | None = await self.pool.fetchval(
+            "SELECT phone FROM customers WHERE id = $1 AND forgotten_at IS NULL", customer_id
+        )
+        return phone
+
+    async def forget(self, phone: Phone) -> Forgotten:
+        """Remove the customer's name and phone from every table, in one transaction.
+
+        Redacted in place rather than crypto-shredded: PostgreSQL is the only place they
+        live (Temporal holds a reference), so one transaction reaches every copy and a test
+        can prove it; no per-customer key has to outlive backups. The case rows, events and
+        counts stay, anonymous: reports still count the case, its steps and its rating.
+        What the customer wrote in free text (the complaint's own words) is kept as the
+        case's record; staff remove names typed into it by hand if asked.
+        """
+        async with self.pool.acquire() as conn, conn.transaction():
+            customer_id = await conn.fetchval("SELECT id FROM customers WHERE phone = $1", phone)
+            ref = customer_id or FORGOTTEN
+            cases = await conn.fetch(
+                "UPDATE complaint_cases SET customer_phone = NULL, customer_id = $2,"
+                " state = (state - 'customer') || jsonb_build_object('customer_id', $2::text)"
+                " WHERE customer_phone = $1 OR (customer_id = $2 AND $2 <> $3) RETURNING case_id",
+                phone,
+                ref,
+                FORGOTTEN,
+            )
+            case_ids = [r["case_id"] for r in cases]
+            events = await conn.execute(
+                "UPDATE complaint_events"
+                " SET data = (data - 'customer') || jsonb_build_object('customer_id', $2::text)"
+                " WHERE type = 'case_opened' AND case_id = ANY($1)"
+                " AND jsonb_typeof(data -> 'customer') = 'object'",
+                case_ids,
+                ref,
+            )
+            notices = await conn.execute(
+                "UPDATE notifications SET data = data - 'to'"
+                " WHERE case_id = ANY($1) AND data ? 'to'",
+                case_ids,
+            )
+            await conn.execute(
+                "UPDATE customers SET phone = 'forgotten:' || id, name = NULL,"
+                " forgotten_at = now() WHERE phone = $1",
+                phone,
+            )
+        return Forgotten(
+            customer_id=customer_id,
+            cases=len(case_ids),
+            events=int(events.split()[-1]),
+            notices=int(notices.split()[-1]),
+        )
