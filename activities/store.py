@@ -13,12 +13,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.calendar import QuietHours
-from domain.clock import staff_due_at
 from domain.decider import evolve
-from domain.events import EVENT_ADAPTER, EVENTS_ADAPTER, RecordedEvent
+from domain.events import EVENT_ADAPTER, RecordedEvent
 from domain.model import CaseState
 from domain.notifications import CUSTOMER, Language, notices_for
 from domain.policy import DEFAULT_ESCALATION_CONTACTS
+from store.read_model import CASE_COLUMNS as CASE_COLUMNS  # re-exported: callers import them here
+from store.read_model import case_row
+from store.read_model import rebuild_read_model as rebuild_read_model
 
 log = structlog.get_logger(__name__)
 
@@ -41,36 +43,6 @@ class AppendBatch(BaseModel):
     events: list[RecordedEvent]
 
 
-def case_row(state: CaseState) -> tuple[Any, ...]:
-    """The read-model row of a state, in CASE_COLUMNS order."""
-    return (
-        state.case_id,
-        state.status.value,
-        state.stage,
-        state.motive.value,
-        state.channel.value,
-        state.profile.tier.value,
-        state.fault.value if state.fault else None,
-        state.escalation_level,
-        state.escalations,
-        staff_due_at(state),
-        state.opened_at,
-        state.resolved_at,
-        state.closed_at,
-        state.rating,
-        state.version,
-        state.updated_at,
-        state.customer.phone if state.customer else None,  # cases from before references
-        state.customer_id,
-        state.model_dump_json(exclude_defaults=True),  # a third smaller; defaults refill
-    )
-
-
-CASE_COLUMNS = (
-    "case_id, status, step, motive, channel, tier, fault, escalation_level, escalations, "
-    "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, "
-    "customer_phone, customer_id, state"
-)
 # What an append needs before it can fold: the stored state, and which events already hold
 # the seqs the batch claims (a retried batch finds its own). One round trip, no lock: events
 # are append-only, so what it finds stored stays stored; the version it saw is re-checked
@@ -233,44 +205,6 @@ class EventStore:
             "SELECT state FROM complaint_cases WHERE case_id = $1", case_id
         )
         return CaseState.model_validate_json(raw) if raw else None
-
-
-async def rebuild_read_model(pool: asyncpg.Pool, chunk: int = 20_000) -> int:
-    """Replace complaint_cases by the fold of complaint_events; returns the number of cases.
-
-    One transaction: readers see the old rows until the new ones are complete. The table is
-    emptied first, so the new rows go in by COPY; events are read and parsed in chunks.
-    """
-    cases = 0
-    columns = [c.strip() for c in CASE_COLUMNS.split(",")]
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
-        await conn.execute("DELETE FROM complaint_cases")
-        current: str | None = None
-        state: CaseState | None = None
-        cursor = await conn.cursor(
-            "SELECT case_id, data FROM complaint_events ORDER BY case_id, seq"
-        )
-        while rows := await cursor.fetch(chunk):
-            events = EVENTS_ADAPTER.validate_json("[" + ",".join(r["data"] for r in rows) + "]")
-            finished: list[tuple[Any, ...]] = []
-            for r, event in zip(rows, events, strict=True):
-                if r["case_id"] != current:
-                    if state is not None:
-                        finished.append(case_row(state))
-                    current, state = r["case_id"], None
-                state = evolve(state, event)
-            if finished:
-                await conn.copy_records_to_table(
-                    "complaint_cases", records=finished, columns=columns
-                )
-                cases += len(finished)
-        if state is not None:
-            await conn.copy_records_to_table(
-                "complaint_cases", records=[case_row(state)], columns=columns
-            )
-            cases += 1
-    return cases
 
 
 class StoreActivities:

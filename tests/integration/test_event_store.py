@@ -194,3 +194,52 @@ async def test_a_refused_notice_leaves_the_case_as_it_was(pool: asyncpg.Pool, ca
     assert (await store.case_state(case_id)).version == 2
     assert await store.append(case_id, events[2:4]) == 2  # and the retry stores it all
     assert (await store.case_state(case_id)).version == 4
+
+
+async def test_readers_see_the_old_rows_until_a_rebuild_commits(pool: asyncpg.Pool) -> None:
+    """Folded in worker processes, chunk by chunk, yet never an empty or half-built table."""
+    store = EventStore(pool)
+    for _ in range(4):
+        case = uuid.uuid4().hex[:8]
+        await store.append(case, a_walk(case))
+    total = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+    await pool.execute("UPDATE complaint_cases SET status = 'corrupted'")
+    seen: set[tuple[int, int]] = set()
+    rebuilding = asyncio.create_task(rebuild_read_model(pool, chunk=3, workers=2))
+    while not rebuilding.done():
+        row = await pool.fetchrow(
+            "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'corrupted') AS old "
+            "FROM complaint_cases"
+        )
+        seen.add((row["n"], row["old"]))
+        await asyncio.sleep(0)
+    assert await rebuilding == total
+    assert seen <= {(total, total), (total, 0)}  # all old, or all new
+    assert (total, total) in seen  # it was watched while it ran
+    assert (
+        await pool.fetchval("SELECT count(*) FROM complaint_cases WHERE status = 'corrupted'") == 0
+    )
+
+
+async def test_a_fold_that_fails_in_a_worker_fails_the_rebuild(pool: asyncpg.Pool) -> None:
+    store = EventStore(pool)
+    case = uuid.uuid4().hex[:8]
+    await store.append(case, a_walk(case))
+    before = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+    broken = f"0-broken-{uuid.uuid4().hex[:6]}"  # sorts first: an apology before any opening
+    apology = a_walk(broken)[1]
+    await pool.execute(
+        "INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at) "
+        "VALUES ($1, 1, $2, $3, $4::jsonb, $5)",
+        broken,
+        uuid.uuid4(),
+        apology.event.type,
+        apology.event.model_dump_json(),
+        apology.event.at,
+    )
+    try:
+        with pytest.raises(RuntimeError, match="CaseNotOpen"):
+            await rebuild_read_model(pool, chunk=3, workers=2)
+    finally:
+        await pool.execute("DELETE FROM complaint_events WHERE case_id = $1", broken)
+    assert await pool.fetchval("SELECT count(*) FROM complaint_cases") == before
