@@ -43,18 +43,12 @@ class AppendBatch(BaseModel):
     events: list[RecordedEvent]
 
 
-# What an append needs before it can fold: the stored state, and which events already hold
-# the seqs the batch claims (a retried batch finds its own). One round trip, no lock: events
-# are append-only, so what it finds stored stays stored; the version it saw is re-checked
-# under the row lock by _WRITE.
-_READ = """
-SELECT c.version, c.state,
-  ARRAY(SELECT seq FROM complaint_events WHERE case_id = $1 AND seq = ANY($2::integer[])
-        ORDER BY seq) AS seqs,
-  ARRAY(SELECT event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2::integer[])
-        ORDER BY seq) AS ids
-FROM (SELECT 1) AS one LEFT JOIN complaint_cases c ON c.case_id = $1
-"""
+# What an append needs before it can fold: the stored state. No lock: the version it saw
+# is re-checked under the row lock by _WRITE. Only a batch claiming seqs the case already
+# has (a retry) also asks which events hold them (_STORED): events are append-only, so what
+# it finds stays true.
+_READ = "SELECT version, state FROM complaint_cases WHERE case_id = $1"
+_STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)"
 # The write: one call, one round trip (store/migrations/0006_append_function.sql).
 _WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 34)) + ")"
 _ATTEMPTS = 5  # reads that another append overtook before the write; one is the norm
@@ -97,16 +91,18 @@ class EventStore:
             raise ValueError("every event in a batch must belong to its case")
         if not events:
             return 0
-        seqs = [e.seq for e in events]
         async with self.pool.acquire() as conn:
             for _ in range(_ATTEMPTS):
-                row = await conn.fetchrow(_READ, case_id, seqs)
-                version = row["version"] or 0
-                stored = dict(zip(row["seqs"], row["ids"], strict=True))
+                row = await conn.fetchrow(_READ, case_id)
+                version = row["version"] if row else 0
+                claimed = [e.seq for e in events if e.seq <= version]
+                stored: dict[int, UUID] = (
+                    dict(await conn.fetch(_STORED, case_id, claimed)) if claimed else {}
+                )
                 new = self._new_events(case_id, version, stored, events)
                 if not new:
                     return 0
-                state = CaseState.model_validate_json(row["state"]) if row["state"] else None
+                state = CaseState.model_validate_json(row["state"]) if row else None
                 if await self._write(conn, case_id, version, state, new):
                     return len(new)
         raise SequenceConflict(f"case {case_id}: other appends kept overtaking this one")
