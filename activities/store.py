@@ -4,7 +4,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 import asyncpg
 import structlog
@@ -13,12 +13,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from domain.calendar import QuietHours
-from domain.clock import staff_due_at
 from domain.decider import evolve
-from domain.events import EVENT_ADAPTER, EVENTS_ADAPTER, RecordedEvent
+from domain.events import EVENT_ADAPTER, RecordedEvent
 from domain.model import CaseState
 from domain.notifications import CUSTOMER, Language, Notice, held_until, notices_for
 from domain.policy import DEFAULT_ESCALATION_CONTACTS
+from store.read_model import CASE_COLUMNS as CASE_COLUMNS  # re-exported: callers import them here
+from store.read_model import case_row
+from store.read_model import rebuild_read_model as rebuild_read_model
 
 log = structlog.get_logger(__name__)
 
@@ -41,65 +43,25 @@ class AppendBatch(BaseModel):
     events: list[RecordedEvent]
 
 
-def case_row(state: CaseState) -> tuple[Any, ...]:
-    """The read-model row of a state, in CASE_COLUMNS order."""
-    return (
-        state.case_id,
-        state.status.value,
-        state.stage,
-        state.motive.value,
-        state.channel.value,
-        state.profile.tier.value,
-        state.fault.value if state.fault else None,
-        state.escalation_level,
-        state.escalations,
-        staff_due_at(state),
-        state.opened_at,
-        state.resolved_at,
-        state.closed_at,
-        state.rating,
-        state.version,
-        state.updated_at,
-        state.customer.phone if state.customer else None,  # cases from before references
-        state.customer_id,
-        state.model_dump_json(exclude_defaults=True),  # a third smaller; defaults refill
-    )
-
-
-CASE_COLUMNS = (
-    "case_id, status, step, motive, channel, tier, fault, escalation_level, escalations, "
-    "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, "
-    "customer_phone, customer_id, state"
-)
-_UPSERT_CASE = f"""
-INSERT INTO complaint_cases ({CASE_COLUMNS})
-VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19::jsonb)
-ON CONFLICT (case_id) DO UPDATE SET
-  status=$2, step=$3, motive=$4, channel=$5, tier=$6, fault=$7, escalation_level=$8,
-  escalations=$9, response_due_at=$10, opened_at=$11, resolved_at=$12, closed_at=$13,
-  rating=$14, version=$15, updated_at=$16, customer_phone=$17, customer_id=$18,
-  state=$19::jsonb
-"""
-_INSERT_EVENT = """
-INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at)
-VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-"""
-_INSERT_NOTICE = """
-INSERT INTO notifications
-  (id, case_id, event_id, kind, recipient, message, data, created_at, not_before)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9)
-"""
+# What an append needs before it can fold: the stored state. No lock: the version it saw
+# is re-checked under the row lock by _WRITE. Only a batch claiming seqs the case already
+# has (a retry) also asks which events hold them (_STORED): events are append-only, so what
+# it finds stays true.
+_READ = "SELECT version, state FROM complaint_cases WHERE case_id = $1"
+_STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)"
+# The write: one call, one round trip (store/migrations/0007_append_function.sql).
+_WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 34)) + ")"
+_ATTEMPTS = 5  # reads that another append overtook before the write; one is the norm
 
 
 def _event_record(r: RecordedEvent) -> tuple[Any, ...]:
-    return (
-        r.case_id,
-        r.seq,
-        r.event_id,
-        r.event.type,
-        r.event.model_dump_json(),
-        r.event.at,
-    )
+    return (r.case_id, r.seq, r.event_id, r.event.type, r.event.model_dump_json(), r.event.at)
+
+
+def _columns(rows: list[tuple[Any, ...]], first: int, width: int) -> list[list[Any]]:
+    """Rows turned into `width` arrays from column `first` on: one parameter per column,
+    unnested by the statement, so a batch of any size is one statement."""
+    return [[r[i] for r in rows] for i in range(first, first + width)]
 
 
 class EventStore:
@@ -120,53 +82,100 @@ class EventStore:
     async def append(self, case_id: str, events: Sequence[RecordedEvent]) -> int:
         """Store `events` once: a retried batch writes nothing twice; returns how many were new.
 
-        The case row is locked for the transaction, so appends to one case serialize and the
-        sequence stays gap-free; events, read model and outbox commit together or not at all.
+        Two round trips: a read of the stored state (a retried batch ends there, having
+        found its events), the fold in Python, then one statement that re-checks the version
+        under the case row's lock and writes events, outbox and read model together or not
+        at all. So appends to one case serialize and the sequence stays gap-free. The state
+        is read from PostgreSQL every time, never taken from the caller or kept between
+        calls: it is the authority (`complaints forget` redacts it in place).
         """
         if any(e.case_id != case_id for e in events):
             raise ValueError("every event in a batch must belong to its case")
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow(
-                "SELECT version, state FROM complaint_cases WHERE case_id = $1 FOR UPDATE",
+        if not events:
+            return 0
+        async with self.pool.acquire() as conn:
+            for _ in range(_ATTEMPTS):
+                row = await conn.fetchrow(_READ, case_id)
+                version = row["version"] if row else 0
+                claimed = [e.seq for e in events if e.seq <= version]
+                stored: dict[int, UUID] = (
+                    dict(await conn.fetch(_STORED, case_id, claimed)) if claimed else {}
+                )
+                new = self._new_events(case_id, version, stored, events)
+                if not new:
+                    return 0
+                state = CaseState.model_validate_json(row["state"]) if row else None
+                if await self._write(conn, case_id, version, state, new):
+                    return len(new)
+        raise SequenceConflict(f"case {case_id}: other appends kept overtaking this one")
+
+    def _new_events(
+        self,
+        case_id: str,
+        version: int,
+        stored: dict[int, UUID],
+        events: Sequence[RecordedEvent],
+    ) -> list[RecordedEvent]:
+        """The events of the batch not stored yet; SequenceConflict if the batch does not
+        fit the stored sequence (a seq held by another event, or a gap)."""
+        for e in events:
+            if e.seq <= version and stored.get(e.seq) != e.event_id:
+                raise SequenceConflict(
+                    f"case {case_id}: seq {e.seq} is held by event {stored.get(e.seq)}, "
+                    f"not {e.event_id}"
+                )
+        new = [e for e in events if e.seq > version]
+        for expected, e in enumerate(new, start=version + 1):
+            if e.seq != expected:
+                raise SequenceConflict(
+                    f"case {case_id}: event {e.event_id} claims seq {e.seq}, next is {expected}"
+                )
+        return new
+
+    async def _write(
+        self,
+        conn: asyncpg.Connection,
+        case_id: str,
+        version: int,
+        state: CaseState | None,
+        new: list[RecordedEvent],
+    ) -> bool:
+        """Fold `new` into `state` (the case at `version`) and store it all; False when the
+        case has moved past `version` since it was read (nothing written)."""
+        notices: list[tuple[Any, ...]] = []
+        for e in new:
+            state = evolve(state, e.event)
+            for i, n in enumerate(
+                notices_for(e.event, state, self.language, self.contacts, self.zone)
+            ):
+                notices.append(
+                    (
+                        uuid5(NAMESPACE_URL, f"{e.event_id}/{i}"),
+                        e.event_id,
+                        n.kind,
+                        n.recipient,
+                        n.message,
+                        json.dumps(n.data),
+                        e.event.at,
+                        self._not_before(n, state, e.event.at),
+                    )
+                )
+        assert state is not None
+        records = [_event_record(e) for e in new]
+        try:
+            written = await conn.fetchval(
+                _WRITE,
                 case_id,
+                version,
+                *_columns(records, 1, 5),
+                *_columns(notices, 0, 8),
+                *case_row(state)[1:],  # the case id is the first argument already
             )
-            version = row["version"] if row else 0
-            state = CaseState.model_validate_json(row["state"]) if row else None
-            await self._check_already_stored(conn, case_id, [e for e in events if e.seq <= version])
-            new = [e for e in events if e.seq > version]
-            for expected, e in enumerate(new, start=version + 1):
-                if e.seq != expected:
-                    raise SequenceConflict(
-                        f"case {case_id}: event {e.event_id} claims seq {e.seq}, next is {expected}"
-                    )
-            if not new:
-                return 0
-            await conn.executemany(_INSERT_EVENT, [_event_record(e) for e in new])
-            notices: list[tuple[Any, ...]] = []
-            for e in new:
-                state = evolve(state, e.event)
-                for i, n in enumerate(
-                    notices_for(e.event, state, self.language, self.contacts, self.zone)
-                ):
-                    notice_id = uuid5(NAMESPACE_URL, f"{e.event_id}/{i}")
-                    notices.append(
-                        (
-                            notice_id,
-                            case_id,
-                            e.event_id,
-                            n.kind,
-                            n.recipient,
-                            n.message,
-                            json.dumps(n.data),
-                            e.event.at,
-                            self._not_before(n, state, e.event.at),
-                        )
-                    )
-            if notices:
-                await conn.executemany(_INSERT_NOTICE, notices)
-            assert state is not None
-            await conn.execute(_UPSERT_CASE, *case_row(state))
-        return len(new)
+        except asyncpg.UniqueViolationError as err:
+            if version == 0 and err.constraint_name == "complaint_events_pkey":
+                return False  # another first append of this case won the race: read again
+            raise
+        return bool(written >= 0)
 
     def _not_before(self, notice: Notice, state: CaseState, at: datetime) -> datetime | None:
         """When the notice may go out, by the case's rulebook (domain.notifications). A case
@@ -175,24 +184,6 @@ class EventStore:
             allowed = self.quiet.next_allowed(at)
             return allowed if allowed > at else None
         return held_until(notice, state, at)
-
-    async def _check_already_stored(
-        self, conn: asyncpg.Connection, case_id: str, claimed: list[RecordedEvent]
-    ) -> None:
-        if not claimed:
-            return
-        rows = await conn.fetch(
-            "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)",
-            case_id,
-            [e.seq for e in claimed],
-        )
-        stored = {r["seq"]: r["event_id"] for r in rows}
-        for e in claimed:
-            if stored.get(e.seq) != e.event_id:
-                raise SequenceConflict(
-                    f"case {case_id}: seq {e.seq} is held by event {stored.get(e.seq)}, "
-                    f"not {e.event_id}"
-                )
 
     async def load(self, case_id: str) -> list[RecordedEvent]:
         rows = await self.pool.fetch(
@@ -215,44 +206,6 @@ class EventStore:
             "SELECT state FROM complaint_cases WHERE case_id = $1", case_id
         )
         return CaseState.model_validate_json(raw) if raw else None
-
-
-async def rebuild_read_model(pool: asyncpg.Pool, chunk: int = 20_000) -> int:
-    """Replace complaint_cases by the fold of complaint_events; returns the number of cases.
-
-    One transaction: readers see the old rows until the new ones are complete. The table is
-    emptied first, so the new rows go in by COPY; events are read and parsed in chunks.
-    """
-    cases = 0
-    columns = [c.strip() for c in CASE_COLUMNS.split(",")]
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
-        await conn.execute("DELETE FROM complaint_cases")
-        current: str | None = None
-        state: CaseState | None = None
-        cursor = await conn.cursor(
-            "SELECT case_id, data FROM complaint_events ORDER BY case_id, seq"
-        )
-        while rows := await cursor.fetch(chunk):
-            events = EVENTS_ADAPTER.validate_json("[" + ",".join(r["data"] for r in rows) + "]")
-            finished: list[tuple[Any, ...]] = []
-            for r, event in zip(rows, events, strict=True):
-                if r["case_id"] != current:
-                    if state is not None:
-                        finished.append(case_row(state))
-                    current, state = r["case_id"], None
-                state = evolve(state, event)
-            if finished:
-                await conn.copy_records_to_table(
-                    "complaint_cases", records=finished, columns=columns
-                )
-                cases += len(finished)
-        if state is not None:
-            await conn.copy_records_to_table(
-                "complaint_cases", records=[case_row(state)], columns=columns
-            )
-            cases += 1
-    return cases
 
 
 class StoreActivities:

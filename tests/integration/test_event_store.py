@@ -1,5 +1,6 @@
 """The event store on real PostgreSQL: idempotent appends, a gap-free sequence, exact rebuilds."""
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +18,7 @@ from activities.store import (
 from domain.commands import AnalyzeCause, Apologize, CheckClock, Empathize
 from domain.events import RecordedEvent
 from domain.model import Fault
-from tests.helpers import event_types, open_command, recorded
+from tests.helpers import case_row_locked, event_types, eventually, open_command, recorded
 
 pytestmark = pytest.mark.db
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -105,3 +106,140 @@ async def test_data_postgresql_refuses_fails_once_without_retry_and_writes_nothi
     assert await event_types(pool, case_id) == ["case_opened"]
     assert (await store.case_state(case_id)).version == 1
     assert await store.append(case_id, walk[1:2]) == 1  # the case is still usable
+
+
+async def appends_waiting(pool: asyncpg.Pool, at_least: int) -> None:
+    async def waiting() -> None:
+        count = await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        assert count >= at_least
+
+    await eventually(waiting, timeout=20)
+
+
+async def test_two_appends_racing_for_one_seq_store_one(pool: asyncpg.Pool, case_id: str) -> None:
+    """Both read the case at version 2 and fold from it; the row lock orders their writes,
+    and the second finds the case moved on: it reads again and is refused, writing nothing."""
+    store = EventStore(pool, language="en")
+    events = a_walk(case_id)
+    await store.append(case_id, events[:2])
+    rival = events[2].model_copy(update={"event_id": uuid.uuid4()})
+    async with case_row_locked(pool, case_id):
+        racing = [
+            asyncio.create_task(store.append(case_id, [events[2]])),
+            asyncio.create_task(store.append(case_id, [rival])),
+        ]
+        await appends_waiting(pool, 2)
+    outcomes = await asyncio.gather(*racing, return_exceptions=True)
+    assert sorted(type(o).__name__ for o in outcomes) == ["SequenceConflict", "int"]
+    assert 1 in outcomes
+    stored = await store.load(case_id)
+    assert [e.seq for e in stored] == [1, 2, 3]
+    assert stored[2].event_id in {events[2].event_id, rival.event_id}
+    assert (await store.case_state(case_id)).version == 3
+
+
+async def test_a_batch_retried_while_its_first_try_waits_is_stored_once(
+    pool: asyncpg.Pool, case_id: str
+) -> None:
+    store = EventStore(pool, language="en")
+    events = a_walk(case_id)
+    await store.append(case_id, events[:1])
+    async with case_row_locked(pool, case_id):
+        racing = [asyncio.create_task(store.append(case_id, events[1:4])) for _ in range(2)]
+        await appends_waiting(pool, 2)
+    assert sorted(await asyncio.gather(*racing)) == [0, 3]
+    assert len(await event_types(pool, case_id)) == 4
+    notices = await pool.fetch("SELECT kind FROM notifications WHERE case_id = $1", case_id)
+    assert sorted(r["kind"] for r in notices) == ["escalated", "response_due_soon"]  # once each
+
+
+async def test_two_openings_of_one_new_case_store_one(pool: asyncpg.Pool, case_id: str) -> None:
+    """A new case has no row to lock yet: the events' key decides, and the loser reads again."""
+    store = EventStore(pool)
+    first, second = a_walk(case_id)[0], a_walk(case_id)[0]
+    outcomes = await asyncio.gather(
+        store.append(case_id, [first]), store.append(case_id, [second]), return_exceptions=True
+    )
+    assert sorted(type(o).__name__ for o in outcomes) == ["SequenceConflict", "int"]
+    assert len(await event_types(pool, case_id)) == 1
+    assert (await store.case_state(case_id)).version == 1
+
+
+async def test_a_refused_notice_leaves_the_case_as_it_was(pool: asyncpg.Pool, case_id: str) -> None:
+    """Events, outbox and read model are one statement: when the notice cannot be written,
+    neither are the events nor the case row."""
+    store = EventStore(pool, language="en")
+    events = a_walk(case_id)
+    await store.append(case_id, events[:2])
+    refuse = f"refuse_notices_{case_id}"
+    await pool.execute(
+        f"CREATE FUNCTION {refuse}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF NEW.case_id = '{case_id}' THEN RAISE EXCEPTION 'no notices today' "
+        "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$"
+    )
+    await pool.execute(
+        f"CREATE TRIGGER {refuse} BEFORE INSERT ON notifications "
+        f"FOR EACH ROW EXECUTE FUNCTION {refuse}()"
+    )
+    try:
+        with pytest.raises(asyncpg.CheckViolationError):
+            await store.append(case_id, events[2:4])  # the second check-clock warns
+    finally:
+        await pool.execute(f"DROP TRIGGER {refuse} ON notifications")
+        await pool.execute(f"DROP FUNCTION {refuse}()")
+    assert len(await event_types(pool, case_id)) == 2
+    assert (await store.case_state(case_id)).version == 2
+    assert await store.append(case_id, events[2:4]) == 2  # and the retry stores it all
+    assert (await store.case_state(case_id)).version == 4
+
+
+async def test_readers_see_the_old_rows_until_a_rebuild_commits(pool: asyncpg.Pool) -> None:
+    """Folded in worker processes, chunk by chunk, yet never an empty or half-built table."""
+    store = EventStore(pool)
+    for _ in range(4):
+        case = uuid.uuid4().hex[:8]
+        await store.append(case, a_walk(case))
+    total = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+    await pool.execute("UPDATE complaint_cases SET status = 'corrupted'")
+    seen: set[tuple[int, int]] = set()
+    rebuilding = asyncio.create_task(rebuild_read_model(pool, chunk=3, workers=2))
+    while not rebuilding.done():
+        row = await pool.fetchrow(
+            "SELECT count(*) AS n, count(*) FILTER (WHERE status = 'corrupted') AS old "
+            "FROM complaint_cases"
+        )
+        seen.add((row["n"], row["old"]))
+        await asyncio.sleep(0)
+    assert await rebuilding == total
+    assert seen <= {(total, total), (total, 0)}  # all old, or all new
+    assert (total, total) in seen  # it was watched while it ran
+    assert (
+        await pool.fetchval("SELECT count(*) FROM complaint_cases WHERE status = 'corrupted'") == 0
+    )
+
+
+async def test_a_fold_that_fails_in_a_worker_fails_the_rebuild(pool: asyncpg.Pool) -> None:
+    store = EventStore(pool)
+    case = uuid.uuid4().hex[:8]
+    await store.append(case, a_walk(case))
+    before = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+    broken = f"0-broken-{uuid.uuid4().hex[:6]}"  # sorts first: an apology before any opening
+    apology = a_walk(broken)[1]
+    await pool.execute(
+        "INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at) "
+        "VALUES ($1, 1, $2, $3, $4::jsonb, $5)",
+        broken,
+        uuid.uuid4(),
+        apology.event.type,
+        apology.event.model_dump_json(),
+        apology.event.at,
+    )
+    try:
+        with pytest.raises(RuntimeError, match="CaseNotOpen"):
+            await rebuild_read_model(pool, chunk=3, workers=2)
+    finally:
+        await pool.execute("DELETE FROM complaint_events WHERE case_id = $1", broken)
+    assert await pool.fetchval("SELECT count(*) FROM complaint_cases") == before
