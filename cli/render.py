@@ -48,6 +48,9 @@ def case(state: CaseState, zone: ZoneInfo) -> str:
         )
     if state.accepted:
         rows.append(f"accepted  {state.accepted.kind}: {state.accepted.terms}")
+    if state.reply_post_from and not state.status.is_final:
+        # A public review's reply is drafted now and posted after a night's calm.
+        rows.append(f"reply     post the public reply from {when(state.reply_post_from, zone)}")
     rows += _next(state, zone)
     if state.rating is not None:
         rows.append(f"rating    {state.rating}/5  {state.rating_comment or ''}".rstrip())

@@ -38,6 +38,7 @@ gives up with CalendarClosed after MAX_CLOSED_DAYS days in a row without opening
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -110,9 +111,7 @@ class BusinessCalendar(_Value):
         hours = self.hours[day.weekday()]
         if hours is None or day in self.holidays or day in self.closures:
             return None
-        zone = ZoneInfo(self.zone)
-        opens, closes = _instant(day, hours.opens, zone), _instant(day, hours.closes, zone)
-        return (opens, closes) if opens < closes else None
+        return _opening(day, hours.opens, hours.closes, self.zone)
 
     def is_open(self, t: datetime) -> bool:
         at = _utc(t)
@@ -229,6 +228,15 @@ def _back(at: datetime, like: datetime) -> datetime:
 def _since(earlier: time, later: time) -> timedelta:
     """How long after showing `earlier` the clock shows `later` (within a day)."""
     return (datetime.combine(date.min, later) - datetime.combine(date.min, earlier)) % _DAY
+
+
+@lru_cache(maxsize=65536)
+def _opening(day: date, opens: time, closes: time, zone: str) -> tuple[datetime, datetime] | None:
+    """A day's open interval (UTC). Cached: every due time of every fold and rebuild asks
+    for the same few days, and finding a wall-clock time's instant is the costly part."""
+    tz = ZoneInfo(zone)
+    start, end = _instant(day, opens, tz), _instant(day, closes, tz)
+    return (start, end) if start < end else None
 
 
 def _instant(day: date, label: time, zone: ZoneInfo) -> datetime:

@@ -9,8 +9,9 @@ import sys
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
@@ -26,7 +27,7 @@ from domain.commands import (
     ShowPrevention,
     Withdraw,
 )
-from domain.model import Fault, Motive, RemedyKind
+from domain.model import Channel, Fault, Motive, RemedyKind
 from infra import postgres, temporal_server
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
@@ -77,7 +78,7 @@ async def full_walk(
     await asyncio.sleep(1)
     await handle.execute_update(WF.record_satisfaction, RecordSatisfaction(score=2))
     await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
-    await handle.result()
+    await finish(env, handle)
 
 
 async def escalated_then_walked(
@@ -89,6 +90,29 @@ async def escalated_then_walked(
     await asyncio.sleep(1)  # let the worker store the clock's events
     await handle.execute_update(WF.apologize, Apologize(what="Sorry we were rude on the phone"))
     await handle.execute_update(WF.withdraw, Withdraw(reason="Customer asked to close it"))
+    await finish(env, handle)
+
+
+async def review_held_overnight(
+    env: WorkflowEnvironment, client: Client, settings: Settings, case_id: str
+) -> None:
+    """A public review: the reply drafted, held for a night's calm; notices held for
+    opening hours are released by the case's own timer (v5 on)."""
+    review = open_command(case_id, motive=Motive.PROTECT_OTHERS, channel=Channel.REVIEW)
+    await start_case(client, settings, review)
+    handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
+    await handle.execute_update(WF.apologize, Apologize(what="We are sorry about the soup"))
+    await env.sleep(timedelta(days=3))  # the post time, a step's target, its escalation
+    await asyncio.sleep(1)
+    await handle.execute_update(WF.empathize, Empathize(customer_words="It was cold"))
+    await handle.execute_update(WF.withdraw, Withdraw(reason="Answered in public"))
+    await finish(env, handle)
+
+
+async def finish(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
+    """The test server does not skip time for `result()` right after an Update: move the
+    clock over any notice still held for opening hours first."""
+    await env.sleep(timedelta(days=7))
     await handle.result()
 
 
@@ -110,6 +134,10 @@ async def main() -> None:
                 (
                     "escalated_then_walked",
                     lambda c: escalated_then_walked(env, env.client, settings, c),
+                ),
+                (
+                    "review_held_overnight",
+                    lambda c: review_held_overnight(env, env.client, settings, c),
                 ),
             ]:
                 case_id = uuid.uuid4().hex[:8]

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.customers import CustomerDirectory
 from app.cases import start_case
 from app.ids import workflow_id
+from cli import render
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -158,6 +159,8 @@ async def test_a_review_on_a_holiday_eve_waits_for_the_next_open_day_and_a_calm_
         # Drafted now; posted when the shop reopens (8 hours on is 03:30, on a closed day).
         assert minute(state.reply_post_from) == local(reopen, 10)
         assert minute(state.window_started_at) == local(reopen, 10)
+        shown = render.case(state, SEOUL)  # what `complaints show` prints
+        assert f"post the public reply from {reopen:%Y-%m-%d} 10:00 KST" in shown
         held = await notice(pool, case_id, "reply_may_be_posted")
         assert minute(held["not_before"]) == local(reopen, 10) and held["sent_at"] is None
         await move_to(ts_env, local(reopen, 9, 59))
