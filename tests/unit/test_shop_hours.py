@@ -17,7 +17,14 @@ from domain.commands import (
     OfferResolution,
 )
 from domain.decider import decide, evolve, fold
-from domain.events import Apologized, CaseClosed, Escalated, ImprovementReported, ResponseDueSoon
+from domain.events import (
+    Apologized,
+    CaseClosed,
+    CustomerWaitExceeded,
+    Escalated,
+    ImprovementReported,
+    ResponseDueSoon,
+)
 from domain.model import (
     CarePolicy,
     CaseState,
@@ -249,3 +256,78 @@ def test_improvement_report_is_a_customer_notice() -> None:
     state = opened(kst(11, 20, 9))
     [notice] = notices_for(ImprovementReported(at=kst(11, 20, 22), measure="Menus"), state, "en")
     assert notice.recipient == CUSTOMER
+
+
+# -- small rules the cases above leave open (mutation testing found them) ---------------------
+
+
+def test_a_later_step_counted_on_the_wall_clock_keeps_its_own_mode_through_every_window() -> None:
+    state = opened(
+        kst(11, 20, 9),
+        target=timedelta(hours=8),
+        mode="business",
+        step_modes={Step.EMPATHIZE: "wall"},
+    )
+    assert state.response_due_at == kst(11, 20, 18)  # apologize: business, from 10:00
+    state = act(state, Apologize(what="Sorry"), kst(11, 20, 18))
+    assert state.response_due_at == kst(11, 21, 2)  # empathize: 8 wall-clock hours
+    [warning] = decide(CheckClock(), state, kst(11, 21, 0))
+    state = evolve(state, warning)
+    [breach] = decide(CheckClock(), state, kst(11, 21, 2))
+    after = evolve(state, breach)
+    assert after.response_due_at == kst(11, 21, 10)  # the fresh window: wall-clock again
+    after = act(after, Empathize(customer_words="Cold"), kst(11, 21, 11))
+    assert after.done[1].due_at == kst(11, 21, 2)  # its first target, on the wall clock
+    assert after.response_due_at == kst(11, 23, 18)  # analyze: business again (Monday)
+
+
+def test_the_unanswered_deadline_names_itself_for_the_ui() -> None:
+    state = act(offered(kst(11, 2, 11)), CheckClock(), kst(11, 5, 12))
+    deadline = next_deadline(state)
+    assert deadline is not None and deadline.label == "customer's answer: closes as unanswered"
+
+
+def test_every_message_time_is_the_events_own_in_the_cases_zone() -> None:
+    berlin = BusinessCalendar(zone="Europe/Berlin", hours=(TEN_TO_SEVEN,) * 5 + (None, None))
+    command = open_command("c0ffee")
+    command = command.model_copy(
+        update={"targets": command.targets.model_copy(update={"calendar": berlin}), "care": CARE}
+    )
+    state = fold(decide(command, None, kst(11, 2, 11)))
+    assert state is not None
+    escalation = Escalated(
+        at=kst(11, 3, 12), step=Step.APOLOGIZE, level=1, missed_due_at=kst(11, 3, 11)
+    )
+    [notice] = notices_for(escalation, state, "en", zone="Asia/Seoul")
+    assert notice.message.endswith("it was due by Tue, Nov 3, 3:00 AM. Please take it over.")
+    assert notice.data["due"] == "2026-11-03T03:00+01:00"
+    wait = CustomerWaitExceeded(at=kst(11, 5, 12), offered_at=kst(11, 2, 11))
+    [waited] = notices_for(wait, state, "en")
+    assert "since Mon, Nov 2, 3:00 AM" in waited.message
+
+
+def test_closed_unanswered_and_reply_notices_say_when() -> None:
+    at = kst(11, 2, 11)
+    state = offered(at)
+    [closed] = decide(
+        CheckClock(), act(state, CheckClock(), at + timedelta(days=4)), at + timedelta(days=14)
+    )
+    [notice] = notices_for(closed, evolve(state, closed), "en")
+    assert notice.data["since"] == "2026-11-02T11:00+09:00"
+    assert "since Mon, Nov 2, 11:00 AM" in notice.message
+    review = opened(kst(11, 20, 17), channel=Channel.REVIEW)
+    [apology] = decide(Apologize(what="Sorry"), review, kst(11, 20, 18, 55))
+    [posted] = notices_for(apology, evolve(review, apology), "en")
+    assert posted.message.endswith("may be posted now (from Mon, Nov 23, 10:00 AM).")
+
+
+def test_a_review_without_a_calendar_cools_off_on_the_wall_clock() -> None:
+    command = open_command("c0ffee", channel=Channel.REVIEW).model_copy(update={"care": CARE})
+    state = fold(decide(command, None, kst(11, 20, 17)))
+    assert state is not None
+    [apology] = decide(Apologize(what="Sorry"), state, kst(11, 20, 18, 55))
+    assert isinstance(apology, Apologized) and apology.post_from == kst(11, 21, 2, 55)
+
+
+def test_a_name_without_a_translation_stays_as_it_is() -> None:
+    assert name("kakaotalk", "ko") == "kakaotalk"
