@@ -9,6 +9,7 @@ from app.reads import CasePage
 from app.times import in_zone
 from domain.model import STEPS, CaseState, CaseStatus
 from domain.remedies import remedy_menu
+from domain.wording import stamp
 from store.report import Report
 
 
@@ -18,7 +19,7 @@ def as_json(value: Any, zone: ZoneInfo, indent: int | None = None) -> str:
 
 
 def when(at: datetime, zone: ZoneInfo) -> str:
-    return f"{at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    return stamp(at, zone.key)
 
 
 def case(state: CaseState, zone: ZoneInfo) -> str:

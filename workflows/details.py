@@ -8,11 +8,6 @@ from domain.model import STEPS, CaseState, CaseStatus
 from domain.wording import stamp
 
 
-def _when(t: datetime, zone: str = "UTC") -> str:
-    """In the shop's zone, with the zone shown (the case's calendar; UTC in older cases)."""
-    return stamp(t, zone)  # domain code: outside the sandbox, where zoneinfo is proxied
-
-
 def _zone(state: CaseState) -> str:
     return state.targets.calendar.zone if state.targets.calendar else "UTC"
 
@@ -65,14 +60,14 @@ def progress(state: CaseState, held: tuple[tuple[str, datetime], ...] = ()) -> s
         lines.append(f"Accepted: {state.accepted.kind}")
     if state.reply_post_from and state.status != CaseStatus.WITHDRAWN:
         lines.append(
-            f"Public review: **post the reply from {_when(state.reply_post_from, zone)}** "
+            f"Public review: **post the reply from {stamp(state.reply_post_from, zone)}** "
             "(drafted, held for a night's calm)"
         )
     for kind, until in held:
-        lines.append(f"Notice held until {_when(until, zone)}: {kind.replace('_', ' ')}")
+        lines.append(f"Notice held until {stamp(until, zone)}: {kind.replace('_', ' ')}")
     deadline = next_deadline(state)
     if deadline is not None:
-        lines.append(f"Next: **{deadline.label}**, {_when(deadline.at, zone)}")
+        lines.append(f"Next: **{deadline.label}**, {stamp(deadline.at, zone)}")
     elif state.status == CaseStatus.ESCALATED:
         lines.append(f"With the owner: **{state.stage.replace('_', ' ')}** is theirs to answer")
     if state.escalation_level:
@@ -82,5 +77,5 @@ def progress(state: CaseState, held: tuple[tuple[str, datetime], ...] = ()) -> s
     if state.rating is not None:
         lines.append(f"Satisfaction: {state.rating}/5")
     if state.closed_at:
-        lines.append(f"Ended {_when(state.closed_at, zone)}: {state.closed_reason or 'withdrawn'}")
+        lines.append(f"Ended {stamp(state.closed_at, zone)}: {state.closed_reason or 'withdrawn'}")
     return "\n".join(lines)

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from domain.model import Motive
+from domain.model import Motive, Step
 from infra.settings import Settings
 
 
@@ -34,6 +34,12 @@ def test_response_target_reads_the_ways_people_write_durations(
         ("COMPLAINTS_WARN_FRACTION", "1.5", "less than 1"),
         ("COMPLAINTS_RESPONSE_TARGETS", '{"greed": "4h"}', "greed"),
         ("COMPLAINTS_LANGUAGE", "fr", "'ko' or 'en'"),
+        ("COMPLAINTS_TARGET_MODE", "office", "write wall, business, or JSON"),
+        ("COMPLAINTS_TARGET_MODE", '{"apologise": "wall"}', "'apologise' is not a step"),
+        ("COMPLAINTS_TARGET_MODE", '{"anger": "night"}', "anger: 'night' is not wall"),
+        ("COMPLAINTS_TARGET_MODE", '["wall"]', "a JSON object"),
+        ("COMPLAINTS_TARGET_MODE", "wall\u0007", "write wall, business, or JSON"),
+        ("COMPLAINTS_REVIEW_COOL_OFF", "0h", "longer than zero"),
     ],
 )
 def test_bad_settings_are_refused_with_the_reason(
@@ -53,3 +59,21 @@ def test_per_motive_targets_and_temporal_variables(monkeypatch: pytest.MonkeyPat
     assert settings.targets_for(Motive.PROTECT_OTHERS).target == timedelta(hours=4)
     assert settings.targets_for(Motive.ANGER).target == timedelta(hours=24)
     assert settings.targets_for(Motive.ANGER).max_escalation_level == 3
+
+
+def test_target_modes_per_step_and_motive_the_most_specific_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "COMPLAINTS_TARGET_MODE",
+        '{"default": "business", "apologize": "wall", "anger": "wall",'
+        ' "anger.offer_resolution": "business"}',
+    )
+    settings = Settings()
+    assert settings.default_mode == "business"
+    assert settings.modes_for(Motive.COMPENSATION) == ("business", {Step.APOLOGIZE: "wall"})
+    mode, steps = settings.modes_for(Motive.ANGER)
+    assert (mode, steps) == ("wall", {Step.OFFER_RESOLUTION: "business"})
+    targets = settings.targets_for(Motive.ANGER)
+    assert targets.mode_for(Step.OFFER_RESOLUTION) == "business"
+    assert targets.mode_for(Step.EMPATHIZE) == "wall"
