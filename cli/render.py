@@ -111,7 +111,7 @@ def notices(rows: list[dict[str, Any]], zone: ZoneInfo) -> str:
     for r in rows:
         if r["not_before"] and r["not_before"] > datetime.now(UTC):
             until = r["not_before"].astimezone(zone)
-            state = f"held until {until:%a %Y-%m-%d %H:%M %Z} (quiet or closed hours)"
+            state = f"held until {until:%a %Y-%m-%d %H:%M %Z}"  # quiet, closed, a cool-off
         elif r["sending"]:
             state = "being sent"
         elif r["last_error"]:
