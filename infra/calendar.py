@@ -19,6 +19,7 @@ COMPLAINTS_OPENING_HOURS names weekdays by English name ("mon", "monday"), Korea
 that says what to write instead.
 """
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -112,8 +113,15 @@ def holiday_dates(country: str | None, years: Iterable[int]) -> tuple[date, ...]
     lunar holidays included; none for an empty country."""
     if not country or not country.strip():
         return ()
+    return _holiday_dates(country.strip().upper(), tuple(years))
+
+
+@functools.lru_cache(maxsize=64)
+def _holiday_dates(country: str, years: tuple[int, ...]) -> tuple[date, ...]:
+    # Every case opening snapshots them: computing a country's lunar holidays costs about
+    # 1 ms, the same answer each time for the same years.
     try:
-        found = holidays.country_holidays(country.strip().upper(), years=list(years))
+        found = holidays.country_holidays(country, years=list(years))
     except NotImplementedError:
         raise ValueError(
             f"no public holidays known for {country!r}; give a country code such as KR, or "

@@ -91,6 +91,43 @@ async def test_a_worker_killed_mid_action_leaves_no_gap_and_no_duplicate(
     await handle.terminate("test over")
 
 
+async def test_a_worker_killed_while_opening_a_case_opens_it_once(
+    dev_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    case_id: str,
+    worker_process,
+) -> None:
+    """The opening's append is a local activity inside the first workflow task: a worker
+    killed mid-append loses that task, and the next worker runs the opening again."""
+    first = worker_process()
+    async with pool.acquire() as blocker:
+        transaction = blocker.transaction()
+        await transaction.start()
+        # An uncommitted row with the opening's key: the worker's append waits behind it.
+        await blocker.execute(
+            "INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at) "
+            "VALUES ($1, 1, gen_random_uuid(), 'blocker', '{}', now())",
+            case_id,
+        )
+        opening = asyncio.create_task(
+            start_case(dev_env.client, settings, open_command(case_id), wait=60)
+        )
+        await an_append_waits(pool)
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        await transaction.rollback()
+    worker_process()  # picks the first workflow task up once it times out
+    state = await asyncio.wait_for(opening, timeout=90)
+    assert state.version == 1
+    assert await event_types(pool, case_id) == ["case_opened"]
+    handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
+    summary = await handle.execute_update(WF.apologize, Apologize(what="Sorry for the wait"))
+    assert summary.version == 2
+    assert await event_types(pool, case_id) == ["case_opened", "apologized"]
+    await handle.terminate("test over")
+
+
 class Postgres:
     """A dedicated embedded PostgreSQL this test may stop and start."""
 

@@ -2,6 +2,7 @@
 
 import asyncpg
 import pytest
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,6 +26,15 @@ from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 
 pytestmark = pytest.mark.db
+
+
+def upserts_all(history: list[HistoryEvent]) -> list[set[str]]:
+    """The names each search-attribute upsert of a history sets."""
+    return [
+        set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for e in history
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
 
 
 async def test_full_walk_stores_one_event_per_decision(
@@ -57,15 +67,32 @@ async def test_full_walk_stores_one_event_per_decision(
         assert summary.recorded == ("prevention_shown",)  # a summary: no texts, no customer
         await handle.execute_update(wf.record_satisfaction, RecordSatisfaction(score=5))
         result = await handle.result()
+        history = (await handle.fetch_history()).events
         upserts = [
             {k: v for k, v in fields.items() if k != "TemporalChangeVersion"}  # patches' marker
-            for e in (await handle.fetch_history()).events
+            for e in history
             if e.HasField("upsert_workflow_search_attributes_event_attributes")
             for fields in [
                 e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
             ]
         ]
         upserts = [u for u in upserts if u]
+    # The opening runs inside its first workflow task: the rulebook, the customer and the
+    # append are local activities (markers), and the case records one patch, not four.
+    first_update = next(
+        i
+        for i, e in enumerate(history)
+        if e.HasField("workflow_execution_update_accepted_event_attributes")
+    )
+    opening = history[:first_update]
+    assert not any(e.HasField("activity_task_scheduled_event_attributes") for e in opening)
+    markers = [
+        e.marker_recorded_event_attributes.marker_name
+        for e in opening
+        if e.HasField("marker_recorded_event_attributes")
+    ]
+    assert markers == ["core_patch"] + ["core_local_activity"] * 3
+    assert sum(1 for u in upserts_all(history) if "TemporalChangeVersion" in u) == 1
     # Each upsert carries only what changed: the first sets all six, a step sets ComplaintStep
     # (and the due time), and no upsert repeats a value the case already had.
     assert len(upserts[0]) == 6
