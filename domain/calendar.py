@@ -108,10 +108,24 @@ class BusinessCalendar(_Value):
     def open_interval(self, day: date) -> tuple[datetime, datetime] | None:
         """When the shop is open on the local date `day`: [opens, closes) as UTC instants;
         None on a closed weekday, a holiday, a closure, or if a clock change skips it all."""
-        hours = self.hours[day.weekday()]
-        if hours is None or day in self.holidays or day in self.closures:
-            return None
-        return _opening(day, hours.opens, hours.closes, self.zone)
+        days = self._memo().days
+        if day not in days:
+            hours = self.hours[day.weekday()]
+            if hours is None or day in self.holidays or day in self.closures:
+                days[day] = None
+            else:
+                days[day] = _opening(day, hours.opens, hours.closes, self.zone)
+        return days[day]
+
+    def _memo(self) -> "_Memo":
+        """What this calendar has answered: it is a frozen value, and a fold asks the same
+        days and due times again and again (a step's due time when its window opens and when
+        it is answered). Kept beside the fields, so equality and dumps never see it; tied to
+        this instance, so a copy with other closures starts afresh."""
+        memo = self.__dict__.get("_answers")
+        if memo is None or memo.owner != id(self):
+            memo = self.__dict__["_answers"] = _Memo(id(self))
+        return memo
 
     def is_open(self, t: datetime) -> bool:
         at = _utc(t)
@@ -129,12 +143,19 @@ class BusinessCalendar(_Value):
         if amount < timedelta(0):
             raise ValueError(f"business time cannot count back: {amount}")
         at = _utc(start)
+        due = self._memo().due
+        if (at, amount) not in due:
+            due[at, amount] = self._count(at, amount)
+        return _back(due[at, amount], start)
+
+    def _count(self, at: datetime, amount: timedelta) -> datetime:
+        """The UTC instant by which `amount` of open time has passed since `at` (UTC)."""
         intervals = self._intervals_from(at)
         while True:
             opens, closes = next(intervals)
             begin = max(at, opens)
             if amount <= closes - begin:
-                return _back(begin + amount, start)
+                return begin + amount
             amount -= closes - begin
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
@@ -167,6 +188,17 @@ class BusinessCalendar(_Value):
             f"no opening hours in the {MAX_CLOSED_DAYS} days from {day - closed * _DAY}; "
             "check the holidays and closures of the shop's calendar"
         )
+
+
+class _Memo:
+    """A calendar's answers so far (BusinessCalendar._memo); `owner` is its id()."""
+
+    __slots__ = ("days", "due", "owner")
+
+    def __init__(self, owner: int) -> None:
+        self.owner = owner
+        self.days: dict[date, tuple[datetime, datetime] | None] = {}
+        self.due: dict[tuple[datetime, timedelta], datetime] = {}
 
 
 class QuietHours(_Value):

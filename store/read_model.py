@@ -7,11 +7,13 @@ PostgreSQL by COPY. This module imports only the domain, so a worker process sta
 """
 
 import asyncio
+import gc
 import os
 import pickle
 import sys
 from asyncio.subprocess import PIPE
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 import asyncpg
@@ -54,9 +56,29 @@ def case_row(state: CaseState) -> tuple[Any, ...]:
     )
 
 
+@contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """A chunk's events and states are thousands of small objects that all live until the
+    chunk is folded, and none of them is in a reference cycle (reference counting frees
+    them): the cycle collector would only rescan them, again and again, as they pile up.
+    Measured on 21,000 events: parse 27 -> 9 us per event, the whole fold 64 -> 45."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def fold_cases(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
     """The rows of whole cases: `data` is a JSON array of their events in (case, seq) order,
     `case_ids` the case of each event. Runs in a worker process: plain values in and out."""
+    with _without_cycle_collector():
+        return _fold(case_ids, data)
+
+
+def _fold(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     current: str | None = None
     state: CaseState | None = None

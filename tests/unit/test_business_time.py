@@ -657,3 +657,21 @@ def test_an_evening_in_new_york_counts_that_evenings_hours_not_the_utc_days() ->
     start = datetime(2026, 11, 24, 20, 0, tzinfo=ny)
     assert late.add_business_time(start, HOUR) == datetime(2026, 11, 24, 21, 0, tzinfo=ny)
     assert late.business_time_between(start, datetime(2026, 11, 24, 23, 0, tzinfo=ny)) == 2 * HOUR
+
+
+def test_a_calendar_remembers_its_answers_but_not_for_a_copy_with_other_days() -> None:
+    """A fold asks the same due times again; the answers are kept with the calendar, out of
+    its equality and dumps, and a copy with another closure does not inherit them."""
+    shop = every_day("10:00-19:00", "Asia/Seoul")
+    due = shop.add_business_time(kst(11, 23, 18), 2 * HOUR)
+    assert due == kst(11, 24, 11)
+    assert shop.add_business_time(kst(11, 23, 18), 2 * HOUR) == due  # the same answer again
+    assert shop == every_day("10:00-19:00", "Asia/Seoul")
+    assert "answers" not in shop.model_dump_json()
+    closed = shop.model_copy(update={"closures": (date(2026, 11, 24),)})
+    assert closed.open_interval(date(2026, 11, 24)) is None
+    assert closed.add_business_time(kst(11, 23, 18), 2 * HOUR) == kst(11, 25, 11)
+    assert shop.open_interval(date(2026, 11, 24)) is not None  # the original is unchanged
+    # an answer given in another zone comes back in that zone, as without the memo
+    utc = kst(11, 23, 18).astimezone(UTC)
+    assert shop.add_business_time(utc, 2 * HOUR).tzinfo == UTC
