@@ -125,9 +125,7 @@ class ComplaintWorkflow:
                     retry_policy=STORE_RETRY,
                     summary="read the shop's rulebook",
                 )
-                command = command.model_copy(
-                    update={"targets": rules.targets, "care": rules.care}
-                )
+                command = command.model_copy(update={"targets": rules.targets, "care": rules.care})
             profile = await workflow.execute_activity_method(
                 CustomerActivities.customer_profile,
                 ref,
