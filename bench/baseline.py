@@ -1,5 +1,9 @@
 """The bare baseline: the same number of Updates as a case walk, one no-op activity of the
-same kind as ours (a regular activity) per Update and one at start, and nothing else."""
+same kind as ours (a regular activity) per Update and one at start, and nothing else.
+
+With `search_attributes` it also upserts one search attribute (ComplaintStep) after its
+start and after every Update's activity, as a case does where staff filter by its step:
+a reference that shows what those index writes cost the server (bench `loaded`)."""
 
 import asyncio
 import os
@@ -7,6 +11,7 @@ from datetime import timedelta
 
 from temporalio import activity, workflow
 from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
 from temporalio.worker import Worker
 
 # Passed through the workflow sandbox, as workflows/complaint.py does: the converter pulls in
@@ -15,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from infra.converter import DATA_CONVERTER
 
 TASK_QUEUE = "baseline"
+STEP = SearchAttributeKey.for_keyword("ComplaintStep")  # registered by the benchmark's server
 
 
 @activity.defn
@@ -26,11 +32,14 @@ async def noop(step: str) -> str:
 class BaselineWorkflow:
     def __init__(self) -> None:
         self.steps = 0
+        self.search_attributes = False
         self.lock = asyncio.Lock()
 
     @workflow.run
-    async def run(self, updates: int) -> int:
+    async def run(self, updates: int, search_attributes: bool = False) -> int:
+        self.search_attributes = search_attributes
         await workflow.execute_activity(noop, "open", start_to_close_timeout=timedelta(seconds=10))
+        self._upsert("open")
         await workflow.wait_condition(lambda: self.steps >= updates)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.steps
@@ -42,7 +51,12 @@ class BaselineWorkflow:
                 noop, name, start_to_close_timeout=timedelta(seconds=10)
             )
             self.steps += 1
+            self._upsert(name)
         return self.steps
+
+    def _upsert(self, step: str) -> None:
+        if self.search_attributes:
+            workflow.upsert_search_attributes([STEP.value_set(step)])
 
 
 async def main() -> None:
