@@ -675,3 +675,22 @@ def test_a_calendar_remembers_its_answers_but_not_for_a_copy_with_other_days() -
     # an answer given in another zone comes back in that zone, as without the memo
     utc = kst(11, 23, 18).astimezone(UTC)
     assert shop.add_business_time(utc, 2 * HOUR).tzinfo == UTC
+
+
+def test_a_due_time_is_counted_once_per_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fold asks a step's due time when its window opens and again when it is
+    answered: the second answer is the remembered one, not a second count."""
+    shop = every_day("10:00-19:00", "Asia/Seoul")
+    counted: list[datetime] = []
+    count = BusinessCalendar._count
+
+    def counting(self: BusinessCalendar, at: datetime, amount: timedelta) -> datetime:
+        counted.append(at)
+        return count(self, at, amount)
+
+    monkeypatch.setattr(BusinessCalendar, "_count", counting)
+    for _ in range(3):
+        assert shop.add_business_time(kst(11, 23, 18), 2 * HOUR) == kst(11, 24, 11)
+    assert len(counted) == 1
+    shop.add_business_time(kst(11, 23, 18), 3 * HOUR)  # another amount is another count
+    assert len(counted) == 2
