@@ -53,6 +53,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
     directory = CustomerDirectory(pool, thresholds_for(settings))
     return [
         StoreActivities(store).append_events,
+        StoreActivities(store).append_opening,
         NotifyActivities(outbox).send_notifications,
         NotifyActivities(outbox).sweep_notifications,
         CustomerActivities(directory).customer_profile,

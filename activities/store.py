@@ -214,6 +214,17 @@ class StoreActivities:
     def __init__(self, store: EventStore) -> None:
         self.store = store
 
+    @activity.defn(name="append_opening")
+    async def append_opening(self, batch: AppendBatch) -> list[RecordedEvent]:
+        """As append_events, and the batch's events as stored: where the batch was stored
+        before (a retried opening whose workflow task was lost after the commit, which
+        decided again at a later time), the stored ones, which stay the case's."""
+        written = await self.append_events(batch)
+        if written == len(batch.events):
+            return batch.events
+        seqs = {e.seq for e in batch.events}
+        return [e for e in await self.store.load(batch.case_id) if e.seq in seqs]
+
     @activity.defn(name="append_events")
     async def append_events(self, batch: AppendBatch) -> int:
         structlog.contextvars.bind_contextvars(case_id=batch.case_id)

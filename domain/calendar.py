@@ -120,11 +120,13 @@ class BusinessCalendar(_Value):
     def _memo(self) -> "_Memo":
         """What this calendar has answered: it is a frozen value, and a fold asks the same
         days and due times again and again (a step's due time when its window opens and when
-        it is answered). Kept beside the fields, so equality and dumps never see it; tied to
-        this instance, so a copy with other closures starts afresh."""
+        it is answered). Kept beside the fields, so equality and dumps never see it; held
+        with the very field values it was answered for, so a copy with other hours,
+        holidays, closures or zone (model_copy copies it along) starts afresh."""
+        fields = (self.hours, self.holidays, self.closures, self.zone)
         memo = self.__dict__.get("_answers")
-        if memo is None or memo.owner != id(self):
-            memo = self.__dict__["_answers"] = _Memo(id(self))
+        if memo is None or any(a is not b for a, b in zip(memo.fields, fields, strict=True)):
+            memo = self.__dict__["_answers"] = _Memo(fields)
         return memo
 
     def is_open(self, t: datetime) -> bool:
@@ -191,12 +193,13 @@ class BusinessCalendar(_Value):
 
 
 class _Memo:
-    """A calendar's answers so far (BusinessCalendar._memo); `owner` is its id()."""
+    """A calendar's answers so far (BusinessCalendar._memo), and the field values they
+    were given for."""
 
-    __slots__ = ("days", "due", "owner")
+    __slots__ = ("days", "due", "fields")
 
-    def __init__(self, owner: int) -> None:
-        self.owner = owner
+    def __init__(self, fields: tuple[object, ...]) -> None:
+        self.fields = fields
         self.days: dict[date, tuple[datetime, datetime] | None] = {}
         self.due: dict[tuple[datetime, timedelta], datetime] = {}
 

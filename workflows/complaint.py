@@ -6,7 +6,9 @@ then folds them in. The main loop owns the response clock.
 """
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -39,11 +41,15 @@ with workflow.unsafe.imports_passed_through():
     from domain.summary import CaseSummary, summarize
     from workflows import details, search_attributes
 
+T = TypeVar("T")
 STORE_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=["SequenceConflict"],
 )  # no attempt limit: while PostgreSQL is down, actions wait instead of failing
+# How long the opening's local activities retry in the workflow task before they wait as
+# regular activities (_local_first).
+LOCAL_PATIENCE = timedelta(seconds=30)
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=8)
 # Past its attempts a notice stays in the outbox; the sweep schedule sends it later.
 NOTICES_IN_BACKGROUND = "notices-in-background"  # patch: cases recorded before it replay
@@ -100,19 +106,13 @@ class ComplaintWorkflow:
             # its first workflow task: the first staff action waits for the opening, and
             # three server round trips were most of that wait (248 ms against 86 ms bare).
             rules, profile = await asyncio.gather(
-                workflow.execute_local_activity_method(
-                    RulebookActivities.case_rules,
-                    command.motive,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=STORE_RETRY,
-                    summary="read the shop's rulebook",
+                self._local_first(
+                    RulebookActivities.case_rules, command.motive, "read the shop's rulebook"
                 ),
-                workflow.execute_local_activity_method(
+                self._local_first(
                     CustomerActivities.customer_profile,
                     ref,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=STORE_RETRY,
-                    summary="look up the customer's visits and tier",
+                    "look up the customer's visits and tier",
                 ),
             )
             command = command.model_copy(update={"targets": rules.targets, "care": rules.care})
@@ -247,7 +247,7 @@ class ComplaintWorkflow:
                 raise refusal(err) from None
             opening = isinstance(command, OpenCase) and self._patched(OPENING_LOCAL)
             try:
-                await self._store(events, opening)
+                events = await self._store(events, opening)
             except ApplicationError as err:
                 _count_refusal(err.type or "NotStored")
                 raise
@@ -255,11 +255,11 @@ class ComplaintWorkflow:
         assert self.case is not None
         return summarize(self.case, tuple(e.type for e in events))
 
-    async def _store(self, events: list[Event], opening: bool = False) -> None:
-        """Store `events`, then fold them in. `opening`: as a local activity, inside the
-        opening's first workflow task (its story line is the UI's "opened" marker)."""
+    async def _store(self, events: list[Event], opening: bool = False) -> list[Event]:
+        """Store `events`, then fold them in; returns the events folded. `opening`: inside
+        the opening's first workflow task (see _local_first), and the events as stored."""
         if not events:
-            return
+            return events
         version = self.case.version if self.case else 0
         batch = AppendBatch(
             case_id=self.case_id,
@@ -273,13 +273,11 @@ class ComplaintWorkflow:
         summary = "store " + ", ".join(e.type for e in events)
         try:
             if opening:
-                await workflow.execute_local_activity_method(
-                    StoreActivities.append_events,
-                    batch,
-                    start_to_close_timeout=timedelta(seconds=10),
-                    retry_policy=STORE_RETRY,
-                    summary=summary,
-                )
+                # The opening as stored: a first workflow task lost after its append
+                # committed runs the opening again, at a later time and with a fresh
+                # customer lookup; the stored event stays the case's, so it is folded.
+                stored = await self._local_first(StoreActivities.append_opening, batch, summary)
+                events = [r.event for r in stored]
             else:
                 # A regular activity, not a local one: local would confirm an action ~20 ms
                 # sooner, but the UI would lose the "store ..." line of the case's story.
@@ -316,6 +314,34 @@ class ComplaintWorkflow:
                 if until is not None:
                     self.held.append((notice.kind, until))
         self._publish()
+        return events
+
+    async def _local_first(
+        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, summary: str
+    ) -> T:
+        """A short read or write of the opening as a local activity, inside the workflow
+        task; if it has not succeeded within LOCAL_PATIENCE (PostgreSQL away), as a regular
+        activity that waits as long as it takes. A local activity that keeps retrying
+        keeps its workflow task alive, adding to the history every few seconds; a regular
+        one's retries add nothing. A refusal no retry can fix is not tried again."""
+        try:
+            return await workflow.execute_local_activity_method(
+                activity,
+                arg,
+                schedule_to_close_timeout=LOCAL_PATIENCE,
+                retry_policy=STORE_RETRY,
+                summary=summary,
+            )
+        except ActivityError as err:
+            if isinstance(err.cause, ApplicationError) and err.cause.non_retryable:
+                raise
+        return await workflow.execute_activity_method(
+            activity,
+            arg,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+            summary=summary,
+        )
 
     def _publish(self) -> None:
         assert self.case is not None

@@ -21,9 +21,11 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from activities.store import EventStore
 from app.cases import start_case
 from app.ids import workflow_id
 from domain.commands import Apologize, Empathize
+from domain.decider import fold
 from infra import connection, postgres, temporal_server
 from infra.settings import Settings
 from store import migrations
@@ -121,7 +123,12 @@ async def test_a_worker_killed_while_opening_a_case_opens_it_once(
     state = await asyncio.wait_for(opening, timeout=90)
     assert state.version == 1
     assert await event_types(pool, case_id) == ["case_opened"]
+    # The killed worker's append went on once the blocker let go and committed; the next
+    # worker decided the opening again, ten seconds later: the case is the stored one.
     handle = dev_env.client.get_workflow_handle_for(WF.run, workflow_id(case_id))
+    assert await handle.query(WF.current) == fold(
+        e.event for e in await EventStore(pool).load(case_id)
+    )
     summary = await handle.execute_update(WF.apologize, Apologize(what="Sorry for the wait"))
     assert summary.version == 2
     assert await event_types(pool, case_id) == ["case_opened", "apologized"]

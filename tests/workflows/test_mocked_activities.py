@@ -13,6 +13,7 @@ from activities.store import AppendBatch
 from app.cases import start_case
 from app.ids import workflow_id
 from domain.commands import Apologize, Empathize
+from domain.events import RecordedEvent
 from domain.model import CarePolicy, CaseRules, CustomerProfile, Motive, ResponseTargets
 from domain.summary import CaseSummary
 from infra.settings import Settings
@@ -38,6 +39,12 @@ async def fake_append_events(batch: AppendBatch) -> int:
     return len(batch.events)
 
 
+@activity.defn(name="append_opening")
+async def fake_append_opening(batch: AppendBatch) -> list[RecordedEvent]:
+    STORED.append(batch)
+    return batch.events
+
+
 @activity.defn(name="send_notifications")
 async def fake_send_notifications(case_id: str) -> int:
     return 0
@@ -55,6 +62,7 @@ async def test_a_case_walks_and_escalates_with_mocked_activities(
             fake_case_rules,
             fake_customer_profile,
             fake_append_events,
+            fake_append_opening,
             fake_send_notifications,
         ],
     ):

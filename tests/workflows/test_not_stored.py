@@ -12,7 +12,7 @@ from activities.store import AppendBatch, EventStore, StoreActivities
 from app.cases import start_case
 from app.ids import workflow_id
 from domain.commands import Apologize, Withdraw
-from domain.model import CaseStatus
+from domain.model import CaseStatus, CustomerProfile
 from infra.settings import Settings
 from tests.helpers import event_types, open_command
 from worker import activities_for
@@ -68,3 +68,41 @@ async def test_an_unstorable_action_is_refused_and_the_next_one_works(
         assert state.status == CaseStatus.WITHDRAWN
     assert store.refused == 1
     assert await event_types(pool, case_id) == ["case_opened", "apologized", "case_withdrawn"]
+
+
+async def test_an_opening_whose_reads_keep_failing_waits_as_a_regular_activity(
+    ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> None:
+    """The opening's reads are local activities; while they fail (PostgreSQL away) for
+    longer than LOCAL_PATIENCE, the opening waits as a regular activity instead: a local one
+    retrying keeps its workflow task alive and grows the history every few seconds."""
+    tries = {"local": 0, "regular": 0}
+    activities = activities_for(pool, settings)
+    real = next(a for a in activities if getattr(a, "__name__", "") == "customer_profile")
+
+    @activity.defn(name="customer_profile")
+    async def flaky_profile(ref: str) -> CustomerProfile:
+        if activity.info().is_local:
+            tries["local"] += 1
+            raise RuntimeError("connection refused")
+        tries["regular"] += 1
+        return await real(ref)  # type: ignore[operator, no-any-return]
+
+    others = [a for a in activities if getattr(a, "__name__", "") != "customer_profile"]
+    async with Worker(
+        ts_env.client,
+        task_queue=settings.task_queue,
+        workflows=[WF],
+        activities=[flaky_profile, *others],
+    ):
+        opened = await start_case(ts_env.client, settings, open_command(case_id), wait=120)
+        history = await ts_env.client.get_workflow_handle(workflow_id(case_id)).fetch_history()
+    assert opened.version == 1
+    assert tries["local"] >= 2 and tries["regular"] == 1
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert scheduled == ["customer_profile"]  # the rulebook and the append stayed local
+    assert await event_types(pool, case_id) == ["case_opened"]
