@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev,embedded,otel]"
+	@# Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's
+	@# module afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it.
+	$(PY) -m compileall -q domain workflows activities store infra app api cli worker.py starter.py
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -47,9 +47,12 @@ STORE_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=10),
     non_retryable_error_types=["SequenceConflict"],
 )  # no attempt limit: while PostgreSQL is down, actions wait instead of failing
-# How long the opening's local activities retry in the workflow task before they wait as
-# regular activities (_local_first).
-LOCAL_PATIENCE = timedelta(seconds=30)
+# The opening's local activities (_local): as STORE_RETRY, but slower once on timers.
+LOCAL_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["SequenceConflict"],
+)
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=8)
 # Past its attempts a notice stays in the outbox; the sweep schedule sends it later.
 NOTICES_IN_BACKGROUND = "notices-in-background"  # patch: cases recorded before it replay
@@ -106,10 +109,10 @@ class ComplaintWorkflow:
             # its first workflow task: the first staff action waits for the opening, and
             # three server round trips were most of that wait (248 ms against 86 ms bare).
             rules, profile = await asyncio.gather(
-                self._local_first(
+                self._local(
                     RulebookActivities.case_rules, command.motive, "read the shop's rulebook"
                 ),
-                self._local_first(
+                self._local(
                     CustomerActivities.customer_profile,
                     ref,
                     "look up the customer's visits and tier",
@@ -257,7 +260,7 @@ class ComplaintWorkflow:
 
     async def _store(self, events: list[Event], opening: bool = False) -> list[Event]:
         """Store `events`, then fold them in; returns the events folded. `opening`: inside
-        the opening's first workflow task (see _local_first), and the events as stored."""
+        the opening's first workflow task (see _local), and the events as stored."""
         if not events:
             return events
         version = self.case.version if self.case else 0
@@ -276,7 +279,7 @@ class ComplaintWorkflow:
                 # The opening as stored: a first workflow task lost after its append
                 # committed runs the opening again, at a later time and with a fresh
                 # customer lookup; the stored event stays the case's, so it is folded.
-                stored = await self._local_first(StoreActivities.append_opening, batch, summary)
+                stored = await self._local(StoreActivities.append_opening, batch, summary)
                 events = [r.event for r in stored]
             else:
                 # A regular activity, not a local one: local would confirm an action ~20 ms
@@ -316,30 +319,19 @@ class ComplaintWorkflow:
         self._publish()
         return events
 
-    async def _local_first(
+    async def _local(
         self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, summary: str
     ) -> T:
-        """A short read or write of the opening as a local activity, inside the workflow
-        task; if it has not succeeded within LOCAL_PATIENCE (PostgreSQL away), as a regular
-        activity that waits as long as it takes. A local activity that keeps retrying
-        keeps its workflow task alive, adding to the history every few seconds; a regular
-        one's retries add nothing. A refusal no retry can fix is not tried again."""
-        try:
-            return await workflow.execute_local_activity_method(
-                activity,
-                arg,
-                schedule_to_close_timeout=LOCAL_PATIENCE,
-                retry_policy=STORE_RETRY,
-                summary=summary,
-            )
-        except ActivityError as err:
-            if isinstance(err.cause, ApplicationError) and err.cause.non_retryable:
-                raise
-        return await workflow.execute_activity_method(
+        """A short read or write of the opening, as a local activity in the workflow task.
+        While it fails (PostgreSQL away), it retries in the task for two seconds, then on
+        timers, at most every five minutes: retrying in the task keeps the task alive and
+        adds to the history every few seconds, a timer adds a handful of events."""
+        return await workflow.execute_local_activity_method(
             activity,
             arg,
             start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=STORE_RETRY,
+            retry_policy=LOCAL_RETRY,
+            local_retry_threshold=timedelta(seconds=2),
             summary=summary,
         )
 
