@@ -4,6 +4,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 TYPED  := domain/ workflows/ app/ store/ api/ cli/ starter.py
+# Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's module
+# afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it each time.
+BYTECODE := $(PY) -m compileall -q domain workflows activities store infra app api cli bench worker.py starter.py
 
 .PHONY: install run worker api test test-db typecheck mutation lint format bench bench-quick clean
 
@@ -11,9 +14,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[dev,embedded,otel]"
-	@# Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's
-	@# module afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it.
-	$(PY) -m compileall -q domain workflows activities store infra app api cli worker.py starter.py
+	$(BYTECODE)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -53,11 +54,13 @@ mutation: install
 
 ## Benchmarks against a bare Temporal baseline on the embedded stack (see README).
 bench: install
+	@$(BYTECODE)
 	$(PY) -m bench.run
 
 ## The same parts, small (under 3 minutes): fails when a ratio is more than 20 % short of its
 ## target. Run it before and after changing the hot path (append, rebuild, workflow steps).
 bench-quick: install
+	@$(BYTECODE)
 	BENCH_QUICK=1 $(PY) -m bench.run
 
 lint: install

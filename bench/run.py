@@ -18,7 +18,6 @@ target (below 0.8 of a ">=" target, above 1/0.8 of a "<=" one): the regression c
 """
 
 import asyncio
-import compileall
 import itertools
 import json
 import os
@@ -389,19 +388,6 @@ async def growth(
 
 
 # -- the run ------------------------------------------------------------------------------
-PACKAGES = ("domain", "workflows", "activities", "store", "infra", "app", "bench")
-
-
-def compile_bytecode() -> None:
-    """Bytecode for the project's modules, as an installed image has it (pip compiles a
-    wheel at install): the workflow sandbox imports the workflow's module afresh for every
-    case, and without a .pyc (PYTHONDONTWRITEBYTECODE, an editable install) it compiles
-    the source each time, about 5 % of the worker's CPU under load."""
-    for package in PACKAGES:
-        compileall.compile_dir(ROOT / package, quiet=1)
-    compileall.compile_file(ROOT / "worker.py", quiet=1)
-
-
 def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         args, env=os.environ | env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -422,7 +408,6 @@ async def main() -> None:
     append_cases = knob("BENCH_APPEND_CASES", 300, 60)
     run_dir = DATA / f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     run_dir.mkdir(parents=True)
-    compile_bytecode()
     server_url = postgres.start_embedded(DATA)
     admin = await asyncpg.connect(server_url)
     db = f"bench_{uuid.uuid4().hex[:6]}"

@@ -3,7 +3,7 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -82,19 +82,33 @@ def recorded(case_id: str, commands: list[tuple[Command, datetime]]) -> list[Rec
 
 
 @asynccontextmanager
-async def case_row_locked(pool: asyncpg.Pool, case_id: str) -> AsyncIterator[None]:
-    """Hold the case's row, so a worker's append waits inside its transaction until the
-    block ends."""
+async def _held(pool: asyncpg.Pool, sql: str, *args: object) -> AsyncIterator[None]:
+    """Run `sql` in a transaction that stays open until the block ends, then rolls back."""
     async with pool.acquire() as blocker:
         transaction = blocker.transaction()
         await transaction.start()
-        await blocker.execute(
-            "SELECT 1 FROM complaint_cases WHERE case_id = $1 FOR UPDATE", case_id
-        )
+        await blocker.execute(sql, *args)
         try:
             yield
         finally:
             await transaction.rollback()
+
+
+def case_row_locked(pool: asyncpg.Pool, case_id: str) -> AbstractAsyncContextManager[None]:
+    """Hold the case's row, so a worker's append waits inside its transaction until the
+    block ends."""
+    return _held(pool, "SELECT 1 FROM complaint_cases WHERE case_id = $1 FOR UPDATE", case_id)
+
+
+def opening_blocked(pool: asyncpg.Pool, case_id: str) -> AbstractAsyncContextManager[None]:
+    """Hold an uncommitted first event of the case, so the opening's append waits behind it
+    until the block ends (then the row is rolled back and the append goes on)."""
+    return _held(
+        pool,
+        "INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at) "
+        "VALUES ($1, 1, gen_random_uuid(), 'blocker', '{}', now())",
+        case_id,
+    )
 
 
 async def an_append_waits(pool: asyncpg.Pool) -> None:

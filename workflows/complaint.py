@@ -6,6 +6,7 @@ then folds them in. The main loop owns the response clock.
 """
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -48,11 +49,7 @@ STORE_RETRY = RetryPolicy(
     non_retryable_error_types=["SequenceConflict"],
 )  # no attempt limit: while PostgreSQL is down, actions wait instead of failing
 # The opening's local activities (_local): as STORE_RETRY, but slower once on timers.
-LOCAL_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    maximum_interval=timedelta(minutes=5),
-    non_retryable_error_types=["SequenceConflict"],
-)
+LOCAL_RETRY = dataclasses.replace(STORE_RETRY, maximum_interval=timedelta(minutes=5))
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=5), maximum_attempts=8)
 # Past its attempts a notice stays in the outbox; the sweep schedule sends it later.
 NOTICES_IN_BACKGROUND = "notices-in-background"  # patch: cases recorded before it replay

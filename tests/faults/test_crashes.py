@@ -30,7 +30,14 @@ from infra import connection, postgres, temporal_server
 from infra.settings import Settings
 from store import migrations
 from tests.conftest import ROOT, TEST_DATA, free_port
-from tests.helpers import an_append_waits, case_row_locked, event_types, eventually, open_command
+from tests.helpers import (
+    an_append_waits,
+    case_row_locked,
+    event_types,
+    eventually,
+    open_command,
+    opening_blocked,
+)
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
@@ -103,22 +110,13 @@ async def test_a_worker_killed_while_opening_a_case_opens_it_once(
     """The opening's append is a local activity inside the first workflow task: a worker
     killed mid-append loses that task, and the next worker runs the opening again."""
     first = worker_process()
-    async with pool.acquire() as blocker:
-        transaction = blocker.transaction()
-        await transaction.start()
-        # An uncommitted row with the opening's key: the worker's append waits behind it.
-        await blocker.execute(
-            "INSERT INTO complaint_events (case_id, seq, event_id, type, data, occurred_at) "
-            "VALUES ($1, 1, gen_random_uuid(), 'blocker', '{}', now())",
-            case_id,
-        )
+    async with opening_blocked(pool, case_id):
         opening = asyncio.create_task(
             start_case(dev_env.client, settings, open_command(case_id), wait=60)
         )
         await an_append_waits(pool)
         first.send_signal(signal.SIGKILL)
         first.wait()
-        await transaction.rollback()
     worker_process()  # picks the first workflow task up once it times out
     state = await asyncio.wait_for(opening, timeout=90)
     assert state.version == 1
