@@ -1,7 +1,9 @@
 """The event store: append events and project the read model in one transaction."""
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -43,15 +45,28 @@ class AppendBatch(BaseModel):
     events: list[RecordedEvent]
 
 
-# What an append needs before it can fold: the stored state. No lock: the version it saw
-# is re-checked under the row lock by _WRITE. Only a batch claiming seqs the case already
-# has (a retry) also asks which events hold them (_STORED): events are append-only, so what
-# it finds stays true.
-_READ = "SELECT version, state FROM complaint_cases WHERE case_id = $1"
+# What an append needs before it can fold, when the worker holds no copy of the case (or
+# one the row has moved past): the stored state and its row version's token. No lock: the
+# write re-checks both under the row lock. Only a batch claiming seqs the case already has
+# (a retry) also asks which events hold them (_STORED): events are append-only, so what it
+# finds stays true.
+_READ = "SELECT version, state, xmin::text AS token FROM complaint_cases WHERE case_id = $1"
 _STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)"
-# The write: one call, one round trip (store/migrations/0007_append_function.sql).
-_WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 34)) + ")"
+# The write: one call, one round trip (store/migrations/0008_append_from_a_kept_copy.sql).
+_WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 35)) + ")"
 _ATTEMPTS = 5  # reads that another append overtook before the write; one is the norm
+KEPT_CASES = 1000  # copies a worker keeps: ~13 KB each; the cases staff are working on
+
+
+@dataclass(frozen=True)
+class _Copy:
+    """A case as this process last wrote or read it: the state at `version`, and `token`,
+    the row version's xmin, which any other write of the row (another worker's append,
+    `complaints forget` redacting in place, a rebuild) replaces."""
+
+    version: int
+    token: str
+    state: CaseState
 
 
 def _event_record(r: RecordedEvent) -> tuple[Any, ...]:
@@ -78,36 +93,57 @@ class EventStore:
         self.contacts = contacts
         self.quiet = quiet  # for cases whose rulebook predates its own quiet hours
         self.zone = zone  # for cases whose rulebook predates its calendar
+        self.kept: OrderedDict[str, _Copy] = OrderedDict()  # least recently used first
 
     async def append(self, case_id: str, events: Sequence[RecordedEvent]) -> int:
         """Store `events` once: a retried batch writes nothing twice; returns how many were new.
 
-        Two round trips: a read of the stored state (a retried batch ends there, having
-        found its events), the fold in Python, then one statement that re-checks the version
-        under the case row's lock and writes events, outbox and read model together or not
-        at all. So appends to one case serialize and the sequence stays gap-free. The state
-        is read from PostgreSQL every time, never taken from the caller or kept between
-        calls: it is the authority (`complaints forget` redacts it in place).
+        One round trip as a rule: the fold of the new events into the copy of the case this
+        process kept from its last append, then one statement that writes events, outbox and
+        read model together or not at all, and only if the case row is still the very
+        version the copy came from. So appends to one case serialize, the sequence stays
+        gap-free, and PostgreSQL stays the authority: where the row has moved on (another
+        worker, `complaints forget` redacting in place, a rebuild) or no copy is kept, the
+        row is read first (a retried batch ends there, having found its events).
         """
         if any(e.case_id != case_id for e in events):
             raise ValueError("every event in a batch must belong to its case")
         if not events:
             return 0
+        copy = self.kept.pop(case_id, None)
+        if copy is not None and events[0].seq != copy.version + 1:
+            copy = None  # a retry, or the case moved on elsewhere: what is stored decides
         async with self.pool.acquire() as conn:
             for _ in range(_ATTEMPTS):
-                row = await conn.fetchrow(_READ, case_id)
-                version = row["version"] if row else 0
+                if copy is None:
+                    copy = await self._read(conn, case_id)
+                version = copy.version if copy else 0
                 claimed = [e.seq for e in events if e.seq <= version]
                 stored: dict[int, UUID] = (
                     dict(await conn.fetch(_STORED, case_id, claimed)) if claimed else {}
                 )
                 new = self._new_events(case_id, version, stored, events)
                 if not new:
+                    self._keep(case_id, copy)
                     return 0
-                state = CaseState.model_validate_json(row["state"]) if row else None
-                if await self._write(conn, case_id, version, state, new):
+                copy = await self._write(conn, case_id, copy, new)
+                if copy is not None:
+                    self._keep(case_id, copy)
                     return len(new)
         raise SequenceConflict(f"case {case_id}: other appends kept overtaking this one")
+
+    async def _read(self, conn: asyncpg.Connection, case_id: str) -> _Copy | None:
+        row = await conn.fetchrow(_READ, case_id)
+        if row is None:
+            return None
+        return _Copy(row["version"], row["token"], CaseState.model_validate_json(row["state"]))
+
+    def _keep(self, case_id: str, copy: _Copy | None) -> None:
+        if copy is None:
+            return
+        self.kept[case_id] = copy
+        if len(self.kept) > KEPT_CASES:
+            self.kept.popitem(last=False)
 
     def _new_events(
         self,
@@ -133,15 +169,11 @@ class EventStore:
         return new
 
     async def _write(
-        self,
-        conn: asyncpg.Connection,
-        case_id: str,
-        version: int,
-        state: CaseState | None,
-        new: list[RecordedEvent],
-    ) -> bool:
-        """Fold `new` into `state` (the case at `version`) and store it all; False when the
-        case has moved past `version` since it was read (nothing written)."""
+        self, conn: asyncpg.Connection, case_id: str, copy: _Copy | None, new: list[RecordedEvent]
+    ) -> _Copy | None:
+        """Fold `new` into the copy (None: a case not stored yet) and store it all; the copy
+        as written, or None when the row is no longer the copy's (nothing written)."""
+        state = copy.state if copy else None
         notices: list[tuple[Any, ...]] = []
         for e in new:
             state = evolve(state, e.event)
@@ -163,19 +195,20 @@ class EventStore:
         assert state is not None
         records = [_event_record(e) for e in new]
         try:
-            written = await conn.fetchval(
+            token: str | None = await conn.fetchval(
                 _WRITE,
                 case_id,
-                version,
+                copy.version if copy else 0,
+                copy.token if copy else None,
                 *_columns(records, 1, 5),
                 *_columns(notices, 0, 8),
                 *case_row(state)[1:],  # the case id is the first argument already
             )
         except asyncpg.UniqueViolationError as err:
-            if version == 0 and err.constraint_name == "complaint_events_pkey":
-                return False  # another first append of this case won the race: read again
+            if copy is None and err.constraint_name == "complaint_events_pkey":
+                return None  # another first append of this case won the race: read again
             raise
-        return bool(written >= 0)
+        return _Copy(state.version, token, state) if token is not None else None
 
     def _not_before(self, notice: Notice, state: CaseState, at: datetime) -> datetime | None:
         """When the notice may go out, by the case's rulebook (domain.notifications). A case

@@ -8,6 +8,7 @@ import asyncpg
 import pytest
 from temporalio.exceptions import ApplicationError
 
+import activities.store as store_module
 from activities.store import (
     AppendBatch,
     EventStore,
@@ -17,11 +18,13 @@ from activities.store import (
 )
 from domain.commands import AnalyzeCause, Apologize, CheckClock, Empathize
 from domain.events import RecordedEvent
-from domain.model import Fault
+from domain.model import Customer, Fault
+from store.customers import CustomerDirectory
 from tests.helpers import case_row_locked, event_types, eventually, open_command, recorded
 
 pytestmark = pytest.mark.db
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+PHONE = "010-5555-7777"
 
 
 def a_walk(case_id: str) -> list[RecordedEvent]:
@@ -243,3 +246,87 @@ async def test_a_fold_that_fails_in_a_worker_fails_the_rebuild(pool: asyncpg.Poo
     finally:
         await pool.execute("DELETE FROM complaint_events WHERE case_id = $1", broken)
     assert await pool.fetchval("SELECT count(*) FROM complaint_cases") == before
+
+
+# -- the copy a worker keeps ------------------------------------------------------------
+async def test_a_legacy_case_forgotten_between_appends_stays_forgotten(
+    pool: asyncpg.Pool, case_id: str
+) -> None:
+    """The worker keeps the case as it last wrote it, the customer's phone inside (a case
+    from before references). `complaints forget` redacts the row in place, version
+    unchanged: the next append must fold from the redacted row, or it writes the phone
+    back from its copy."""
+    store = EventStore(pool, language="en")
+    legacy = open_command(case_id).model_copy(
+        update={"customer_id": None, "customer": Customer(name="Jang Forgets", phone=PHONE)}
+    )
+    events = recorded(case_id, [(legacy, T0), (Apologize(what="Sorry"), T0 + timedelta(hours=1))])
+    await store.append(case_id, events[:1])
+    assert case_id in store.kept
+    phone = Customer(name="-", phone=PHONE).phone  # as stored: E.164
+    forgotten = await CustomerDirectory(pool).forget(phone)
+    assert forgotten.cases == 1
+    assert await store.append(case_id, events[1:]) == 1
+    row = await pool.fetchrow(
+        "SELECT version, customer_phone, state::text AS state FROM complaint_cases "
+        "WHERE case_id = $1",
+        case_id,
+    )
+    assert row["version"] == 2
+    assert row["customer_phone"] is None
+    assert "Jang" not in row["state"] and "5555" not in row["state"]
+    assert store.kept[case_id].state == await store.case_state(case_id)
+
+
+async def test_a_case_appended_by_another_worker_is_read_again(
+    pool: asyncpg.Pool, case_id: str
+) -> None:
+    ours, theirs = EventStore(pool, language="en"), EventStore(pool, language="en")
+    events = a_walk(case_id)
+    await ours.append(case_id, events[:2])
+    await theirs.append(case_id, events[2:4])  # ours still keeps version 2
+    rival = events[4].model_copy(update={"event_id": uuid.uuid4()})
+    await theirs.append(case_id, [rival])
+    with pytest.raises(SequenceConflict, match="seq 5 is held by"):
+        await ours.append(case_id, [events[4]])  # folded from its copy it would fit
+    assert await ours.append(case_id, events[5:]) == 1
+    assert [e.event_id for e in await ours.load(case_id)] == [
+        *(e.event_id for e in events[:4]),
+        rival.event_id,
+        events[5].event_id,
+    ]
+
+
+async def test_a_row_rebuilt_between_appends_is_read_again(
+    pool: asyncpg.Pool, case_id: str
+) -> None:
+    """A rebuild writes every row anew (and here the state by hand before it): the kept
+    copy's token no longer matches, so the append folds from what is stored."""
+    store = EventStore(pool, language="en")
+    events = a_walk(case_id)
+    await store.append(case_id, events[:3])
+    await pool.execute(
+        "UPDATE complaint_cases SET state = jsonb_set(state, '{summary}', '\"edited by hand\"')"
+        " WHERE case_id = $1",
+        case_id,
+    )
+    assert await store.append(case_id, events[3:4]) == 1
+    assert (await store.case_state(case_id)).summary == "edited by hand"
+    await rebuild_read_model(pool)
+    assert await store.append(case_id, events[4:]) == 2
+    state = await store.case_state(case_id)
+    assert state.version == len(events)
+    assert state.summary != "edited by hand"  # the rebuild folded the events; so did we
+
+
+async def test_a_worker_keeps_a_bounded_number_of_cases(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "KEPT_CASES", 3)
+    store = EventStore(pool, language="en")
+    ids = [uuid.uuid4().hex[:8] for _ in range(5)]
+    for case in ids:
+        await store.append(case, a_walk(case)[:2])
+    assert list(store.kept) == ids[2:]  # the least recently used went first
+    assert await store.append(ids[0], a_walk(ids[0])[2:]) == 4  # read again, then folded
+    assert list(store.kept) == [*ids[3:], ids[0]]
