@@ -123,10 +123,17 @@ class BusinessCalendar(_Value):
         it is answered). Kept beside the fields, so equality and dumps never see it; held
         with the very field values it was answered for, so a copy with other hours,
         holidays, closures or zone (model_copy copies it along) starts afresh."""
-        fields = (self.hours, self.holidays, self.closures, self.zone)
-        memo = self.__dict__.get("_answers")
-        if memo is None or any(a is not b for a, b in zip(memo.fields, fields, strict=True)):
-            memo = self.__dict__["_answers"] = _Memo(fields)
+        memo: _Memo | None = self.__dict__.get("_answers")
+        if (  # spelled out: asked several times per event in a rebuild, a loop cost a third
+            memo is None
+            or memo.hours is not self.hours
+            or memo.holidays is not self.holidays
+            or memo.closures is not self.closures
+            or memo.zone is not self.zone
+        ):
+            memo = self.__dict__["_answers"] = _Memo(
+                self.hours, self.holidays, self.closures, self.zone
+            )
         return memo
 
     def is_open(self, t: datetime) -> bool:
@@ -146,9 +153,10 @@ class BusinessCalendar(_Value):
             raise ValueError(f"business time cannot count back: {amount}")
         at = _utc(start)
         due = self._memo().due
-        if (at, amount) not in due:
-            due[at, amount] = self._count(at, amount)
-        return _back(due[at, amount], start)
+        found = due.get((at, amount))
+        if found is None:
+            found = due[at, amount] = self._count(at, amount)
+        return _back(found, start)
 
     def _count(self, at: datetime, amount: timedelta) -> datetime:
         """The UTC instant by which `amount` of open time has passed since `at` (UTC)."""
@@ -196,10 +204,16 @@ class _Memo:
     """A calendar's answers so far (BusinessCalendar._memo), and the field values they
     were given for."""
 
-    __slots__ = ("days", "due", "fields")
+    __slots__ = ("closures", "days", "due", "holidays", "hours", "zone")
 
-    def __init__(self, fields: tuple[object, ...]) -> None:
-        self.fields = fields
+    def __init__(
+        self,
+        hours: tuple[OpeningHours | None, ...],
+        holidays: tuple[date, ...],
+        closures: tuple[date, ...],
+        zone: str,
+    ) -> None:
+        self.hours, self.holidays, self.closures, self.zone = hours, holidays, closures, zone
         self.days: dict[date, tuple[datetime, datetime] | None] = {}
         self.due: dict[tuple[datetime, timedelta], datetime] = {}
 
@@ -250,6 +264,8 @@ def time_between(a: datetime, b: datetime, calendar: BusinessCalendar | None) ->
 
 
 def _utc(t: datetime) -> datetime:
+    if t.tzinfo is UTC:
+        return t
     if t.utcoffset() is None:
         raise ValueError(f"{t} has no time zone; give an aware datetime (e.g. UTC)")
     return t.astimezone(UTC)
@@ -257,7 +273,7 @@ def _utc(t: datetime) -> datetime:
 
 def _back(at: datetime, like: datetime) -> datetime:
     """`at` (UTC) in the time zone `like` was given in."""
-    return at.astimezone(like.tzinfo)
+    return at if like.tzinfo is UTC else at.astimezone(like.tzinfo)
 
 
 def _since(earlier: time, later: time) -> timedelta:

@@ -2,95 +2,26 @@
 
 The fold is the domain's `evolve` (one definition of what an event means); parsing and
 folding are most of a rebuild's time, so they run in worker processes, a chunk of whole
-cases each, while this process reads the next chunk and streams finished rows into
-PostgreSQL by COPY. This module imports only the domain, so a worker process starts fast.
+cases each (store/folding.py), while this process reads the next chunk and streams
+finished rows into PostgreSQL by COPY.
 """
 
 import asyncio
-import gc
 import os
 import pickle
 import sys
 from asyncio.subprocess import PIPE
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from typing import Any, BinaryIO
+from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 
-from domain.clock import staff_due_at
-from domain.decider import evolve
-from domain.events import EVENTS_ADAPTER
-from domain.model import CaseState
+from store.folding import CASE_COLUMNS as CASE_COLUMNS  # callers import them from here
+from store.folding import case_row as case_row
+from store.folding import fold_cases
 
-CASE_COLUMNS = (
-    "case_id, status, step, motive, channel, tier, fault, escalation_level, escalations, "
-    "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, "
-    "customer_phone, customer_id, state"
-)
 _COLUMNS = [c.strip() for c in CASE_COLUMNS.split(",")]
-
-
-def case_row(state: CaseState) -> tuple[Any, ...]:
-    """The read-model row of a state, in CASE_COLUMNS order."""
-    return (
-        state.case_id,
-        state.status.value,
-        state.stage,
-        state.motive.value,
-        state.channel.value,
-        state.profile.tier.value,
-        state.fault.value if state.fault else None,
-        state.escalation_level,
-        state.escalations,
-        staff_due_at(state),
-        state.opened_at,
-        state.resolved_at,
-        state.closed_at,
-        state.rating,
-        state.version,
-        state.updated_at,
-        state.customer.phone if state.customer else None,  # cases from before references
-        state.customer_id,
-        state.model_dump_json(exclude_defaults=True),  # a third smaller; defaults refill
-    )
-
-
-@contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """A chunk's events and states are thousands of small objects that all live until the
-    chunk is folded, and none of them is in a reference cycle (reference counting frees
-    them): the cycle collector would only rescan them, again and again, as they pile up.
-    Measured on 21,000 events: parse 27 -> 9 us per event, the whole fold 64 -> 45."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def fold_cases(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
-    """The rows of whole cases: `data` is a JSON array of their events in (case, seq) order,
-    `case_ids` the case of each event. Runs in a worker process: plain values in and out."""
-    with _without_cycle_collector():
-        return _fold(case_ids, data)
-
-
-def _fold(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
-    current: str | None = None
-    state: CaseState | None = None
-    for case_id, event in zip(case_ids, EVENTS_ADAPTER.validate_json(data), strict=True):
-        if case_id != current:
-            if state is not None:
-                rows.append(case_row(state))
-            current, state = case_id, None
-        state = evolve(state, event)
-    if state is not None:
-        rows.append(case_row(state))
-    return rows
+EVENT_BYTES = 400  # about what an event takes in complaint_events, to guess the chunks
 
 
 async def _chunks(cursor: asyncpg.cursor.Cursor, size: int) -> AsyncIterator[tuple[list[str], str]]:
@@ -115,7 +46,7 @@ async def _chunks(cursor: asyncpg.cursor.Cursor, size: int) -> AsyncIterator[tup
 
 
 class _Folder:
-    """A worker process folding chunks: `python -m store.read_model`, pickles over its stdin
+    """A worker process folding chunks: `python -m store.folding`, pickles over its stdin
     and stdout. Not multiprocessing: its spawn re-imports the caller's main module (the CLI,
     the benchmark: a second or more per process), and a fork would copy the locks of the
     caller's threads (a Temporal client's runtime). This imports the domain alone."""
@@ -126,7 +57,7 @@ class _Folder:
     @classmethod
     async def start(cls) -> "_Folder":
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "store.read_model", stdin=PIPE, stdout=PIPE
+            sys.executable, "-m", "store.folding", stdin=PIPE, stdout=PIPE
         )
         return cls(process)
 
@@ -152,19 +83,6 @@ class _Folder:
                 await self.process.wait()
 
 
-def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
-    """A worker process's loop: a chunk in, its case rows (or why not) out, until EOF."""
-    while header := requests.read(8):
-        ids, data = pickle.loads(requests.read(int.from_bytes(header, "little")))
-        try:
-            reply: tuple[bool, Any] = (True, fold_cases(ids, data))
-        except Exception as err:  # the parent raises it; this process keeps serving
-            reply = (False, f"{type(err).__name__}: {err}")
-        body = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.write(len(body).to_bytes(8, "little") + body)
-        replies.flush()
-
-
 async def rebuild_read_model(
     pool: asyncpg.Pool, chunk: int = 5_000, workers: int | None = None
 ) -> int:
@@ -180,6 +98,18 @@ async def rebuild_read_model(
     workers = workers or os.cpu_count() or 1
     if pool.get_max_size() < 2:
         raise ValueError("a rebuild reads on one connection while it writes on another")
+    # Folder processes take ~0.5 s to import the domain: where the events look like more
+    # than a chunk, they start now and import while the table is locked and read.
+    size = await pool.fetchval("SELECT pg_relation_size('complaint_events')")
+    early = size > chunk * EVENT_BYTES
+    folders = [await _Folder.start() for _ in range(workers)] if early else []
+    try:
+        return await _rebuild(pool, chunk, workers, folders)
+    finally:
+        await asyncio.gather(*(f.close() for f in folders))
+
+
+async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, folders: list["_Folder"]) -> int:
     cases = 0
     async with pool.acquire() as writer, writer.transaction():
         await writer.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
@@ -198,16 +128,13 @@ async def rebuild_read_model(
                 2 * workers
             )
 
-            async def fold_in_worker() -> None:
-                folder = await _Folder.start()
+            async def fold_in_worker(folder: _Folder) -> None:
                 try:
                     while (job := await todo.get()) is not None:
                         await done.put(await folder.fold(job))
                 except Exception as err:
                     await done.put(err)  # the COPY fails with it, and the rest is cancelled
                     raise
-                finally:
-                    await folder.close()
 
             async def read() -> None:
                 try:
@@ -224,7 +151,9 @@ async def rebuild_read_model(
                         await done.put(fold_cases(*first))
                     await done.put(None)
                     return
-                folding = [asyncio.create_task(fold_in_worker()) for _ in range(workers)]
+                if not folders:
+                    folders.extend([await _Folder.start() for _ in range(workers)])
+                folding = [asyncio.create_task(fold_in_worker(f)) for f in folders]
                 try:
                     await todo.put(first)
                     await todo.put(second)
@@ -258,7 +187,3 @@ async def rebuild_read_model(
                 reading.cancel()
                 await asyncio.gather(reading, return_exceptions=True)
     return cases
-
-
-if __name__ == "__main__":
-    _serve(sys.stdin.buffer, sys.stdout.buffer)

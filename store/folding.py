@@ -1,0 +1,100 @@
+"""The fold of a rebuild: events in, read-model rows out. It runs in worker processes
+(`python -m store.folding`, a chunk per request over stdin and stdout), so it imports the
+domain and nothing else: no asyncio, no asyncpg, and each process starts sooner."""
+
+import gc
+import pickle
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+
+from domain.clock import staff_due_at
+from domain.decider import evolve
+from domain.events import EVENTS_ADAPTER
+from domain.model import CaseState
+
+CASE_COLUMNS = (
+    "case_id, status, step, motive, channel, tier, fault, escalation_level, escalations, "
+    "response_due_at, opened_at, resolved_at, closed_at, rating, version, updated_at, "
+    "customer_phone, customer_id, state"
+)
+
+
+def case_row(state: CaseState) -> tuple[Any, ...]:
+    """The read-model row of a state, in CASE_COLUMNS order."""
+    return (
+        state.case_id,
+        state.status.value,
+        state.stage,
+        state.motive.value,
+        state.channel.value,
+        state.profile.tier.value,
+        state.fault.value if state.fault else None,
+        state.escalation_level,
+        state.escalations,
+        staff_due_at(state),
+        state.opened_at,
+        state.resolved_at,
+        state.closed_at,
+        state.rating,
+        state.version,
+        state.updated_at,
+        state.customer.phone if state.customer else None,  # cases from before references
+        state.customer_id,
+        state.model_dump_json(exclude_defaults=True),  # a third smaller; defaults refill
+    )
+
+
+@contextmanager
+def _without_cycle_collector() -> Iterator[None]:
+    """A chunk's events and states are thousands of small objects that all live until the
+    chunk is folded, and none of them is in a reference cycle (reference counting frees
+    them): the cycle collector would only rescan them, again and again, as they pile up.
+    Measured on 21,000 events: parse 27 -> 9 us per event, the whole fold 64 -> 45."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def fold_cases(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
+    """The rows of whole cases: `data` is a JSON array of their events in (case, seq) order,
+    `case_ids` the case of each event. Runs in a worker process: plain values in and out."""
+    with _without_cycle_collector():
+        return _fold(case_ids, data)
+
+
+def _fold(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    current: str | None = None
+    state: CaseState | None = None
+    for case_id, event in zip(case_ids, EVENTS_ADAPTER.validate_json(data), strict=True):
+        if case_id != current:
+            if state is not None:
+                rows.append(case_row(state))
+            current, state = case_id, None
+        state = evolve(state, event)
+    if state is not None:
+        rows.append(case_row(state))
+    return rows
+
+
+def _serve(requests: BinaryIO, replies: BinaryIO) -> None:
+    """A worker process's loop: a chunk in, its case rows (or why not) out, until EOF."""
+    while header := requests.read(8):
+        ids, data = pickle.loads(requests.read(int.from_bytes(header, "little")))
+        try:
+            reply: tuple[bool, Any] = (True, fold_cases(ids, data))
+        except Exception as err:  # the parent raises it; this process keeps serving
+            reply = (False, f"{type(err).__name__}: {err}")
+        body = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        replies.write(len(body).to_bytes(8, "little") + body)
+        replies.flush()
+
+
+if __name__ == "__main__":
+    _serve(sys.stdin.buffer, sys.stdout.buffer)
