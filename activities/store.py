@@ -50,7 +50,10 @@ class AppendBatch(BaseModel):
 # write re-checks both under the row lock. Only a batch claiming seqs the case already has
 # (a retry) also asks which events hold them (_STORED): events are append-only, so what it
 # finds stays true.
-_READ = "SELECT version, state, xmin::text AS token FROM complaint_cases WHERE case_id = $1"
+_READ = (
+    "SELECT version, state, xmin::text || '/' || coalesce(rev::text, '-') AS token"
+    " FROM complaint_cases WHERE case_id = $1"
+)
 _STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)"
 # The write: one call, one round trip (store/migrations/0008_append_from_a_kept_copy.sql).
 _WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 35)) + ")"
@@ -61,8 +64,9 @@ KEPT_CASES = 1000  # copies a worker keeps: ~13 KB each; the cases staff are wor
 @dataclass(frozen=True)
 class _Copy:
     """A case as this process last wrote or read it: the state at `version`, and `token`,
-    the row version's xmin, which any other write of the row (another worker's append,
-    `complaints forget` redacting in place, a rebuild) replaces."""
+    which names that very row version (its xmin and its random `rev`, migration 0008): any
+    other write of the row (another worker's append, `complaints forget` redacting in place,
+    a rebuild, a hand edit) replaces it."""
 
     version: int
     token: str
@@ -142,6 +146,7 @@ class EventStore:
         if copy is None:
             return
         self.kept[case_id] = copy
+        self.kept.move_to_end(case_id)  # it may be back already: a concurrent append
         if len(self.kept) > KEPT_CASES:
             self.kept.popitem(last=False)
 

@@ -81,6 +81,9 @@ class _Folder:
             except TimeoutError:
                 self.process.kill()
                 await self.process.wait()
+            except asyncio.CancelledError:
+                self.process.kill()  # no orphan folding on after its rebuild is gone
+                raise
 
 
 async def rebuild_read_model(
@@ -101,12 +104,18 @@ async def rebuild_read_model(
     # Folder processes take ~0.5 s to import the domain: where the events look like more
     # than a chunk, they start now and import while the table is locked and read.
     size = await pool.fetchval("SELECT pg_relation_size('complaint_events')")
-    early = size > chunk * EVENT_BYTES
-    folders = [await _Folder.start() for _ in range(workers)] if early else []
+    folders: list[_Folder] = []  # closed however the rebuild ends, each started one
     try:
+        if size > chunk * EVENT_BYTES:
+            await _start(folders, workers)
         return await _rebuild(pool, chunk, workers, folders)
     finally:
         await asyncio.gather(*(f.close() for f in folders))
+
+
+async def _start(folders: list["_Folder"], workers: int) -> None:
+    for _ in range(workers):
+        folders.append(await _Folder.start())
 
 
 async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, folders: list["_Folder"]) -> int:
@@ -152,7 +161,7 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, folders: list["
                     await done.put(None)
                     return
                 if not folders:
-                    folders.extend([await _Folder.start() for _ in range(workers)])
+                    await _start(folders, workers)
                 folding = [asyncio.create_task(fold_in_worker(f)) for f in folders]
                 try:
                     await todo.put(first)

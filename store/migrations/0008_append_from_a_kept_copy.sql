@@ -1,12 +1,19 @@
 -- The append without its read: a worker keeps the state it last wrote (or read) of a case
--- with that row version's token, its xmin (the id of the transaction that wrote it; every
--- write of the row, `complaints forget` and a rebuild too, makes a new one). This append
--- writes only if the row is still that very version, and returns the new token; NULL when
--- it is not (nothing written: the worker reads the row and folds again). A first append
--- (version 0) inserts the row; a concurrent first append of the same case waits for it and
--- then finds the row taken (NULL). The row is written first: its lock serializes appends
--- to the case before any event is inserted.
+-- with that row version's token, and this append writes only if the row is still that very
+-- version: it returns the new token, or NULL when the row moved on (nothing written: the
+-- worker reads the row and folds again). The token is the row's xmin (the id of the
+-- transaction that wrote it: any write of the row makes a new one, a hand edit included)
+-- and `rev`, a random id every writer of ours sets anew (this append, `complaints forget`,
+-- a rebuild's COPY by default): transaction ids are 32 bits and start again after a
+-- restore to an earlier point, random ids do not repeat. A first append (version 0)
+-- inserts the row; a concurrent first append of the same case waits for it and then finds
+-- the row taken (NULL). The row is written first: its lock serializes appends to the case
+-- before any event is inserted.
 -- The 33-argument function of 0007 stays for workers of the previous release.
+-- No default on ADD COLUMN: a volatile one would rewrite the table; old rows keep NULL.
+ALTER TABLE complaint_cases ADD COLUMN IF NOT EXISTS rev uuid;
+ALTER TABLE complaint_cases ALTER COLUMN rev SET DEFAULT gen_random_uuid();
+
 CREATE OR REPLACE FUNCTION complaints_append(
     p_case_id text, p_version integer, p_token text,
     e_seq integer[], e_id uuid[], e_type text[], e_data text[], e_at timestamptz[],
@@ -33,7 +40,7 @@ BEGIN
             c_closed_at, c_rating, c_version, c_updated_at, c_customer_phone, c_customer_id,
             c_state::jsonb)
         ON CONFLICT (case_id) DO NOTHING
-        RETURNING xmin::text INTO token;
+        RETURNING xmin::text || '/' || rev::text INTO token;
     ELSE
         UPDATE complaint_cases SET
             status = c_status, step = c_step, motive = c_motive, channel = c_channel,
@@ -42,9 +49,10 @@ BEGIN
             opened_at = c_opened_at, resolved_at = c_resolved_at, closed_at = c_closed_at,
             rating = c_rating, version = c_version, updated_at = c_updated_at,
             customer_phone = c_customer_phone, customer_id = c_customer_id,
-            state = c_state::jsonb
-        WHERE case_id = p_case_id AND version = p_version AND xmin::text = p_token
-        RETURNING xmin::text INTO token;
+            state = c_state::jsonb, rev = gen_random_uuid()
+        WHERE case_id = p_case_id AND version = p_version
+            AND xmin::text || '/' || coalesce(rev::text, '-') = p_token
+        RETURNING xmin::text || '/' || rev::text INTO token;
     END IF;
     IF token IS NULL THEN
         RETURN NULL;

@@ -10,6 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 import activities.store as store_module
 from activities.store import (
+    CASE_COLUMNS,
     AppendBatch,
     EventStore,
     SequenceConflict,
@@ -85,14 +86,35 @@ async def test_rebuild_gives_the_same_rows(
     """Folder processes start before the read where the table looks big, else once a
     second chunk shows there is more than one; both give the same rows."""
     monkeypatch.setattr(read_model, "EVENT_BYTES", 0 if early else 10**9)
+    started: list[read_model._Folder] = []
+    closed: list[read_model._Folder] = []
+    start, close = read_model._Folder.start, read_model._Folder.close
+
+    async def counted_start() -> read_model._Folder:
+        started.append(await start())
+        return started[-1]
+
+    async def counted_close(self: read_model._Folder) -> None:
+        closed.append(self)
+        await close(self)
+
+    monkeypatch.setattr(read_model._Folder, "start", counted_start)
+    monkeypatch.setattr(read_model._Folder, "close", counted_close)
     store = EventStore(pool)
     for _ in range(3):
         case = uuid.uuid4().hex[:8]
         await store.append(case, a_walk(case))
-    before = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    before = [
+        dict(r)
+        for r in await pool.fetch(f"SELECT {CASE_COLUMNS} FROM complaint_cases ORDER BY case_id")
+    ]
     await pool.execute("UPDATE complaint_cases SET status = 'corrupted'")
-    cases = await rebuild_read_model(pool, chunk=2)  # small chunks cross case borders
-    after = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    cases = await rebuild_read_model(pool, chunk=2, workers=2)  # chunks cross case borders
+    assert len(started) == 2 and closed == started  # each started once, each closed
+    after = [
+        dict(r)
+        for r in await pool.fetch(f"SELECT {CASE_COLUMNS} FROM complaint_cases ORDER BY case_id")
+    ]
     assert cases == len(before)
     assert after == before
 
@@ -270,9 +292,12 @@ async def test_a_legacy_case_forgotten_between_appends_stays_forgotten(
     events = recorded(case_id, [(legacy, T0), (Apologize(what="Sorry"), T0 + timedelta(hours=1))])
     await store.append(case_id, events[:1])
     assert case_id in store.kept
+    rev = "SELECT rev FROM complaint_cases WHERE case_id = $1"
+    before = await pool.fetchval(rev, case_id)
     phone = Customer(name="-", phone=PHONE).phone  # as stored: E.164
     forgotten = await CustomerDirectory(pool).forget(phone)
     assert forgotten.cases == 1
+    assert await pool.fetchval(rev, case_id) not in (before, None)  # not only a new xmin
     assert await store.append(case_id, events[1:]) == 1
     row = await pool.fetchrow(
         "SELECT version, customer_phone, state::text AS state FROM complaint_cases "
@@ -288,20 +313,51 @@ async def test_a_legacy_case_forgotten_between_appends_stays_forgotten(
 async def test_a_case_appended_by_another_worker_is_read_again(
     pool: asyncpg.Pool, case_id: str
 ) -> None:
+    """Ours keeps the case at version 2; another worker stores a rival seq 3. Ours' next
+    batch fits its copy (seq 3), so only the statement's check of the row can refuse it:
+    nothing is written, the row is read and the rival found."""
     ours, theirs = EventStore(pool, language="en"), EventStore(pool, language="en")
     events = a_walk(case_id)
     await ours.append(case_id, events[:2])
-    await theirs.append(case_id, events[2:4])  # ours still keeps version 2
-    rival = events[4].model_copy(update={"event_id": uuid.uuid4()})
-    await theirs.append(case_id, [rival])
-    with pytest.raises(SequenceConflict, match="seq 5 is held by"):
-        await ours.append(case_id, [events[4]])  # folded from its copy it would fit
-    assert await ours.append(case_id, events[5:]) == 1
+    rival = events[2].model_copy(update={"event_id": uuid.uuid4()})
+    await theirs.append(case_id, [*events[:2], rival])  # a retry of 1-2, then its seq 3
+    with pytest.raises(SequenceConflict, match="seq 3 is held by"):
+        await ours.append(case_id, [events[2]])
     assert [e.event_id for e in await ours.load(case_id)] == [
-        *(e.event_id for e in events[:4]),
+        *(e.event_id for e in events[:2]),
         rival.event_id,
-        events[5].event_id,
     ]
+    assert (await ours.case_state(case_id)).version == 3
+
+
+async def test_a_forget_that_commits_while_an_append_waits_is_not_undone(
+    pool: asyncpg.Pool, case_id: str
+) -> None:
+    """The append from the kept copy waits for the row while a redaction holds it; the
+    redaction commits; the append's check sees the new row version and folds from it."""
+    store = EventStore(pool, language="en")
+    legacy = open_command(case_id).model_copy(
+        update={"customer_id": None, "customer": Customer(name="Jang Waits", phone=PHONE)}
+    )
+    events = recorded(case_id, [(legacy, T0), (Apologize(what="Sorry"), T0 + timedelta(hours=1))])
+    await store.append(case_id, events[:1])
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await conn.execute(  # what `complaints forget` does to the row
+            "UPDATE complaint_cases SET customer_phone = NULL, state = state - 'customer',"
+            " rev = gen_random_uuid() WHERE case_id = $1",
+            case_id,
+        )
+        appending = asyncio.create_task(store.append(case_id, events[1:]))
+        await appends_waiting(pool, 1)
+        await tx.commit()
+    assert await appending == 1
+    state = await pool.fetchval(
+        "SELECT state::text FROM complaint_cases WHERE case_id = $1", case_id
+    )
+    assert "Jang" not in state and "5555" not in state
+    assert (await store.case_state(case_id)).version == 2
 
 
 async def test_a_row_rebuilt_between_appends_is_read_again(

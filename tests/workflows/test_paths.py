@@ -10,7 +10,7 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import rebuild_read_model
+from activities.store import CASE_COLUMNS, rebuild_read_model
 from app.cases import start_case
 from app.ids import workflow_id
 from domain.commands import (
@@ -202,7 +202,13 @@ async def test_a_late_case_gains_the_delay_discount_and_the_rebuild_matches(
     assert state.accepted is not None and state.accepted.terms.startswith("10 % off")
     await driver.handle.terminate("test over")
 
-    live = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    live = [
+        dict(r)
+        for r in await pool.fetch(f"SELECT {CASE_COLUMNS} FROM complaint_cases ORDER BY case_id")
+    ]
     await rebuild_read_model(pool)
-    rebuilt = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    rebuilt = [
+        dict(r)
+        for r in await pool.fetch(f"SELECT {CASE_COLUMNS} FROM complaint_cases ORDER BY case_id")
+    ]
     assert rebuilt == live and len(live) >= 1
