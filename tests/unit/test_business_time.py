@@ -672,6 +672,9 @@ def test_a_calendar_remembers_its_answers_but_not_for_a_copy_with_other_days() -
     assert closed.open_interval(date(2026, 11, 24)) is None
     assert closed.add_business_time(kst(11, 23, 18), 2 * HOUR) == kst(11, 25, 11)
     assert shop.open_interval(date(2026, 11, 24)) is not None  # the original is unchanged
+    # a copy with other hours alone (the same holidays and closures) counts them afresh
+    later = shop.model_copy(update={"hours": (OpeningHours(opens=time(10), closes=time(21)),) * 7})
+    assert later.add_business_time(kst(11, 23, 18), 2 * HOUR) == kst(11, 23, 20)
     # an answer given in another zone comes back in that zone, as without the memo
     utc = kst(11, 23, 18).astimezone(UTC)
     assert shop.add_business_time(utc, 2 * HOUR).tzinfo == UTC
