@@ -51,11 +51,12 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
     )
     outbox = Outbox(pool, sender_for(settings))
     directory = CustomerDirectory(pool, thresholds_for(settings))
+    stored, notify = StoreActivities(store), NotifyActivities(outbox)
     return [
-        StoreActivities(store).append_events,
-        StoreActivities(store).append_opening,
-        NotifyActivities(outbox).send_notifications,
-        NotifyActivities(outbox).sweep_notifications,
+        stored.append_events,
+        stored.append_opening,
+        notify.send_notifications,
+        notify.sweep_notifications,
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
     ]

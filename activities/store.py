@@ -20,8 +20,8 @@ from domain.events import EVENT_ADAPTER, RecordedEvent
 from domain.model import CaseState
 from domain.notifications import CUSTOMER, Language, Notice, held_until, notices_for
 from domain.policy import DEFAULT_ESCALATION_CONTACTS
-from store.read_model import CASE_COLUMNS as CASE_COLUMNS  # re-exported: callers import them here
-from store.read_model import case_row
+from store.folding import CASE_COLUMNS as CASE_COLUMNS  # re-exported: callers import them here
+from store.folding import case_row
 from store.read_model import rebuild_read_model as rebuild_read_model
 
 log = structlog.get_logger(__name__)
@@ -51,7 +51,7 @@ class AppendBatch(BaseModel):
 # (a retry) also asks which events hold them (_STORED): events are append-only, so what it
 # finds stays true.
 _READ = (
-    "SELECT version, state, xmin::text || '/' || coalesce(rev::text, '-') AS token"
+    "SELECT state, xmin::text || '/' || coalesce(rev::text, '-') AS token"
     " FROM complaint_cases WHERE case_id = $1"
 )
 _STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)"
@@ -63,14 +63,17 @@ KEPT_CASES = 1000  # copies a worker keeps: ~13 KB each; the cases staff are wor
 
 @dataclass(frozen=True)
 class _Copy:
-    """A case as this process last wrote or read it: the state at `version`, and `token`,
-    which names that very row version (its xmin and its random `rev`, migration 0008): any
-    other write of the row (another worker's append, `complaints forget` redacting in place,
-    a rebuild, a hand edit) replaces it."""
+    """A case as this process last wrote or read it: its state, and `token`, which names
+    that very row version (its xmin and its random `rev`, migration 0008): any other write
+    of the row (another worker's append, `complaints forget` redacting in place, a rebuild,
+    a hand edit) replaces it."""
 
-    version: int
     token: str
     state: CaseState
+
+    @property
+    def version(self) -> int:
+        return self.state.version
 
 
 def _event_record(r: RecordedEvent) -> tuple[Any, ...]:
@@ -140,7 +143,7 @@ class EventStore:
         row = await conn.fetchrow(_READ, case_id)
         if row is None:
             return None
-        return _Copy(row["version"], row["token"], CaseState.model_validate_json(row["state"]))
+        return _Copy(row["token"], CaseState.model_validate_json(row["state"]))
 
     def _keep(self, case_id: str, copy: _Copy | None) -> None:
         if copy is None:
@@ -213,7 +216,7 @@ class EventStore:
             if copy is None and err.constraint_name == "complaint_events_pkey":
                 return None  # another first append of this case won the race: read again
             raise
-        return _Copy(state.version, token, state) if token is not None else None
+        return _Copy(token, state) if token is not None else None
 
     def _not_before(self, notice: Notice, state: CaseState, at: datetime) -> datetime | None:
         """When the notice may go out, by the case's rulebook (domain.notifications). A case

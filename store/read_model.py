@@ -16,9 +16,7 @@ from typing import Any
 
 import asyncpg
 
-from store.folding import CASE_COLUMNS as CASE_COLUMNS  # callers import them from here
-from store.folding import case_row as case_row
-from store.folding import fold_cases
+from store.folding import CASE_COLUMNS, fold_cases
 
 _COLUMNS = [c.strip() for c in CASE_COLUMNS.split(",")]
 EVENT_BYTES = 400  # about what an event takes in complaint_events, to guess the chunks

@@ -20,6 +20,7 @@ from activities.store import (
 from domain.commands import AnalyzeCause, Apologize, CheckClock, Empathize
 from domain.events import RecordedEvent
 from domain.model import Customer, Fault
+from domain.phone import normalize_phone
 from store import read_model
 from store.customers import CustomerDirectory
 from tests.helpers import case_row_locked, event_types, eventually, open_command, recorded
@@ -278,6 +279,14 @@ async def test_a_fold_that_fails_in_a_worker_fails_the_rebuild(pool: asyncpg.Poo
 
 
 # -- the copy a worker keeps ------------------------------------------------------------
+def legacy_walk(case_id: str) -> list[RecordedEvent]:
+    """Opened before customer references: the phone inside the case's state."""
+    legacy = open_command(case_id).model_copy(
+        update={"customer_id": None, "customer": Customer(name="Jang Forgets", phone=PHONE)}
+    )
+    return recorded(case_id, [(legacy, T0), (Apologize(what="Sorry"), T0 + timedelta(hours=1))])
+
+
 async def test_a_legacy_case_forgotten_between_appends_stays_forgotten(
     pool: asyncpg.Pool, case_id: str
 ) -> None:
@@ -286,16 +295,12 @@ async def test_a_legacy_case_forgotten_between_appends_stays_forgotten(
     unchanged: the next append must fold from the redacted row, or it writes the phone
     back from its copy."""
     store = EventStore(pool, language="en")
-    legacy = open_command(case_id).model_copy(
-        update={"customer_id": None, "customer": Customer(name="Jang Forgets", phone=PHONE)}
-    )
-    events = recorded(case_id, [(legacy, T0), (Apologize(what="Sorry"), T0 + timedelta(hours=1))])
+    events = legacy_walk(case_id)
     await store.append(case_id, events[:1])
     assert case_id in store.kept
     rev = "SELECT rev FROM complaint_cases WHERE case_id = $1"
     before = await pool.fetchval(rev, case_id)
-    phone = Customer(name="-", phone=PHONE).phone  # as stored: E.164
-    forgotten = await CustomerDirectory(pool).forget(phone)
+    forgotten = await CustomerDirectory(pool).forget(normalize_phone(PHONE))
     assert forgotten.cases == 1
     assert await pool.fetchval(rev, case_id) not in (before, None)  # not only a new xmin
     assert await store.append(case_id, events[1:]) == 1
@@ -333,25 +338,17 @@ async def test_a_case_appended_by_another_worker_is_read_again(
 async def test_a_forget_that_commits_while_an_append_waits_is_not_undone(
     pool: asyncpg.Pool, case_id: str
 ) -> None:
-    """The append from the kept copy waits for the row while a redaction holds it; the
-    redaction commits; the append's check sees the new row version and folds from it."""
+    """The append from the kept copy waits for the row behind `complaints forget`; forget
+    commits; the append's check sees the new row version and folds from it."""
     store = EventStore(pool, language="en")
-    legacy = open_command(case_id).model_copy(
-        update={"customer_id": None, "customer": Customer(name="Jang Waits", phone=PHONE)}
-    )
-    events = recorded(case_id, [(legacy, T0), (Apologize(what="Sorry"), T0 + timedelta(hours=1))])
+    events = legacy_walk(case_id)
     await store.append(case_id, events[:1])
-    async with pool.acquire() as conn:
-        tx = conn.transaction()
-        await tx.start()
-        await conn.execute(  # what `complaints forget` does to the row
-            "UPDATE complaint_cases SET customer_phone = NULL, state = state - 'customer',"
-            " rev = gen_random_uuid() WHERE case_id = $1",
-            case_id,
-        )
-        appending = asyncio.create_task(store.append(case_id, events[1:]))
+    async with case_row_locked(pool, case_id):  # forget waits first, the append behind it
+        forgetting = asyncio.create_task(CustomerDirectory(pool).forget(normalize_phone(PHONE)))
         await appends_waiting(pool, 1)
-        await tx.commit()
+        appending = asyncio.create_task(store.append(case_id, events[1:]))
+        await appends_waiting(pool, 2)
+    assert (await forgetting).cases == 1
     assert await appending == 1
     state = await pool.fetchval(
         "SELECT state::text FROM complaint_cases WHERE case_id = $1", case_id
