@@ -278,6 +278,41 @@ async def test_a_fold_that_fails_in_a_worker_fails_the_rebuild(pool: asyncpg.Poo
     assert await pool.fetchval("SELECT count(*) FROM complaint_cases") == before
 
 
+async def test_a_cancelled_rebuild_leaves_no_folder_running(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild stopped mid-way (Ctrl-C on the CLI) rolls back and takes its worker
+    processes with it."""
+    store = EventStore(pool)
+    for _ in range(3):
+        case = uuid.uuid4().hex[:8]
+        await store.append(case, a_walk(case))
+    before = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+    started: list[read_model._Folder] = []
+    start = read_model._Folder.start
+    folding = asyncio.Event()
+
+    async def counted_start() -> read_model._Folder:
+        started.append(await start())
+        return started[-1]
+
+    async def stuck(self: read_model._Folder, chunk: object) -> list[object]:
+        folding.set()
+        await asyncio.Event().wait()  # a chunk that takes forever
+        return []
+
+    monkeypatch.setattr(read_model._Folder, "start", counted_start)
+    monkeypatch.setattr(read_model._Folder, "fold", stuck)
+    rebuilding = asyncio.create_task(rebuild_read_model(pool, chunk=2, workers=2))
+    await asyncio.wait_for(folding.wait(), 20)
+    rebuilding.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await rebuilding
+    assert len(started) == 2
+    assert all(f.process.returncode is not None for f in started)
+    assert await pool.fetchval("SELECT count(*) FROM complaint_cases") == before
+
+
 # -- the copy a worker keeps ------------------------------------------------------------
 def legacy_walk(case_id: str) -> list[RecordedEvent]:
     """Opened before customer references: the phone inside the case's state."""
