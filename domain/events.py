@@ -1,6 +1,5 @@
 """What happened to a case, in the past tense. Immutable; the state is their fold."""
 
-from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from domain.model import (
     CustomerProfile,
     Fault,
     Frozen,
+    Instant,
     Motive,
     Remedy,
     RemedyKind,
@@ -22,7 +22,7 @@ from domain.model import (
 
 
 class _Event(Frozen):
-    at: datetime
+    at: Instant
     by: str | None = None
 
 
@@ -43,7 +43,7 @@ class Apologized(_Event):
     type: Literal["apologized"] = "apologized"
     what: str
     # A reply to a public review: drafted now, posted from this time (after a night's calm).
-    post_from: datetime | None = None
+    post_from: Instant | None = None
 
 
 class Empathized(_Event):
@@ -88,7 +88,7 @@ class CustomerWaitExceeded(_Event):
     """The customer has not answered the offer in time: staff should call."""
 
     type: Literal["customer_wait_exceeded"] = "customer_wait_exceeded"
-    offered_at: datetime
+    offered_at: Instant
 
 
 class PreventionShown(_Event):
@@ -128,7 +128,7 @@ class CaseClosed(_Event):
 class ResponseDueSoon(_Event):
     type: Literal["response_due_soon"] = "response_due_soon"
     step: Step
-    due_at: datetime
+    due_at: Instant
 
 
 class Escalated(_Event):
@@ -138,7 +138,7 @@ class Escalated(_Event):
     step: Step
     level: int = Field(ge=1)
     reason: Literal["overdue", "declined_twice"] = "overdue"
-    missed_due_at: datetime | None = None
+    missed_due_at: Instant | None = None
 
 
 class CaseWithdrawn(_Event):
