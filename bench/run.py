@@ -18,9 +18,11 @@ target (below 0.8 of a ">=" target, above 1/0.8 of a "<=" one): the regression c
 """
 
 import asyncio
+import functools
 import itertools
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -264,17 +266,42 @@ async def appends(pool: asyncpg.Pool, cases: int = 300) -> dict[str, float]:
     }
 
 
+# Distinct walks the rebuild's cases copy, each opened at another time of day and week, and
+# each copy shifted by its own minutes: no two cases share a time, as with real cases, so a
+# fold counts every case's due times afresh instead of finding another case's.
+TEMPLATES = 1000
+_STAMP = re.compile(r'"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)"')
+
+
+@functools.cache
+def _templates() -> list[list[tuple[int, str, str, datetime, list[str]]]]:
+    first = datetime(2030, 1, 1, tzinfo=UTC)
+    walks = []
+    for n in range(TEMPLATES):
+        walk = []
+        for e in case_events("tmpl000000", first + n * timedelta(minutes=97, seconds=13)):
+            data = e.event.model_dump_json()
+            walk.append((e.seq, e.event.type, data, e.event.at, sorted(set(_STAMP.findall(data)))))
+        walks.append(walk)
+    return walks
+
+
 def rebuild_rows(total: int) -> Iterator[tuple[Any, ...]]:
-    """`total` events of walked cases, each case its own copy of one template walk."""
-    template = case_events("tmpl000000", datetime(2030, 1, 1, tzinfo=UTC))
-    dumped = [(e.seq, e.event.type, e.event.model_dump_json(), e.event.at) for e in template]
+    """`total` events of walked cases: case n copies template walk n % TEMPLATES, its
+    instants moved 3 minutes later for every earlier copy of that walk."""
+    templates = _templates()
     made = 0
     for n in itertools.count():
         case_id = f"r{n:09d}"
-        for seq, kind, data, at in dumped:
+        shift = (n // TEMPLATES) * timedelta(minutes=3)
+        for seq, kind, data, at, stamps in templates[n % TEMPLATES]:
             if made == total:
                 return
-            yield (case_id, seq, uuid.uuid4(), kind, data.replace("tmpl000000", case_id), at)
+            data = data.replace("tmpl000000", case_id)
+            for stamp in stamps if shift else ():
+                moved = datetime.fromisoformat(stamp) + shift
+                data = data.replace(stamp, moved.isoformat().replace("+00:00", "Z"))
+            yield (case_id, seq, uuid.uuid4(), kind, data, at + shift)
             made += 1
 
 
