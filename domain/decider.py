@@ -333,13 +333,12 @@ def evolve(state: State, event: Event) -> CaseState:
                 plan=event.plan,
                 overridden=event.overridden,
             )
-            changes |= _answered(state, event.at, Step.OFFER_RESOLUTION) | {
+            changes |= _answered(state, event.at, Step.OFFER_RESOLUTION, paused=True) | {
                 "status": CaseStatus.AWAITING_CUSTOMER,
                 "resolution": event.plan,
                 "offers": (*state.offers, offer),
                 "customer_wait_due_at": event.at + state.care.customer_wait,
                 "customer_reminded": False,
-                "response_due_at": None,  # paused: the customer is deciding
             }
         case ResolutionAccepted():
             changes |= _window(state, event.at, Step.SHOW_PREVENTION) | {
@@ -445,8 +444,11 @@ def _with(state: CaseState, changes: dict[str, object]) -> CaseState:
     return new
 
 
-def _answered(state: CaseState, at: datetime, following: Step | None) -> dict[str, object]:
-    """Staff answered the step now due: record its response time once, open the next window."""
+def _answered(
+    state: CaseState, at: datetime, following: Step | None, paused: bool = False
+) -> dict[str, object]:
+    """Staff answered the step now due: record its response time once, open the next window
+    (`paused`: without a due time, while the customer decides)."""
     assert state.next_step is not None
     done = state.done
     if state.next_step not in state.steps_done:
@@ -463,11 +465,14 @@ def _answered(state: CaseState, at: datetime, following: Step | None) -> dict[st
                 ),
             ),
         )
-    return {"done": done} | _window(state, at, following)
+    return {"done": done} | _window(state, at, following, paused)
 
 
-def _window(state: CaseState, at: datetime, step: Step | None) -> dict[str, object]:
-    """The staff clock restarts at `at` for `step` (none once prevention is shown)."""
+def _window(
+    state: CaseState, at: datetime, step: Step | None, paused: bool = False
+) -> dict[str, object]:
+    """The staff clock restarts at `at` for `step` (none once prevention is shown); while
+    `paused` it has no due time, and none is counted (a replay counts every one again)."""
     return {
         "next_step": step,
         "status": CaseStatus.OPEN,
@@ -475,7 +480,9 @@ def _window(state: CaseState, at: datetime, step: Step | None) -> dict[str, obje
         "warned": False,
         "step_started_at": at,
         "window_started_at": at,
-        "response_due_at": state.targets.due_at(at, state.targets.target, step) if step else None,
+        "response_due_at": (
+            state.targets.due_at(at, state.targets.target, step) if step and not paused else None
+        ),
     }
 
 

@@ -22,11 +22,19 @@ from domain.calendar import (
     time_between,
 )
 from domain.clock import staff_due_at
-from domain.commands import Apologize, CheckClock, Command
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    CheckClock,
+    Command,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+)
 from domain.decider import decide, fold
 from domain.errors import CalendarClosed
 from domain.events import EVENT_ADAPTER, CaseOpened
-from domain.model import CaseState, CaseStatus, Motive, ResponseTargets, Step
+from domain.model import CaseState, CaseStatus, Fault, Motive, RemedyKind, ResponseTargets, Step
 from domain.policy import response_targets
 from tests.helpers import open_command
 
@@ -697,3 +705,31 @@ def test_a_due_time_is_counted_once_per_calendar(monkeypatch: pytest.MonkeyPatch
     assert len(counted) == 1
     shop.add_business_time(kst(11, 23, 18), 3 * HOUR)  # another amount is another count
     assert len(counted) == 2
+
+
+def test_an_offer_pauses_the_clock_without_counting_a_due_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While the customer decides there is no staff due time, so none is counted: a replay
+    and a rebuild fold every offer of every case again."""
+    state = business_case(motive=Motive.COMPENSATION)
+    for step, command in (
+        (Step.APOLOGIZE, Apologize(what="Sorry")),
+        (Step.EMPATHIZE, Empathize(customer_words="I waited")),
+        (Step.ANALYZE_CAUSE, AnalyzeCause(cause="Misread", fault=Fault.OURS)),
+    ):
+        assert state.next_step == step
+        state = run(state, command, FRIDAY_5PM + HOUR)
+    counted: list[datetime] = []
+    count = BusinessCalendar._count
+
+    def counting(self: BusinessCalendar, at: datetime, amount: timedelta) -> datetime:
+        counted.append(at)
+        return count(self, at, amount)
+
+    monkeypatch.setattr(BusinessCalendar, "_count", counting)
+    offer = OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan="Redo")
+    offered = run(state, offer, FRIDAY_5PM + 2 * HOUR)
+    assert offered.status == CaseStatus.AWAITING_CUSTOMER and offered.response_due_at is None
+    assert offered.done[-1].due_at == state.response_due_at  # the answered step's, as before
+    assert counted == []
