@@ -60,7 +60,7 @@ def read_instant(value: object) -> object:
     so its tzinfo is datetime's own (`datetime.UTC` for "Z"); anything else is left to
     pydantic. Pydantic's reading gives its own TzInfo, and every comparison or subtraction
     of such datetimes calls back into it (pydantic#7897), which a replay or a rebuild does
-    on every event: 15 % of the fold. The values are equal either way and dump the same."""
+    on every event: a tenth of the fold. The values are equal either way and dump the same."""
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
