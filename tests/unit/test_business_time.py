@@ -688,10 +688,8 @@ def test_a_calendar_remembers_its_answers_but_not_for_a_copy_with_other_days() -
     assert shop.add_business_time(utc, 2 * HOUR).tzinfo == UTC
 
 
-def test_a_due_time_is_counted_once_per_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fold asks a step's due time when its window opens and again when it is
-    answered: the second answer is the remembered one, not a second count."""
-    shop = every_day("10:00-19:00", "Asia/Seoul")
+def counting_counts(monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
+    """The starts of every due time the calendars count from now on (not remembered ones)."""
     counted: list[datetime] = []
     count = BusinessCalendar._count
 
@@ -700,6 +698,14 @@ def test_a_due_time_is_counted_once_per_calendar(monkeypatch: pytest.MonkeyPatch
         return count(self, at, amount)
 
     monkeypatch.setattr(BusinessCalendar, "_count", counting)
+    return counted
+
+
+def test_a_due_time_is_counted_once_per_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fold asks a step's due time when its window opens and again when it is
+    answered: the second answer is the remembered one, not a second count."""
+    shop = every_day("10:00-19:00", "Asia/Seoul")
+    counted = counting_counts(monkeypatch)
     for _ in range(3):
         assert shop.add_business_time(kst(11, 23, 18), 2 * HOUR) == kst(11, 24, 11)
     assert len(counted) == 1
@@ -720,14 +726,7 @@ def test_an_offer_pauses_the_clock_without_counting_a_due_time(
     ):
         assert state.next_step == step
         state = run(state, command, FRIDAY_5PM + HOUR)
-    counted: list[datetime] = []
-    count = BusinessCalendar._count
-
-    def counting(self: BusinessCalendar, at: datetime, amount: timedelta) -> datetime:
-        counted.append(at)
-        return count(self, at, amount)
-
-    monkeypatch.setattr(BusinessCalendar, "_count", counting)
+    counted = counting_counts(monkeypatch)
     offer = OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan="Redo")
     offered = run(state, offer, FRIDAY_5PM + 2 * HOUR)
     assert offered.status == CaseStatus.AWAITING_CUSTOMER and offered.response_due_at is None
