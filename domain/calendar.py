@@ -184,9 +184,10 @@ class BusinessCalendar(_Value):
     def _intervals_from(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals that end after `at` (UTC), in order, from its local date on."""
         day = at.astimezone(ZoneInfo(self.zone)).date()
+        known = self._memo().days  # read here, not through open_interval: a count asks often
         closed = 0  # days in a row without opening hours
         while closed < MAX_CLOSED_DAYS:
-            interval = self.open_interval(day)
+            interval = known[day] if day in known else self.open_interval(day)
             day += _DAY
             if interval is None:
                 closed += 1
