@@ -1,5 +1,6 @@
 """The case and its parts: values only, frozen, no behaviour beyond derived reads."""
 
+import re
 import unicodedata
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -55,20 +56,25 @@ CaseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
 CustomerId = Annotated[str, StringConstraints(pattern=r"^cus-[a-z0-9-]{4,40}$")]
 
 
+# An instant as pydantic writes one (RFC 3339: seconds, at most 6 decimals, "Z" or an offset).
+_WRITTEN_INSTANT = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
 def read_instant(value: object) -> object:
-    """An instant written with its offset ("...Z", "+09:00") read by the standard library,
-    so its tzinfo is datetime's own (`datetime.UTC` for "Z"); anything else is left to
-    pydantic. Pydantic's reading gives its own TzInfo, and every comparison or subtraction
-    of such datetimes calls back into it (pydantic#7897), which a replay or a rebuild does
-    on every event: a tenth of the fold. The values are equal either way and dump the same."""
-    if isinstance(value, str):
+    """An instant written as pydantic writes one ("...Z", "+09:00") read by the standard
+    library, so its tzinfo is datetime's own (`datetime.UTC` for "Z"); anything else is left
+    to pydantic, which refuses what `fromisoformat` would let through (a NUL or a tab inside,
+    "T00Z", "20300101T000000Z"). Pydantic's reading gives its own TzInfo, and every comparison
+    or subtraction of such datetimes calls back into it (pydantic#7897), which a replay or a
+    rebuild does on every event: a tenth of the fold. Values and dumps are the same."""
+    if isinstance(value, str) and _WRITTEN_INSTANT.fullmatch(value):
         try:
-            parsed = datetime.fromisoformat(value)
+            return datetime.fromisoformat(value)
         except ValueError:
-            return value  # pydantic's own reading says what is wrong with it
-        if parsed.tzinfo is not None:
-            return parsed
-    return value  # naive text, numbers, datetimes: as pydantic reads them
+            return value  # a month 13, an hour 24: pydantic says what is wrong with it
+    return value  # other text, numbers, datetimes: as pydantic reads them
 
 
 # Every instant of a case, its events and its payloads (see read_instant).

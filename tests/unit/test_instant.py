@@ -66,7 +66,19 @@ def test_an_offset_other_than_utc_is_kept() -> None:
 
 
 def test_text_that_is_no_instant_is_refused_as_pydantic_refuses_it() -> None:
-    for text in ("yesterday", "2030-13-01T00:00:00Z", ""):
+    """Python 3.11's fromisoformat lets some of these through (a NUL, a tab, the hour alone,
+    the basic format): they must be refused all the same."""
+    for text in (
+        "yesterday",
+        "2030-13-01T00:00:00Z",
+        "",
+        "2030-01-01T00:00:00Z\x00",
+        "2030-01-01T00:00:00\x00Z",
+        "2030-01-01T00:00:00\tZ",
+        "2030-01-01T00Z",
+        "20300101T000000Z",
+        "２０３０-01-01T00:00:00Z",
+    ):
         with pytest.raises(ValidationError) as ours:
             OURS.validate_python(text)
         with pytest.raises(ValidationError) as theirs:
