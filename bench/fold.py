@@ -13,10 +13,12 @@ import gc
 import sys
 import time
 from collections.abc import Callable
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from bench.run import rebuild_rows
-from domain.decider import evolve
+from domain.decider import fold
 from domain.events import EVENTS_ADAPTER
 from domain.model import CaseState
 from store.folding import case_row, fold_cases
@@ -38,25 +40,17 @@ def measure(events: int, repeats: int) -> dict[str, float]:
     case_ids = [r[0] for r in rows]
     data = "[" + ",".join(r[4] for r in rows) + "]"
 
-    def states(parsed: list[Any]) -> list[CaseState]:
-        out: list[CaseState] = []
-        current, state = None, None
-        for case_id, event in zip(case_ids, parsed, strict=True):
-            if case_id != current:
-                if state is not None:
-                    out.append(state)
-                current, state = case_id, None
-            state = evolve(state, event)
-        assert state is not None
-        return [*out, state]
+    def states(parsed: list[Any]) -> list[CaseState | None]:
+        pairs = zip(case_ids, parsed, strict=True)
+        return [fold(e for _, e in case) for _, case in groupby(pairs, key=itemgetter(0))]
 
     best = {"parse": 1e9, "evolve": 1e9, "row": 1e9, "fold_cases": 1e9}
     for _ in range(repeats):
         parse, parsed = _timed(EVENTS_ADAPTER.validate_json, data)
-        fold, folded = _timed(states, parsed)
-        row, _ = _timed(lambda done: [case_row(s) for s in done], folded)
+        evolving, folded = _timed(states, parsed)
+        row, _ = _timed(lambda done: [case_row(s) for s in done if s], folded)
         whole, _ = _timed(fold_cases, case_ids, data)
-        for part, seconds in (("parse", parse), ("evolve", fold), ("row", row)):
+        for part, seconds in (("parse", parse), ("evolve", evolving), ("row", row)):
             best[part] = min(best[part], seconds)
         best["fold_cases"] = min(best["fold_cases"], whole)
     return {part: seconds * 1e6 / events for part, seconds in best.items()}

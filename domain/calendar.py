@@ -108,7 +108,12 @@ class BusinessCalendar(_Value):
     def open_interval(self, day: date) -> tuple[datetime, datetime] | None:
         """When the shop is open on the local date `day`: [opens, closes) as UTC instants;
         None on a closed weekday, a holiday, a closure, or if a clock change skips it all."""
-        days = self._memo().days
+        return self._interval(self._memo().days, day)
+
+    def _interval(
+        self, days: dict[date, tuple[datetime, datetime] | None], day: date
+    ) -> tuple[datetime, datetime] | None:
+        """open_interval, given this calendar's memo of days (a count asks day after day)."""
         if day not in days:
             hours = self.hours[day.weekday()]
             if hours is None or day in self.holidays or day in self.closures:
@@ -184,10 +189,10 @@ class BusinessCalendar(_Value):
     def _intervals_from(self, at: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals that end after `at` (UTC), in order, from its local date on."""
         day = at.astimezone(ZoneInfo(self.zone)).date()
-        known = self._memo().days  # read here, not through open_interval: a count asks often
+        days = self._memo().days  # once, not once per day through open_interval
         closed = 0  # days in a row without opening hours
         while closed < MAX_CLOSED_DAYS:
-            interval = known[day] if day in known else self.open_interval(day)
+            interval = self._interval(days, day)
             day += _DAY
             if interval is None:
                 closed += 1

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from domain.commands import Apologize
-from domain.decider import decide, evolve, fold
-from domain.events import EVENTS_ADAPTER, Apologized
+from domain.commands import Apologize, Command
+from domain.decider import fold
+from domain.events import EVENTS_ADAPTER, Apologized, Event
 from domain.model import CaseState, Instant
-from tests.helpers import open_command
+from tests.helpers import open_command, recorded
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 OURS = TypeAdapter(Instant)
@@ -25,15 +25,13 @@ WRITTEN = [
 ]
 
 
-def stored_walk() -> tuple[list[object], CaseState]:
+def stored_walk() -> tuple[list[Event], CaseState]:
     """A case opened and apologized to, its events dumped and read back as the store does."""
-    state = None
-    events = []
-    walk = [(open_command("case-instants"), T0), (Apologize(what="Sorry"), T0 + timedelta(hours=1))]
-    for command, at in walk:
-        for event in decide(command, state, at):
-            state = evolve(state, event)
-            events.append(event)
+    walk: list[tuple[Command, datetime]] = [
+        (open_command("case-instants"), T0),
+        (Apologize(what="Sorry"), T0 + timedelta(hours=1)),
+    ]
+    events = [r.event for r in recorded("case-instants", walk)]
     read = EVENTS_ADAPTER.validate_json(EVENTS_ADAPTER.dump_json(events))
     folded = fold(read)
     assert folded is not None
@@ -42,7 +40,7 @@ def stored_walk() -> tuple[list[object], CaseState]:
 
 def test_instants_read_from_stored_json_are_in_the_standard_utc() -> None:
     events, state = stored_walk()
-    assert all(event.at.tzinfo is UTC for event in events)  # type: ignore[attr-defined]
+    assert all(event.at.tzinfo is UTC for event in events)
     assert state.opened_at.tzinfo is UTC
     assert state.step_started_at.tzinfo is UTC
     assert state.response_due_at is not None and state.response_due_at.tzinfo is UTC
