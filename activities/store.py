@@ -55,7 +55,8 @@ _READ = (
     " FROM complaint_cases WHERE case_id = $1"
 )
 _STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)"
-# The write: one call, one round trip (store/migrations/0008_append_from_a_kept_copy.sql).
+# The write: one call, one round trip (store/migrations/0008_append_from_a_kept_copy.sql; its
+# state written as json since 0009).
 _WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 35)) + ")"
 _ATTEMPTS = 5  # reads that another append overtook before the write; one is the norm
 KEPT_CASES = 1000  # copies a worker keeps: ~13 KB each; the cases staff are working on

@@ -72,7 +72,7 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
             SELECT d->>'step' AS step, count(*) AS answered,
                    count(*) FILTER (WHERE (d->>'at')::timestamptz <= (d->>'due_at')::timestamptz)
                      AS within_target
-            FROM complaint_cases c, jsonb_array_elements(c.state->'done') d
+            FROM complaint_cases c, json_array_elements(c.state->'done') d
             WHERE (d->>'at')::timestamptz >= $1 AND (d->>'at')::timestamptz < $2
             GROUP BY 1
             """,

@@ -401,7 +401,8 @@ async def test_a_row_rebuilt_between_appends_is_read_again(
     events = a_walk(case_id)
     await store.append(case_id, events[:3])
     await pool.execute(
-        "UPDATE complaint_cases SET state = jsonb_set(state, '{summary}', '\"edited by hand\"')"
+        "UPDATE complaint_cases"
+        " SET state = jsonb_set(state::jsonb, '{summary}', '\"edited by hand\"')"
         " WHERE case_id = $1",
         case_id,
     )

@@ -14,12 +14,17 @@ import pytest
 from activities.store import EventStore
 from cli.main import run as cli_run
 from cli.parser import parser
+from domain.model import Step
+from domain.phone import normalize_phone
 from infra import postgres
 from infra.settings import Settings
 from store import migrations
+from store.customers import CustomerDirectory
+from store.report import period_report
 from tests.conftest import with_database
 from tests.e2e.test_cli import BIN
 from tests.helpers import MANAGER, open_command, recorded
+from tests.integration.test_event_store import PHONE, T0, legacy_walk
 
 pytestmark = pytest.mark.db
 
@@ -150,3 +155,44 @@ async def test_a_select_only_role_can_list_report_and_export_but_not_migrate(
         assert "may not change the schema" in err or "PostgreSQL refused" in err, err
     finally:
         await pool.execute("INSERT INTO schema_migrations (version, name) VALUES (1, 'initial')")
+
+
+async def test_states_stored_as_jsonb_read_append_and_report_the_same_after_0009(
+    fresh_url: str,
+) -> None:
+    """0009 turns the read model's state from jsonb into json on a database with cases in
+    it: what was stored reads back the same, appends go on (the rewrite moved every row,
+    so a worker's kept copy is read again), reports and `forget` still reach inside it."""
+    pool = await postgres.connect(fresh_url)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            for m in migrations.migrations()[:8]:
+                await conn.execute(m.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2)", m.version, m.name
+                )
+        case_id = f"c{uuid.uuid4().hex[:12]}"
+        events = legacy_walk(case_id)  # the customer's phone inside the state
+        store = EventStore(pool, language="en")
+        await store.append(case_id, events[:1])
+        before = await store.case_state(case_id)
+        typed = "SELECT pg_typeof(state)::text FROM complaint_cases"
+        assert await pool.fetchval(typed) == "jsonb"
+
+        assert [m.version for m in await migrations.migrate(pool)] == [9]
+        assert await pool.fetchval(typed) == "json"
+        assert await store.case_state(case_id) == before
+        assert await store.append(case_id, events[1:]) == 1
+        assert (await store.case_state(case_id)).steps_done == (Step.APOLOGIZE,)
+        report = await period_report(pool, T0 - timedelta(days=1), T0 + timedelta(days=30))
+        assert {s.step: s.answered for s in report.per_step if s.answered} == {"apologize": 1}
+        forgotten = await CustomerDirectory(pool).forget(normalize_phone(PHONE))
+        assert forgotten.cases == 1
+        state = await store.case_state(case_id)
+        assert state.customer is None and state.version == len(events)
+    finally:
+        await pool.close()
