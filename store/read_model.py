@@ -7,10 +7,11 @@ finished rows into PostgreSQL by COPY.
 """
 
 import asyncio
+import contextlib
 import os
 import pickle
+import signal
 import sys
-from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,44 +45,101 @@ async def _chunks(cursor: asyncpg.cursor.Cursor, size: int) -> AsyncIterator[tup
 
 
 class _Folder:
-    """A worker process folding chunks: `python -m store.folding`, pickles over its stdin
-    and stdout. Not multiprocessing: its spawn re-imports the caller's main module (the CLI,
-    the benchmark: a second or more per process), and a fork would copy the locks of the
-    caller's threads (a Temporal client's runtime). This imports the domain alone."""
+    """One folder's pipes: a chunk pickled in, its rows pickled back."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
+    def __init__(self, replies: asyncio.StreamReader, requests: asyncio.StreamWriter) -> None:
+        self.replies, self.requests = replies, requests
 
     @classmethod
-    async def start(cls) -> "_Folder":
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "store.folding", stdin=PIPE, stdout=PIPE
+    async def connect(cls, replies: int, requests: int) -> "_Folder":
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        # The transports own the files: each closes its own, at EOF or on close().
+        reading = open(replies, "rb", buffering=0)  # noqa: SIM115
+        writing = open(requests, "wb", buffering=0)  # noqa: SIM115
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), reading)
+        transport, protocol = await loop.connect_write_pipe(
+            lambda: asyncio.StreamReaderProtocol(asyncio.StreamReader()), writing
         )
-        return cls(process)
+        return cls(reader, asyncio.StreamWriter(transport, protocol, None, loop))
 
     async def fold(self, chunk: tuple[list[str], str]) -> list[tuple[Any, ...]]:
-        assert self.process.stdin is not None and self.process.stdout is not None
         body = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
-        self.process.stdin.write(len(body).to_bytes(8, "little") + body)
-        await self.process.stdin.drain()
-        size = int.from_bytes(await self.process.stdout.readexactly(8), "little")
-        ok, result = pickle.loads(await self.process.stdout.readexactly(size))
+        try:
+            self.requests.write(len(body).to_bytes(8, "little") + body)
+            await self.requests.drain()
+            size = int.from_bytes(await self.replies.readexactly(8), "little")
+            ok, result = pickle.loads(await self.replies.readexactly(size))
+        except (asyncio.IncompleteReadError, ConnectionError) as err:
+            raise RuntimeError(
+                "a folder process of the rebuild died (killed, or out of memory?); "
+                "the read model is left as it was"
+            ) from err
         if not ok:
             raise RuntimeError(f"folding the events failed in a worker process: {result}")
         return result  # type: ignore[no-any-return]
 
+
+class _Folders:
+    """Worker processes folding chunks: `python -m store.folding` imports the domain once
+    and forks the other folders, each with its own pair of pipes; the lot in a process group
+    of its own, so a cancelled rebuild kills every one. Not multiprocessing: its spawn
+    re-imports the caller's main module (the CLI, the benchmark: a second or more per
+    process), and a fork of the caller would copy the locks of its threads (a Temporal
+    client's runtime). This imports the domain alone, once."""
+
+    def __init__(self, process: asyncio.subprocess.Process, folders: list[_Folder]) -> None:
+        self.process, self.folders = process, folders
+
+    @classmethod
+    async def start(cls, workers: int) -> "_Folders":
+        theirs: list[int] = []  # each folder's request reading and reply writing ends
+        ours: list[tuple[int, int]] = []  # and ours: (replies, requests)
+        try:
+            for _ in range(workers):
+                (ask_r, ask_w), (answer_r, answer_w) = os.pipe(), os.pipe()
+                theirs += [ask_r, answer_w]
+                ours.append((answer_r, ask_w))
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "store.folding",
+                *(f"{theirs[i]},{theirs[i + 1]}" for i in range(0, len(theirs), 2)),
+                pass_fds=theirs,
+                start_new_session=True,
+            )
+        except BaseException:
+            for fd in (fd for pair in ours for fd in pair):
+                os.close(fd)
+            raise
+        finally:
+            for fd in theirs:
+                os.close(fd)
+        folders = cls(process, [])
+        try:
+            for replies, requests in ours:
+                folders.folders.append(await _Folder.connect(replies, requests))
+        except BaseException:
+            folders.kill()
+            raise
+        return folders
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):  # all gone already
+            os.killpg(self.process.pid, signal.SIGKILL)  # the forked folders with it
+
     async def close(self) -> None:
-        if self.process.returncode is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            try:
-                await asyncio.wait_for(self.process.wait(), 5)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-            except asyncio.CancelledError:
-                self.process.kill()  # no orphan folding on after its rebuild is gone
-                raise
+        """The end of their requests: each folder exits, and the first once the others have."""
+        for folder in self.folders:
+            folder.requests.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 5)
+        except TimeoutError:
+            self.kill()
+            await self.process.wait()
+        except asyncio.CancelledError:
+            self.kill()  # no orphan folding on after its rebuild is gone
+            raise
 
 
 async def rebuild_read_model(
@@ -99,24 +157,20 @@ async def rebuild_read_model(
     workers = workers or os.cpu_count() or 1
     if pool.get_max_size() < 2:
         raise ValueError("a rebuild reads on one connection while it writes on another")
-    # Folder processes take ~0.5 s to import the domain: where the events look like more
-    # than a chunk, they start now and import while the table is locked and read.
+    # The folders' process takes ~0.3 s to import the domain: where the events look like
+    # more than a chunk, it starts now and imports while the table is locked and read.
     size = await pool.fetchval("SELECT pg_relation_size('complaint_events')")
-    folders: list[_Folder] = []  # closed however the rebuild ends, each started one
+    started: list[_Folders] = []  # at most one; closed however the rebuild ends
     try:
         if size > chunk * EVENT_BYTES:
-            await _start(folders, workers)
-        return await _rebuild(pool, chunk, workers, folders)
+            started.append(await _Folders.start(workers))
+        return await _rebuild(pool, chunk, workers, started)
     finally:
-        await asyncio.gather(*(f.close() for f in folders))
+        for folders in started:
+            await folders.close()
 
 
-async def _start(folders: list["_Folder"], workers: int) -> None:
-    for _ in range(workers):
-        folders.append(await _Folder.start())
-
-
-async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, folders: list["_Folder"]) -> int:
+async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_Folders]) -> int:
     cases = 0
     async with pool.acquire() as writer, writer.transaction():
         await writer.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
@@ -158,9 +212,9 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, folders: list["
                         await done.put(fold_cases(*first))
                     await done.put(None)
                     return
-                if not folders:
-                    await _start(folders, workers)
-                folding = [asyncio.create_task(fold_in_worker(f)) for f in folders]
+                if not started:
+                    started.append(await _Folders.start(workers))
+                folding = [asyncio.create_task(fold_in_worker(f)) for f in started[0].folders]
                 try:
                     await todo.put(first)
                     await todo.put(second)

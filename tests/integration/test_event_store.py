@@ -1,10 +1,13 @@
 """The event store on real PostgreSQL: idempotent appends, a gap-free sequence, exact rebuilds."""
 
 import asyncio
+import os
+import signal
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import psutil
 import pytest
 from temporalio.exceptions import ApplicationError
 
@@ -87,20 +90,22 @@ async def test_rebuild_gives_the_same_rows(
     """Folder processes start before the read where the table looks big, else once a
     second chunk shows there is more than one; both give the same rows."""
     monkeypatch.setattr(read_model, "EVENT_BYTES", 0 if early else 10**9)
-    started: list[read_model._Folder] = []
-    closed: list[read_model._Folder] = []
-    start, close = read_model._Folder.start, read_model._Folder.close
+    started: list[read_model._Folders] = []
+    closed: list[read_model._Folders] = []
+    forks: list[int] = []
+    start, close = read_model._Folders.start, read_model._Folders.close
 
-    async def counted_start() -> read_model._Folder:
-        started.append(await start())
+    async def counted_start(workers: int) -> read_model._Folders:
+        started.append(await start(workers))
         return started[-1]
 
-    async def counted_close(self: read_model._Folder) -> None:
+    async def counted_close(self: read_model._Folders) -> None:
+        forks.extend(c.pid for c in psutil.Process(self.process.pid).children())
         closed.append(self)
         await close(self)
 
-    monkeypatch.setattr(read_model._Folder, "start", counted_start)
-    monkeypatch.setattr(read_model._Folder, "close", counted_close)
+    monkeypatch.setattr(read_model._Folders, "start", counted_start)
+    monkeypatch.setattr(read_model._Folders, "close", counted_close)
     store = EventStore(pool)
     for _ in range(3):
         case = uuid.uuid4().hex[:8]
@@ -111,7 +116,10 @@ async def test_rebuild_gives_the_same_rows(
     ]
     await pool.execute("UPDATE complaint_cases SET status = 'corrupted'")
     cases = await rebuild_read_model(pool, chunk=2, workers=2)  # chunks cross case borders
-    assert len(started) == 2 and closed == started  # each started once, each closed
+    assert len(started) == 1 and closed == started  # started once, closed once
+    assert len(started[0].folders) == 2 and len(forks) == 1  # one imported, one forked
+    assert started[0].process.returncode == 0  # it waited for its fork
+    assert not any(_alive(pid) for pid in forks)
     after = [
         dict(r)
         for r in await pool.fetch(f"SELECT {CASE_COLUMNS} FROM complaint_cases ORDER BY case_id")
@@ -288,12 +296,12 @@ async def test_a_cancelled_rebuild_leaves_no_folder_running(
         case = uuid.uuid4().hex[:8]
         await store.append(case, a_walk(case))
     before = await pool.fetchval("SELECT count(*) FROM complaint_cases")
-    started: list[read_model._Folder] = []
-    start = read_model._Folder.start
+    started: list[read_model._Folders] = []
+    start = read_model._Folders.start
     folding = asyncio.Event()
 
-    async def counted_start() -> read_model._Folder:
-        started.append(await start())
+    async def counted_start(workers: int) -> read_model._Folders:
+        started.append(await start(workers))
         return started[-1]
 
     async def stuck(self: read_model._Folder, chunk: object) -> list[object]:
@@ -301,16 +309,68 @@ async def test_a_cancelled_rebuild_leaves_no_folder_running(
         await asyncio.Event().wait()  # a chunk that takes forever
         return []
 
-    monkeypatch.setattr(read_model._Folder, "start", counted_start)
+    monkeypatch.setattr(read_model._Folders, "start", counted_start)
     monkeypatch.setattr(read_model._Folder, "fold", stuck)
-    rebuilding = asyncio.create_task(rebuild_read_model(pool, chunk=2, workers=2))
+    rebuilding = asyncio.create_task(rebuild_read_model(pool, chunk=2, workers=3))
     await asyncio.wait_for(folding.wait(), 20)
+    forks = await _forks(started[0], 2)
     rebuilding.cancel()
     with pytest.raises(asyncio.CancelledError):
         await rebuilding
-    assert len(started) == 2
-    assert all(f.process.returncode is not None for f in started)
+    assert len(started) == 1 and started[0].process.returncode is not None
+    assert not any(_alive(pid) for pid in forks)
     assert await pool.fetchval("SELECT count(*) FROM complaint_cases") == before
+
+
+async def test_a_folder_killed_mid_rebuild_fails_it_and_changes_nothing(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder process killed mid-rebuild (the OOM killer, an operator's kill -9): the
+    rebuild fails with a plain reason, the read model keeps its rows, and no folder is left
+    running."""
+    store = EventStore(pool)
+    for _ in range(3):
+        case = uuid.uuid4().hex[:8]
+        await store.append(case, a_walk(case))
+    before = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    started: list[read_model._Folders] = []
+    start, fold = read_model._Folders.start, read_model._Folder.fold
+    forks: list[int] = []
+
+    async def counted_start(workers: int) -> read_model._Folders:
+        started.append(await start(workers))
+        return started[-1]
+
+    async def killed_first(self: read_model._Folder, chunk: tuple[list[str], str]) -> object:
+        if not forks:
+            forks.extend(await _forks(started[0], 1))
+            os.kill(forks[0], signal.SIGKILL)
+            while _alive(forks[0]):
+                await asyncio.sleep(0.01)
+        return await fold(self, chunk)
+
+    monkeypatch.setattr(read_model._Folders, "start", counted_start)
+    monkeypatch.setattr(read_model._Folder, "fold", killed_first)
+    with pytest.raises(RuntimeError, match="a folder process of the rebuild died"):
+        await rebuild_read_model(pool, chunk=2, workers=2)
+    after = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
+    assert after == before
+    assert started[0].process.returncode is not None
+
+
+async def _forks(folders: read_model._Folders, n: int) -> list[int]:
+    """The pids of the `n` folders forked once the first has imported the domain."""
+    async with asyncio.timeout(20):
+        while len(children := psutil.Process(folders.process.pid).children()) < n:
+            await asyncio.sleep(0.01)
+    return [c.pid for c in children]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 # -- the copy a worker keeps ------------------------------------------------------------
