@@ -169,6 +169,26 @@ def test_the_copy_with_changes_refuses_a_misspelled_field() -> None:
     assert decider._with(state, {"breaches": 1}).breaches == 1
 
 
+def test_the_opened_state_is_what_pydantic_builds_and_refuses_a_field_missing_or_misspelled() -> (
+    None
+):
+    """The opened state skips validating again what its event holds: it must equal, and
+    dump exactly as, the state pydantic builds, and refuse what pydantic refuses."""
+    (opened,) = decide(open_command("c0ffee"), None, T0)
+    state = evolve(None, opened)
+    built = CaseState(**{name: getattr(state, name) for name in state.model_fields_set})
+    assert state == built
+    assert state.model_dump_json() == built.model_dump_json()
+    assert state.model_dump_json(exclude_defaults=True) == built.model_dump_json(
+        exclude_defaults=True
+    )
+    fields = {name: getattr(state, name) for name in state.model_fields_set}
+    with pytest.raises(TypeError, match=r"^CaseState needs motive, summary$"):
+        decider._opened({k: v for k, v in fields.items() if k not in {"motive", "summary"}})
+    with pytest.raises(TypeError, match=r"^CaseState has no field sumary$"):
+        decider._opened(fields | {"sumary": "x"})
+
+
 def test_no_event_comes_before_the_case_is_opened() -> None:
     with pytest.raises(CaseNotOpen, match=r"^apologized cannot come before case_opened$"):
         evolve(None, Apologized(at=T0, what="Sorry"))
