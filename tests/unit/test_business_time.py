@@ -494,8 +494,13 @@ def test_a_search_gives_up_after_a_year_of_closure() -> None:
             call()
     # The run is counted from the first closed day, not from the start of the search.
     late = shut.model_copy(update={"closures": tuple(d + timedelta(days=1) for d in days)})
-    with pytest.raises(CalendarClosed, match="366 days from 2026-01-02"):
-        late.next_open(kst(1, 1, 20))
+    for call in (
+        lambda: late.next_open(kst(1, 1, 20)),
+        lambda: late.business_time_between(kst(1, 1, 20), kst(1, 1, year=2028)),
+    ):
+        with pytest.raises(CalendarClosed, match="366 days from 2026-01-02"):
+            call()
+    assert almost.business_time_between(kst(1, 1), kst(1, 1, 11, year=2027)) == HOUR
 
 
 # ---------------------------------------------------------------------------------------

@@ -187,6 +187,8 @@ def test_the_opened_state_is_what_pydantic_builds_and_refuses_a_field_missing_or
         decider._opened({k: v for k, v in fields.items() if k not in {"motive", "summary"}})
     with pytest.raises(TypeError, match=r"^CaseState has no field sumary$"):
         decider._opened(fields | {"sumary": "x"})
+    required = {k: v for k, v in fields.items() if CaseState.model_fields[k].is_required()}
+    assert decider._opened(required) == CaseState(**required)  # the defaults fill the rest
 
 
 def test_no_event_comes_before_the_case_is_opened() -> None:

@@ -12,7 +12,7 @@ from infra import sandbox
 from tests.conftest import TEST_CONVERTER
 from workflows.complaint import ComplaintWorkflow
 
-HISTORY = Path(__file__).parents[1] / "workflows" / "histories" / "v6_full_walk.json"
+HISTORY = Path(__file__).parent / "histories" / "v6_full_walk.json"
 
 
 async def test_a_recorded_case_replays_with_each_snippet_compiled_once() -> None:
