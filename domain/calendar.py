@@ -160,12 +160,12 @@ class BusinessCalendar(_Value):
         closing is due then, not at the next opening."""
         if amount < _NONE:
             raise ValueError(f"business time cannot count back: {amount}")
-        at = start if start.tzinfo is UTC else _utc(start)  # the fold's instants are UTC
+        at = _utc(start)
         due = self._memo().due
         found = due.get((at, amount))
         if found is None:
             found = due[at, amount] = self._count(at, amount)
-        return found if start.tzinfo is UTC else _back(found, start)
+        return _back(found, start)
 
     def _count(self, at: datetime, amount: timedelta) -> datetime:
         """The UTC instant by which `amount` of open time has passed since `at` (UTC).
@@ -175,7 +175,7 @@ class BusinessCalendar(_Value):
         day = at.astimezone(ZoneInfo(self.zone)).date()
         closed = 0  # days in a row without opening hours
         while closed < MAX_CLOSED_DAYS:
-            interval = days[day] if day in days else self._interval(days, day)
+            interval = self._interval(days, day)
             day += _DAY
             if interval is None:
                 closed += 1

@@ -90,21 +90,16 @@ async def test_rebuild_gives_the_same_rows(
     """Folder processes start before the read where the table looks big, else once a
     second chunk shows there is more than one; both give the same rows."""
     monkeypatch.setattr(read_model, "EVENT_BYTES", 0 if early else 10**9)
-    started: list[read_model._Folders] = []
+    started = _recorded_starts(monkeypatch)
     closed: list[read_model._Folders] = []
     forks: list[int] = []
-    start, close = read_model._Folders.start, read_model._Folders.close
-
-    async def counted_start(workers: int) -> read_model._Folders:
-        started.append(await start(workers))
-        return started[-1]
+    close = read_model._Folders.close
 
     async def counted_close(self: read_model._Folders) -> None:
         forks.extend(c.pid for c in psutil.Process(self.process.pid).children())
         closed.append(self)
         await close(self)
 
-    monkeypatch.setattr(read_model._Folders, "start", counted_start)
     monkeypatch.setattr(read_model._Folders, "close", counted_close)
     store = EventStore(pool)
     for _ in range(3):
@@ -296,20 +291,14 @@ async def test_a_cancelled_rebuild_leaves_no_folder_running(
         case = uuid.uuid4().hex[:8]
         await store.append(case, a_walk(case))
     before = await pool.fetchval("SELECT count(*) FROM complaint_cases")
-    started: list[read_model._Folders] = []
-    start = read_model._Folders.start
+    started = _recorded_starts(monkeypatch)
     folding = asyncio.Event()
-
-    async def counted_start(workers: int) -> read_model._Folders:
-        started.append(await start(workers))
-        return started[-1]
 
     async def stuck(self: read_model._Folder, chunk: object) -> list[object]:
         folding.set()
         await asyncio.Event().wait()  # a chunk that takes forever
         return []
 
-    monkeypatch.setattr(read_model._Folders, "start", counted_start)
     monkeypatch.setattr(read_model._Folder, "fold", stuck)
     rebuilding = asyncio.create_task(rebuild_read_model(pool, chunk=2, workers=3))
     await asyncio.wait_for(folding.wait(), 20)
@@ -333,13 +322,9 @@ async def test_a_folder_killed_mid_rebuild_fails_it_and_changes_nothing(
         case = uuid.uuid4().hex[:8]
         await store.append(case, a_walk(case))
     before = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
-    started: list[read_model._Folders] = []
-    start, fold = read_model._Folders.start, read_model._Folder.fold
+    started = _recorded_starts(monkeypatch)
+    fold = read_model._Folder.fold
     forks: list[int] = []
-
-    async def counted_start(workers: int) -> read_model._Folders:
-        started.append(await start(workers))
-        return started[-1]
 
     async def killed_first(self: read_model._Folder, chunk: tuple[list[str], str]) -> object:
         if not forks:
@@ -349,13 +334,25 @@ async def test_a_folder_killed_mid_rebuild_fails_it_and_changes_nothing(
                 await asyncio.sleep(0.01)
         return await fold(self, chunk)
 
-    monkeypatch.setattr(read_model._Folders, "start", counted_start)
     monkeypatch.setattr(read_model._Folder, "fold", killed_first)
     with pytest.raises(RuntimeError, match="a folder process of the rebuild died"):
         await rebuild_read_model(pool, chunk=2, workers=2)
     after = [dict(r) for r in await pool.fetch("SELECT * FROM complaint_cases ORDER BY case_id")]
     assert after == before
     assert started[0].process.returncode is not None
+
+
+def _recorded_starts(monkeypatch: pytest.MonkeyPatch) -> list[read_model._Folders]:
+    """Every start of the folders' process a rebuild makes, as it makes them."""
+    started: list[read_model._Folders] = []
+    start = read_model._Folders.start
+
+    async def recorded(workers: int) -> read_model._Folders:
+        started.append(await start(workers))
+        return started[-1]
+
+    monkeypatch.setattr(read_model._Folders, "start", recorded)
+    return started
 
 
 async def _forks(folders: read_model._Folders, n: int) -> list[int]:
