@@ -477,23 +477,32 @@ def _answered(
 ) -> dict[str, object]:
     """Staff answered the step now due: record its response time once, open the next window
     (`paused`: without a due time, while the customer decides)."""
-    assert state.next_step is not None
+    step = state.next_step
+    assert step is not None
     done = state.done
-    if state.next_step not in state.steps_done:
-        done = (
-            *done,
-            StepDone(
-                step=state.next_step,
-                at=at,
-                started_at=state.step_started_at,
-                due_at=state.targets.due_at(
-                    state.step_started_at,
-                    state.targets.target_for(state.next_step),
-                    state.next_step,
-                ),
-            ),
-        )
+    if step not in state.steps_done:
+        due = state.response_due_at
+        if due is None or state.window_started_at != state.step_started_at:
+            # An escalation restarted the window (or the offer paused it): count the
+            # step's first target from its start. Otherwise the window's due time is that.
+            due = state.targets.due_at(state.step_started_at, state.targets.target_for(step), step)
+        done = (*done, _step_done(step, at, state.step_started_at, due))
     return {"done": done} | _window(state, at, following, paused)
+
+
+_STEP_DONE_FIELDS = frozenset(StepDone.model_fields)
+
+
+def _step_done(step: Step, at: datetime, started_at: datetime, due_at: datetime) -> StepDone:
+    """`StepDone(...)` without validating again instants the state holds validated (2.1 ->
+    1.3 us; once per answered step in every replay and rebuild)."""
+    new = StepDone.__new__(StepDone)
+    values = {"step": step, "at": at, "started_at": started_at, "due_at": due_at}
+    object.__setattr__(new, "__dict__", values)
+    object.__setattr__(new, "__pydantic_extra__", None)
+    object.__setattr__(new, "__pydantic_fields_set__", set(_STEP_DONE_FIELDS))
+    object.__setattr__(new, "__pydantic_private__", None)
+    return new
 
 
 def _window(

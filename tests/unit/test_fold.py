@@ -23,7 +23,7 @@ from domain.commands import (
 from domain.decider import decide, evolve, fold
 from domain.errors import CaseNotOpen
 from domain.events import Apologized, CaseClosed, Escalated, Event
-from domain.model import CaseState, Fault, Motive, RemedyKind
+from domain.model import CaseState, Fault, Motive, RemedyKind, ResponseTargets, StepDone
 from tests.helpers import open_command
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -194,3 +194,53 @@ def test_the_opened_state_is_what_pydantic_builds_and_refuses_a_field_missing_or
 def test_no_event_comes_before_the_case_is_opened() -> None:
     with pytest.raises(CaseNotOpen, match=r"^apologized cannot come before case_opened$"):
         evolve(None, Apologized(at=T0, what="Sorry"))
+
+
+@pytest.mark.parametrize("steps", LIVES.values(), ids=LIVES.keys())
+def test_each_step_done_keeps_its_first_target_from_the_step_start(steps) -> None:
+    """A step's record is judged by its first target, counted from when the step began:
+    the fold takes it from the step's window unless an escalation restarted that window."""
+    *_, (_, _, states) = live(steps)
+    state = states[-1]
+    assert state.done
+    for done in state.done:
+        target = state.targets.target_for(done.step)
+        assert done.due_at == state.targets.due_at(done.started_at, target, done.step)
+
+
+def test_a_step_answered_after_an_escalation_is_due_at_its_first_target() -> None:
+    """The escalation restarts the window with the full target; the apology is still
+    judged by the first target from the opening, counted afresh."""
+    opening = open_command("c0ffee").model_copy(
+        update={
+            "targets": ResponseTargets(target=timedelta(hours=24), first_target=timedelta(hours=2))
+        }
+    )
+    state = fold(decide(opening, None, T0))
+    assert state is not None
+    late = T0 + timedelta(hours=3)
+    state = fold(decide(CheckClock(), state, late), state)
+    assert state is not None and state.window_started_at == late
+    assert state.response_due_at == late + timedelta(hours=24)
+    state = evolve(state, Apologized(at=late + timedelta(minutes=5), what="Sorry"))
+    assert state.done[0].due_at == T0 + timedelta(hours=2)
+    assert not state.done[0].within_target
+
+
+def test_a_step_answered_in_its_window_counts_one_due_time(monkeypatch) -> None:
+    """Answering within the window takes the step's due time from it: the only count is
+    the next window's (a replay and a rebuild count every one again)."""
+    state = fold(decide(open_command("c0ffee"), None, T0))
+    assert state is not None
+    counts: list[timedelta] = []
+    real = ResponseTargets.due_at
+
+    def counted(self: ResponseTargets, start: datetime, amount: timedelta, step=None):
+        counts.append(amount)
+        return real(self, start, amount, step)
+
+    monkeypatch.setattr(ResponseTargets, "due_at", counted)
+    after = evolve(state, Apologized(at=T0 + timedelta(hours=1), what="Sorry"))
+    assert len(counts) == 1
+    assert after.done[0].due_at == state.response_due_at == T0 + timedelta(hours=24)
+    assert after.done[0] == StepDone.model_validate(after.done[0].model_dump())
