@@ -3,9 +3,12 @@ same kind as ours (a regular activity) per Update and one at start, and nothing 
 
 With `search_attributes` it also upserts one search attribute (ComplaintStep) after its
 start and after every Update's activity, as a case does where staff filter by its step:
-a reference that shows what those index writes cost the server (bench `loaded`)."""
+a reference that shows what those index writes cost the server (bench `loaded`). With
+`timers` as well it waits for each Update on a 24-hour timer that the Update cancels, as a
+case's response clock does: the least a case must make the server do (bench `loaded`)."""
 
 import asyncio
+import contextlib
 import os
 from datetime import timedelta
 
@@ -20,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from infra.converter import DATA_CONVERTER
 
 TASK_QUEUE = "baseline"
+RESPONSE = timedelta(hours=24)  # a step's response target
 STEP = SearchAttributeKey.for_keyword("ComplaintStep")  # registered by the benchmark's server
 
 
@@ -36,10 +40,15 @@ class BaselineWorkflow:
         self.lock = asyncio.Lock()
 
     @workflow.run
-    async def run(self, updates: int, search_attributes: bool = False) -> int:
+    async def run(self, updates: int, search_attributes: bool = False, timers: bool = False) -> int:
         self.search_attributes = search_attributes
         await workflow.execute_activity(noop, "open", start_to_close_timeout=timedelta(seconds=10))
         self._upsert("open")
+        while timers and self.steps < updates:
+            with contextlib.suppress(TimeoutError):  # a timer, cancelled by the next Update
+                await workflow.wait_condition(
+                    lambda s=self.steps: self.steps != s, timeout=RESPONSE
+                )
         await workflow.wait_condition(lambda: self.steps >= updates)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.steps

@@ -129,10 +129,12 @@ async def walk_ours(client: Client, tag: str, task_queue: str = "complaints") ->
     return rtts
 
 
-async def walk_baseline(client: Client, tag: str, search_attributes: bool = False) -> list[float]:
+async def walk_baseline(
+    client: Client, tag: str, search_attributes: bool = False, timers: bool = False
+) -> list[float]:
     handle = await client.start_workflow(
         BaselineWorkflow.run,
-        args=[len(STEPS), search_attributes],
+        args=[len(STEPS), search_attributes, timers],
         id=f"baseline-{tag}{uuid.uuid4().hex[:8]}",
         task_queue=BASELINE_QUEUE,
     )
@@ -147,6 +149,11 @@ async def walk_baseline(client: Client, tag: str, search_attributes: bool = Fals
 async def walk_baseline_indexed(client: Client, tag: str) -> list[float]:
     """The baseline that also upserts a search attribute per Update (a reference)."""
     return await walk_baseline(client, tag, search_attributes=True)
+
+
+async def walk_baseline_clocked(client: Client, tag: str) -> list[float]:
+    """The indexed baseline with a response timer per step as well (a reference)."""
+    return await walk_baseline(client, tag, search_attributes=True, timers=True)
 
 
 Walk = Callable[[Client, str], Awaitable[list[float]]]
@@ -504,6 +511,10 @@ async def main() -> None:
                     "baseline_indexed": await loaded(
                         bare, walk_baseline_indexed, load_cases, concurrency
                     ),
+                    # And with a timer per step: what the method itself asks of the server.
+                    "baseline_clocked": await loaded(
+                        bare, walk_baseline_clocked, load_cases, concurrency
+                    ),
                 }
             if "appends" in parts:
                 run["appends"] = await appends(pool, append_cases)
@@ -568,6 +579,20 @@ FIGURES: list[tuple[str, Callable[[dict], float], str, Callable[[float], bool] |
         "throughput ours / bare + search attrs",
         lambda r: (
             r["loaded"]["ours"]["cases_per_s"] / r["loaded"]["baseline_indexed"]["cases_per_s"]
+        ),
+        "",
+        None,
+    ),
+    (
+        "throughput bare + attrs + timers, cases/s",
+        lambda r: r["loaded"]["baseline_clocked"]["cases_per_s"],
+        "",
+        None,
+    ),
+    (
+        "throughput ours / bare + attrs + timers",
+        lambda r: (
+            r["loaded"]["ours"]["cases_per_s"] / r["loaded"]["baseline_clocked"]["cases_per_s"]
         ),
         "",
         None,
@@ -692,14 +717,14 @@ def summarize(runs: list[dict]) -> dict[str, dict[str, float]]:
 
 
 def report(results: dict) -> str:
-    lines = [f"{'figure':<34} {'median':>10} {'range':>21}  target", "-" * 76]
+    lines = [f"{'figure':<42} {'median':>10} {'range':>21}  target", "-" * 84]
     for name, _, target, check in FIGURES:
         if name not in results["summary"]:
             continue
         s = results["summary"][name]
         verdict = "" if check is None else (" ok" if check(s["median"]) else " MISSED")
         lines.append(
-            f"{name:<34} {s['median']:>10.2f} {s['min']:>9.2f} - {s['max']:<9.2f}"
+            f"{name:<42} {s['median']:>10.2f} {s['min']:>9.2f} - {s['max']:<9.2f}"
             f"  {target}{verdict}"
         )
     codec = results.get("codec")
