@@ -243,4 +243,6 @@ def test_a_step_answered_in_its_window_counts_one_due_time(monkeypatch) -> None:
     after = evolve(state, Apologized(at=T0 + timedelta(hours=1), what="Sorry"))
     assert len(counts) == 1
     assert after.done[0].due_at == state.response_due_at == T0 + timedelta(hours=24)
-    assert after.done[0] == StepDone.model_validate(after.done[0].model_dump())
+    validated = StepDone.model_validate(after.done[0].model_dump())
+    assert after.done[0] == validated  # and as pydantic builds it, to the fields set
+    assert after.done[0].model_fields_set == validated.model_fields_set
