@@ -488,8 +488,8 @@ def _answered(
     if step not in state.steps_done:
         due = state.response_due_at
         if due is None or state.window_started_at != state.step_started_at:
-            # An escalation restarted the window (or the offer paused it): count the
-            # step's first target from its start. Otherwise the window's due time is that.
+            # An escalation restarted the window (or it has no due time): count the step's
+            # first target from its start. Otherwise the window's due time is that.
             due = state.targets.due_at(state.step_started_at, state.targets.target_for(step), step)
         done = (*done, _step_done(step, at, state.step_started_at, due))
     return {"done": done} | _window(state, at, following, paused)
