@@ -7,12 +7,12 @@ from pydantic import TypeAdapter, ValidationError
 from app.context import Context
 from app.identity import Role, new_token, token_hash
 from app.refusals import Conflict, InvalidInput, NotFound
-from domain.model import Text
+from domain.model import Name
 from infra.settings import explain
 from store import staff as staff_store
 from store.staff import StaffRow
 
-_NAME = TypeAdapter(Text)
+_NAME = TypeAdapter(Name)
 MAX_NAME = 80
 
 

@@ -14,12 +14,13 @@ from domain.model import (
     Fault,
     Frozen,
     Motive,
+    Name,
     RemedyKind,
     ResponseTargets,
     Text,
 )
 
-Staff = Text | None  # who acted: a staff member's name or initials, for the record
+Staff = Name | None  # who acted: a staff member's name or initials, for the record
 
 
 class OpenCase(Frozen):

@@ -42,12 +42,53 @@ def printable(text: object) -> object:
     return text
 
 
+# Characters that make text display as something other than what it holds: the bidi
+# controls reorder what follows them (U+202E shows "gnp.exe" as "exe.png"), the invisible
+# ones split or join words nobody can see. A name or a text never needs them.
+_DISGUISING = {
+    **{c: "bidi control" for c in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e"},
+    **{c: "bidi control" for c in "\u2066\u2067\u2068\u2069"},
+    **{c: "invisible character" for c in "\u00ad\u180e\u200b\u2060\u2061\u2062\u2063"},
+    **{c: "invisible character" for c in "\u2064\ufeff"},
+}
+# Joiners are how emoji sequences (family, flags of professions) and some scripts are
+# written, so a text keeps them; in a name they can only hide a difference.
+_JOINERS = {"\u200c": "invisible joiner", "\u200d": "invisible joiner"}
+
+
+def _undisguised(text: str, refused: dict[str, str]) -> str:
+    for position, char in enumerate(text, start=1):
+        kind = refused.get(char)
+        if kind:
+            raise ValueError(
+                f"contains the {kind} U+{ord(char):04X} at position {position}, which "
+                "can make it display as something else; remove it"
+            )
+    return text
+
+
+def undisguised_text(text: str) -> str:
+    return _undisguised(text, _DISGUISING)
+
+
+def undisguised_name(text: str) -> str:
+    return _undisguised(text, _DISGUISING | _JOINERS)
+
+
 # Free text staff or customers wrote: trimmed, never empty, printable, bounded so a paste
 # accident cannot bloat the history.
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(undisguised_text),
     BeforeValidator(printable),  # listed last: it runs first
+]
+# A person's name: what Text allows, but short and without joiners.
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(undisguised_name),
+    BeforeValidator(printable),
 ]
 Phone = Annotated[str, AfterValidator(normalize_phone)]
 CaseId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
@@ -166,7 +207,7 @@ class Remedy(Frozen):
 
 
 class Customer(Frozen):
-    name: Text
+    name: Name
     phone: Phone
 
 

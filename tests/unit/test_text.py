@@ -71,3 +71,35 @@ def test_a_number_where_words_belong_is_refused_as_not_text() -> None:
     with pytest.raises(ValidationError) as refused:
         words(42)
     assert [e["type"] for e in refused.value.errors()] == ["string_type"]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Kim \u202egnp.exe", "U+202E"),  # right-to-left override: reads "exe.png"
+        ("refund\u2066 later", "U+2066"),
+        ("\u200fmark", "U+200F"),
+        ("zero\u200bwidth", "U+200B"),
+        ("word\u2060joiner", "U+2060"),
+        ("\ufeffbyte order mark", "U+FEFF"),
+        ("soft\u00adhyphen", "U+00AD"),
+    ],
+)
+def test_characters_that_disguise_what_a_text_says_are_refused(text: str, code: str) -> None:
+    assert code in refusal(text)
+    assert "display as something else" in refusal(text)
+
+
+def test_emoji_sequences_and_combining_marks_stay_in_texts() -> None:
+    typed = "Family 👨\u200d👩\u200d👧 came, chef 🧑\u200d🍳, e\u0301 and 한글"
+    assert words(typed) == typed
+
+
+def test_a_name_refuses_joiners_that_a_text_keeps() -> None:
+    from domain.model import Customer
+
+    with pytest.raises(ValidationError, match="U\\+200D"):
+        Customer(name="Kim\u200dMinji", phone="010-1234-5678")
+    with pytest.raises(ValidationError, match="U\\+202E"):
+        Customer(name="Kim \u202eijniM", phone="010-1234-5678")
+    assert Customer(name="김민지", phone="010-1234-5678").name == "김민지"
