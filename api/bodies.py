@@ -17,6 +17,11 @@ class NewCase(Body):
     channel: Channel
     motive: Motive
     what: str = Field(description="what happened", examples=["The cake arrived crushed"])
+    rename: bool = Field(
+        False,
+        description="the phone is on file under another name: replace it with `name` "
+        "(otherwise the name on file is kept and `name_kept` says so)",
+    )
 
     model_config = ConfigDict(
         extra="forbid",

@@ -14,6 +14,7 @@ from api.auth import Caller, Ctx
 from api.problems import responses
 from app import cases, customers, reads
 from app.context import Context
+from app.ids import header_text
 from app.times import in_zone
 from domain.model import CaseState, CaseStatus, CustomerProfile, Motive
 from domain.summary import CaseSummary
@@ -31,7 +32,7 @@ def answer(ctx: Context, value: BaseModel | dict[str, Any], status: int = 200) -
 @router.post(
     "/cases",
     status_code=201,
-    response_model=CaseSummary,
+    response_model=cases.Opened,
     responses=responses(401, 403, 409, 422, 503),
     summary="Open a case",
     description="The same `Idempotency-Key` always names the same case: a retried request "
@@ -52,7 +53,8 @@ async def open_case(
         channel=body.channel.value,
         motive=body.motive.value,
         what=body.what,
-        key=idempotency_key,
+        key=header_text(idempotency_key) if idempotency_key is not None else None,
+        rename=body.rename,
     )
     response = answer(ctx, summary, 201)
     response.headers["Location"] = f"/cases/{summary.case_id}"

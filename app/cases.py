@@ -2,7 +2,7 @@
 Temporal Update on the case's workflow; the actor's name goes into the command as `by`."""
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.store import EventStore
 from app.context import Context
 from app.identity import OPEN, OVERRIDE, READ, WALK, WITHDRAW, Actor, require
-from app.ids import plausible, typed_case_id, workflow_id
+from app.ids import idempotency_key, plausible, typed_case_id, workflow_id
 from app.refusals import (
     CaseIdTaken,
     Conflict,
@@ -44,10 +44,12 @@ from domain.commands import (
     ShowPrevention,
     Withdraw,
 )
+from domain.errors import InvalidPhone
 from domain.model import CaseState, Customer, RemedyKind
+from domain.phone import normalize_phone
 from domain.summary import CaseSummary, summarize
 from infra.case_ids import case_id_for_key, new_case_id
-from infra.settings import Settings, explain
+from infra.settings import Settings, explained
 from store.customers import CustomerDirectory
 from workflows import details, search_attributes
 from workflows.complaint import ComplaintWorkflow
@@ -59,12 +61,23 @@ Handle = WorkflowHandle[Any, Any]
 _INVALID = frozenset({"RemedyNotAllowed", "InvalidPhone", "NotStored"})
 
 
-def validated(build: Callable[[], M]) -> M:
-    """Build a command; a field refused by its type is invalid input, in one line."""
+def validated(build: Callable[[], M], names: Mapping[str, str] | None = None) -> M:
+    """Build a command; a field refused by its type is invalid input, in one line, each
+    field named as the API names it (`names`: the command's field -> that name)."""
     try:
         return build()
     except ValidationError as err:
-        raise InvalidInput(explain(err)) from None
+        rename = names or {}
+        fields = [(rename.get(field, field), reason) for field, reason in explained(err)]
+        raise InvalidInput.about(fields) from None
+
+
+def phone_in(text: str, region: str) -> str:
+    """A phone number as the shop writes it: without "+", a number of its region."""
+    try:
+        return normalize_phone(text, region)
+    except InvalidPhone as err:
+        raise InvalidInput(f"phone: {err}") from None
 
 
 def case_id_of(text: str) -> str:
@@ -156,6 +169,13 @@ def _same_request(state: CaseState, command: OpenCase) -> None:
         )
 
 
+class Opened(CaseSummary):
+    """What `open` answers: the case, and what happened to the request."""
+
+    already_open: bool = False  # the idempotency key named a case opened earlier
+    name_kept: bool = False  # the phone is on file under another name, which was kept
+
+
 async def open_case(
     ctx: Context,
     actor: Actor,
@@ -166,14 +186,21 @@ async def open_case(
     motive: str,
     what: str,
     key: str | None = None,
-) -> CaseSummary:
+    rename: bool = False,
+) -> Opened:
     """Open a case for a customer (stored in PostgreSQL; Temporal gets a reference only).
-    The same `key` always names the same case: a retry never makes a second one."""
+    The same `key` always names the same case: a retry never makes a second one. Nothing
+    is written, not even the customer, unless the case is opened or found by its key."""
     require(actor, OPEN)
-    customer = validated(lambda: Customer(name=name, phone=phone))
-    customer_id = "cus-unregistered"  # the real one once every field has passed
+    customer = validated(
+        lambda: Customer(name=name, phone=phone_in(phone, ctx.settings.phone_region))
+    )
+    try:
+        key = idempotency_key(key)
+    except ValueError as err:
+        raise InvalidInput.about([("Idempotency-Key", str(err))]) from None
 
-    def opening(case_id: str) -> OpenCase:
+    def opening(case_id: str, customer_id: str) -> OpenCase:
         return OpenCase.model_validate(
             {
                 "case_id": case_id,
@@ -185,22 +212,45 @@ async def open_case(
             }
         )
 
-    if key is not None and not key.strip():
-        raise InvalidInput("the idempotency key must not be empty")
-    validated(lambda: opening("probe"))  # every other field refused before any write
+    # Every field before any write, named as the API's body names them.
+    validated(lambda: opening("probe", "cus-unregistered"), {"summary": "what"})
     client = await ctx.client()
-    customer_id = await CustomerDirectory(await ctx.pool()).register(customer.phone, customer.name)
+    directory = CustomerDirectory(await ctx.pool())
     wait = ctx.settings.open_wait.total_seconds()
     if key:
-        command = opening(case_id_for_key(key.strip()))
-        return summarize(await start_case(client, ctx.settings, command, wait, keyed=True))
+        case_id = case_id_for_key(key)
+        earlier = await _opened_earlier(client, case_id, wait)
+        if earlier is not None:  # a retry: answered from the case, nothing written
+            known = await directory.find(customer.phone)
+            _same_request(earlier, opening(case_id, known.customer_id if known else "cus-none"))
+            return Opened(**summarize(earlier).model_dump(), already_open=True)
+    contact = await directory.register(customer.phone, customer.name, rename)
+    kept = contact.name != customer.name
+    if key:
+        command = opening(case_id_for_key(key), contact.customer_id)
+        state = await start_case(client, ctx.settings, command, wait, keyed=True)
+        return Opened(**summarize(state).model_dump(), name_kept=kept)
     for attempt in range(3):  # a fresh random id clashes about never; then try another
         try:
-            return summarize(await start_case(client, ctx.settings, opening(new_case_id()), wait))
+            command = opening(new_case_id(), contact.customer_id)
+            state = await start_case(client, ctx.settings, command, wait)
+            return Opened(**summarize(state).model_dump(), name_kept=kept)
         except CaseIdTaken:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+async def _opened_earlier(client: Client, case_id: str, wait: float) -> CaseState | None:
+    """The case a key opened before, or None when the key is new."""
+    handle: Handle = client.get_workflow_handle(workflow_id(case_id))
+    try:
+        await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise Unavailable(f"case {case_id} could not be looked up: {err.message}") from err
+    return await _stored_opening(handle, case_id, wait)
 
 
 # -- reading one case -------------------------------------------------------------------
@@ -234,8 +284,17 @@ async def _stored_state(ctx: Context, case_id: str) -> CaseState | None:
 
 
 async def show(ctx: Context, actor: Actor, case_id: str) -> CaseState:
+    """The case with whom to call: staff read the customer's name and phone from
+    PostgreSQL here, the one place they live (Temporal only knows the reference)."""
     require(actor, READ)
-    return await query_case(await ctx.client(), case_id_of(case_id), ctx)
+    state = await query_case(await ctx.client(), case_id_of(case_id), ctx)
+    if state.customer_id is None or state.customer is not None:
+        return state  # an old case carries its customer itself
+    contact = await CustomerDirectory(await ctx.pool()).contact(state.customer_id)
+    if contact is None or contact.name is None:
+        return state  # forgotten: nobody to call
+    customer = Customer.model_construct(name=contact.name, phone=contact.phone)
+    return state.model_copy(update={"customer": customer})
 
 
 # -- staff actions ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Customers at the counter: visits (they set the tier) and forgetting one."""
 
-from app.cases import validated
+from app.cases import phone_in, validated
 from app.context import Context
 from app.identity import FORGET, VISIT, Actor, require
 from domain.model import Customer, CustomerProfile
@@ -9,7 +9,8 @@ from store.customers import CustomerDirectory, Forgotten, TierThresholds
 
 async def record_visit(ctx: Context, actor: Actor, phone: str, name: str | None) -> CustomerProfile:
     require(actor, VISIT)
-    customer = validated(lambda: Customer(name=name or "-", phone=phone))  # normalizes the phone
+    region = ctx.settings.phone_region
+    customer = validated(lambda: Customer(name=name or "-", phone=phone_in(phone, region)))
     tiers = TierThresholds(
         silver_from=ctx.settings.silver_from_visits, gold_from=ctx.settings.gold_from_visits
     )
@@ -19,5 +20,6 @@ async def record_visit(ctx: Context, actor: Actor, phone: str, name: str | None)
 
 async def forget(ctx: Context, actor: Actor, phone: str) -> Forgotten:
     require(actor, FORGET)
-    customer = validated(lambda: Customer(name="-", phone=phone))
+    region = ctx.settings.phone_region
+    customer = validated(lambda: Customer(name="-", phone=phone_in(phone, region)))
     return await CustomerDirectory(await ctx.pool(), TierThresholds()).forget(customer.phone)

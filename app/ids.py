@@ -1,6 +1,7 @@
 """Case and workflow ids as every client must spell them."""
 
 import re
+import unicodedata
 
 from infra.case_ids import read_case_id
 from infra.settings import Settings
@@ -24,3 +25,30 @@ def typed_case_id(text: str) -> str:
 
 def plausible(case_id: str) -> bool:
     return bool(_SANE.match(case_id))
+
+
+MAX_KEY = 200
+
+
+def idempotency_key(text: str | None) -> str | None:
+    """An idempotency key in its one form, whichever door it came through: trimmed and in
+    Unicode NFC, so `주문-1` typed on a Mac (decomposed) and on Windows name one case."""
+    if text is None:
+        return None
+    key = unicodedata.normalize("NFC", text).strip()
+    if not key:
+        raise ValueError("the idempotency key must not be empty")
+    if len(key) > MAX_KEY:
+        raise ValueError(f"the idempotency key is longer than {MAX_KEY} characters")
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in key):
+        raise ValueError("the idempotency key contains control or invisible characters")
+    return key
+
+
+def header_text(raw: str) -> str:
+    """An HTTP header's text as the client wrote it: servers read header bytes as Latin-1,
+    so UTF-8 bytes (a Korean key) arrive mis-decoded; read them again as UTF-8."""
+    try:
+        return raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return raw

@@ -1,6 +1,7 @@
 """Refusals: one hierarchy, one kind each. The CLI prints the message on one line and exits
 with `exit_code`; the API answers problem+json with `status` and `kind` as its type."""
 
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 
@@ -28,7 +29,24 @@ class Conflict(Refusal):
 
 
 class InvalidInput(Refusal):
+    """Input refused by its form. `fields` holds (field, reason) pairs with the field as
+    the API names it, so each door can name it as its user typed it (`what`, `--what`)."""
+
     kind, title, status = "invalid-input", "Invalid input", 422
+
+    def __init__(self, message: str, fields: tuple[tuple[str, str], ...] = ()) -> None:
+        super().__init__(message)
+        self.fields = fields
+
+    @classmethod
+    def about(cls, fields: Sequence[tuple[str, str]]) -> "InvalidInput":
+        return cls("; ".join(f"{field}: {reason}" for field, reason in fields), tuple(fields))
+
+    def spelled(self, names: Mapping[str, str]) -> str:
+        """The message with each field named as in `names` (e.g. the CLI's flags)."""
+        if not self.fields:
+            return self.message
+        return "; ".join(f"{names.get(field, field)}: {reason}" for field, reason in self.fields)
 
 
 class Unauthorized(Refusal):

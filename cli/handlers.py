@@ -14,6 +14,7 @@ from app.identity import Actor, actor_named
 from app.ids import case_link
 from cli import render
 from domain.commands import OfferedRemedy
+from domain.model import stage_name
 from domain.summary import CaseSummary
 
 
@@ -30,13 +31,13 @@ def parse_option(text: str) -> OfferedRemedy:
 def _recorded(args: argparse.Namespace, summary: CaseSummary) -> str:
     return (
         f"case {summary.case_id}: {args.command} recorded ({summary.status}); "
-        f"now at {summary.stage}"
+        f"now at {stage_name(summary.stage)}"
     )
 
 
 async def open_case(ctx: Context, args: argparse.Namespace) -> str:
     actor = await _actor(ctx)
-    summary = await cases.open_case(
+    opened = await cases.open_case(
         ctx,
         actor,
         name=args.name,
@@ -45,15 +46,23 @@ async def open_case(ctx: Context, args: argparse.Namespace) -> str:
         motive=args.motive,
         what=args.what,
         key=args.key,
+        rename=args.rename,
     )
-    link = case_link(ctx.settings, summary.case_id)
-    if summary.version == 1 and summary.due_at:
+    link = case_link(ctx.settings, opened.case_id)
+    if opened.already_open:
         return (
-            f"opened case {summary.case_id}: next, apologize "
-            f"(due {render.when(summary.due_at, ctx.settings.zone)})\n{link}"
+            f"case {opened.case_id} was opened earlier with this key: now {opened.status}, "
+            f"at {stage_name(opened.stage)} (nothing new stored)\n{link}"
         )
-    # The key's case has moved on since it was opened: say where it stands.
-    return f"opened case {summary.case_id}: now {summary.status}, at {summary.stage}\n{link}"
+    lines = [f"opened case {opened.case_id}: next, apologize"]
+    if opened.due_at:
+        lines[0] += f" (due {render.when(opened.due_at, ctx.settings.zone)})"
+    if opened.name_kept:
+        lines.append(
+            "this phone number is on file under another name, which was kept "
+            "(`complaints show` has it); add --rename to replace it"
+        )
+    return "\n".join([*lines, link])
 
 
 async def apologize(ctx: Context, args: argparse.Namespace) -> str:
@@ -107,7 +116,9 @@ async def withdraw(ctx: Context, args: argparse.Namespace) -> str:
 async def show(ctx: Context, args: argparse.Namespace) -> str:
     state = await cases.show(ctx, await _actor(ctx), args.case_id)
     zone = ctx.settings.zone
-    return render.as_json(state, zone, indent=2) if args.json else render.case(state, zone)
+    if args.json:
+        return render.as_json(state, zone, indent=2)
+    return render.case(state, zone, ctx.settings.phone_region)
 
 
 def _filters(args: argparse.Namespace) -> reads.Filters:
@@ -130,7 +141,7 @@ async def export(ctx: Context, args: argparse.Namespace) -> str:
     text = await reads.export_csv(ctx, await _actor(ctx), _filters(args))
     if args.output:
         Path(args.output).write_text(text)
-        return f"wrote {text.count(chr(10)) - 1} cases to {args.output}"
+        return f"wrote {render.counted(text.count(chr(10)) - 1, 'case')} to {args.output}"
     return text.rstrip("\n")
 
 
@@ -143,8 +154,10 @@ async def report(ctx: Context, args: argparse.Namespace) -> str:
 
 async def visit(ctx: Context, args: argparse.Namespace) -> str:
     profile = await customers.record_visit(ctx, await _actor(ctx), args.phone, args.name)
-    earlier = f", {profile.previous_cases} earlier complaints" if profile.previous_cases else ""
-    return f"visit recorded: {profile.visits} visits, tier {profile.tier}{earlier}"
+    earlier = profile.previous_cases
+    complaints = f", {render.counted(earlier, 'earlier complaint')}" if earlier else ""
+    visits = render.counted(profile.visits, "visit")
+    return f"visit recorded: {visits}, tier {profile.tier}{complaints}"
 
 
 async def forget(ctx: Context, args: argparse.Namespace) -> str:
@@ -152,8 +165,9 @@ async def forget(ctx: Context, args: argparse.Namespace) -> str:
     if done.customer_id is None and not done.cases:
         return f"no customer with phone {args.phone}: nothing to forget"
     return (
-        f"forgot the customer's name and phone: {done.cases} cases, {done.events} events and "
-        f"{done.notices} notices no longer name them; reports still count the cases"
+        f"forgot the customer's name and phone: {render.counted(done.cases, 'case')}, "
+        f"{render.counted(done.events, 'event')} and {render.counted(done.notices, 'notice')} "
+        "no longer name them; reports still count the cases"
     )
 
 
@@ -165,7 +179,7 @@ async def notifications(ctx: Context, args: argparse.Namespace) -> str:
 
 async def rebuild(ctx: Context, args: argparse.Namespace) -> str:
     cases_rebuilt = await admin.rebuild(ctx, await _actor(ctx))
-    return f"rebuilt complaint_cases: {cases_rebuilt} cases"
+    return f"rebuilt complaint_cases: {render.counted(cases_rebuilt, 'case')}"
 
 
 async def migrate(ctx: Context, args: argparse.Namespace) -> str:

@@ -12,7 +12,7 @@ from typing import NoReturn
 from pydantic import ValidationError
 
 from app.context import Context
-from app.refusals import Refusal
+from app.refusals import InvalidInput, Refusal
 from cli.parser import parser
 from infra import telemetry
 from infra.settings import Settings, explain
@@ -24,6 +24,27 @@ async def run(args: argparse.Namespace, settings: Settings) -> str:
     handler: Handler = args.handler
     async with Context(settings) as ctx:
         return await handler(ctx, args)
+
+
+# A refused field as the CLI's user typed it: the application layer names fields as the
+# API's bodies do (`what`), the CLI has flags (`--what`) and a positional text per step.
+_STEP_TEXT = ("what", "customer_words", "cause", "plan", "measure", "reason")
+_TYPED_AS: dict[str, dict[str, str]] = {
+    "open": {
+        **{f: f"--{f}" for f in ("name", "phone", "what", "channel", "motive")},
+        "Idempotency-Key": "--key",
+    },
+    "analyze": {"fault": "--fault"},
+    "offer": {"options": "--option", "override_reason": "--override"},
+    "answer": {"choice": "--choose", "decline_reason": "--decline"},
+    "rate": {"comment": "--comment"},
+    "visit": {"name": "--name"},
+}
+
+
+def _typed_as(command: str | None) -> dict[str, str]:
+    names = dict.fromkeys(_STEP_TEXT, "text") if command != "open" else {}
+    return names | _TYPED_AS.get(command or "", {})
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -38,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(asyncio.run(run(args, settings)))
     except ValidationError as err:
         fail(explain(err))
+    except InvalidInput as err:
+        fail(err.spelled(_typed_as(args.command)), err.exit_code)
     except Refusal as err:
         fail(err.message, err.exit_code)
     return 0

@@ -26,7 +26,11 @@ def _date(text: str) -> date:
 
 def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--status", choices=[s.value for s in CaseStatus])
-    p.add_argument("--step", choices=list(STAGES))
+    p.add_argument(
+        "--step",
+        choices=list(STAGES),
+        type=lambda text: text.strip().replace(" ", "_"),  # "analyze cause" as list shows it
+    )
     p.add_argument("--motive", choices=[m.value for m in Motive])
     p.add_argument("--overdue", action="store_true", help="staff owe something already due")
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="opened on or after")
@@ -55,6 +59,11 @@ def parser() -> argparse.ArgumentParser:
     o.add_argument("--channel", required=True, choices=[c.value for c in Channel])
     o.add_argument("--motive", required=True, choices=[m.value for m in Motive])
     o.add_argument("--what", required=True, help="what happened")
+    o.add_argument(
+        "--rename",
+        action="store_true",
+        help="the phone is on file under another name: replace that name with --name",
+    )
     o.add_argument(
         "--key",
         help="idempotency key: the same key always gives the same case, so a retried "

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 from app.reads import CasePage
 from app.times import in_zone
-from domain.model import STEPS, CaseState, CaseStatus
+from domain.model import STEPS, CaseState, CaseStatus, stage_name
+from domain.phone import written_phone
 from domain.remedies import remedy_menu
 from domain.wording import stamp
 from store.report import Report
@@ -18,17 +19,27 @@ def as_json(value: Any, zone: ZoneInfo, indent: int | None = None) -> str:
     return json.dumps(in_zone(value, zone), indent=indent, ensure_ascii=False)
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 case", "2 cases": English plurals of the nouns the CLI counts."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def when(at: datetime, zone: ZoneInfo) -> str:
     return stamp(at, zone.key)
 
 
-def case(state: CaseState, zone: ZoneInfo) -> str:
+def case(state: CaseState, zone: ZoneInfo, region: str = "KR") -> str:
     profile = state.profile
+    if state.customer is not None:
+        who = f"{state.customer.name}   {written_phone(state.customer.phone, region)}"
+    else:
+        who = "not on file (forgotten): no one to call"
     rows = [
-        f"case      {state.case_id}   ({state.status}, at {state.stage}, "
+        f"case      {state.case_id}   ({state.status}, at {stage_name(state.stage)}, "
         f"escalation level {state.escalation_level})",
+        f"customer  {who}",
         f"motive    {state.motive}    channel {state.channel}    customer tier {profile.tier} "
-        f"({profile.visits} visits, {profile.previous_cases} earlier cases)",
+        f"({counted(profile.visits, 'visit')}, {counted(profile.previous_cases, 'earlier case')})",
         f"opened    {when(state.opened_at, zone)}",
         f"summary   {state.summary}",
     ]
@@ -94,13 +105,15 @@ def case_list(page: CasePage, limit: int, zone: ZoneInfo) -> str:
     for r in page.cases:
         due = f"{r.response_due_at.astimezone(zone):%Y-%m-%d %H:%M}" if r.response_due_at else "-"
         lines.append(
-            f"{r.case_id:<14} {r.status:<17} {r.step or '-':<17} {r.motive:<15} "
+            f"{r.case_id:<14} {r.status:<17} {stage_name(r.step or '-'):<17} {r.motive:<15} "
             f"{r.tier or '-':<7} {r.escalation_level:>3}  {due:<16} "
             f"{r.opened_at.astimezone(zone):%Y-%m-%d %H:%M}"
         )
     pages = max(1, -(-page.total // limit))
     abbreviation = datetime.now(zone).strftime("%Z")
-    lines.append(f"page {page.page} of {pages}, {page.total} cases (times {zone} {abbreviation})")
+    lines.append(
+        f"page {page.page} of {pages}, {counted(page.total, 'case')} (times {zone} {abbreviation})"
+    )
     return "\n".join(lines)
 
 
@@ -122,7 +135,9 @@ def notices(rows: list[dict[str, Any]], zone: ZoneInfo) -> str:
             f"{r['id'][:8]:<9} {r['case_id']:<14} {r['kind']:<23} {r['recipient']:<9} "
             f"{r['attempts']:>5}  {state} (since {when(r['created_at'], zone)})"
         )
-    lines.append(f"{len(rows)} not delivered; failed ones are retried by the sweep every 5 min")
+    lines.append(
+        f"{counted(len(rows), 'notice')} not delivered; failed ones are retried every 5 min"
+    )
     return "\n".join(lines)
 
 
@@ -152,7 +167,7 @@ def period_report(report: Report) -> str:
     average = "-" if report.average_rating is None else f"{report.average_rating:.2f} / 5"
     target = {None: "", True: "  (target 4.5 met)", False: "  (below the 4.5 target)"}
     lines.append(
-        f"satisfaction            {average} from {report.ratings} ratings, "
+        f"satisfaction            {average} from {counted(report.ratings, 'rating')}, "
         f"{report.rated_at_target} at 4.5 or more{target[report.meets_satisfaction_target]}"
     )
     lines += ["", "step               answered  within target  escalations"]

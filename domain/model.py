@@ -126,6 +126,12 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def stage_name(stage: str) -> str:
+    """A step or stage as people read it: `analyze_cause` is "analyze cause" in every
+    sentence; the underscored form is for filters, JSON and search attributes."""
+    return stage.replace("_", " ")
+
+
 class Step(StrEnum):
     """The five-step apology, in the order it must be walked."""
 
@@ -137,7 +143,7 @@ class Step(StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ")
+        return stage_name(self.value)
 
 
 STEPS: tuple[Step, ...] = tuple(Step)

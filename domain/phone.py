@@ -46,3 +46,19 @@ def _invalid(raw: str, why: str) -> InvalidPhone:
         f"phone number {raw.strip()!r} is not valid ({why}): give a domestic number, "
         "e.g. 010-1234-5678, or an international one starting with +, e.g. +82 10-1234-5678"
     )
+
+
+def written_phone(e164: str, region: str = "KR") -> str:
+    """A stored number as people of `region` write it: 010-1234-5678 at home,
+    +1 212-555-0100 from abroad; as stored when it no longer parses."""
+    try:
+        number = phonenumbers.parse(e164, region)
+    except phonenumbers.NumberParseException:
+        return e164
+    domestic = phonenumbers.region_code_for_number(number) == region
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if domestic
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import (
     AfterValidator,
     AliasChoices,
@@ -61,14 +62,34 @@ def _positive(value: timedelta) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), AfterValidator(_positive)]
 
 
-def explain(err: ValidationError) -> str:
-    """A validation error as one line: `field: reason; field: reason`."""
+def explained(err: ValidationError) -> list[tuple[str, str]]:
+    """A validation error as (field, reason) pairs, each reason in plain words."""
     parts = []
     for e in err.errors():
         field = ".".join(str(p) for p in e["loc"]) or "input"
-        message = str(e["ctx"]["error"]) if "error" in e.get("ctx", {}) else e["msg"]
-        parts.append(f"{field}: {message}")
-    return "; ".join(parts)
+        parts.append((field, _reason(e)))
+    return parts
+
+
+def _reason(e: Any) -> str:
+    ctx = e.get("ctx", {})
+    if "error" in ctx:
+        return str(ctx["error"])
+    kind = e["type"]
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "must not be empty"
+    if kind == "string_too_short":
+        return f"must be at least {ctx['min_length']} characters"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
+    if kind == "missing":
+        return "is required"
+    return str(e["msg"])
+
+
+def explain(err: ValidationError) -> str:
+    """A validation error as one line: `field: reason; field: reason`."""
+    return "; ".join(f"{field}: {reason}" for field, reason in explained(err))
 
 
 Mode = Literal["wall", "business"]
@@ -112,6 +133,16 @@ def temporal_profile() -> ClientConfigProfile:
         return ClientConfigProfile.load()
     except Exception as err:  # a broken file: say which, in one line
         raise ValueError(f"Temporal client configuration: {err}") from None
+
+
+def _phone_region(value: str) -> str:
+    region = value.strip().upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValueError(f"{value!r} is not a region phone numbers are known for, e.g. KR, JP, US")
+    return region
+
+
+PhoneRegion = Annotated[str, AfterValidator(_phone_region)]
 
 
 class Settings(BaseSettings):
@@ -167,6 +198,8 @@ class Settings(BaseSettings):
     gold_from_visits: int = Field(5, ge=1)
     escalation_contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS
     language: Literal["ko", "en"] = "ko"
+    # How a phone number written without "+" is read (ISO 3166 region, e.g. KR, JP, US).
+    phone_region: PhoneRegion = "KR"
     timezone: str = "Asia/Seoul"  # dates typed at the CLI are the shop's dates
     # The business calendar: JSON weekday -> "10:00-19:00" or null (unset: Mon-Fri 10-19),
     # public holidays of a country (KR; empty: none), and whether response targets count

@@ -20,6 +20,14 @@ class TierThresholds(BaseModel):
     gold_from: int = Field(default=5, ge=1)
 
 
+class Contact(BaseModel):
+    """A customer as the shop's own staff see them: never sent to Temporal or logged."""
+
+    customer_id: str
+    name: str | None
+    phone: str
+
+
 class Forgotten(BaseModel):
     customer_id: str | None
     cases: int
@@ -49,10 +57,41 @@ class CustomerDirectory:
         self.pool = pool
         self.thresholds = thresholds or TierThresholds()
 
-    async def register(self, phone: Phone, name: str | None) -> str:
-        """The customer's reference, made on first contact: a complaint is not a visit."""
-        row = await self.pool.fetchrow(_UPSERT, new_customer_id(), phone, name, 0, None)
-        return str(row["id"])
+    async def find(self, phone: Phone) -> Contact | None:
+        """The customer on file for this number, if any; nothing is written."""
+        row = await self.pool.fetchrow(
+            "SELECT id, name, phone FROM customers WHERE phone = $1 AND forgotten_at IS NULL",
+            phone,
+        )
+        return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"]) if row else None
+
+    async def register(self, phone: Phone, name: str, rename: bool = False) -> Contact:
+        """The customer's reference, made on first contact (a complaint is not a visit).
+        A number on file keeps its name unless `rename`: a typo in one complaint must not
+        change whom staff ask for on the phone."""
+        row = await self.pool.fetchrow(
+            """
+            INSERT INTO customers (id, phone, name, visits) VALUES ($1, $2, $3, 0)
+            ON CONFLICT (phone) DO UPDATE SET
+              name = CASE WHEN $4 OR customers.name IS NULL THEN EXCLUDED.name
+                          ELSE customers.name END,
+              forgotten_at = NULL
+            RETURNING id, name, phone
+            """,
+            new_customer_id(),
+            phone,
+            name,
+            rename,
+        )
+        return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"])
+
+    async def contact(self, customer_id: str) -> Contact | None:
+        """Whom staff call about a case: None once the customer was forgotten."""
+        row = await self.pool.fetchrow(
+            "SELECT id, name, phone FROM customers WHERE id = $1 AND forgotten_at IS NULL",
+            customer_id,
+        )
+        return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"]) if row else None
 
     async def record_visit(self, phone: Phone, name: str | None = None) -> CustomerProfile:
         """One more visit; `phone` must already be normalized (the Phone type does it)."""

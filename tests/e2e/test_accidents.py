@@ -63,13 +63,14 @@ async def test_open_retried_with_one_key_while_the_worker_is_down_makes_one_case
             f"`complaints show {case_id}` tells when it is stored"
         )
     async with build_worker(dev_env.client, pool, settings):
-        assert f"opened case {case_id}: next, apologize" in await cli(*OPEN, "--key", key)
-        assert f"opened case {case_id}:" in await cli(*OPEN, "--key", key)
+        again = f"case {case_id} was opened earlier with this key: now open, at apologize"
+        assert again in await cli(*OPEN, "--key", key)
+        assert again in await cli(*OPEN, "--key", key)
         other = await cli(*OPEN[:-1], "Another thing entirely", "--key", key, ok=False)
         assert f"this idempotency key already opened case {case_id} with other details" in other
         await cli("withdraw", case_id, "test over")
         # The key still names that case once it has ended: never a second one.
-        assert f"opened case {case_id}:" in await cli(*OPEN, "--key", key)
+        assert f"case {case_id} was opened earlier" in await cli(*OPEN, "--key", key)
     assert await runs_of(dev_env, case_id) == 1
     assert await event_types(pool, case_id) == ["case_opened", "case_withdrawn"]
 

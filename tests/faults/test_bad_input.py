@@ -26,8 +26,8 @@ from worker import build_worker
 pytestmark = pytest.mark.db
 
 RAW_UPDATES = [
-    ("apologize", {"what": ""}, "at least 1 character"),
-    ("apologize", {"what": "   "}, "at least 1 character"),
+    ("apologize", {"what": ""}, "must not be empty"),
+    ("apologize", {"what": "   "}, "must not be empty"),
     ("apologize", {"what": "Sorry", "refund": 100}, "Extra inputs are not permitted"),
     ("apologize", "just a string", "Input should be an object"),
     ("analyze_cause", {"cause": "Oven", "fault": "maybe"}, "'ours', 'misunderstanding'"),

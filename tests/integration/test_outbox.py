@@ -167,7 +167,7 @@ async def test_a_customer_notice_written_at_night_waits_for_the_end_of_quiet_hou
     seoul = ZoneInfo("Asia/Seoul")
     night = datetime(2026, 11, 24, 22, 30, tzinfo=seoul)
     opened = night - timedelta(days=1, hours=3)
-    customer_id = await CustomerDirectory(pool).register("+821077778888", "Han")
+    customer_id = (await CustomerDirectory(pool).register("+821077778888", "Han")).customer_id
     improvement = open_command(case_id, motive=Motive.IMPROVEMENT).model_copy(
         update={"customer_id": customer_id}
     )

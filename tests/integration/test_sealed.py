@@ -87,7 +87,9 @@ async def walk(stack: Stack, pool: asyncpg.Pool, case_id: str) -> None:
     customer = Customer(name=NAME, phone=PHONE)
     opening = OpenCase(
         case_id=case_id,
-        customer_id=await CustomerDirectory(pool).register(customer.phone, customer.name),
+        customer_id=(
+            await CustomerDirectory(pool).register(customer.phone, customer.name)
+        ).customer_id,
         channel=Channel.KAKAOTALK,
         motive=Motive.COMPENSATION,
         summary=TEXTS[0],

@@ -1,7 +1,7 @@
 import pytest
 
 from domain.errors import InvalidPhone
-from domain.phone import normalize_phone
+from domain.phone import normalize_phone, written_phone
 
 
 @pytest.mark.parametrize(
@@ -68,3 +68,24 @@ def test_a_refused_number_says_why_and_shows_both_forms_to_type(raw: str, why: s
         f"phone number {raw!r} is not valid ({why}): give a domestic number, "
         "e.g. 010-1234-5678, or an international one starting with +, e.g. +82 10-1234-5678"
     )
+
+
+@pytest.mark.parametrize(
+    ("stored", "region", "written"),
+    [
+        ("+821012345678", "KR", "010-1234-5678"),  # a mobile at home
+        ("+82212345678", "KR", "02-1234-5678"),  # Seoul's area code
+        ("+12125550100", "KR", "+1 212-555-0100"),  # from abroad: with its country
+        ("+821012345678", "US", "+82 10-1234-5678"),
+        ("+12125550100", "US", "(212) 555-0100"),
+        ("forgotten:cus-1", "KR", "forgotten:cus-1"),  # not a number: as stored
+    ],
+)
+def test_a_stored_number_is_written_as_people_of_the_region_write_it(
+    stored: str, region: str, written: str
+) -> None:
+    assert written_phone(stored, region) == written
+
+
+def test_a_stored_number_is_written_for_korea_by_default() -> None:
+    assert written_phone("+821012345678") == "010-1234-5678"

@@ -103,3 +103,27 @@ def test_a_name_refuses_joiners_that_a_text_keeps() -> None:
     with pytest.raises(ValidationError, match="U\\+202E"):
         Customer(name="Kim \u202eijniM", phone="010-1234-5678")
     assert Customer(name="김민지", phone="010-1234-5678").name == "김민지"
+
+
+def test_steps_and_stages_read_with_spaces_in_sentences() -> None:
+    from domain.model import Step, stage_name
+
+    assert Step.ANALYZE_CAUSE.label == "analyze cause" == stage_name("analyze_cause")
+    assert stage_name("customer_response") == "customer response"
+    assert stage_name("done") == "done"
+
+
+def test_a_name_is_at_most_200_characters_and_trimmed() -> None:
+    from domain.model import Customer
+
+    assert Customer(name="  Kim  ", phone="010-1234-5678").name == "Kim"
+    assert Customer(name="K" * 200, phone="010-1234-5678").name == "K" * 200
+    with pytest.raises(ValidationError, match="at most 200"):
+        Customer(name="K" * 201, phone="010-1234-5678")
+    with pytest.raises(ValidationError):
+        Customer(name=" ", phone="010-1234-5678")
+
+
+def test_a_disguising_character_is_reported_at_its_position() -> None:
+    assert "U+202E at position 4" in refusal("abc\u202e")
+    assert "U+200B at position 1" in refusal("\u200babc")

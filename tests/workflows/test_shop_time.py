@@ -181,7 +181,7 @@ async def test_a_customer_message_written_at_night_goes_out_once_at_nine(
     rules = shop(settings, improvement_report_after=timedelta(hours=2))
     day = await today(ts_env) + timedelta(days=1)
     await move_to(ts_env, local(day, 20, 30))
-    customer_id = await CustomerDirectory(pool).register("+821077779999", "Han")
+    customer_id = (await CustomerDirectory(pool).register("+821077779999", "Han")).customer_id
     command = open_command(case_id, motive=Motive.IMPROVEMENT).model_copy(
         update={"customer_id": customer_id}
     )
