@@ -16,6 +16,9 @@ from infra.settings import Duration, explain
 from store import calendar as calendar_store
 
 _TARGET = TypeAdapter(Duration)
+# The calendar counts holidays and open hours year by year: these years, a year ahead at most.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_DAYS = 366
 _TEXT = TypeAdapter(Text)
 
 
@@ -41,7 +44,12 @@ def local_time(ctx: Context, text: str | None) -> datetime:
     try:
         at = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except ValueError:
-        raise InvalidInput(f"{text!r} is not a time; write e.g. 2026-11-27 17:00") from None
+        raise InvalidInput(f"--from: {text!r} is not a time; write e.g. 2026-11-27 17:00") from None
+    if not FIRST_YEAR <= at.year <= LAST_YEAR:
+        raise InvalidInput(
+            f"--from: {text!r} is outside the years the calendar counts "
+            f"({FIRST_YEAR}-{LAST_YEAR})"
+        )
     return at if at.tzinfo else at.replace(tzinfo=ctx.settings.zone)
 
 
@@ -74,8 +82,8 @@ async def due(ctx: Context, target: str, start: str | None, mode: str | None) ->
 
 
 async def days_ahead(ctx: Context, days: int) -> list[Day]:
-    if days < 1:
-        raise InvalidInput("--days starts at 1")
+    if not 1 <= days <= MAX_DAYS:
+        raise InvalidInput(f"--days: {days} is not between 1 and {MAX_DAYS}")
     settings = ctx.settings
     closed = await calendar_store.closures(await ctx.pool())
     today = datetime.now(settings.zone).date()

@@ -41,21 +41,34 @@ def parse_duration(value: Any) -> Any:
     if isinstance(value, str):
         text = value.strip().lower()
         if text.replace(".", "", 1).isdigit():
-            return timedelta(seconds=float(text))
+            try:
+                return timedelta(seconds=float(text))
+            except OverflowError:
+                raise ValueError(f"{value!r} is longer than {MAX_DURATION.days} days") from None
         match = _DURATION.match(text)
         if match and text:
             d, h, m, s = match.groups()
-            return timedelta(
-                days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(s or 0)
-            )
+            try:
+                return timedelta(
+                    days=int(d or 0), hours=int(h or 0), minutes=int(m or 0), seconds=float(s or 0)
+                )
+            except OverflowError:
+                raise ValueError(f"{value!r} is longer than {MAX_DURATION.days} days") from None
         if not text.startswith("p"):
             raise ValueError(f"{value!r} is not a duration; write e.g. 24h, 4h30m, 2d or 90s")
     return value
 
 
+# No rule of the method waits longer than a year; anything longer is a typo (and past the
+# calendar's reach: a due time in the year 10000 does not exist).
+MAX_DURATION = timedelta(days=366)
+
+
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise ValueError("a response target must be longer than zero")
+    if value > MAX_DURATION:
+        raise ValueError(f"is longer than {MAX_DURATION.days} days; write e.g. 24h, 4h30m or 2d")
     return value
 
 
@@ -66,7 +79,7 @@ def explained(err: ValidationError) -> list[tuple[str, str]]:
     """A validation error as (field, reason) pairs, each reason in plain words."""
     parts = []
     for e in err.errors():
-        field = ".".join(str(p) for p in e["loc"]) or "input"
+        field = ".".join(str(p) for p in e["loc"])  # empty: the value itself
         parts.append((field, _reason(e)))
     return parts
 
@@ -89,7 +102,7 @@ def _reason(e: Any) -> str:
 
 def explain(err: ValidationError) -> str:
     """A validation error as one line: `field: reason; field: reason`."""
-    return "; ".join(f"{field}: {reason}" for field, reason in explained(err))
+    return "; ".join(f"{field}: {reason}" if field else reason for field, reason in explained(err))
 
 
 Mode = Literal["wall", "business"]

@@ -73,3 +73,23 @@ async def test_calendar_refusals_are_one_line(
     cli.env["COMPLAINTS_OPENING_HOURS"] = '{"funday": "10:00-19:00"}'
     refused = await cli("calendar", ok=False)
     assert "'funday' is not a weekday" in refused
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("due", "--target", "1000000000h"), "--target: is longer than 366 days"),
+        (("due", "--target", "9" * 30 + "d"), "is longer than 366 days"),
+        (("due", "--target", "9" * 400), "is longer than 366 days"),
+        (("due", "--target", "8h", "--from", "9999-12-31 23:00"), "outside the years"),
+        (("due", "--target", "8h", "--from", "0001-01-01 00:00"), "outside the years"),
+        (("--days", "100000000"), "--days: 100000000 is not between 1 and 366"),
+    ],
+)
+async def test_out_of_range_calendar_input_is_one_line_and_exit_1(
+    dev_env: WorkflowEnvironment, settings: Settings, args: tuple[str, ...], said: str
+) -> None:
+    code, out, err = await Cli(dev_env, settings).run("calendar", *args)
+    assert code == 1, out
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert said in err, err
