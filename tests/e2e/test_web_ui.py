@@ -138,7 +138,8 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
             assert 401 in answers, answers
 
         await eventually(refused, timeout=20)
-        await page.get_by_text("Codec Server could not connect").first.wait_for()  # its banner
+        banner = page.locator("text=Codec Server could not connect >> visible=true")
+        await banner.first.wait_for()  # the UI says why it shows payloads sealed
         assert 200 not in answers, answers
         await page.wait_for_timeout(1000)  # what would have been decoded has rendered
         sealed = await page.content()
