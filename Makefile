@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 TYPED  := domain/ workflows/ app/ store/ api/ cli/ starter.py
 # Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's module
 # afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it each time.
-BYTECODE := $(PY) -m compileall -q domain workflows activities store infra app api cli bench worker.py starter.py
+BYTECODE := $(PY) -m compileall -q domain workflows activities store infra app api cli bench worker.py starter.py stack.py
 
 .PHONY: install run worker api test test-db typecheck mutation lint format bench bench-quick clean
 
@@ -22,7 +22,7 @@ install: $(STAMP)
 ## The whole service on the embedded stack, in the foreground (Ctrl-C stops it all). The
 ## command is not echoed, so with COMPLAINTS_LOG_FORMAT=json every line of the log is JSON.
 run: install
-	@$(PY) -m infra.stack
+	@$(PY) -m stack
 
 ## Only the worker, against TEMPORAL_ADDRESS and DATABASE_URL (production shape).
 worker: install

@@ -9,7 +9,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import problems
+from api import codec, problems
 from api.routes import router
 from app.context import Context
 from infra import logs
@@ -19,18 +19,27 @@ DESCRIPTION = """Complaint handling over HTTP: the same rules as the `complaints
 
 Every call needs `Authorization: Bearer <token>` (`complaints staff add NAME --role R`
 prints one). The staff member the token belongs to is recorded on every event. Refusals
-are RFC 9457 `application/problem+json`; `detail` is the line the CLI would print."""
+are RFC 9457 `application/problem+json`; `detail` is the line the CLI would print.
+
+`/codec/decode` and `/codec/encode` serve Temporal's codec protocol (not listed here) for
+`temporal ... --codec-endpoint URL/codec --codec-auth "Bearer <token>"` and the Web UI."""
+
+
+def _settings(ctx: Context | None, settings: Settings | None) -> Settings:
+    if settings is not None:
+        return settings
+    return ctx.settings if ctx is not None else Settings()
 
 
 def create_app(ctx: Context | None = None, settings: Settings | None = None) -> FastAPI:
     """The app over `ctx` (a test's), or over a context of its own opened at startup."""
+    shop = _settings(ctx, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if ctx is not None:
             yield
             return
-        shop = settings or Settings()
         own = Context(shop, pool_size=shop.database_pool_size)
         app.state.ctx = own
         try:
@@ -42,6 +51,8 @@ def create_app(ctx: Context | None = None, settings: Settings | None = None) -> 
     if ctx is not None:
         app.state.ctx = ctx
     app.include_router(router)
+    app.include_router(codec.router)
+    app.add_middleware(codec.CodecCors, origins=codec.ui_origins(shop))
     problems.install(app)
 
     def openapi() -> dict[str, Any]:

@@ -243,8 +243,6 @@ class Settings(BaseSettings):
     # keeps in the data folder, if any.
     codec_keys: dict[str, SecretStr] = {}
     codec_key_id: str = ""
-    codec_port: int = Field(8081, ge=1, le=65535)
-    codec_host: str = "127.0.0.1"  # 0.0.0.0 in a container, behind the shop's own access
     # The worker's Prometheus endpoint (http://HOST:PORT/metrics); 0 turns it off. The CLI
     # never serves one. The host is an IP address: 0.0.0.0 (or ::) in a container.
     metrics_port: int = Field(9464, ge=0, le=65535)

@@ -17,11 +17,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra import postgres, temporal_server
 from infra.codec import new_key
-from infra.codec_server import serve
 from infra.connection import codec_for
 from infra.converter import data_converter
 from infra.settings import Settings
 from store import migrations
+from tests.api_server import serving
 from tests.helpers import OWNER, ROLES, add_staff
 from workflows import search_attributes
 
@@ -105,21 +105,20 @@ def ui_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def codec_port(ui_port: int) -> Iterator[int]:
-    """The codec server the session's Web UI decodes payloads through, as `make run`'s."""
-    port = free_port()
-    codec = codec_for(Settings())
-    assert codec is not None
-    origins = frozenset({f"http://127.0.0.1:{ui_port}", f"http://localhost:{ui_port}"})
-    server = serve(codec, port, origins)
-    yield port
-    server.shutdown()
+def codec_endpoint(ui_port: int, database_url: str, pool: asyncpg.Pool) -> Iterator[str]:
+    """The API's codec endpoint (`/codec`), served for real: the Temporal CLI and the
+    session's Web UI call it, as `make run`'s do. It answers staff tokens only."""
+    settings = Settings(
+        database_url=database_url, api_port=free_port(), ui_url=f"http://127.0.0.1:{ui_port}"
+    )
+    with serving(settings) as url:
+        yield f"{url}/codec"
 
 
 @pytest.fixture(scope="session")
-async def dev_env(ui_port: int, codec_port: int) -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal dev server (in memory) with its Web UI, pointed at the codec server,
-    and the contract search attributes."""
+async def dev_env(ui_port: int, codec_endpoint: str) -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (in memory) with its Web UI, pointed at the codec
+    endpoint, and the contract search attributes."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_server.binary("temporal"),
         search_attributes=search_attributes.ALL,
@@ -130,7 +129,7 @@ async def dev_env(ui_port: int, codec_port: int) -> AsyncIterator[WorkflowEnviro
             "--log-level",
             "error",
             "--ui-codec-endpoint",
-            f"http://127.0.0.1:{codec_port}",
+            codec_endpoint,
         ],
     )
     yield env

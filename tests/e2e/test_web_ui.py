@@ -1,6 +1,7 @@
 """The Temporal Web UI in headless Chromium: filters by our search attributes find the right
 cases, and a case page tells its story (summary, progress, named timers and activities),
-its encrypted payloads decoded through the codec server."""
+its encrypted payloads decoded through the API's codec endpoint when the browser sends a
+staff token, and still loads, payloads sealed, when it sends none (the dev server's UI)."""
 
 import shutil
 import urllib.parse
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from playwright.async_api import Route
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
@@ -23,7 +25,7 @@ from domain.commands import (
 )
 from domain.model import Fault, Motive, RemedyKind
 from infra.settings import Settings
-from tests.helpers import eventually, open_command
+from tests.helpers import STAFF, eventually, open_command
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -49,7 +51,7 @@ if not Path(CHROMIUM).exists():
 
 @pytest.fixture
 async def page(ui_port: int) -> AsyncIterator[object]:
-    from playwright.async_api import Route, async_playwright
+    from playwright.async_api import async_playwright
 
     async def local_only(route: Route) -> None:
         # The UI fetches a news feed from the internet; this machine has none.
@@ -76,7 +78,13 @@ async def listed(page, ui_port: int, query: str) -> set[str]:
 
 
 async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
-    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, ui_port: int, page
+    dev_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    ui_port: int,
+    page,
+    codec_endpoint: str,
+    staff_tokens: dict[str, str],
 ) -> None:
     client = dev_env.client
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -114,10 +122,43 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
         assert waiting == {f"complaint-{ids['awaiting']}"}
 
         case = ids["escalated"]
-        await page.goto(f"http://127.0.0.1:{ui_port}/namespaces/default/workflows/complaint-{case}")
+        case_page = f"http://127.0.0.1:{ui_port}/namespaces/default/workflows/complaint-{case}"
+        # No credential (the dev server's UI sends none): the codec endpoint refuses, and the
+        # page still loads, with its payloads sealed.
+        answers: list[int] = []
+        page.on(
+            "response",
+            lambda r: answers.append(r.status) if r.url.startswith(codec_endpoint) else None,
+        )
+        await page.goto(case_page)
+        await page.wait_for_url("**/timeline", timeout=20_000)
+        await page.get_by_text(f"complaint-{case}").first.wait_for()
+
+        async def refused() -> None:
+            assert 401 in answers, answers
+
+        await eventually(refused, timeout=20)
+        banner = page.locator("text=Codec Server could not connect >> visible=true")
+        await banner.first.wait_for()  # the UI says why it shows payloads sealed
+        assert 200 not in answers, answers
+        await page.wait_for_timeout(1000)  # what would have been decoded has rendered
+        sealed = await page.content()
+        assert "The birthday cake arrived crushed" not in sealed
+        assert "store resolution_declined" not in sealed
+        await page.screenshot(path=str(OUTPUT / "case-sealed.png"), full_page=True)
+
+        # A browser that sends a staff token (as a UI passing its credentials does).
+        async def with_token(route: Route) -> None:
+            token = {"authorization": f"Bearer {staff_tokens[STAFF]}"}
+            await route.continue_(headers=route.request.headers | token)
+
+        await page.route(f"{codec_endpoint}/**", with_token)
+        answers.clear()
+        await page.goto(case_page)
         await page.wait_for_url("**/timeline", timeout=20_000)
         await page.get_by_text("store resolution_declined, escalated").first.wait_for()
-        # Sealed in Temporal, shown decoded through the codec server.
+        assert 200 in answers and 401 not in answers, answers
+        # Sealed in Temporal, shown decoded through the codec endpoint.
         await page.get_by_text("The birthday cake arrived crushed").first.wait_for()
         await page.get_by_text("customer's answer: wait limit").first.wait_for()
         await page.screenshot(path=str(OUTPUT / "case-timeline.png"), full_page=True)

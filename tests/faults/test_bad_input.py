@@ -20,7 +20,7 @@ from domain.errors import InvalidPhone
 from domain.phone import normalize_phone
 from infra import temporal_server
 from infra.settings import Settings
-from tests.helpers import event_types, open_command
+from tests.helpers import OWNER, event_types, open_command
 from worker import build_worker
 
 pytestmark = pytest.mark.db
@@ -45,14 +45,15 @@ RAW_UPDATES = [
 
 
 async def temporal_cli(
-    env: WorkflowEnvironment, *args: str, codec_port: int | None = None
+    env: WorkflowEnvironment, *args: str, codec: tuple[str, str] | None = None
 ) -> tuple[int, str]:
-    """The Temporal CLI; with the codec server, as staff would run it to read answers."""
-    codec = ["--codec-endpoint", f"http://127.0.0.1:{codec_port}"] if codec_port else []
+    """The Temporal CLI; with the codec endpoint and a staff token, as an operator would run
+    it to read answers."""
+    sealing = ["--codec-endpoint", codec[0], "--codec-auth", f"Bearer {codec[1]}"] if codec else []
     process = await asyncio.create_subprocess_exec(
         temporal_server.binary("temporal"),
         *args,
-        *codec,
+        *sealing,
         "--address",
         env.client.service_client.config.target_host,
         stdout=asyncio.subprocess.PIPE,
@@ -67,8 +68,10 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
     pool: asyncpg.Pool,
     settings: Settings,
     case_id: str,
-    codec_port: int,
+    codec_endpoint: str,
+    staff_tokens: dict[str, str],
 ) -> None:
+    codec = (codec_endpoint, staff_tokens[OWNER])
     async with build_worker(dev_env.client, pool, settings):
         await start_case(dev_env.client, settings, open_command(case_id))
         wf_id = workflow_id(case_id)
@@ -84,7 +87,7 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
                 name,
                 "--input",
                 json.dumps(payload),
-                codec_port=codec_port,
+                codec=codec,
             )
             assert code != 0, f"{name} {payload} was accepted: {out}"
             assert reason in out, f"{name} {payload}: {out}"
@@ -100,7 +103,7 @@ async def test_raw_json_updates_from_the_temporal_cli_are_refused_and_write_noth
             "apologize",
             "--input",
             json.dumps({"what": "Sorry, from the CLI"}),
-            codec_port=codec_port,
+            codec=codec,
         )
         assert code == 0, out
         assert await event_types(pool, case_id) == ["case_opened", "apologized"]

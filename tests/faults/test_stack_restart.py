@@ -1,6 +1,6 @@
 """`make run` after a crash: the stack killed with SIGKILL (OOM, kill -9) starts again.
 
-Runs `python -m infra.stack` as a subprocess on its own data folder and ports, with the
+Runs `python -m stack` as a subprocess on its own data folder and ports, with the
 embedded PostgreSQL (DATABASE_URL unset), as a fresh machine runs it. Nothing sleeps: each
 step polls with a deadline.
 """
@@ -74,7 +74,7 @@ class Stack:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = out_dir
-        self.port, self.ui_port, self.codec_port = free_port(), free_port(), free_port()
+        self.port, self.ui_port = free_port(), free_port()
         self.api_port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.runs: list[tuple[subprocess.Popen, Path]] = []
@@ -89,15 +89,14 @@ class Stack:
             "COMPLAINTS_DATA_DIR": str(DATA),
             "TEMPORAL_ADDRESS": self.address,
             "COMPLAINTS_UI_URL": f"http://localhost:{self.ui_port}",
-            "COMPLAINTS_CODEC_PORT": str(self.codec_port),  # not 8081: a `make run` nearby
-            "COMPLAINTS_API_PORT": str(self.api_port),  # nor 8000
+            "COMPLAINTS_API_PORT": str(self.api_port),  # not 8000: a `make run` nearby
             "COMPLAINTS_LOG_FORMAT": "json",
             "COMPLAINTS_TASK_QUEUE": "complaints",
         }
         out = self.out_dir / f"run-{len(self.runs) + 1}.out"
         with out.open("wb") as sink:
             process = subprocess.Popen(
-                [sys.executable, "-m", "infra.stack"],
+                [sys.executable, "-m", "stack"],
                 cwd=ROOT,
                 env=env,
                 stdout=sink,
@@ -243,11 +242,29 @@ async def test_make_run_in_json_mode_logs_only_json_and_serves_metrics(
     with urllib.request.urlopen(url, timeout=5) as response:
         text = response.read().decode()
     assert "\ntemporal_request_total{" in text, text
+    # The UI is pointed at the API's codec endpoint, which answers no one without a token.
+    ui = f"http://127.0.0.1:{stack.ui_port}/api/v1/settings"
+    with urllib.request.urlopen(ui, timeout=5) as response:
+        codec = json.loads(response.read())["Codec"]
+    assert codec["Endpoint"] == f"http://localhost:{stack.api_port}/codec", codec
+    decode = urllib.request.Request(
+        f"http://127.0.0.1:{stack.api_port}/codec/decode", data=b'{"payloads": []}'
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(decode, timeout=5)
+    assert refused.value.code == 401
     run.send_signal(signal.SIGINT)
     assert run.wait(timeout=30) == 0, stack.output(run)
     output = stack.output(run)
     lines = [json.loads(line) for line in output.splitlines()]  # raises on a plain line
-    assert "service running" in [line["event"] for line in lines]
+    running = next(line for line in lines if line["event"] == "service running")
+    # What to do first, in the log too: add yourself as staff, then open these URLs.
+    assert running["add_yourself_first"] == (
+        '.venv/bin/complaints staff add "Your Name" --role owner'
+    )
+    assert running["api"] == f"http://localhost:{stack.api_port}"
+    assert running["docs"] == f"http://localhost:{stack.api_port}/docs"
+    assert running["ui"] == f"http://localhost:{stack.ui_port}"
     assert "\x1b[" not in output
 
 

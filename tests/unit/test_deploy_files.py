@@ -141,7 +141,8 @@ def literal_secrets(service: dict[str, Any]) -> list[str]:
     found = []
     for key, value in env.items():
         text = str(value)
-        if SECRET.search(key) and not REQUIRED_VAR.fullmatch(text):
+        flag = text in ("true", "false")  # a switch named for a secret (PASS_ACCESS_TOKEN)
+        if SECRET.search(key) and not flag and not REQUIRED_VAR.fullmatch(text):
             found.append(key)
         if "://" in text and "@" in text:  # a URL with credentials: the password from .env
             userinfo = text.split("://", 1)[1].split("@", 1)[0]
@@ -211,6 +212,8 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
     assert {n: found for n, s in services.items() if (found := literal_secrets(s))} == {}
     assert literal_secrets({"environment": {"POSTGRES_PASSWORD": "temporal"}}) != []
     assert literal_secrets({"environment": ["DATABASE_URL=postgresql://u:pw@db/x"]}) != []
+    assert literal_secrets({"environment": {"API_TOKEN": "cmp_abc"}}) != []
+    assert literal_secrets({"environment": {"PASS_ACCESS_TOKEN": "false"}}) == []
     example = (ROOT / ".env.example").read_text()
     for variable in sorted(set(re.findall(r"\$\{(\w+):\?", COMPOSE.read_text()))):
         assert re.search(rf"^{variable}=", example, re.M), f"{variable} not in .env.example"
@@ -286,3 +289,53 @@ def test_worker_and_cli_import_without_the_embedded_servers() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
     )
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_the_web_ui_is_read_only_and_decodes_through_the_api_only() -> None:
+    """The UI server's config template (temporalio/ui-server docker/config-template.yaml)
+    reads these variables: disableWriteActions, codec endpoint, passAccessToken and
+    includeCredentials."""
+    services = load_compose()["services"]
+    ui = services["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_DISABLE_WRITE_ACTIONS"] == "true"
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == "http://localhost:8000/codec"  # as the browser sees it
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+    assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "false"  # the API takes staff tokens only
+    api = services["api"]
+    assert "127.0.0.1:8000:8000" in api["ports"]
+    assert api["environment"]["COMPLAINTS_UI_URL"] == "http://localhost:8233"  # CORS origin
+    assert "127.0.0.1:8233:8080" in services["temporal-ui"]["ports"]
+    # No codec server of its own: nothing decodes without the API's staff tokens.
+    assert "codec" not in services
+    published = {str(p).split(":")[1] for s in services.values() for p in s.get("ports", [])}
+    assert "8081" not in published
+    for service in services.values():
+        assert "infra.codec_server" not in " ".join(map(str, service.get("command") or []))
+
+
+def test_operators_keep_a_way_to_act() -> None:
+    """The read-only UI leaves operators Temporal's own CLI against the frontend, decoding
+    through the API's /codec with their token; run on demand only."""
+    tool = load_compose()["services"]["temporal-cli"]
+    assert tool["profiles"] == ["cli"]
+    assert tool["entrypoint"] == ["temporal"]
+    assert tool["image"] == load_compose()["services"]["temporal-schema"]["image"]
+    assert tool["environment"]["TEMPORAL_ADDRESS"] == "temporal:7233"
+    assert tool["environment"]["TEMPORAL_CODEC_ENDPOINT"] == "http://api:8000/codec"
+
+
+def test_nothing_in_infra_imports_the_service_above_it() -> None:
+    """infra/ is the plumbing: the launcher that starts the worker and the API (stack.py)
+    sits above it, beside worker.py and starter.py."""
+    upward = re.compile(r"^\s*(import (worker|starter|stack)\b|from (api|app|workflows|worker)\b)")
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted((ROOT / "infra").rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if upward.match(line)
+    ]
+    assert found == []
+    assert not (ROOT / "infra/stack.py").exists() and not (ROOT / "infra/codec_server.py").exists()
+    assert "$(PY) -m stack" in (ROOT / "Makefile").read_text()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "stack" in project["tool"]["setuptools"]["py-modules"]

@@ -2,7 +2,9 @@
 
 Starts the Temporal dev server (Web UI, data in a file under the data folder, the
 custom search attributes registered), an embedded PostgreSQL unless DATABASE_URL is set,
-applies the schema and runs the worker and the HTTP API in this process.
+applies the schema and runs the worker and the HTTP API (with the codec endpoint at /codec)
+in this process. It sits beside worker.py and starter.py, above what it starts: infra/ is
+the plumbing it uses and imports nothing of the service's own.
 """
 
 import asyncio
@@ -16,8 +18,6 @@ import worker
 from api.main import serve as serve_api
 from infra import logs, postgres, temporal_server
 from infra.codec import ensure_local_keys
-from infra.codec_server import serve, ui_origins
-from infra.connection import codec_for
 from infra.settings import Settings
 from infra.telemetry import metrics_url
 from workflows import search_attributes
@@ -33,22 +33,36 @@ def _ui_port(ui_url: str) -> int:
     return int(ui_url.rstrip("/").rsplit(":", 1)[1])
 
 
+ADD_YOURSELF = '.venv/bin/complaints staff add "Your Name" --role owner'
+
+
+def api_url(settings: Settings) -> str:
+    """The API as a browser on this machine reaches it."""
+    wildcard = settings.api_host in ("127.0.0.1", "0.0.0.0", "::", "")
+    return f"http://{'localhost' if wildcard else settings.api_host}:{settings.api_port}"
+
+
 def _banner(settings: Settings) -> str:
     where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}/postgres"
+    api = api_url(settings)
     return f"""
   Complaint service is running.
-    Temporal Web UI : {settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows
+    Staff API       : {api}   (docs: {api}/docs, {api}/openapi.json)
+    Temporal Web UI : {settings.ui_url}   (payloads stay sealed there; see below)
     Temporal server : {settings.temporal_address}   (data: {settings.data_dir}/temporal.db)
-    Codec server    : http://localhost:{settings.codec_port}   (payloads are encrypted)
     PostgreSQL      : {where}
     Metrics         : {metrics_url(settings) or "off (COMPLAINTS_METRICS_PORT=0)"}
-    HTTP API        : http://{settings.api_host}:{settings.api_port}   (docs: /docs, /openapi.json)
 
-  In another terminal, add yourself (it prints your API token) and open a first case:
-    .venv/bin/complaints staff add "Kim Minji" --role owner
-    export COMPLAINTS_STAFF="Kim Minji"
+  First, in another terminal, add yourself as staff (the last line it prints is your token):
+    {ADD_YOURSELF}
+  Then open a first case as yourself:
+    export COMPLAINTS_STAFF="Your Name"
     .venv/bin/complaints open --name "Park Jiho" --phone 010-1234-5678 \\
         --channel phone --motive compensation --what "The cake arrived crushed"
+
+  A case's Temporal history, decoded (your token; the Web UI here cannot send one):
+    .venv/bin/temporal workflow show --workflow-id complaint-<case> \\
+        --codec-endpoint {api}/codec --codec-auth "Bearer <your token>"
 
   Ctrl-C stops everything.
 """
@@ -85,7 +99,7 @@ def main() -> None:
         log.info("stopped the Temporal server a crashed run left", pid=stale)
     port, ui_port = _port(settings.temporal_address), _ui_port(settings.ui_url)
     metrics = (settings.metrics_port,) if settings.metrics_port else ()
-    for taken in (port, ui_port, settings.codec_port, settings.api_port, *metrics):
+    for taken in (port, ui_port, settings.api_port, *metrics):
         try:
             temporal_server.wait_for_port(taken, timeout=0.2)
         except TimeoutError:
@@ -96,10 +110,9 @@ def main() -> None:
             )
     if not settings.codec_keys:
         ensure_local_keys(settings.data_dir)  # the worker and the CLI both read it
-    codec = codec_for(settings)
-    assert codec is not None
-    codec_server = serve(codec, settings.codec_port, ui_origins(settings))
-    codec_url = f"http://localhost:{settings.codec_port}"
+    # The browser calls the codec endpoint itself; it answers staff tokens only, which the
+    # dev server's UI cannot send: there payloads show sealed.
+    codec_url = f"{api_url(settings)}/codec"
     url = settings.database_url or postgres.start_embedded(settings.data_dir)
     server = temporal_server.start_dev_server(
         db_file,
@@ -108,7 +121,7 @@ def main() -> None:
         ui_port=ui_port,
         log_file=settings.data_dir / "temporal.log",
         pid_file=pid_file,
-        extra_args=("--ui-codec-endpoint", codec_url),  # the UI shows cases decoded
+        extra_args=("--ui-codec-endpoint", codec_url),
     )
     try:
         if logs.pretty(settings.log_format):
@@ -116,12 +129,14 @@ def main() -> None:
         else:  # JSON mode: every line is JSON, the banner too
             log.info(
                 "service running",
-                ui=f"{settings.ui_url}/namespaces/{settings.temporal_namespace}/workflows",
+                api=api_url(settings),
+                docs=f"{api_url(settings)}/docs",
+                ui=settings.ui_url,
+                add_yourself_first=ADD_YOURSELF,
+                codec=codec_url,
                 temporal=settings.temporal_address,
-                codec=f"http://localhost:{settings.codec_port}",
                 database="DATABASE_URL" if settings.database_url else "embedded",
                 metrics=metrics_url(settings),
-                api=f"http://{settings.api_host}:{settings.api_port}",
             )
         asyncio.run(_serve(settings, url))
     finally:
@@ -131,7 +146,6 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        codec_server.shutdown()
         pid_file.unlink(missing_ok=True)
         postgres.url_file(settings.data_dir).unlink(missing_ok=True)
         log.info("stopped")  # the embedded PostgreSQL stops at exit, with its last user
