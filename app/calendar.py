@@ -47,8 +47,7 @@ def local_time(ctx: Context, text: str | None) -> datetime:
         raise InvalidInput(f"--from: {text!r} is not a time; write e.g. 2026-11-27 17:00") from None
     if not FIRST_YEAR <= at.year <= LAST_YEAR:
         raise InvalidInput(
-            f"--from: {text!r} is outside the years the calendar counts "
-            f"({FIRST_YEAR}-{LAST_YEAR})"
+            f"--from: {text!r} is outside the years the calendar counts ({FIRST_YEAR}-{LAST_YEAR})"
         )
     return at if at.tzinfo else at.replace(tzinfo=ctx.settings.zone)
 
