@@ -34,8 +34,10 @@ class OpenCase(Frozen):
     summary: Text  # what happened, in the customer's or staff's words
     # The shop's rules: the workflow fills them in from the worker's rulebook before it
     # decides (what a client sends here is ignored), so one shop runs on one rulebook.
-    targets: ResponseTargets = Field(default_factory=ResponseTargets)
-    care: CarePolicy = Field(default_factory=CarePolicy)
+    # Clients leave them out, so the case's input never shows a rule it does not run by;
+    # left out, the method's defaults apply (24 hours a step).
+    targets: ResponseTargets | None = None
+    care: CarePolicy | None = None
     # Looked up by the workflow when the case opens (visits, tier, earlier cases).
     profile: CustomerProfile = Field(default_factory=CustomerProfile)
     by: Staff = None

@@ -50,7 +50,17 @@ from domain.events import (
 from domain.events import (
     CaseClosed as CaseClosedEvent,
 )
-from domain.model import CaseState, CaseStatus, Channel, Motive, Offer, Step, StepDone
+from domain.model import (
+    CarePolicy,
+    CaseState,
+    CaseStatus,
+    Channel,
+    Motive,
+    Offer,
+    ResponseTargets,
+    Step,
+    StepDone,
+)
 from domain.remedies import complete, remedy_menu
 
 State = CaseState | None  # None: the case has not been opened
@@ -80,8 +90,8 @@ def decide(command: Command, state: State, now: datetime) -> list[Event]:
                 channel=command.channel,
                 motive=command.motive,
                 summary=command.summary,
-                targets=command.targets,
-                care=command.care,
+                targets=command.targets or ResponseTargets(),
+                care=command.care or CarePolicy(),
                 profile=command.profile,
             )
         ]

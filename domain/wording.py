@@ -1,7 +1,7 @@
 """The words staff and customers read, in the shop's language (ko, en): names of steps,
 motives, statuses and tiers, and times in the shop's zone as the locale writes them."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -100,3 +100,31 @@ def stamp(t: datetime, zone: str) -> str:
 
 for _language in _PATTERNS:  # every lazy load babel does on a first format, done here
     when(datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")), "Asia/Seoul", _language)
+
+
+_UNITS = (
+    (86400, "day", "일"),
+    (3600, "hour", "시간"),
+    (60, "minute", "분"),
+    (1, "second", "초"),
+)
+
+
+def duration(delta: timedelta, language: Language) -> str:
+    """A length of time in the words people use: "2 minutes", "4시간 30분", "3 days".
+    Under two days it stays in hours, as shops state their targets ("24시간", "48 hours")."""
+    rest = int(delta.total_seconds())
+    words = []
+    for seconds, en, ko in _UNITS:
+        if seconds == 86400 and rest < 2 * 86400:
+            continue
+        count, rest = divmod(rest, seconds)
+        if count:
+            words.append(f"{count}{ko}" if language == "ko" else _counted(count, en))
+    if not words:
+        return "0초" if language == "ko" else "0 seconds"
+    return " ".join(words)
+
+
+def _counted(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"

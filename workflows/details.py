@@ -3,9 +3,8 @@
 from datetime import datetime, timedelta
 
 from domain.clock import next_deadline
-from domain.commands import OpenCase
-from domain.model import STEPS, CaseState, CaseStatus
-from domain.wording import stamp
+from domain.model import STEPS, CaseState, CaseStatus, stage_name
+from domain.wording import duration, stamp
 
 
 def _zone(state: CaseState) -> str:
@@ -17,11 +16,10 @@ def summary(case_id: str, motive: str, channel: str) -> str:
 
 
 def _hours(delta: timedelta) -> str:
-    hours = delta.total_seconds() / 3600
-    return f"{hours:g} h" if hours < 48 else f"{hours / 24:g} days"
+    return duration(delta, "en")
 
 
-def rules(case: OpenCase | CaseState) -> str:
+def rules(case: CaseState) -> str:
     """The rules this case runs by (the shop's rulebook when it opened)."""
     t, care = case.targets, case.care
     first = f" (first response {_hours(t.first_target)})" if t.first_target else ""
@@ -48,7 +46,7 @@ def progress(state: CaseState, held: tuple[tuple[str, datetime], ...] = ()) -> s
         f"Done: {done}",
         f"Still to do: {', '.join(todo) or 'nothing'}",
         "",
-        f"Status: **{state.status}** (at {state.stage.replace('_', ' ')})",
+        f"Status: **{state.status}** (at {stage_name(state.stage)})",
     ]
     offer = state.current_offer
     if state.status == CaseStatus.AWAITING_CUSTOMER and offer is not None:
@@ -69,7 +67,7 @@ def progress(state: CaseState, held: tuple[tuple[str, datetime], ...] = ()) -> s
     if deadline is not None:
         lines.append(f"Next: **{deadline.label}**, {stamp(deadline.at, zone)}")
     elif state.status == CaseStatus.ESCALATED:
-        lines.append(f"With the owner: **{state.stage.replace('_', ' ')}** is theirs to answer")
+        lines.append(f"With the owner: **{stage_name(state.stage)}** is theirs to answer")
     if state.escalation_level:
         lines.append(f"Escalation level: **{state.escalation_level}**")
     if state.fault:

@@ -169,7 +169,7 @@ async def test_filters_list_the_right_cases_and_a_case_page_tells_its_story(
         details = page.frame_locator("#user-metadata-current-details")
         await details.get_by_text("Status: escalated").wait_for()
         text = await details.locator("body").inner_text()
-        assert "Response target: 24 h per step" in text  # the worker's rulebook, as snapshotted
+        assert "Response target: 24 hours per step" in text  # the worker's rulebook, as snapshotted
         assert "Status: escalated" in text and "Escalation level: 2" in text
         assert "Done: apologize → empathize → analyze cause → offer resolution" in text
         assert "Kim" not in text and "1234" not in text

@@ -167,7 +167,7 @@ async def test_a_whole_walk_leaves_no_customer_data_readable_in_temporal(
 async def test_the_temporal_cli_decodes_with_a_staff_token_only(
     stack: Stack, pool: asyncpg.Pool, case_id: str, staff_tokens: dict[str, str]
 ) -> None:
-    customer = await CustomerDirectory(pool).register(PHONE, NAME)
+    customer = (await CustomerDirectory(pool).register(PHONE, NAME)).customer_id
     opening = OpenCase(
         case_id=case_id,
         customer_id=customer,
