@@ -5,8 +5,8 @@ import atexit
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import asyncpg
 import structlog
@@ -17,12 +17,14 @@ from temporalio.worker import Worker
 from activities.customers import CustomerActivities
 from activities.notify import LogSender, NotifyActivities, WebhookSender
 from activities.rules import RulebookActivities
-from activities.store import EventStore, StoreActivities
+from activities.store import StoreActivities
+from domain.effects import Voice
 from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.settings import Settings
 from store import migrations
 from store.customers import CustomerDirectory, TierThresholds
+from store.events import EventStore
 from store.outbox import Outbox, Sender
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
@@ -41,14 +43,8 @@ def sender_for(settings: Settings) -> Sender:
     return LogSender()
 
 
-def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
-    store = EventStore(
-        pool,
-        settings.language,
-        settings.escalation_contacts,
-        quiet_hours(settings.quiet_hours, settings.timezone),
-        settings.timezone,
-    )
+def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[..., Any]]:
+    store = EventStore(pool, voice_for(settings))
     outbox = Outbox(pool, sender_for(settings))
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
@@ -60,6 +56,15 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
     ]
+
+
+def voice_for(settings: Settings) -> Voice:
+    return Voice(
+        language=settings.language,
+        contacts=settings.escalation_contacts,
+        zone=settings.timezone,
+        quiet_hours=quiet_hours(settings.quiet_hours, settings.timezone),
+    )
 
 
 def thresholds_for(settings: Settings) -> TierThresholds:
@@ -97,7 +102,9 @@ async def require_search_attributes(client: Client, namespace: str) -> None:
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
-    sandbox.compile_snippets_once()  # compiling them took 15-25 % of a replay's CPU
+    # The sandbox compiles the same import snippets for every workflow run otherwise, a
+    # fifth of a replay's CPU.
+    sandbox.compile_snippets_once()
     return Worker(
         client,
         task_queue=settings.task_queue,

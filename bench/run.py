@@ -37,7 +37,6 @@ import asyncpg
 import psutil
 from temporalio.client import Client
 
-from activities.store import EventStore, rebuild_read_model
 from app.ids import workflow_id
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BaselineWorkflow
@@ -59,6 +58,8 @@ from infra.codec import EncryptionCodec, new_key, parse_keys
 from infra.converter import DATA_CONVERTER, data_converter
 from infra.settings import Settings
 from store import migrations
+from store.events import EventStore
+from store.read_model import rebuild_read_model
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
 
