@@ -15,17 +15,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
-from activities.notify import LogSender, NotifyActivities, WebhookSender
+from activities.notify import NotifyActivities, count_in_activity
 from activities.rules import RulebookActivities
 from activities.store import StoreActivities
 from domain.effects import Voice
 from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.settings import Settings
+from notify.registry import senders_for
 from store import migrations
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
-from store.outbox import Outbox, Sender
+from store.outbox import Outbox
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
@@ -33,19 +34,9 @@ from workflows.notification_sweep import NotificationSweepWorkflow, ensure_sched
 log = structlog.get_logger(__name__)
 
 
-def sender_for(settings: Settings) -> Sender:
-    if settings.webhook_url and settings.webhook_secret:
-        return WebhookSender(
-            settings.webhook_url,
-            settings.webhook_secret.get_secret_value(),
-            settings.webhook_timeout.total_seconds(),
-        )
-    return LogSender()
-
-
 def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[..., Any]]:
     store = EventStore(pool, voice_for(settings))
-    outbox = Outbox(pool, sender_for(settings))
+    outbox = Outbox(pool, senders_for(settings), count=count_in_activity)
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
     return [

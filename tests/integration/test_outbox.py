@@ -11,7 +11,6 @@ import asyncpg
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from activities.notify import WebhookSender
 from domain.calendar import QuietHours
 from domain.commands import (
     AnalyzeCause,
@@ -25,6 +24,7 @@ from domain.commands import (
 )
 from domain.effects import Voice
 from domain.model import Fault, Motive, RemedyKind
+from notify.webhook import WebhookSender
 from store.customers import CustomerDirectory
 from store.events import EventStore
 from store.outbox import Outbox
