@@ -104,7 +104,7 @@ class ComplaintWorkflow:
         if self._patched(OPENING_LOCAL):
             # The opening (two reads side by side, then its append; see _store) runs inside
             # its first workflow task: the first staff action waits for the opening, and
-            # three server round trips were most of that wait (248 ms against 86 ms bare).
+            # three server round trips (regular activities) were most of that wait.
             rules, profile = await asyncio.gather(
                 self._local(
                     RulebookActivities.case_rules, command.motive, "read the shop's rulebook"
