@@ -52,7 +52,7 @@ from domain.commands import (
 )
 from domain.decider import decide, evolve, fold
 from domain.events import RecordedEvent
-from domain.model import Channel, Fault, Motive, RemedyKind, ResponseTargets
+from domain.model import Fault, IntakeChannel, Motive, RemedyKind, ResponseTargets
 from infra import postgres, temporal_server
 from infra.codec import EncryptionCodec, new_key, parse_keys
 from infra.converter import DATA_CONVERTER, data_converter
@@ -100,7 +100,7 @@ def open_command(case_id: str, targets: ResponseTargets | None = None) -> OpenCa
     return OpenCase(
         case_id=case_id,
         customer_id="cus-bench-customer",  # as production opens: a reference
-        channel=Channel.PHONE,
+        channel=IntakeChannel.PHONE,
         motive=Motive.COMPENSATION,
         summary="benchmark case",
         **({"targets": targets} if targets else {}),

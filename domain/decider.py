@@ -50,7 +50,7 @@ from domain.events import (
 from domain.events import (
     CaseClosed as CaseClosedEvent,
 )
-from domain.model import CaseState, CaseStatus, Channel, Motive, Offer, Step, StepDone
+from domain.model import CaseState, CaseStatus, IntakeChannel, Motive, Offer, Step, StepDone
 from domain.remedies import complete, remedy_menu
 
 State = CaseState | None  # None: the case has not been opened
@@ -125,7 +125,7 @@ def _reply_post_from(state: CaseState, now: datetime) -> datetime | None:
     """A public review's reply is posted no sooner than the cool-off after drafting, and
     when the shop is open (someone is there to follow the answers it draws)."""
     cool_off = state.care.review_cool_off
-    if state.channel != Channel.REVIEW or cool_off is None:
+    if state.channel != IntakeChannel.REVIEW or cool_off is None:
         return None
     calendar = state.targets.calendar
     earliest = now + cool_off

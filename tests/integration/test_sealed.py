@@ -26,7 +26,7 @@ from domain.commands import (
     RecordCustomerResponse,
     ShowPrevention,
 )
-from domain.model import Channel, Customer, Fault, Motive, RemedyKind
+from domain.model import Customer, Fault, IntakeChannel, Motive, RemedyKind
 from infra import connection, temporal_server
 from infra.codec_server import serve, ui_origins
 from infra.settings import Settings
@@ -88,7 +88,7 @@ async def walk(stack: Stack, pool: asyncpg.Pool, case_id: str) -> None:
     opening = OpenCase(
         case_id=case_id,
         customer_id=await CustomerDirectory(pool).register(customer.phone, customer.name),
-        channel=Channel.KAKAOTALK,
+        channel=IntakeChannel.KAKAOTALK,
         motive=Motive.COMPENSATION,
         summary=TEXTS[0],
     )
