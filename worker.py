@@ -5,8 +5,8 @@ import atexit
 import os
 import signal
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
 
 import asyncpg
 import structlog
@@ -15,15 +15,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
-from activities.notify import LogSender, NotifyActivities, WebhookSender
+from activities.notify import NotifyActivities, count_in_activity
 from activities.rules import RulebookActivities
-from activities.store import EventStore, StoreActivities
+from activities.store import StoreActivities
+from domain.effects import Voice
 from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.settings import Settings
+from notify.registry import senders_for
 from store import migrations
 from store.customers import CustomerDirectory, TierThresholds
-from store.outbox import Outbox, Sender
+from store.events import EventStore
+from store.outbox import Outbox
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
@@ -31,25 +34,9 @@ from workflows.notification_sweep import NotificationSweepWorkflow, ensure_sched
 log = structlog.get_logger(__name__)
 
 
-def sender_for(settings: Settings) -> Sender:
-    if settings.webhook_url and settings.webhook_secret:
-        return WebhookSender(
-            settings.webhook_url,
-            settings.webhook_secret.get_secret_value(),
-            settings.webhook_timeout.total_seconds(),
-        )
-    return LogSender()
-
-
-def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
-    store = EventStore(
-        pool,
-        settings.language,
-        settings.escalation_contacts,
-        quiet_hours(settings.quiet_hours, settings.timezone),
-        settings.timezone,
-    )
-    outbox = Outbox(pool, sender_for(settings))
+def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[..., Any]]:
+    store = EventStore(pool, voice_for(settings))
+    outbox = Outbox(pool, senders_for(settings), count=count_in_activity)
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
     return [
@@ -60,6 +47,15 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[object]:
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
     ]
+
+
+def voice_for(settings: Settings) -> Voice:
+    return Voice(
+        language=settings.language,
+        contacts=settings.escalation_contacts,
+        zone=settings.timezone,
+        quiet_hours=quiet_hours(settings.quiet_hours, settings.timezone),
+    )
 
 
 def thresholds_for(settings: Settings) -> TierThresholds:
@@ -97,7 +93,9 @@ async def require_search_attributes(client: Client, namespace: str) -> None:
 
 
 def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Worker:
-    sandbox.compile_snippets_once()  # compiling them took 15-25 % of a replay's CPU
+    # The sandbox compiles the same import snippets for every workflow run otherwise, a
+    # fifth of a replay's CPU.
+    sandbox.compile_snippets_once()
     return Worker(
         client,
         task_queue=settings.task_queue,

@@ -4,7 +4,7 @@ token's staff member (extra fields are refused)."""
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.model import Channel, Fault, Motive
+from domain.model import Fault, IntakeChannel, Motive
 
 
 class Body(BaseModel):
@@ -14,7 +14,7 @@ class Body(BaseModel):
 class NewCase(Body):
     name: str = Field(description="the customer's name", examples=["Kim Minji"])
     phone: str = Field(description="the customer's phone", examples=["010-1234-5678"])
-    channel: Channel
+    channel: IntakeChannel
     motive: Motive
     what: str = Field(description="what happened", examples=["The cake arrived crushed"])
     rename: bool = Field(

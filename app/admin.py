@@ -6,13 +6,13 @@ from typing import Any
 import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.store import rebuild_read_model
 from app.context import Context, open_pool
 from app.identity import NOTICES, REBUILD, Actor, require
 from app.refusals import InvalidInput, Unavailable
 from infra import temporal_server
 from store import migrations
 from store.outbox import Outbox
+from store.read_model import rebuild_read_model
 from workflows import search_attributes
 
 

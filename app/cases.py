@@ -19,7 +19,6 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.store import EventStore
 from app.context import Context
 from app.identity import OPEN, OVERRIDE, READ, WALK, WITHDRAW, Actor, require
 from app.ids import idempotency_key, plausible, typed_case_id, workflow_id
@@ -51,6 +50,7 @@ from domain.summary import CaseSummary, summarize
 from infra.case_ids import case_id_for_key, new_case_id
 from infra.settings import Settings, explained
 from store.customers import CustomerDirectory
+from store.events import EventStore
 from workflows import details, search_attributes
 from workflows.complaint import ComplaintWorkflow
 

@@ -37,7 +37,6 @@ import asyncpg
 import psutil
 from temporalio.client import Client
 
-from activities.store import EventStore, rebuild_read_model
 from app.ids import workflow_id
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BaselineWorkflow
@@ -53,12 +52,14 @@ from domain.commands import (
 )
 from domain.decider import decide, evolve, fold
 from domain.events import RecordedEvent
-from domain.model import Channel, Fault, Motive, RemedyKind, ResponseTargets
+from domain.model import Fault, IntakeChannel, Motive, RemedyKind, ResponseTargets
 from infra import postgres, temporal_server
 from infra.codec import EncryptionCodec, new_key, parse_keys
 from infra.converter import DATA_CONVERTER, data_converter
 from infra.settings import Settings
 from store import migrations
+from store.events import EventStore
+from store.read_model import rebuild_read_model
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -99,7 +100,7 @@ def open_command(case_id: str, targets: ResponseTargets | None = None) -> OpenCa
     return OpenCase(
         case_id=case_id,
         customer_id="cus-bench-customer",  # as production opens: a reference
-        channel=Channel.PHONE,
+        channel=IntakeChannel.PHONE,
         motive=Motive.COMPENSATION,
         summary="benchmark case",
         **({"targets": targets} if targets else {}),

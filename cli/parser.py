@@ -7,7 +7,7 @@ from typing import NoReturn
 from app.identity import Role
 from app.reads import STAGES
 from cli import handlers
-from domain.model import CaseStatus, Channel, Fault, Motive
+from domain.model import CaseStatus, Fault, IntakeChannel, Motive
 
 
 class Parser(argparse.ArgumentParser):
@@ -56,7 +56,7 @@ def parser() -> argparse.ArgumentParser:
     o.set_defaults(handler=handlers.open_case)
     o.add_argument("--name", required=True, help="customer's name")
     o.add_argument("--phone", required=True, help="customer's phone, e.g. 010-1234-5678")
-    o.add_argument("--channel", required=True, choices=[c.value for c in Channel])
+    o.add_argument("--channel", required=True, choices=[c.value for c in IntakeChannel])
     o.add_argument("--motive", required=True, choices=[m.value for m in Motive])
     o.add_argument("--what", required=True, help="what happened")
     o.add_argument(

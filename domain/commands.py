@@ -7,12 +7,12 @@ from pydantic import Field, model_validator
 from domain.model import (
     CarePolicy,
     CaseId,
-    Channel,
     Customer,
     CustomerId,
     CustomerProfile,
     Fault,
     Frozen,
+    IntakeChannel,
     Motive,
     Name,
     RemedyKind,
@@ -29,7 +29,7 @@ class OpenCase(Frozen):
     # Name and phone in the command itself: how cases were opened before customer
     # references; still read so those cases replay, refused for new ones by the clients.
     customer: Customer | None = None
-    channel: Channel
+    channel: IntakeChannel
     motive: Motive
     summary: Text  # what happened, in the customer's or staff's words
     # The shop's rules: the workflow fills them in from the worker's rulebook before it

@@ -54,7 +54,7 @@ from domain.model import (
     CarePolicy,
     CaseState,
     CaseStatus,
-    Channel,
+    IntakeChannel,
     Motive,
     Offer,
     ResponseTargets,
@@ -135,7 +135,7 @@ def _reply_post_from(state: CaseState, now: datetime) -> datetime | None:
     """A public review's reply is posted no sooner than the cool-off after drafting, and
     when the shop is open (someone is there to follow the answers it draws)."""
     cool_off = state.care.review_cool_off
-    if state.channel != Channel.REVIEW or cool_off is None:
+    if state.channel != IntakeChannel.REVIEW or cool_off is None:
         return None
     calendar = state.targets.calendar
     earliest = now + cool_off

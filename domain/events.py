@@ -7,12 +7,12 @@ from pydantic import Field, TypeAdapter
 
 from domain.model import (
     CarePolicy,
-    Channel,
     Customer,
     CustomerProfile,
     Fault,
     Frozen,
     Instant,
+    IntakeChannel,
     Motive,
     Remedy,
     RemedyKind,
@@ -31,7 +31,7 @@ class CaseOpened(_Event):
     case_id: str
     customer_id: str | None = None
     customer: Customer | None = None  # cases opened before customer references only
-    channel: Channel
+    channel: IntakeChannel
     motive: Motive
     summary: str
     targets: ResponseTargets

@@ -162,7 +162,9 @@ class Fault(StrEnum):
     UNFOUNDED = "unfounded"
 
 
-class Channel(StrEnum):
+class IntakeChannel(StrEnum):
+    """Where a complaint came in (not how the shop answers: notices go out through notify/)."""
+
     PHONE = "phone"
     KAKAOTALK = "kakaotalk"
     SMS = "sms"
@@ -337,7 +339,7 @@ class CaseState(Frozen):
     version: int  # number of events folded in; the next event gets seq version + 1
     status: CaseStatus
     motive: Motive
-    channel: Channel
+    channel: IntakeChannel
     customer_id: str | None = None
     customer: Customer | None = None  # cases opened before customer references only
     summary: str

@@ -14,6 +14,10 @@ import asyncpg
 
 MIGRATION_LOCK = 7_301_554  # advisory lock id: one migrating process at a time
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+# A migration's line `\ir ../sql/NAME.sql` (psql's include, relative to the migration) is
+# replaced by that file: a function kept readable in one place (store/sql/) is created by
+# the migrations that load it.
+_INCLUDE = re.compile(r"^\\ir \.\./sql/([a-z0-9_]+\.sql)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,15 @@ def migrations() -> list[Migration]:
     for entry in resources.files("store").joinpath("migrations").iterdir():
         match = _NAME.match(entry.name)
         if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text()))
+            found.append(Migration(int(match[1]), match[2], _included(entry.read_text())))
     found.sort(key=lambda m: m.version)
     assert [m.version for m in found] == list(range(1, len(found) + 1)), "a gap in migrations"
     return found
+
+
+def _included(sql: str) -> str:
+    folder = resources.files("store").joinpath("sql")
+    return _INCLUDE.sub(lambda m: folder.joinpath(m[1]).read_text(), sql)
 
 
 async def applied_versions(conn: asyncpg.Connection | asyncpg.Pool) -> set[int]:

@@ -3,34 +3,31 @@ transaction, then marked sent. Every delivery of a notice carries the notice's i
 receiver that saw it before (a timeout after it had answered) can drop the repeat."""
 
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import asyncpg
 import structlog
-from temporalio import activity
 
 from domain.notifications import CUSTOMER, outdated
+from notify.senders import Sender
 
 log = structlog.get_logger(__name__)
 
+# What the outbox reports of each delivery: (metric name, description, notice kind). The
+# caller decides where it goes (the worker: its metrics endpoint); storage knows no meter.
+Count = Callable[[str, str, str], None]
 
-class Sender(Protocol):
-    async def send(self, notice: dict[str, Any]) -> None: ...
 
-
-def _count(name: str, description: str, notice: dict[str, Any]) -> None:
-    """A service counter on the worker's metrics endpoint, labelled by the notice's kind
-    (and by the activity: a case's own send or the sweep); nothing outside an activity."""
-    if activity.in_activity():
-        activity.metric_meter().create_counter(name, description).add(1, {"kind": notice["kind"]})
+def _uncounted(name: str, description: str, kind: str) -> None:
+    return None
 
 
 _CLAIM = """
 UPDATE notifications SET claimed_until = now() + $2::interval,
                          attempts = attempts + 1, last_attempt_at = now()
 WHERE id = (SELECT id FROM notifications WHERE case_id = $1 AND sent_at IS NULL
-              -- one held for the end of quiet hours lets the case's later notices pass
               -- one held (quiet or closed hours) lets the case's later notices pass;
               -- $3: the case's own clock, which a time-skipping test moves ahead of now()
               AND (not_before IS NULL OR not_before <= GREATEST(now(), $3))
@@ -49,6 +46,12 @@ UPDATE notifications SET sent_at = now(), claimed_until = NULL,
        last_error = 'not sent: the case moved on while it was held' WHERE id = $1
 """
 _CASE_NOW = "SELECT status, step FROM complaint_cases WHERE case_id = $1"
+_ADDRESS = "SELECT phone FROM customers WHERE id = $1 AND forgotten_at IS NULL"
+_UNSENT = """
+SELECT id, case_id, kind, recipient, created_at, attempts, last_attempt_at, last_error,
+       claimed_until > now() AS sending, not_before
+FROM notifications WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1
+"""
 _STRANDED = """
 SELECT DISTINCT case_id FROM notifications
 WHERE sent_at IS NULL AND created_at < now() - $1::interval
@@ -58,9 +61,16 @@ WHERE sent_at IS NULL AND created_at < now() - $1::interval
 
 
 class Outbox:
-    def __init__(self, pool: asyncpg.Pool, sender: Sender, lease: timedelta | None = None):
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        sender: Sender,
+        lease: timedelta | None = None,
+        count: Count = _uncounted,
+    ) -> None:
         self.pool = pool
         self.sender = sender
+        self.count = count
         # Longer than one send may take: a claim that expires frees the notice for a retry.
         self.lease = lease or timedelta(seconds=getattr(sender, "timeout", 10.0) + 30)
 
@@ -88,10 +98,12 @@ class Outbox:
                 await self.sender.send(notice)
             except Exception as err:
                 await self.pool.execute(_FAILED, row["id"], f"{type(err).__name__}: {err}"[:500])
-                _count("complaints_notices_failed", "Notice deliveries that failed", notice)
+                self.count(
+                    "complaints_notices_failed", "Notice deliveries that failed", notice["kind"]
+                )
                 raise
             await self.pool.execute(_SENT, row["id"])
-            _count("complaints_notices_sent", "Notices delivered", notice)
+            self.count("complaints_notices_sent", "Notices delivered", notice["kind"])
             sent += 1
 
     async def _outdated(self, notice: dict[str, Any]) -> bool:
@@ -109,9 +121,7 @@ class Outbox:
         customer_id = notice["data"].get("customer_id")
         if notice["recipient"] != "customer" or not customer_id:
             return True
-        phone = await self.pool.fetchval(
-            "SELECT phone FROM customers WHERE id = $1 AND forgotten_at IS NULL", customer_id
-        )
+        phone = await self.pool.fetchval(_ADDRESS, customer_id)
         if phone is None:
             return False
         notice["data"] = notice["data"] | {"to": phone}
@@ -133,10 +143,5 @@ class Outbox:
     async def unsent(self, limit: int = 100) -> list[dict[str, Any]]:
         """The notices not yet delivered, oldest first (no message text: it may be the
         customer's)."""
-        rows = await self.pool.fetch(
-            "SELECT id, case_id, kind, recipient, created_at, attempts, last_attempt_at, "
-            "last_error, claimed_until > now() AS sending, not_before FROM notifications "
-            "WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1",
-            limit,
-        )
+        rows = await self.pool.fetch(_UNSENT, limit)
         return [dict(r) | {"id": str(r["id"]), "sending": bool(r["sending"])} for r in rows]

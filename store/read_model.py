@@ -225,7 +225,7 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
                 folding = [asyncio.create_task(fold_in_worker(f)) for f in started[0].folders]
                 try:
                     # The first chunk is folded here while the folders' process imports the
-                    # domain (~0.3 s): the loop waits, but nobody needs it meanwhile.
+                    # domain: the loop waits, but nobody needs it meanwhile.
                     assert first is not None
                     await done.put(_fold_here(first))
                     await todo.put(second)

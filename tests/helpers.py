@@ -13,7 +13,7 @@ from app.identity import new_token, token_hash
 from domain.commands import Command, OpenCase
 from domain.decider import decide, evolve
 from domain.events import RecordedEvent
-from domain.model import CaseState, Channel, Motive, ResponseTargets
+from domain.model import CaseState, IntakeChannel, Motive, ResponseTargets
 from store import staff as staff_store
 
 T = TypeVar("T")
@@ -36,7 +36,7 @@ def open_command(
     case_id: str,
     motive: Motive = Motive.COMPENSATION,
     target: timedelta = timedelta(hours=24),
-    channel: Channel = Channel.PHONE,
+    channel: IntakeChannel = IntakeChannel.PHONE,
 ) -> OpenCase:
     return OpenCase(
         case_id=case_id,

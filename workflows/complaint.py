@@ -34,11 +34,11 @@ with workflow.unsafe.imports_passed_through():
         ShowPrevention,
         Withdraw,
     )
-    from domain.decider import decide, evolve
+    from domain.decider import decide
+    from domain.effects import effects
     from domain.errors import DomainError
     from domain.events import Escalated, Event, RecordedEvent
     from domain.model import CaseState
-    from domain.notifications import held_until, notices_for
     from domain.summary import CaseSummary, summarize
     from workflows import details, search_attributes
 
@@ -104,7 +104,7 @@ class ComplaintWorkflow:
         if self._patched(OPENING_LOCAL):
             # The opening (two reads side by side, then its append; see _store) runs inside
             # its first workflow task: the first staff action waits for the opening, and
-            # three server round trips were most of that wait (248 ms against 86 ms bare).
+            # three server round trips (regular activities) were most of that wait.
             rules, profile = await asyncio.gather(
                 self._local(
                     RulebookActivities.case_rules, command.motive, "read the shop's rulebook"
@@ -299,7 +299,7 @@ class ComplaintWorkflow:
                 non_retryable=True,
             ) from None
         for event in events:
-            self.case = evolve(self.case, event)
+            self.case, notices = effects(self.case, event)
             if isinstance(event, Escalated):
                 _count(
                     "complaints_escalations",
@@ -308,9 +308,8 @@ class ComplaintWorkflow:
                     reason=event.reason,
                     step=event.step.value,
                 )
-            for notice in notices_for(event, self.case):
+            for notice, until in notices:
                 self.unsent = True
-                until = held_until(notice, self.case, event.at)
                 if until is not None:
                     self.held.append((notice.kind, until))
         self._publish()

@@ -10,9 +10,9 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import EventStore
 from domain.model import Customer
 from infra.settings import Settings
+from store.events import EventStore
 from tests.e2e.test_cli import Cli
 from tests.helpers import open_command, recorded
 from worker import build_worker

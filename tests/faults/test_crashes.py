@@ -21,7 +21,6 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import EventStore
 from app.cases import start_case
 from app.ids import workflow_id
 from domain.commands import Apologize, Empathize
@@ -29,6 +28,7 @@ from domain.decider import fold
 from infra import connection, postgres, temporal_server
 from infra.settings import Settings
 from store import migrations
+from store.events import EventStore
 from tests.conftest import ROOT, TEST_DATA, free_port
 from tests.helpers import (
     an_append_waits,

@@ -11,21 +11,18 @@ import psutil
 import pytest
 from temporalio.exceptions import ApplicationError
 
-import activities.store as store_module
-from activities.store import (
-    CASE_COLUMNS,
-    AppendBatch,
-    EventStore,
-    SequenceConflict,
-    StoreActivities,
-    rebuild_read_model,
-)
+import store.events as store_module
+from activities.store import AppendBatch, StoreActivities
 from domain.commands import AnalyzeCause, Apologize, CheckClock, Empathize
+from domain.effects import Voice
 from domain.events import RecordedEvent
 from domain.model import Customer, Fault
 from domain.phone import normalize_phone
 from store import read_model
 from store.customers import CustomerDirectory
+from store.events import EventStore, SequenceConflict
+from store.folding import CASE_COLUMNS
+from store.read_model import rebuild_read_model
 from tests.helpers import case_row_locked, event_types, eventually, open_command, recorded
 
 pytestmark = pytest.mark.db
@@ -54,7 +51,7 @@ def a_walk(case_id: str) -> list[RecordedEvent]:
 
 
 async def test_a_replayed_append_writes_nothing_twice(pool: asyncpg.Pool, case_id: str) -> None:
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     events = a_walk(case_id)
     assert await store.append(case_id, events[:3]) == 3
     assert await store.append(case_id, events[:3]) == 0  # the activity retried after a crash
@@ -129,7 +126,7 @@ async def test_data_postgresql_refuses_fails_once_without_retry_and_writes_nothi
     """A NUL slipped past the door once and the append retried forever, wedging the case.
     Whatever gets past validation, a data error is final: the activity says so and the
     case keeps what it had."""
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     walk = a_walk(case_id)
     await store.append(case_id, walk[:1])
     bad = walk[1].model_copy(
@@ -158,7 +155,7 @@ async def appends_waiting(pool: asyncpg.Pool, at_least: int) -> None:
 async def test_two_appends_racing_for_one_seq_store_one(pool: asyncpg.Pool, case_id: str) -> None:
     """Both read the case at version 2 and fold from it; the row lock orders their writes,
     and the second finds the case moved on: it reads again and is refused, writing nothing."""
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     events = a_walk(case_id)
     await store.append(case_id, events[:2])
     rival = events[2].model_copy(update={"event_id": uuid.uuid4()})
@@ -180,7 +177,7 @@ async def test_two_appends_racing_for_one_seq_store_one(pool: asyncpg.Pool, case
 async def test_a_batch_retried_while_its_first_try_waits_is_stored_once(
     pool: asyncpg.Pool, case_id: str
 ) -> None:
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     events = a_walk(case_id)
     await store.append(case_id, events[:1])
     async with case_row_locked(pool, case_id):
@@ -207,7 +204,7 @@ async def test_two_openings_of_one_new_case_store_one(pool: asyncpg.Pool, case_i
 async def test_a_refused_notice_leaves_the_case_as_it_was(pool: asyncpg.Pool, case_id: str) -> None:
     """Events, outbox and read model are one statement: when the notice cannot be written,
     neither are the events nor the case row."""
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     events = a_walk(case_id)
     await store.append(case_id, events[:2])
     refuse = f"refuse_notices_{case_id}"
@@ -386,7 +383,7 @@ async def test_a_legacy_case_forgotten_between_appends_stays_forgotten(
     from before references). `complaints forget` redacts the row in place, version
     unchanged: the next append must fold from the redacted row, or it writes the phone
     back from its copy."""
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     events = legacy_walk(case_id)
     await store.append(case_id, events[:1])
     assert case_id in store.kept
@@ -413,7 +410,7 @@ async def test_a_case_appended_by_another_worker_is_read_again(
     """Ours keeps the case at version 2; another worker stores a rival seq 3. Ours' next
     batch fits its copy (seq 3), so only the statement's check of the row can refuse it:
     nothing is written, the row is read and the rival found."""
-    ours, theirs = EventStore(pool, language="en"), EventStore(pool, language="en")
+    ours, theirs = EventStore(pool, Voice(language="en")), EventStore(pool, Voice(language="en"))
     events = a_walk(case_id)
     await ours.append(case_id, events[:2])
     rival = events[2].model_copy(update={"event_id": uuid.uuid4()})
@@ -432,7 +429,7 @@ async def test_a_forget_that_commits_while_an_append_waits_is_not_undone(
 ) -> None:
     """The append from the kept copy waits for the row behind `complaints forget`; forget
     commits; the append's check sees the new row version and folds from it."""
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     events = legacy_walk(case_id)
     await store.append(case_id, events[:1])
     async with case_row_locked(pool, case_id):  # forget waits first, the append behind it
@@ -454,7 +451,7 @@ async def test_a_row_rebuilt_between_appends_is_read_again(
 ) -> None:
     """A rebuild writes every row anew (and here the state by hand before it): the kept
     copy's token no longer matches, so the append folds from what is stored."""
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     events = a_walk(case_id)
     await store.append(case_id, events[:3])
     await pool.execute(
@@ -476,7 +473,7 @@ async def test_a_worker_keeps_a_bounded_number_of_cases(
     pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_module, "KEPT_CASES", 3)
-    store = EventStore(pool, language="en")
+    store = EventStore(pool, Voice(language="en"))
     ids = [uuid.uuid4().hex[:8] for _ in range(5)]
     for case in ids:
         await store.append(case, a_walk(case)[:2])

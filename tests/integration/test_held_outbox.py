@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from activities.store import EventStore
 from domain.calendar import BusinessCalendar, OpeningHours
 from domain.commands import Apologize, CheckClock
+from domain.effects import Voice
 from domain.model import CarePolicy
+from store.events import EventStore
 from store.outbox import Outbox
 from tests.helpers import open_command, recorded
 
@@ -46,7 +47,7 @@ async def test_a_reminder_held_for_opening_is_dropped_once_the_step_is_answered(
         case_id,
         [(command, opened), (CheckClock(), night), (Apologize(what="Sorry"), night)],
     )
-    await EventStore(pool, language="en").append(case_id, events)
+    await EventStore(pool, Voice(language="en")).append(case_id, events)
     held = await pool.fetchrow(
         "SELECT not_before FROM notifications WHERE case_id = $1 AND kind = 'response_due_soon'",
         case_id,

@@ -11,8 +11,6 @@ import asyncpg
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from activities.notify import WebhookSender
-from activities.store import EventStore
 from domain.calendar import QuietHours
 from domain.commands import (
     AnalyzeCause,
@@ -24,8 +22,11 @@ from domain.commands import (
     RecordCustomerResponse,
     ShowPrevention,
 )
+from domain.effects import Voice
 from domain.model import Fault, Motive, RemedyKind
+from notify.webhook import WebhookSender
 from store.customers import CustomerDirectory
+from store.events import EventStore
 from store.outbox import Outbox
 from tests.helpers import open_command, recorded
 from tests.integration.test_event_store import T0
@@ -51,7 +52,7 @@ async def overdue_case(pool: asyncpg.Pool) -> str:
             (CheckClock(), T0 + timedelta(hours=25)),
         ],
     )
-    await EventStore(pool, language="en").append(case_id, events)
+    await EventStore(pool, Voice(language="en")).append(case_id, events)
     return case_id
 
 
@@ -188,7 +189,7 @@ async def test_a_customer_notice_written_at_night_waits_for_the_end_of_quiet_hou
         ],
     )
     quiet = QuietHours(start=time(21), end=time(9), zone="Asia/Seoul")
-    await EventStore(pool, language="en", quiet=quiet).append(case_id, events)
+    await EventStore(pool, Voice(language="en", quiet_hours=quiet)).append(case_id, events)
     held = await pool.fetchrow(
         "SELECT kind, not_before FROM notifications WHERE case_id = $1 AND recipient = 'customer'",
         case_id,

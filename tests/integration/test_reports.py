@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from activities.store import EventStore
 from cli.render import period_report as render
 from domain.commands import (
     AnalyzeCause,
@@ -28,6 +27,7 @@ from domain.commands import (
 )
 from domain.model import Fault, Motive, RemedyKind
 from store.cases import CaseFilter, export_csv, list_cases
+from store.events import EventStore
 from store.report import period_report
 from tests.helpers import open_command, recorded
 

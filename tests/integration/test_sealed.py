@@ -27,7 +27,7 @@ from domain.commands import (
     RecordCustomerResponse,
     ShowPrevention,
 )
-from domain.model import Channel, Customer, Fault, Motive, RemedyKind
+from domain.model import Customer, Fault, IntakeChannel, Motive, RemedyKind
 from infra import connection, temporal_server
 from infra.settings import Settings
 from store.customers import CustomerDirectory
@@ -90,7 +90,7 @@ async def walk(stack: Stack, pool: asyncpg.Pool, case_id: str) -> None:
         customer_id=(
             await CustomerDirectory(pool).register(customer.phone, customer.name)
         ).customer_id,
-        channel=Channel.KAKAOTALK,
+        channel=IntakeChannel.KAKAOTALK,
         motive=Motive.COMPENSATION,
         summary=TEXTS[0],
     )
@@ -171,7 +171,7 @@ async def test_the_temporal_cli_decodes_with_a_staff_token_only(
     opening = OpenCase(
         case_id=case_id,
         customer_id=customer,
-        channel=Channel.KAKAOTALK,
+        channel=IntakeChannel.KAKAOTALK,
         motive=Motive.COMPENSATION,
         summary=TEXTS[0],
     )

@@ -13,7 +13,7 @@ from domain.events import (
     ImprovementReported,
     ResponseDueSoon,
 )
-from domain.model import Channel, Customer, Step
+from domain.model import Customer, IntakeChannel, Step
 from domain.notifications import notices_for
 from domain.policy import escalation_contact
 from tests.helpers import open_command
@@ -92,7 +92,7 @@ NOTICES = [
 def test_every_notice_kind_names_its_recipient_and_carries_the_case(
     language: str, event: Event, kind: str, recipient: str, data: dict[str, str | int]
 ) -> None:
-    state = fold(decide(open_command("c0ffee", channel=Channel.KAKAOTALK), None, T0))
+    state = fold(decide(open_command("c0ffee", channel=IntakeChannel.KAKAOTALK), None, T0))
     assert state is not None
     [notice] = notices_for(event, state, language, CONTACTS)
     assert (notice.kind, notice.recipient, notice.case_id) == (kind, recipient, "c0ffee")
@@ -126,7 +126,7 @@ def test_an_escalation_recorded_without_its_missed_time_still_notifies() -> None
 
 def test_a_case_opened_before_customer_references_still_tells_its_customer() -> None:
     """Such cases carry the name and phone in their opening; their notice keeps the number."""
-    legacy = open_command("c0ffee", channel=Channel.KAKAOTALK).model_copy(
+    legacy = open_command("c0ffee", channel=IntakeChannel.KAKAOTALK).model_copy(
         update={"customer_id": None, "customer": Customer(name="Kim", phone="010-1234-5678")}
     )
     state = fold(decide(legacy, None, T0))

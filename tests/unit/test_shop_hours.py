@@ -28,8 +28,8 @@ from domain.events import (
 from domain.model import (
     CarePolicy,
     CaseState,
-    Channel,
     Fault,
+    IntakeChannel,
     Motive,
     RemedyKind,
     ResponseTargets,
@@ -57,7 +57,7 @@ def kst(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
 def opened(
     at: datetime,
     motive: Motive = Motive.COMPENSATION,
-    channel: Channel = Channel.PHONE,
+    channel: IntakeChannel = IntakeChannel.PHONE,
     care: CarePolicy = CARE,
     **targets: object,
 ) -> CaseState:
@@ -157,7 +157,7 @@ def test_a_case_opened_before_these_rules_holds_nothing() -> None:
 def test_a_review_reply_is_drafted_now_and_posted_after_a_night_at_an_opening() -> None:
     # Friday 18:55 on a review: the reply is recorded now, posted Monday 10:00 (Saturday
     # 02:55 is 8 hours on, and the shop next opens on Monday).
-    state = opened(kst(11, 20, 17), channel=Channel.REVIEW)
+    state = opened(kst(11, 20, 17), channel=IntakeChannel.REVIEW)
     [apology] = decide(
         Apologize(what="We are sorry about the cold soup"), state, kst(11, 20, 18, 55)
     )
@@ -176,7 +176,7 @@ def test_a_review_reply_is_drafted_now_and_posted_after_a_night_at_an_opening() 
 def test_only_a_review_waits_and_only_when_the_rulebook_says_so() -> None:
     phone = opened(kst(11, 20, 17))
     assert decide(Apologize(what="Sorry"), phone, kst(11, 20, 18))[0].post_from is None  # type: ignore[union-attr]
-    calm_off = opened(kst(11, 20, 17), channel=Channel.REVIEW, care=CarePolicy())
+    calm_off = opened(kst(11, 20, 17), channel=IntakeChannel.REVIEW, care=CarePolicy())
     [event] = decide(Apologize(what="Sorry"), calm_off, kst(11, 20, 18))
     assert isinstance(event, Apologized) and event.post_from is None
     assert notices_for(event, evolve(calm_off, event)) == []
@@ -315,14 +315,14 @@ def test_closed_unanswered_and_reply_notices_say_when() -> None:
     [notice] = notices_for(closed, evolve(state, closed), "en")
     assert notice.data["since"] == "2026-11-02T11:00+09:00"
     assert "since Mon, Nov 2, 11:00 AM" in notice.message
-    review = opened(kst(11, 20, 17), channel=Channel.REVIEW)
+    review = opened(kst(11, 20, 17), channel=IntakeChannel.REVIEW)
     [apology] = decide(Apologize(what="Sorry"), review, kst(11, 20, 18, 55))
     [posted] = notices_for(apology, evolve(review, apology), "en")
     assert posted.message.endswith("may be posted now (from Mon, Nov 23, 10:00 AM).")
 
 
 def test_a_review_without_a_calendar_cools_off_on_the_wall_clock() -> None:
-    command = open_command("c0ffee", channel=Channel.REVIEW).model_copy(update={"care": CARE})
+    command = open_command("c0ffee", channel=IntakeChannel.REVIEW).model_copy(update={"care": CARE})
     state = fold(decide(command, None, kst(11, 20, 17)))
     assert state is not None
     [apology] = decide(Apologize(what="Sorry"), state, kst(11, 20, 18, 55))

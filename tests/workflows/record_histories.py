@@ -27,7 +27,7 @@ from domain.commands import (
     ShowPrevention,
     Withdraw,
 )
-from domain.model import Channel, Fault, Motive, RemedyKind
+from domain.model import Fault, IntakeChannel, Motive, RemedyKind
 from infra import postgres, temporal_server
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
@@ -98,7 +98,7 @@ async def review_held_overnight(
 ) -> None:
     """A public review: the reply drafted, held for a night's calm; notices held for
     opening hours are released by the case's own timer (v5 on)."""
-    review = open_command(case_id, motive=Motive.PROTECT_OTHERS, channel=Channel.REVIEW)
+    review = open_command(case_id, motive=Motive.PROTECT_OTHERS, channel=IntakeChannel.REVIEW)
     await start_case(client, settings, review)
     handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
     await handle.execute_update(WF.apologize, Apologize(what="We are sorry about the soup"))

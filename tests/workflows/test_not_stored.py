@@ -11,12 +11,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.store import AppendBatch, EventStore, StoreActivities
+from activities.store import AppendBatch, StoreActivities
 from app.cases import start_case
 from app.ids import workflow_id
 from domain.commands import Apologize, Withdraw
+from domain.effects import Voice
 from domain.model import CaseStatus, CustomerProfile
 from infra.settings import Settings
+from store.events import EventStore
 from tests.helpers import event_types, open_command
 from worker import activities_for
 from workflows.complaint import ComplaintWorkflow as WF
@@ -29,7 +31,7 @@ class RefusesOneBatch:
     the store refuses data PostgreSQL cannot hold."""
 
     def __init__(self, pool: asyncpg.Pool, poison: str) -> None:
-        self.real = StoreActivities(EventStore(pool, language="en"))
+        self.real = StoreActivities(EventStore(pool, Voice(language="en")))
         self.poison = poison
         self.refused = 0
 

@@ -10,7 +10,6 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from activities.store import CASE_COLUMNS, rebuild_read_model
 from app.cases import start_case
 from app.ids import workflow_id
 from domain.commands import (
@@ -27,6 +26,8 @@ from domain.model import CaseState, CaseStatus, Fault, Motive, RemedyKind
 from domain.remedies import remedy_menu
 from domain.summary import summarize
 from infra.settings import Settings
+from store.folding import CASE_COLUMNS
+from store.read_model import rebuild_read_model
 from tests.helpers import event_types, eventually, open_command
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF

@@ -22,7 +22,7 @@ from domain.commands import (
     RecordCustomerResponse,
     ShowPrevention,
 )
-from domain.model import CaseState, Channel, Fault, Motive, RemedyKind
+from domain.model import CaseState, Fault, IntakeChannel, Motive, RemedyKind
 from infra.settings import Settings
 from store.report import period_report
 from tests.helpers import event_types, eventually, open_command
@@ -145,7 +145,7 @@ async def test_a_review_on_a_holiday_eve_waits_for_the_next_open_day_and_a_calm_
     rules = shop(settings, target_mode="business")
     eve, reopen = holiday_eve(rules, await today(ts_env))
     await move_to(ts_env, local(eve, 18, 55))
-    review = open_command(case_id, motive=Motive.PROTECT_OTHERS, channel=Channel.REVIEW)
+    review = open_command(case_id, motive=Motive.PROTECT_OTHERS, channel=IntakeChannel.REVIEW)
     async with build_worker(ts_env.client, pool, rules):
         await start_case(ts_env.client, rules, review)
         state = await state_of(ts_env, case_id)
