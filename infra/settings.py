@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     # the case will be stored once a worker runs (exit code 3).
     open_wait: Duration = timedelta(seconds=15)
     ui_url: str = "http://localhost:8233"
+    # Where staff reach the service's own pages (the API's app): links in staff notices and
+    # sign-in links start with it.
+    public_url: str = "http://localhost:8000"
     # The CLI acts as this staff member (a name `complaints staff list` shows).
     staff: str | None = None
     # The HTTP API (`make run`, `make api`): where uvicorn listens.

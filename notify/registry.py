@@ -26,6 +26,10 @@ class Registry:
     customer: Sender
     staff: Sender
     escalation: Sender  # any other recipient: an escalation contact (manager, owner)
+    # The case's page for staff (`/staff/cases/<id>`): a notice that asks staff to act,
+    # "call the customer" above all, links to where the name and phone are, never to the
+    # number itself (a notice leaves the building; the page asks who is looking).
+    staff_link: str | None = None
 
     def sender_for(self, recipient: str) -> Sender:
         if recipient == CUSTOMER:
@@ -35,6 +39,9 @@ class Registry:
         return self.escalation
 
     async def send(self, notice: NoticeRow) -> None:
+        if notice["recipient"] != CUSTOMER and self.staff_link:
+            link = f"{self.staff_link.rstrip('/')}/staff/cases/{notice['case_id']}"
+            notice = notice | {"link": link, "message": f"{notice['message']}\n{link}"}
         await self.sender_for(notice["recipient"]).send(notice)
 
     @property
@@ -58,4 +65,6 @@ def senders_for(settings: Settings) -> Registry:
             settings.webhook_secret.get_secret_value(),
             settings.webhook_timeout.total_seconds(),
         )
-    return Registry(customer=sender, staff=sender, escalation=sender)
+    return Registry(
+        customer=sender, staff=sender, escalation=sender, staff_link=settings.public_url
+    )

@@ -64,3 +64,26 @@ def test_the_webhook_serves_everyone_when_configured_else_the_log(
     assert isinstance(hooked.customer, WebhookSender) and hooked.customer.url.endswith("/hook")
     assert hooked.staff is hooked.customer and hooked.escalation is hooked.customer
     assert hooked.timeout == 4
+
+
+@pytest.mark.parametrize("recipient", ["staff", "manager", "owner"])
+def test_a_staff_notice_links_to_the_case_page_not_to_the_customer(recipient: str) -> None:
+    kept = Kept()
+    registry = Registry(kept, kept, kept, staff_link="https://shop.example/")
+    asyncio.run(registry.send(notice(recipient)))
+    [sent] = kept.sent
+    assert sent["link"] == "https://shop.example/staff/cases/c0ffee"
+    assert sent["message"] == "m\nhttps://shop.example/staff/cases/c0ffee"
+
+
+def test_a_notice_to_the_customer_carries_no_staff_link() -> None:
+    kept = Kept()
+    asyncio.run(
+        Registry(kept, kept, kept, staff_link="https://shop.example").send(notice("customer"))
+    )
+    assert kept.sent == [notice("customer")]
+
+
+def test_the_settings_give_the_staff_link(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLAINTS_PUBLIC_URL", "https://complaints.bakery.kr")
+    assert senders_for(Settings()).staff_link == "https://complaints.bakery.kr"
