@@ -121,8 +121,11 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
         statement_cache_size=settings.database_statement_cache_size,
     )
     try:
-        for migration in await migrations.migrate(pool):
-            log.info("schema migrated", version=migration.version, name=migration.name)
+        try:
+            for migration in await migrations.migrate(pool):
+                log.info("schema migrated", version=migration.version, name=migration.name)
+        except migrations.MigrationEdited as err:
+            raise NotReady(str(err)) from None
         worker = build_worker(client, pool, settings)
         if await ensure_schedule(client, settings.task_queue):
             log.info("notification sweep scheduled")

@@ -1,14 +1,14 @@
 """Running the service: schema migrations, Temporal's search attributes, the read model's
 rebuild, undelivered notices."""
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.context import Context, open_pool
 from app.identity import NOTICES, REBUILD, Actor, require
-from app.refusals import InvalidInput, Unavailable
+from app.refusals import Conflict, InvalidInput, Unavailable
 from infra import temporal_server
 from store import migrations
 from store.outbox import Outbox
@@ -26,8 +26,30 @@ async def migrate(ctx: Context) -> list[migrations.Migration]:
     pool = await open_pool(ctx.settings, schema=False)
     try:
         return await migrations.migrate(pool)
+    except migrations.MigrationEdited as err:
+        raise Conflict(str(err)) from None
     except asyncpg.InsufficientPrivilegeError as err:
         raise Unavailable(f"this PostgreSQL user may not change the schema: {err}") from err
+    finally:
+        await pool.close()
+
+
+class MigrationStatus(NamedTuple):
+    applied: list[migrations.Applied]
+    pending: list[migrations.Migration]
+    edited: list[migrations.Migration]
+
+
+async def migration_status(ctx: Context) -> MigrationStatus:
+    """What the database has applied, what is pending, and what changed since it was
+    applied; read only, so it works for a user that may not change the schema."""
+    pool = await open_pool(ctx.settings, schema=False)
+    try:
+        done = await migrations.applied(pool)
+        known = migrations.migrations()
+        versions = {a.version for a in done}
+        todo = [m for m in known if m.version not in versions]
+        return MigrationStatus(done, todo, migrations.edited(done, known))
     finally:
         await pool.close()
 

@@ -183,6 +183,8 @@ async def rebuild(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def migrate(ctx: Context, args: argparse.Namespace) -> str:
+    if args.status:
+        return render.migrations(await admin.migration_status(ctx), ctx.settings.zone)
     applied = await admin.migrate(ctx)
     if not applied:
         return "the schema is up to date; nothing to apply"

@@ -134,6 +134,9 @@ def parser() -> argparse.ArgumentParser:
         "migrate", help="apply pending database migrations (a worker start does too)"
     )
     mg.set_defaults(handler=handlers.migrate)
+    mg.add_argument(
+        "--status", action="store_true", help="list applied and pending migrations; apply nothing"
+    )
     nt = sub.add_parser("notifications", help="notices not delivered yet, oldest first")
     nt.set_defaults(handler=handlers.notifications)
     nt.add_argument("--limit", type=int, default=50)

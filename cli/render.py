@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.admin import MigrationStatus
 from app.reads import CasePage
 from app.times import in_zone
 from domain.model import STEPS, CaseState, CaseStatus, stage_name
@@ -185,3 +186,23 @@ def period_report(report: Report) -> str:
 
 def _pairs(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {n}" for k, n in counts.items()) or "-"
+
+
+def migrations(status: MigrationStatus, zone: ZoneInfo) -> str:
+    """Applied migrations with when, then the pending ones; a changed file is marked."""
+    changed = {m.version for m in status.edited}
+    lines = []
+    for a in status.applied:
+        mark = (
+            "CHANGED since applied"
+            if a.version in changed
+            else ("applied" if a.checksum else "applied (no checksum recorded yet)")
+        )
+        lines.append(f"{a.version:04d}_{a.name:<32} {mark}, {when(a.applied_at, zone)}")
+    lines += [f"{m.label:<37} pending" for m in status.pending]
+    if not lines:
+        return "no migrations applied yet; `complaints migrate` applies them"
+    summary = f"{len(status.applied)} applied, {len(status.pending)} pending"
+    if changed:
+        summary += f", {len(changed)} changed after being applied"
+    return "\n".join([*lines, summary])

@@ -198,3 +198,59 @@ async def test_states_stored_as_jsonb_read_append_and_report_the_same_after_0009
         assert state.customer is None and state.version == len(events)
     finally:
         await pool.close()
+
+
+_AS_WRITTEN = migrations.migrations
+
+
+def _with_second_edited() -> list[migrations.Migration]:
+    known = _AS_WRITTEN()
+    second = known[1]
+    edited = migrations.Migration(
+        second.version, second.name, second.sql + "\n-- edited", checksum="0" * 64
+    )
+    return [known[0], edited, *known[2:]]
+
+
+async def test_an_applied_migration_whose_file_changed_stops_migrate_and_readers(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = await postgres.connect(fresh_url)
+    settings = Settings(database_url=fresh_url)
+    try:
+        await migrations.migrate(pool)
+        status = await cli_run(parser().parse_args(["migrate", "--status"]), settings)
+        assert "0002_notification_claims" in status and "CHANGED" not in status
+        assert f"{len(migrations.migrations())} applied, 0 pending" in status
+
+        monkeypatch.setattr(migrations, "migrations", _with_second_edited)
+        said = "migration 0002_notification_claims was changed after it was applied"
+        with pytest.raises(migrations.MigrationEdited, match=said):
+            await migrations.migrate(pool)
+        with pytest.raises(migrations.SchemaNotReady, match=said):
+            await migrations.require_current(pool)
+        status = await cli_run(parser().parse_args(["migrate", "--status"]), settings)
+        assert "0002_notification_claims" in status and "CHANGED since applied" in status
+        assert status.endswith("1 changed after being applied")
+    finally:
+        await pool.close()
+
+
+async def test_a_database_from_before_checksums_records_them_once_then_checks_them(
+    fresh_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = await postgres.connect(fresh_url)
+    try:
+        await migrations.migrate(pool)
+        await pool.execute("ALTER TABLE schema_migrations DROP COLUMN checksum")
+        before = await migrations.applied(pool)
+        assert before and all(a.checksum is None for a in before)
+        await migrations.require_current(pool)  # nothing recorded: nothing to compare yet
+        assert await migrations.migrate(pool) == []  # records the checksums, applies nothing
+        sums = {a.version: a.checksum for a in await migrations.applied(pool)}
+        assert sums == {m.version: m.checksum for m in migrations.migrations()}
+        monkeypatch.setattr(migrations, "migrations", _with_second_edited)
+        with pytest.raises(migrations.MigrationEdited):
+            await migrations.require_current(pool)
+    finally:
+        await pool.close()
