@@ -1,22 +1,210 @@
-"""Request bodies. Fields are plain strings: the application layer validates them, so the
-API refuses bad text with the CLI's own words. Nobody names the actor here: it is the
-token's staff member (extra fields are refused)."""
+"""Request bodies. Each field's constraints are in the schema (`/openapi.json`) and the API
+refuses exactly what the schema rules out: text that is empty or blank, too long, or holds a
+character the application layer refuses (control characters, and whatever else the
+rulebook's text type refuses), in the application layer's own words where it has them.
+Nobody names the actor here: it is the token's staff member (extra fields are refused).
 
-from pydantic import BaseModel, ConfigDict, Field
+The set of refused characters is read from the domain's own text types when this module is
+imported (each candidate character is tried), so the schema follows the rulebook."""
 
-from domain.model import Channel, Fault, Motive
+import re
+import unicodedata
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.json_schema import SkipJsonSchema
+
+from domain.commands import Apologize
+from domain.model import Channel, Customer, Fault, Motive, RemedyKind
+
+TEXT_MAX = 4000  # the rulebook's bound on free text (domain.model.Text)
+NAME_MAX = 200
+PHONE_MAX = 40
+JSON_BODY_LIMIT = 64 * 1024  # bytes; larger bodies are refused with 413 (api.limits)
+
+
+def _refused_by(check: Callable[[str], object]) -> str:
+    """The characters `check` refuses inside a text, as a regex character class body.
+    Candidates: control and format characters, separators and spaces (letters, marks and
+    emoji are never refused)."""
+    candidates = [
+        c
+        for c in range(0x10000)
+        if unicodedata.category(chr(c)) in ("Cc", "Cf", "Zl", "Zp", "Zs") and c != 0x0D
+    ]
+    refused = []
+    for c in candidates:
+        try:
+            check(f"a{chr(c)}b")
+        except (ValidationError, ValueError):
+            refused.append(c)
+    refused += [0x0D, *range(0xD800, 0xE000)]  # CR only as part of CR LF; no surrogates
+    return "".join(
+        f"\\u{lo:04x}" if lo == hi else f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _runs(refused)
+    )
+
+
+def _runs(codes: list[int]) -> list[tuple[int, int]]:
+    runs: list[tuple[int, int]] = []
+    for c in sorted(set(codes)):
+        if runs and runs[-1][1] == c - 1:
+            runs[-1] = (runs[-1][0], c)
+        else:
+            runs.append((c, c))
+    return runs
+
+
+@cache
+def _text_class() -> str:
+    return _refused_by(lambda t: Apologize(what=t))
+
+
+@cache
+def _name_class() -> str:
+    return _refused_by(lambda t: Customer(name=t, phone="010-1234-5678"))
+
+
+def _pattern(refused: str) -> str:
+    """Some character that is not white space, none refused, CR only before LF."""
+    some = f"(?:[^{refused}]|\\r\\n)*"
+    return f"^{some}[^{refused}\\s]{some}$"
+
+
+def text_pattern() -> str:
+    return _pattern(_text_class())
+
+
+def name_pattern() -> str:
+    return _pattern(_name_class())
+
+
+def _checked(pattern: Callable[[], str], domain: Callable[[str], object]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        domain(value)  # the rulebook's own words for a character it refuses
+        if re.fullmatch(pattern(), value) is None:  # what is left: a lone CR, a surrogate
+            raise ValueError("contains a character that is not allowed here")
+        return value.replace("\r\n", "\n")
+
+    return check
+
+
+def _domain_text(value: str) -> None:
+    try:
+        Apologize(what=value)
+    except ValidationError as err:
+        raise ValueError(_reason(err)) from None
+
+
+def _domain_name(value: str) -> None:
+    try:
+        Customer(name=value, phone="010-1234-5678")
+    except ValidationError as err:
+        raise ValueError(_reason(err)) from None
+
+
+def _reason(err: ValidationError) -> str:
+    first = err.errors()[0]
+    ctx = first.get("ctx") or {}
+    return str(ctx["error"]) if "error" in ctx else str(first["msg"])
+
+
+def _string(max_length: int, pattern: Callable[[], str]) -> WithJsonSchema:
+    return WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": pattern()}
+    )
+
+
+def _bounded(max_length: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if len(value) > max_length:
+            raise ValueError(f"is longer than {max_length} characters")
+        return value
+
+    return check
+
+
+# Free text staff wrote: 1 to 4000 characters, at least one not white space; line breaks and
+# tabs are fine, control characters are not (nor what else the rulebook refuses).
+Text = Annotated[
+    str,
+    AfterValidator(_checked(text_pattern, _domain_text)),
+    AfterValidator(_bounded(TEXT_MAX)),
+    _string(TEXT_MAX, text_pattern),
+]
+Name = Annotated[
+    str,
+    AfterValidator(_checked(name_pattern, _domain_name)),
+    AfterValidator(_bounded(NAME_MAX)),
+    _string(NAME_MAX, name_pattern),
+]
+
+
+def _phone_shape(value: str) -> str:
+    if len(value) > PHONE_MAX:
+        raise ValueError(f"is longer than {PHONE_MAX} characters")
+    if re.fullmatch(PHONE_PATTERN, value) is None:
+        raise ValueError(
+            f"phone number {value.strip()!r} is not valid (use digits, spaces, '-', '(', ')' "
+            "and one leading '+'): e.g. 010-1234-5678 or +82 10-1234-5678"
+        )
+    return value
+
+
+# The shape of a phone number as people type it; whether the number exists is the
+# application layer's question (422 when it does not): see the `phone` format.
+PHONE_PATTERN = r"^ *\+?[0-9][0-9 ().-]{5,38}$"
+Phone = Annotated[
+    str,
+    AfterValidator(_phone_shape),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "phone",
+            "minLength": 7,
+            "maxLength": PHONE_MAX,
+            "pattern": PHONE_PATTERN,
+        }
+    ),
+]
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # left out means absent here, not null
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        raise ValueError("leave the field out instead of sending null")
+    return value
+
+
 class NewCase(Body):
-    name: str = Field(description="the customer's name", examples=["Kim Minji"])
-    phone: str = Field(description="the customer's phone", examples=["010-1234-5678"])
+    name: Name = Field(description="the customer's name", examples=["Kim Minji"])
+    phone: Phone = Field(
+        description="the customer's phone: a domestic number (read as one of the shop's "
+        "country) or an international one starting with +; one that does not exist is refused",
+        examples=["010-1234-5678"],
+    )
     channel: Channel
     motive: Motive
-    what: str = Field(description="what happened", examples=["The cake arrived crushed"])
+    what: Text = Field(description="what happened", examples=["The cake arrived crushed"])
 
     model_config = ConfigDict(
         extra="forbid",
@@ -35,52 +223,82 @@ class NewCase(Body):
 
 
 class Apology(Body):
-    what: str = Field(examples=["Sorry your cake was crushed on the way"])
+    what: Text = Field(examples=["Sorry your cake was crushed on the way"])
 
 
 class Empathy(Body):
-    customer_words: str = Field(examples=["It was for my son's birthday"])
+    customer_words: Text = Field(examples=["It was for my son's birthday"])
 
 
 class Cause(Body):
-    cause: str = Field(examples=["The box slid in the van"])
+    cause: Text = Field(examples=["The box slid in the van"])
     fault: Fault
 
 
 class Remedy(Body):
-    kind: str = Field(examples=["free_redo"], description="a remedy kind, e.g. partial_refund")
-    terms: str | None = Field(None, examples=["a new cake delivered tomorrow by noon"])
+    kind: RemedyKind = Field(examples=["free_redo"])
+    terms: Text | None = Field(None, examples=["a new cake delivered tomorrow by noon"])
+
+
+def _distinct(options: list[Remedy]) -> list[Remedy]:
+    kinds = [o.kind for o in options]
+    if len(set(kinds)) != len(kinds):
+        raise ValueError("each remedy may be offered once per offer")
+    return options
 
 
 class Offer(Body):
-    plan: str = Field(examples=["A new cake tomorrow by noon, or half back"])
-    options: list[Remedy] = Field(
+    plan: Text = Field(examples=["A new cake tomorrow by noon, or half back"])
+    options: Annotated[list[Remedy], AfterValidator(_distinct)] = Field(
+        min_length=1,
+        max_length=6,
+        description="1 to 6 remedies, each kind at most once",
         examples=[
             [{"kind": "free_redo", "terms": "a new cake tomorrow"}, {"kind": "partial_refund"}]
-        ]
+        ],
     )
-    override_reason: str | None = Field(
+    override_reason: Text | None = Field(
         None, description="the owner's reason for offering outside the policy (owner only)"
     )
 
 
 class CustomerResponse(Body):
-    choice: str | None = Field(None, examples=["free_redo"])
-    decline_reason: str | None = None
+    """Either the chosen remedy or the reason the customer declines, not both."""
+
+    # Left out, not null: "exactly one of them" is then what the schema's oneOf says.
+    choice: Annotated[RemedyKind | SkipJsonSchema[None], BeforeValidator(_not_null)] = Field(
+        None, examples=["free_redo"], json_schema_extra=_no_default
+    )
+    decline_reason: Annotated[Text | SkipJsonSchema[None], BeforeValidator(_not_null)] = Field(
+        None, json_schema_extra=_no_default
+    )
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["choice"], "not": {"required": ["decline_reason"]}},
+                {"required": ["decline_reason"], "not": {"required": ["choice"]}},
+            ]
+        },
+    )
 
 
 class Prevention(Body):
-    measure: str = Field(examples=["Non-slip mats in both vans"])
+    measure: Text = Field(examples=["Non-slip mats in both vans"])
 
 
 class Satisfaction(Body):
-    score: int = Field(examples=[5], description="1 to 5")
-    comment: str | None = Field(None, examples=["The new cake was perfect"])
+    score: StrictInt = Field(ge=1, le=5, examples=[5], description="1 to 5")
+    comment: Text | None = Field(None, examples=["The new cake was perfect"])
 
 
 class Withdrawal(Body):
-    reason: str = Field(examples=["Customer settled it in the shop"])
+    reason: Text = Field(examples=["Customer settled it in the shop"])
 
 
 class Visit(Body):
-    name: str | None = Field(None, examples=["Kim Minji"])
+    phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
+    name: Name | None = Field(None, examples=["Kim Minji"])
+
+
