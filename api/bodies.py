@@ -49,7 +49,9 @@ def _refused_by(check: Callable[[str], object]) -> str:
             check(f"a{chr(c)}b")
         except (ValidationError, ValueError):
             refused.append(c)
-    refused += [0x0D, *range(0xD800, 0xE000)]  # CR only as part of CR LF; no surrogates
+    # CR only as part of CR LF. Lone surrogates are not characters (JSON Schema strings are
+    # Unicode text) and are refused all the same, outside the pattern.
+    refused.append(0x0D)
     return "".join(
         f"\\u{lo:04x}" if lo == hi else f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _runs(refused)
     )
@@ -63,6 +65,9 @@ def _runs(codes: list[int]) -> list[tuple[int, int]]:
         else:
             runs.append((c, c))
     return runs
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @cache
@@ -94,8 +99,8 @@ def _checked(pattern: Callable[[], str], domain: Callable[[str], object]) -> Cal
         if not value.strip():
             raise ValueError("must not be empty")
         domain(value)  # the rulebook's own words for a character it refuses
-        if re.fullmatch(pattern(), value) is None:  # what is left: a lone CR, a surrogate
-            raise ValueError("contains a character that is not allowed here")
+        if re.fullmatch(pattern(), value) is None or _SURROGATE.search(value):
+            raise ValueError("contains a character that is not allowed here (a lone CR?)")
         return value.replace("\r\n", "\n")
 
     return check
@@ -163,21 +168,14 @@ def _phone_shape(value: str) -> str:
     return value
 
 
-# The shape of a phone number as people type it; whether the number exists is the
-# application layer's question (422 when it does not): see the `phone` format.
-PHONE_PATTERN = r"^ *\+?[0-9][0-9 ().-]{5,38}$"
+# The shape of a phone number as people type it, checked here; whether the number exists is
+# the application layer's question (422 when it does not). The schema names the format only:
+# no pattern or length can say which numbers exist, so it claims none it cannot keep.
+PHONE_PATTERN = r"^ *[+＋]?[0-9０-９][0-9０-９ ().-]{5,38}$"
 Phone = Annotated[
     str,
     AfterValidator(_phone_shape),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "format": "phone",
-            "minLength": 7,
-            "maxLength": PHONE_MAX,
-            "pattern": PHONE_PATTERN,
-        }
-    ),
+    WithJsonSchema({"type": "string", "format": "phone"}),
 ]
 
 
@@ -235,24 +233,30 @@ class Cause(Body):
     fault: Fault
 
 
-class Remedy(Body):
+class OfferedRemedy(Body):
     kind: RemedyKind = Field(examples=["free_redo"])
     terms: Text | None = Field(None, examples=["a new cake delivered tomorrow by noon"])
 
 
-def _distinct(options: list[Remedy]) -> list[Remedy]:
+def _at_most_once(kind: RemedyKind) -> dict[str, Any]:
+    match = {"type": "object", "properties": {"kind": {"const": kind.value}}, "required": ["kind"]}
+    return {"contains": match, "minContains": 0, "maxContains": 1}
+
+
+def _distinct(options: list[OfferedRemedy]) -> list[OfferedRemedy]:
     kinds = [o.kind for o in options]
     if len(set(kinds)) != len(kinds):
         raise ValueError("each remedy may be offered once per offer")
     return options
 
 
-class Offer(Body):
+class NewOffer(Body):
     plan: Text = Field(examples=["A new cake tomorrow by noon, or half back"])
-    options: Annotated[list[Remedy], AfterValidator(_distinct)] = Field(
+    options: Annotated[list[OfferedRemedy], AfterValidator(_distinct)] = Field(
         min_length=1,
         max_length=6,
         description="1 to 6 remedies, each kind at most once",
+        json_schema_extra={"allOf": [_at_most_once(k) for k in RemedyKind]},
         examples=[
             [{"kind": "free_redo", "terms": "a new cake tomorrow"}, {"kind": "partial_refund"}]
         ],
@@ -288,8 +292,15 @@ class Prevention(Body):
     measure: Text = Field(examples=["Non-slip mats in both vans"])
 
 
+def _whole(value: object) -> object:
+    """2.0 is the integer 2 in JSON (and in its schema); "2" and true are not numbers."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class Satisfaction(Body):
-    score: StrictInt = Field(ge=1, le=5, examples=[5], description="1 to 5")
+    score: Annotated[StrictInt, BeforeValidator(_whole)] = Field(
+        ge=1, le=5, examples=[5], description="1 to 5"
+    )
     comment: Text | None = Field(None, examples=["The new cake was perfect"])
 
 
@@ -300,5 +311,3 @@ class Withdrawal(Body):
 class Visit(Body):
     phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
     name: Name | None = Field(None, examples=["Kim Minji"])
-
-

@@ -6,6 +6,7 @@ The API runs as in production: uvicorn with a worker beside it, in a thread with
 event loop (schemathesis calls are blocking, so the test's loop would stall them)."""
 
 import asyncio
+import os
 import subprocess
 import sys
 import threading
@@ -23,7 +24,7 @@ from app.context import Context
 from infra.connection import connect
 from infra.postgres import connect as connect_pool
 from infra.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import ROOT, free_port
 from tests.helpers import OWNER
 from worker import build_worker
 
@@ -81,6 +82,8 @@ def test_the_api_keeps_to_its_schema(live_api: LiveApi, tmp_path: Path) -> None:
     run = subprocess.run(
         [
             str(Path(sys.executable).with_name("schemathesis")),
+            "--config-file",
+            str(Path(__file__).with_name("schemathesis.toml")),
             "run",
             f"{live_api.url}/openapi.json",
             "--checks",
@@ -89,7 +92,6 @@ def test_the_api_keeps_to_its_schema(live_api: LiveApi, tmp_path: Path) -> None:
             "examples,coverage,fuzzing,stateful",
             "--seed",
             str(SEED),
-            "--generation-deterministic",
             "--max-examples",
             "25",
             "--max-time",
@@ -109,9 +111,12 @@ def test_the_api_keeps_to_its_schema(live_api: LiveApi, tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=BUDGET_SECONDS + 120,
+        cwd=ROOT,
+        env=os.environ | {"SCHEMATHESIS_HOOKS": "tests.e2e.schema_hooks"},
     )
     took = time.monotonic() - started
-    summary = run.stdout[-6000:]
-    print(summary, f"\n(the run took {took:.0f} s)")
+    (tmp_path / "run.txt").write_text(run.stdout + run.stderr)
+    summary = run.stdout[run.stdout.find("= FAILURES =") :][:20000]
+    print(run.stdout[-2500:], f"\n(the run took {took:.0f} s; all of it in {tmp_path})")
     assert run.returncode == 0, summary + run.stderr[-3000:]
     assert "stateful" in run.stdout.lower(), "the stateful phase ran (the schema has links)"
