@@ -145,14 +145,14 @@ def _bounded(max_length: int) -> Callable[[str], str]:
 # tabs are fine, control characters are not (nor what else the rulebook refuses).
 Text = Annotated[
     str,
+    AfterValidator(_bounded(TEXT_MAX)),  # counted as sent, before CR LF becomes LF
     AfterValidator(_checked(text_pattern, _domain_text)),
-    AfterValidator(_bounded(TEXT_MAX)),
     _string(TEXT_MAX, text_pattern),
 ]
 Name = Annotated[
     str,
-    AfterValidator(_checked(name_pattern, _domain_name)),
     AfterValidator(_bounded(NAME_MAX)),
+    AfterValidator(_checked(name_pattern, _domain_name)),
     _string(NAME_MAX, name_pattern),
 ]
 
@@ -233,8 +233,19 @@ class Cause(Body):
     fault: Fault
 
 
+def _known_remedy(value: object) -> object:
+    """An unknown kind refused in the CLI's words (`cases.remedy`)."""
+    if isinstance(value, str) and value not in {k.value for k in RemedyKind}:
+        known = ", ".join(k.value for k in RemedyKind)
+        raise ValueError(f"unknown remedy {value!r}; known: {known}")
+    return value
+
+
+Kind = Annotated[RemedyKind, BeforeValidator(_known_remedy)]
+
+
 class OfferedRemedy(Body):
-    kind: RemedyKind = Field(examples=["free_redo"])
+    kind: Kind = Field(examples=["free_redo"])
     terms: Text | None = Field(None, examples=["a new cake delivered tomorrow by noon"])
 
 
@@ -270,7 +281,7 @@ class CustomerResponse(Body):
     """Either the chosen remedy or the reason the customer declines, not both."""
 
     # Left out, not null: "exactly one of them" is then what the schema's oneOf says.
-    choice: Annotated[RemedyKind | SkipJsonSchema[None], BeforeValidator(_not_null)] = Field(
+    choice: Annotated[Kind | SkipJsonSchema[None], BeforeValidator(_not_null)] = Field(
         None, examples=["free_redo"], json_schema_extra=_no_default
     )
     decline_reason: Annotated[Text | SkipJsonSchema[None], BeforeValidator(_not_null)] = Field(

@@ -86,6 +86,8 @@ def outage(err: BaseException) -> Unavailable | None:
         return Unavailable(f"cannot reach PostgreSQL: {_line(err)}; try again shortly")
     if isinstance(err, RPCError) and err.status in _TEMPORAL_DOWN:
         return Unavailable(f"cannot reach Temporal: {_line(err)}; try again shortly")
+    if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
+        return Unavailable(f"cannot reach Temporal: {_line(err)}; try again shortly")
     if isinstance(err, OSError | asyncio.TimeoutError):  # refused, reset, timed out
         return Unavailable(f"a service did not answer: {_line(err)}; try again shortly")
     return None
@@ -175,7 +177,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(HTTPException, on_http)
-    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RPCError):
+    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RPCError, RuntimeError):
         app.add_exception_handler(kind, on_outage)
     # Anything else: Starlette's last handler answers with this, then lets the server log it.
     app.add_exception_handler(Exception, on_outage)
