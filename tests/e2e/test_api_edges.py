@@ -5,6 +5,7 @@ nothing from a CDN, CSV times in the shop's offset."""
 import asyncio
 import csv
 import io
+import json
 import re
 import time
 from collections.abc import AsyncIterator
@@ -177,3 +178,55 @@ async def test_the_csv_export_writes_times_in_the_shops_offset(api: Api) -> None
     rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(exported.text))}
     assert rows[case_id]["opened_at"].endswith("+09:00"), rows[case_id]
     assert rows[case_id]["response_due_at"].endswith("+09:00")
+
+
+async def test_what_the_schema_rules_out_is_refused_and_what_it_allows_is_not(api: Api) -> None:
+    assert "YYYY-MM-DD" in refusal(await api("GET", "/reports", as_=MANAGER, params={"to": 0}), 422)
+    swapped = await api(
+        "GET", "/reports", as_=MANAGER, params={"from": "2026-02-01", "to": "2026-01-01"}
+    )
+    assert swapped.status_code == 200, "the same days, given the other way round"
+    options = await api("OPTIONS", "/cases")
+    refusal(options, 405)
+    assert options.headers["allow"] == "GET, POST"
+    malformed = await api(
+        "POST", "/cases", content=b'{"name": ', headers={"Content-Type": "application/json"}
+    )
+    assert "not valid JSON" in refusal(malformed, 400)
+    opened = await api("POST", "/cases", json=NEW_CASE | {"phone": phone()})
+    case_id = opened.json()["case_id"]
+    zero = await api("POST", f"/cases/{case_id}/satisfaction", json={"score": 0})
+    assert "score: " in refusal(zero, 422)
+    blank = await api("POST", f"/cases/{case_id}/apology", json={"what": "  "})
+    assert refusal(blank, 422) == "what: must not be empty"
+    text = await api("POST", f"/cases/{case_id}/apology", json={"what": "\u00e8\u009c"})
+    assert "control character U+009C" in refusal(text, 422)
+    spec = (await api("GET", "/openapi.json", as_=None)).json()
+    assert "format" not in json.dumps(spec["components"]["schemas"]["OpeningHours"])
+
+
+def test_the_schema_states_the_constraints() -> None:
+    spec = create_app().openapi()
+    schemas, paths = spec["components"]["schemas"], spec["paths"]
+    assert '"format": "time"' not in json.dumps(spec), "times of day have no offset"
+    assert schemas["RemedyKind"]["enum"][:2] == ["free_redo", "partial_refund"]
+    kind = schemas["OfferedRemedy"]["properties"]["kind"]
+    assert kind == {"$ref": "#/components/schemas/RemedyKind", "examples": ["free_redo"]}
+    score = schemas["Satisfaction"]["properties"]["score"]
+    assert (score["type"], score["minimum"], score["maximum"]) == ("integer", 1, 5)
+    what = schemas["Apology"]["properties"]["what"]
+    assert (what["minLength"], what["maxLength"]) == (1, 4000) and what["pattern"]
+    step = next(p for p in paths["/cases"]["get"]["parameters"] if p["name"] == "step")
+    assert "analyze_cause" in step["schema"]["enum"]
+    for path, methods in paths.items():
+        for method, operation in methods.items():
+            documented = set(operation["responses"])
+            if method == "post":
+                assert {"400", "413", "422", "503"} <= documented, (method, path)
+            if path != "/health":
+                assert "503" in documented, (method, path)
+                retry = operation["responses"]["503"]["headers"]["Retry-After"]
+                assert retry["required"], (method, path)
+    links = paths["/cases"]["post"]["responses"]["201"]["links"]
+    assert links["apologize"]["parameters"] == {"case_id": "$response.body#/case_id"}
+    assert "64 KiB" in spec["info"]["description"]
