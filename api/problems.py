@@ -6,6 +6,7 @@ a database that accepts none, an RPC that found no server) answers 503 with `Ret
 whichever line of the application layer it surfaced from."""
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -117,11 +118,21 @@ def allowed_methods(app: Any, scope: dict[str, Any]) -> list[str]:
     """Every method some route serves at this path (a 405's `Allow`), HEAD and OPTIONS left
     out: the documented ones."""
     methods: set[str] = set()
-    for route in app.routes:
+    for route in _routes(app.routes):
         match, _ = route.matches({**scope, "method": "GET", "type": "http"})
         if match != Match.NONE and getattr(route, "methods", None):
             methods |= set(route.methods)
     return sorted(methods - {"HEAD", "OPTIONS"})
+
+
+def _routes(routes: list[Any]) -> Iterator[Any]:
+    """The routes, those of included routers too (FastAPI keeps them behind a wrapper)."""
+    for route in routes:
+        router = getattr(route, "original_router", None)
+        if router is not None:
+            yield from _routes(router.routes)
+        else:
+            yield route
 
 
 def install(app: FastAPI) -> None:

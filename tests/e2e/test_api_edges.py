@@ -23,6 +23,7 @@ from infra import postgres
 from infra.settings import Settings
 from tests.conftest import TEST_CONVERTER
 from tests.e2e.test_api import NEW_CASE, WALK, Api, api, phone, refusal
+from tests.e2e.test_cli import Cli
 from tests.helpers import MANAGER, STAFF
 
 pytestmark = pytest.mark.db
@@ -171,13 +172,18 @@ async def test_docs_work_offline(api: Api) -> None:
             assert fetched.status_code == 200 and fetched.content, asset
 
 
-async def test_the_csv_export_writes_times_in_the_shops_offset(api: Api) -> None:
+async def test_the_csv_export_writes_times_in_the_shops_offset(
+    api: Api, dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
     opened = await api("POST", "/cases", as_=STAFF, json=NEW_CASE | {"phone": phone()})
     case_id = opened.json()["case_id"]
     exported = await api("GET", "/exports/cases.csv", as_=MANAGER)
-    rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(exported.text))}
-    assert rows[case_id]["opened_at"].endswith("+09:00"), rows[case_id]
-    assert rows[case_id]["response_due_at"].endswith("+09:00")
+    cli = Cli(dev_env, settings)
+    cli.env["COMPLAINTS_STAFF"] = MANAGER
+    for text in (exported.text, await cli("export")):
+        rows = {r["case_id"]: r for r in csv.DictReader(io.StringIO(text))}
+        assert rows[case_id]["opened_at"].endswith("+09:00"), rows[case_id]
+        assert rows[case_id]["response_due_at"].endswith("+09:00")
 
 
 async def test_what_the_schema_rules_out_is_refused_and_what_it_allows_is_not(api: Api) -> None:
