@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.refusals import InvalidInput, Refusal, Unauthorized, Unavailable
@@ -87,6 +88,8 @@ def outage(err: BaseException) -> Unavailable | None:
         return Unavailable(f"cannot reach PostgreSQL: {_line(err)}; try again shortly")
     if isinstance(err, RPCError) and err.status in _TEMPORAL_DOWN:
         return Unavailable(f"cannot reach Temporal: {_line(err)}; try again shortly")
+    if isinstance(err, WorkflowUpdateRPCTimeoutOrCancelledError):
+        return Unavailable("no worker answered in time; try again shortly")
     if isinstance(err, RuntimeError) and str(err).startswith("Failed client connect"):
         return Unavailable(f"cannot reach Temporal: {_line(err)}; try again shortly")
     if isinstance(err, OSError | asyncio.TimeoutError):  # refused, reset, timed out
@@ -188,7 +191,14 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(HTTPException, on_http)
-    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, RPCError, RuntimeError):
+    for kind in (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        RPCError,
+        RuntimeError,
+        WorkflowUpdateRPCTimeoutOrCancelledError,
+    ):
         app.add_exception_handler(kind, on_outage)
     # Anything else: Starlette's last handler answers with this, then lets the server log it.
     app.add_exception_handler(Exception, on_outage)

@@ -1,20 +1,23 @@
 """The routes: each one calls the application layer and answers JSON with times in the
 shop's offset (or problem+json: api.problems)."""
 
+import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import AfterValidator, BaseModel, BeforeValidator, WithJsonSchema
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from api import bodies
 from api.auth import Caller, Ctx
 from api.problems import problem, responses
 from app import cases, customers, reads
 from app.context import Context
+from app.refusals import Unavailable
 from app.times import in_zone
 from domain.model import CaseState, CaseStatus, CustomerProfile, Motive
 from domain.summary import CaseSummary
@@ -177,6 +180,24 @@ async def show_case(case_id: str, ctx: Ctx, caller: Caller) -> JSONResponse:
 
 
 Route = TypeVar("Route", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+# An action is one Temporal Update, answered in milliseconds by a running worker. With none
+# polling the case's task queue it would wait for one forever: past this, 503 instead.
+ACTION_DEADLINE = 10.0  # seconds
+
+
+async def within_deadline(work: Awaitable[T]) -> T:
+    try:
+        async with asyncio.timeout(ACTION_DEADLINE):
+            return await work
+    # The SDK reports an Update call cancelled by the deadline as its own error.
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        raise Unavailable(
+            f"no worker answered within {ACTION_DEADLINE:.0f} s (is the worker running?); the "
+            "action may still be recorded once one runs: check the case before sending it again"
+        ) from None
 
 
 def _action(path: str, operation: str, summary: str) -> Callable[[Route], Route]:
@@ -195,17 +216,21 @@ def _action(path: str, operation: str, summary: str) -> Callable[[Route], Route]
 
 @_action("apology", "apologize", "Step 1: apologize for the specific thing that went wrong")
 async def apologize(case_id: str, body: bodies.Apology, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await cases.apologize(ctx, caller, case_id, body.what))
+    return answer(ctx, await within_deadline(cases.apologize(ctx, caller, case_id, body.what)))
 
 
 @_action("empathy", "empathize", "Step 2: what the customer said, in their words")
 async def empathize(case_id: str, body: bodies.Empathy, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await cases.empathize(ctx, caller, case_id, body.customer_words))
+    return answer(
+        ctx, await within_deadline(cases.empathize(ctx, caller, case_id, body.customer_words))
+    )
 
 
 @_action("cause", "analyze_cause", "Step 3: the cause, and whose fault it was")
 async def analyze_cause(case_id: str, body: bodies.Cause, ctx: Ctx, caller: Caller) -> JSONResponse:
-    summary = await cases.analyze_cause(ctx, caller, case_id, body.cause, body.fault.value)
+    summary = await within_deadline(
+        cases.analyze_cause(ctx, caller, case_id, body.cause, body.fault.value)
+    )
     return answer(ctx, summary)
 
 
@@ -214,8 +239,8 @@ async def offer_resolution(
     case_id: str, body: bodies.NewOffer, ctx: Ctx, caller: Caller
 ) -> JSONResponse:
     options = [cases.remedy(o.kind, o.terms) for o in body.options]
-    summary = await cases.offer_resolution(
-        ctx, caller, case_id, body.plan, options, body.override_reason
+    summary = await within_deadline(
+        cases.offer_resolution(ctx, caller, case_id, body.plan, options, body.override_reason)
     )
     return answer(ctx, summary)
 
@@ -228,8 +253,8 @@ async def offer_resolution(
 async def record_customer_response(
     case_id: str, body: bodies.CustomerResponse, ctx: Ctx, caller: Caller
 ) -> JSONResponse:
-    summary = await cases.record_customer_response(
-        ctx, caller, case_id, body.choice, body.decline_reason
+    summary = await within_deadline(
+        cases.record_customer_response(ctx, caller, case_id, body.choice, body.decline_reason)
     )
     return answer(ctx, summary)
 
@@ -238,20 +263,24 @@ async def record_customer_response(
 async def show_prevention(
     case_id: str, body: bodies.Prevention, ctx: Ctx, caller: Caller
 ) -> JSONResponse:
-    return answer(ctx, await cases.show_prevention(ctx, caller, case_id, body.measure))
+    return answer(
+        ctx, await within_deadline(cases.show_prevention(ctx, caller, case_id, body.measure))
+    )
 
 
 @_action("satisfaction", "record_satisfaction", "The follow-up call's score, 1 to 5")
 async def record_satisfaction(
     case_id: str, body: bodies.Satisfaction, ctx: Ctx, caller: Caller
 ) -> JSONResponse:
-    summary = await cases.record_satisfaction(ctx, caller, case_id, body.score, body.comment)
+    summary = await within_deadline(
+        cases.record_satisfaction(ctx, caller, case_id, body.score, body.comment)
+    )
     return answer(ctx, summary)
 
 
 @_action("withdrawal", "withdraw", "End the case with a reason (managers and the owner)")
 async def withdraw(case_id: str, body: bodies.Withdrawal, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await cases.withdraw(ctx, caller, case_id, body.reason))
+    return answer(ctx, await within_deadline(cases.withdraw(ctx, caller, case_id, body.reason)))
 
 
 @router.get(

@@ -17,6 +17,7 @@ import pytest
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from api import routes
 from api.main import create_app
 from app.context import Context
 from infra import postgres
@@ -25,6 +26,7 @@ from tests.conftest import TEST_CONVERTER
 from tests.e2e.test_api import NEW_CASE, WALK, Api, api, phone, refusal
 from tests.e2e.test_cli import Cli
 from tests.helpers import MANAGER, STAFF
+from worker import build_worker
 
 pytestmark = pytest.mark.db
 __all__ = ["api"]  # the fixture, shared with test_api
@@ -236,3 +238,24 @@ def test_the_schema_states_the_constraints() -> None:
     links = paths["/cases"]["post"]["responses"]["201"]["links"]
     assert links["apologize"]["parameters"] == {"case_id": "$response.body#/case_id"}
     assert "64 KiB" in spec["info"]["description"]
+
+
+async def test_an_action_no_worker_answers_is_503_not_a_hang(
+    dev_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    settings: Settings,
+    staff_tokens: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(routes, "ACTION_DEADLINE", 1.0)
+    app = create_app(Context(settings, client=dev_env.client, pool=pool))
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        api = Api(client, dict(staff_tokens))
+        async with build_worker(dev_env.client, pool, settings):
+            opened = await api("POST", "/cases", json=NEW_CASE | {"phone": phone()})
+        case_id = opened.json()["case_id"]  # and now no worker polls its task queue
+        started = time.monotonic()
+        detail = unavailable(await api("POST", f"/cases/{case_id}/apology", json=WALK[0][1]))
+        assert detail.startswith("no worker answered within 1 s")
+        assert time.monotonic() - started < 5

@@ -13,10 +13,11 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,8 +26,9 @@ from app.context import Context
 from infra.connection import connect
 from infra.postgres import connect as connect_pool
 from infra.settings import Settings
-from tests.conftest import ROOT, free_port
-from tests.helpers import OWNER
+from store import migrations
+from tests.conftest import ROOT, free_port, with_database
+from tests.helpers import OWNER, ROLES, add_staff
 from worker import build_worker
 
 pytestmark = pytest.mark.db
@@ -41,21 +43,36 @@ class LiveApi:
 
 
 @pytest.fixture(scope="module")
-def live_api(
-    dev_env: WorkflowEnvironment, database_url: str, staff_tokens: dict[str, str]
-) -> Iterator[LiveApi]:
+async def own_database(server_url: str) -> AsyncIterator[str]:
+    """A database of the run's own: its case list holds only the cases it opened (another
+    test's, whose worker is gone, would answer each action 503 after the action deadline)."""
+    name = f"complaints_test_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield with_database(server_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="module")
+def live_api(dev_env: WorkflowEnvironment, own_database: str) -> Iterator[LiveApi]:
     shop = Settings(
         temporal_address=dev_env.client.service_client.config.target_host,
         task_queue=f"schema-{uuid.uuid4().hex[:8]}",
-        database_url=database_url,
+        database_url=own_database,
         api_port=free_port(),
     )
     started, stop = threading.Event(), asyncio.Event()
     loop = asyncio.new_event_loop()
+    tokens: dict[str, str] = {}
 
     async def run() -> None:
         client = await connect(shop)
-        pool = await connect_pool(database_url, max_size=4)
+        pool = await connect_pool(own_database, max_size=4)
+        await migrations.migrate(pool)
+        tokens[OWNER] = await add_staff(pool, OWNER, ROLES[OWNER])
         api = server(shop, create_app(Context(shop, client=client, pool=pool)))
         try:
             async with build_worker(client, pool, shop):
@@ -72,7 +89,7 @@ def live_api(
     thread = threading.Thread(target=loop.run_until_complete, args=(run(),), daemon=True)
     thread.start()
     assert started.wait(30), "the API did not start"
-    yield LiveApi(f"http://{shop.api_host}:{shop.api_port}", staff_tokens[OWNER])
+    yield LiveApi(f"http://{shop.api_host}:{shop.api_port}", tokens[OWNER])
     loop.call_soon_threadsafe(stop.set)
     thread.join(30)
 
