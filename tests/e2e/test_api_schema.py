@@ -1,6 +1,10 @@
 """A property run of the API against its own /openapi.json (schemathesis `run`, every check,
 every phase: examples, coverage, fuzzing and the stateful phase over the schema's links),
 with a fixed seed and a time budget: 0 failures. The run's figures are printed (`-s`).
+The command line rather than the pytest plugin: one run covers all four phases (the plugin's
+`parametrize` has no coverage phase, and the stateful one is a separate state machine) and
+writes a JSON report to assert on. `schema_hooks.py` says how to write a `phone`;
+`schemathesis.toml` keeps every run from reusing crashes stored by an earlier one.
 
 The API runs as in production: uvicorn with a worker beside it, in a thread with its own
 event loop (schemathesis calls are blocking, so the test's loop would stall them)."""
