@@ -136,7 +136,11 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
             metrics=telemetry.metrics_url(settings),
         )
         async with worker:  # leaving it, also by cancellation, is worker.shutdown()
-            await (stop or asyncio.Event()).wait()
+            telemetry.READINESS.polling()  # GET /ready on the metrics port: 200
+            try:
+                await (stop or asyncio.Event()).wait()
+            finally:
+                telemetry.READINESS.stopping()
             log.info("worker stopping", grace_seconds=settings.shutdown_grace.total_seconds())
     finally:
         await pool.close()

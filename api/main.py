@@ -9,7 +9,9 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from api import codec, problems
+from api import codec, docs, health, problems
+from api.bodies import JSON_BODY_LIMIT
+from api.limits import BodyLimit
 from api.routes import router
 from app.context import Context
 from infra import logs
@@ -18,8 +20,14 @@ from infra.settings import Settings
 DESCRIPTION = """Complaint handling over HTTP: the same rules as the `complaints` CLI.
 
 Every call needs `Authorization: Bearer <token>` (`complaints staff add NAME --role R`
-prints one). The staff member the token belongs to is recorded on every event. Refusals
-are RFC 9457 `application/problem+json`; `detail` is the line the CLI would print.
+prints one), except `/health` and `/ready`. The staff member the token belongs to is recorded
+on every event. Refusals are RFC 9457 `application/problem+json`; `detail` is the line the CLI
+would print.
+
+Request bodies are JSON objects of at most 64 KiB (larger: 413, before the body is read).
+When PostgreSQL or Temporal does not answer, every call answers 503 with `Retry-After`:
+nothing is wrong with the request, send it again later (an `Idempotency-Key` makes that safe
+for `POST /cases`).
 
 `/codec/decode` and `/codec/encode` serve Temporal's codec protocol (not listed here) for
 `temporal ... --codec-endpoint URL/codec --codec-auth "Bearer <token>"` and the Web UI."""
@@ -29,6 +37,12 @@ def _settings(ctx: Context | None, settings: Settings | None) -> Settings:
     if settings is not None:
         return settings
     return ctx.settings if ctx is not None else Settings()
+
+
+# Bodies larger than this, per path prefix, are refused with 413 (JSON_BODY_LIMIT elsewhere).
+# The codec's payload batches (from the Web UI or the CLI) are bounded by the codec itself,
+# after it knows who asks: a stranger gets 401, not a hint about sizes.
+BODY_LIMITS = {"/codec": 2 * codec.MAX_BODY}
 
 
 def create_app(ctx: Context | None = None, settings: Settings | None = None) -> FastAPI:
@@ -47,13 +61,23 @@ def create_app(ctx: Context | None = None, settings: Settings | None = None) -> 
         finally:
             await own.close()
 
-    app = FastAPI(title="Complaints", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Complaints",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by api.docs
+        redoc_url=None,
+    )
     if ctx is not None:
         app.state.ctx = ctx
     app.include_router(router)
     app.include_router(codec.router)
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(shop))
+    app.include_router(health.router)
+    docs.install(app)
     problems.install(app)
+    app.add_middleware(BodyLimit, limit=JSON_BODY_LIMIT, limits=BODY_LIMITS)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -65,11 +89,26 @@ def create_app(ctx: Context | None = None, settings: Settings | None = None) -> 
             )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components["Problem"] = problems.Problem.model_json_schema()
-            app.openapi_schema = schema
+            app.openapi_schema = _times_of_day(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+# A time of day as the answers write it ("10:00:00"): JSON Schema's `format: time` wants an
+# offset too ("10:00:00+09:00"), which a shop's opening hour does not have.
+TIME_OF_DAY = r"^([01][0-9]|2[0-4]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+
+def _times_of_day(node: Any) -> Any:
+    if isinstance(node, dict):
+        if node.get("format") == "time":
+            node = {k: v for k, v in node.items() if k != "format"} | {"pattern": TIME_OF_DAY}
+        return {k: _times_of_day(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_times_of_day(v) for v in node]
+    return node
 
 
 class Server(uvicorn.Server):

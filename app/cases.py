@@ -57,8 +57,10 @@ from workflows.complaint import ComplaintWorkflow
 M = TypeVar("M")
 Handle = WorkflowHandle[Any, Any]
 
-# The workflow's refusal types (ApplicationError.type) by kind; any other is a conflict.
-_INVALID = frozenset({"RemedyNotAllowed", "InvalidPhone", "NotStored"})
+# The workflow's refusal types (ApplicationError.type) by kind; any other is a conflict, as
+# is a remedy the case's motive and fault (or its open offer) do not allow: the same request
+# is fine on another case, so it is the case's state it conflicts with (409), not the input.
+_INVALID = frozenset({"InvalidPhone", "NotStored"})
 
 
 def validated(build: Callable[[], M], names: Mapping[str, str] | None = None) -> M:

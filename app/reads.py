@@ -53,7 +53,8 @@ class Filters:
 
 
 def start_of(day: date, settings: Settings) -> datetime:
-    if not date(1900, 1, 2) <= day <= date(9998, 12, 30):  # both ends convert to UTC safely
+    # Both ends convert to UTC safely; 9999-01-01 is the end of a period to 9998-12-31.
+    if not date(1900, 1, 1) <= day <= date(9999, 1, 1):
         raise InvalidInput(f"{day.isoformat()} is out of range: dates run from 1900 to 9998")
     return datetime.combine(day, time.min, tzinfo=settings.zone)
 
@@ -88,19 +89,21 @@ async def list_cases(
 
 async def export_csv(ctx: Context, actor: Actor, filters: Filters) -> str:
     require(actor, REPORT)
-    return await case_store.export_csv(await ctx.pool(), _where(filters, ctx.settings))
+    where = _where(filters, ctx.settings)
+    return await case_store.export_csv(await ctx.pool(), where, ctx.settings.zone)
 
 
 async def period_report(
     ctx: Context, actor: Actor, start: date | None = None, end: date | None = None
 ) -> Report:
-    """The figures from `start` to `end` inclusive, in the shop's days (default: 30 days)."""
+    """The figures from `start` to `end` inclusive, in the shop's days (default: 30 days).
+    Given the other way round, the same days: the period between the two dates."""
     require(actor, REPORT)
     today = datetime.now(ctx.settings.zone).date()
-    end_day = start_of(end or today, ctx.settings).date() + timedelta(days=1)
-    start_day = start or end_day - timedelta(days=30)
-    if start_day >= end_day:
-        raise InvalidInput("--from must come before --to")
+    last = end or max(today, start or today)
+    first = start or last - timedelta(days=29)
+    first, last = min(first, last), max(first, last)
+    start_day, end_day = first, start_of(last, ctx.settings).date() + timedelta(days=1)
     return await report_store.period_report(
         await ctx.pool(), start_of(start_day, ctx.settings), start_of(end_day, ctx.settings)
     )

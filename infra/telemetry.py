@@ -5,12 +5,22 @@ OpenTelemetry tracing when an OTLP endpoint is configured (the `otel` extra).
 Service metrics go through the same runtime's meter, so one endpoint shows both the SDK's
 `temporal_*` metrics and the service's `complaints_*` counters: workflows count through
 `workflow.metric_meter()` (skipped during replay), activities through
-`activity.metric_meter()`. Counters are exposed with Prometheus' `_total` suffix."""
+`activity.metric_meter()`. Counters are exposed with Prometheus' `_total` suffix.
+
+The metrics port also answers `GET /ready`: 200 once the worker polls its task queue, 503
+(problem+json, `Retry-After`) while it starts or stops, for an orchestrator's readiness
+probe. Core's exporter serves only `/metrics`, so it listens on a loopback port of its own and
+a small HTTP server on the metrics port relays `/metrics` to it and answers `/ready` itself."""
 
 import contextlib
+import json
 import logging
 import os
+import socket
+import threading
+import urllib.request
 from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from temporalio.runtime import (
@@ -55,15 +65,39 @@ def core_logging() -> LoggingConfig:
     )
 
 
+class Readiness:
+    """Whether this process's worker polls its task queue (worker.py says when)."""
+
+    def __init__(self) -> None:
+        self.ready, self.reason = False, "the worker is starting"
+
+    def polling(self) -> None:
+        self.ready, self.reason = True, ""
+
+    def stopping(self) -> None:
+        self.ready, self.reason = False, "the worker is stopping"
+
+
+READINESS = Readiness()
+
+
 def worker_runtime(settings: Settings) -> Runtime:
-    """The worker's runtime, made once per process: Prometheus on `settings.metrics_address`
-    (none when the port is 0), core logs forwarded. Only the worker uses it; the CLI keeps
-    the SDK's default runtime and so never binds the port."""
+    """The worker's runtime, made once per process: Prometheus and `/ready` on
+    `settings.metrics_address` (none when the port is 0), core logs forwarded. Only the
+    worker uses it; the CLI keeps the SDK's default runtime and so never binds the port."""
     address = settings.metrics_address
     if address not in _runtimes:
-        metrics = (
-            PrometheusConfig(bind_address=address, counters_total_suffix=True) if address else None
-        )
+        metrics, internal = None, None
+        if address:
+            try:
+                internal = _loopback_address()
+                _serve_probes(address, internal)
+            except OSError as err:  # "Address already in use"
+                raise MetricsUnavailable(
+                    f"cannot serve metrics on {address}: {err}; set COMPLAINTS_METRICS_PORT to "
+                    "a free port (0 turns metrics off)"
+                ) from None
+            metrics = PrometheusConfig(bind_address=internal, counters_total_suffix=True)
         try:
             runtime = Runtime(telemetry=TelemetryConfig(logging=core_logging(), metrics=metrics))
         except ValueError as err:  # "Failed starting Prometheus exporter: Address in use"
@@ -73,6 +107,66 @@ def worker_runtime(settings: Settings) -> Runtime:
             ) from None
         _runtimes[address] = runtime
     return _runtimes[address]
+
+
+def _loopback_address() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+def _serve_probes(address: str, internal: str) -> ThreadingHTTPServer:
+    """`/metrics` (core's exporter at `internal`, relayed) and `/ready` on `address`."""
+    host, _, port = address.rpartition(":")
+    host = host.strip("[]")
+
+    class Probes(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] == "/metrics":
+                try:
+                    with urllib.request.urlopen(f"http://{internal}/metrics", timeout=5) as got:
+                        self._answer(200, got.read(), got.headers.get("Content-Type", "text/plain"))
+                except OSError as err:
+                    self._answer(503, str(err).encode(), "text/plain")
+            elif self.path.split("?")[0] == "/ready":
+                self._ready()
+            else:
+                self._answer(404, b"not found: /metrics or /ready", "text/plain")
+
+        def _ready(self) -> None:
+            if READINESS.ready:
+                self._answer(200, b'{"status":"ready"}', "application/json")
+                return
+            problem = {
+                "type": "https://complaints.example/problems/unavailable",
+                "title": "Service unavailable",
+                "status": 503,
+                "detail": READINESS.reason,
+            }
+            body = json.dumps(problem).encode()
+            self._answer(503, body, "application/problem+json", {"Retry-After": "5"})
+
+        def _answer(
+            self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:  # scrapes are not news
+            pass
+
+    class Server(ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        daemon_threads = True
+
+    server = Server((host, int(port)), Probes)
+    threading.Thread(target=server.serve_forever, name="probes", daemon=True).start()
+    return server
 
 
 def _traces_configured(env: Mapping[str, str]) -> bool:

@@ -3,7 +3,7 @@
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import asyncpg
@@ -68,7 +68,8 @@ async def list_cases(
     return [dict(r) for r in rows], total
 
 
-async def export_csv(pool: asyncpg.Pool, where: CaseFilter) -> str:
+async def export_csv(pool: asyncpg.Pool, where: CaseFilter, zone: tzinfo | None = None) -> str:
+    """The rows as CSV; times ISO 8601 in `zone` (the shop's), like every other output."""
     clause, args = where.where()
     rows = await pool.fetch(
         f"SELECT {', '.join(COLUMNS)} FROM complaint_cases{clause} ORDER BY opened_at, case_id",
@@ -78,9 +79,11 @@ async def export_csv(pool: asyncpg.Pool, where: CaseFilter) -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for r in rows:
-        writer.writerow(["" if r[c] is None else _cell(r[c]) for c in COLUMNS])
+        writer.writerow(["" if r[c] is None else _cell(r[c], zone) for c in COLUMNS])
     return out.getvalue()
 
 
-def _cell(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+def _cell(value: Any, zone: tzinfo | None) -> str:
+    if isinstance(value, datetime):
+        return (value.astimezone(zone) if zone and value.tzinfo else value).isoformat()
+    return str(value)
