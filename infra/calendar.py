@@ -122,8 +122,8 @@ def holiday_dates(country: str | None, years: Iterable[int]) -> tuple[date, ...]
 
 @functools.lru_cache(maxsize=64)
 def _holiday_dates(country: str, years: tuple[int, ...]) -> tuple[date, ...]:
-    # Every case opening snapshots them: computing a country's lunar holidays costs about
-    # 1 ms, the same answer each time for the same years.
+    # Cached: every case opening snapshots them, the answer for the same years never changes,
+    # and working out a country's lunar holidays takes about a millisecond.
     try:
         found = holidays.country_holidays(country, years=list(years))
     except NotImplementedError:
