@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-TYPED  := domain/ workflows/ activities/ infra/ store/ app/ api/ cli/ bench/ mutation/ \
-          worker.py starter.py
+TYPED  := domain/ workflows/ activities/ notify/ infra/ store/ app/ api/ cli/ bench/ mutation/ \
+          worker.py starter.py stack.py
 # Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's module
 # afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it each time.
 BYTECODE := $(PY) -m compileall -q domain workflows activities store notify infra app api cli bench worker.py starter.py stack.py
