@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-TYPED  := domain/ workflows/ app/ store/ api/ cli/ starter.py
+TYPED  := domain/ workflows/ activities/ notify/ infra/ store/ app/ api/ cli/ bench/ mutation/ \
+          worker.py starter.py stack.py
 # Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's module
 # afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it each time.
 BYTECODE := $(PY) -m compileall -q domain workflows activities store notify infra app api cli bench worker.py starter.py stack.py
@@ -42,8 +43,8 @@ test: install
 test-db: install
 	$(VENV)/bin/pytest -q -m db
 
-## Types: mypy --strict over the rulebook, the workflow, the application layer, storage, the
-## API and the CLI (config in pyproject.toml).
+## Types: mypy --strict over everything the service ships, the benchmark and the mutation
+## runner (config in pyproject.toml).
 typecheck: install
 	$(VENV)/bin/mypy --strict $(TYPED)
 

@@ -10,6 +10,7 @@ case's response clock does: the least a case must make the server do (bench `loa
 import asyncio
 import contextlib
 import os
+from collections.abc import Callable
 from datetime import timedelta
 
 from temporalio import activity, workflow
@@ -46,12 +47,13 @@ class BaselineWorkflow:
         self._upsert("open")
         while timers and self.steps < updates:
             with contextlib.suppress(TimeoutError):  # a timer, cancelled by the next Update
-                await workflow.wait_condition(
-                    lambda s=self.steps: self.steps != s, timeout=RESPONSE
-                )
+                await workflow.wait_condition(self._stepped_past(self.steps), timeout=RESPONSE)
         await workflow.wait_condition(lambda: self.steps >= updates)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.steps
+
+    def _stepped_past(self, steps: int) -> Callable[[], bool]:
+        return lambda: self.steps != steps
 
     @workflow.update
     async def step(self, name: str) -> int:

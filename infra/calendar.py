@@ -30,6 +30,10 @@ from pydantic import ValidationError
 
 from domain.calendar import BusinessCalendar, OpeningHours, QuietHours
 
+# Weekday (a name, or 0..6 from Monday) -> "10:00-19:00", or None for closed. Two mappings,
+# not one keyed by str | int: a dict keyed by str alone is not a Mapping[str | int, ...].
+WeekHours = Mapping[str, str | None] | Mapping[int, str | None]
+
 # The shop's hours when COMPLAINTS_OPENING_HOURS is not set: weekdays, 10:00 to 19:00.
 DEFAULT_OPENING_HOURS: dict[str, str | None] = {
     "mon": "10:00-19:00",
@@ -71,7 +75,7 @@ def parse_window(window: str) -> tuple[time, time]:
     return times[0], times[1]
 
 
-def opening_hours(hours: str | Mapping[str | int, str | None]) -> tuple[OpeningHours | None, ...]:
+def opening_hours(hours: str | WeekHours) -> tuple[OpeningHours | None, ...]:
     """The seven weekdays' hours, Monday first, from JSON text or a mapping."""
     if isinstance(hours, str):
         try:
@@ -118,8 +122,8 @@ def holiday_dates(country: str | None, years: Iterable[int]) -> tuple[date, ...]
 
 @functools.lru_cache(maxsize=64)
 def _holiday_dates(country: str, years: tuple[int, ...]) -> tuple[date, ...]:
-    # Every case opening snapshots them: computing a country's lunar holidays costs about
-    # 1 ms, the same answer each time for the same years.
+    # Cached: every case opening snapshots them, the answer for the same years never changes,
+    # and working out a country's lunar holidays takes about a millisecond.
     try:
         found = holidays.country_holidays(country, years=list(years))
     except NotImplementedError:
@@ -142,7 +146,7 @@ def holiday_names(country: str | None, years: Iterable[int]) -> dict[date, str]:
 
 def shop_calendar(
     zone: str,
-    hours: str | Mapping[str | int, str | None],
+    hours: str | WeekHours,
     country: str | None,
     years: Iterable[int],
     closures: Iterable[date] = (),

@@ -35,7 +35,8 @@ def _sdk_context(_: Any, __: str, event_dict: EventDict) -> EventDict:
         details = getattr(record, name, None)
         if isinstance(details, Mapping):
             for key, value in details.items():
-                event_dict.setdefault(_RENAMED.get(key, key), value)
+                name = str(key)
+                event_dict.setdefault(_RENAMED.get(name, name), value)
     core = getattr(record, "temporal_log", None)
     if core is not None:
         event_dict["target"] = core.target

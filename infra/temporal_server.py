@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psutil
 from temporalio.api.enums.v1 import IndexedValueType
@@ -36,7 +37,7 @@ def binary(name: str) -> str:
 
 def dev_server_args(
     db_file: Path,
-    keys: tuple[SearchAttributeKey, ...],
+    keys: tuple[SearchAttributeKey[Any], ...],
     port: int = 7233,
     ui_port: int | None = 8233,
 ) -> list[str]:
@@ -51,7 +52,9 @@ def dev_server_args(
         str(db_file),
         "--log-level",
         "warn",
-        # SQLite bounds the dev server; WAL about doubles its throughput (MACHINE-NOTES).
+        # The dev server's SQLite file is what bounds its throughput: with a write-ahead log
+        # synced at checkpoints, not at every commit, it takes about twice the Updates. A
+        # power cut may lose the last commits: fine for a dev server, which is not production.
         "--sqlite-pragma",
         "journal_mode=wal",
         "--sqlite-pragma",
@@ -66,11 +69,12 @@ def dev_server_args(
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def wait_for_port(
-    port: int, timeout: float = 30.0, process: subprocess.Popen | None = None
+    port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -104,7 +108,7 @@ def write_pid_file(pid_file: Path, server: int, owner: int) -> None:
 
 
 def _is_dev_server(process: psutil.Process, db_file: Path) -> bool:
-    args = process.cmdline()
+    args: list[str] = process.cmdline()
     return (
         bool(args)
         and Path(args[0]).name == "temporal"
@@ -115,9 +119,10 @@ def _is_dev_server(process: psutil.Process, db_file: Path) -> bool:
 
 def _gone(process: psutil.Process) -> bool:
     try:
-        return process.status() == psutil.STATUS_ZOMBIE
+        status: str = process.status()
     except psutil.NoSuchProcess:
         return True
+    return status == str(psutil.STATUS_ZOMBIE)
 
 
 def _wait_gone(process: psutil.Process, timeout: float) -> bool:
@@ -153,18 +158,19 @@ def stop_stale_server(pid_file: Path, db_file: Path, timeout: float = 10.0) -> i
             process.kill()
             _wait_gone(process, 5.0)
     pid_file.unlink(missing_ok=True)
-    return process.pid
+    pid: int = process.pid
+    return pid
 
 
 def start_dev_server(
     db_file: Path,
-    keys: tuple[SearchAttributeKey, ...],
+    keys: tuple[SearchAttributeKey[Any], ...],
     port: int = 7233,
     ui_port: int | None = 8233,
     log_file: Path | None = None,
     pid_file: Path | None = None,
     extra_args: tuple[str, ...] = (),
-) -> subprocess.Popen:
+) -> subprocess.Popen[bytes]:
     """Start the server and wait for its port. It dies with the calling thread (on Linux), so
     call this from a thread that lives as long as the server should (the main thread)."""
     db_file.parent.mkdir(parents=True, exist_ok=True)
@@ -188,7 +194,7 @@ def start_dev_server(
 
 
 async def register_search_attributes(
-    client: Client, keys: tuple[SearchAttributeKey, ...], namespace: str = "default"
+    client: Client, keys: tuple[SearchAttributeKey[Any], ...], namespace: str = "default"
 ) -> None:
     """Register custom search attributes on a running server (the time-skipping test server
     or a cluster; the dev server takes them as start flags)."""
@@ -207,11 +213,15 @@ class SearchAttributeClash(Exception):
 
 
 def _type_name(value: int) -> str:
-    return IndexedValueType.Name(value).removeprefix("INDEXED_VALUE_TYPE_").capitalize()
+    return (
+        IndexedValueType.Name(IndexedValueType.ValueType(value))
+        .removeprefix("INDEXED_VALUE_TYPE_")
+        .capitalize()
+    )
 
 
 async def missing_search_attributes(
-    client: Client, keys: tuple[SearchAttributeKey, ...], namespace: str = "default"
+    client: Client, keys: tuple[SearchAttributeKey[Any], ...], namespace: str = "default"
 ) -> list[str]:
     """The names of `keys` the namespace lacks, in their order. One registered with another
     type raises SearchAttributeClash: only whoever runs the cluster can rename or drop it."""
@@ -220,7 +230,9 @@ async def missing_search_attributes(
     )
     registered = {**listed.system_attributes, **listed.custom_attributes}
     clashes = [
-        k for k in keys if k.name in registered and registered[k.name] != k.indexed_value_type
+        k
+        for k in keys
+        if k.name in registered and int(registered[k.name]) != int(k.indexed_value_type)
     ]
     if clashes:
         has = ", ".join(
