@@ -16,7 +16,8 @@ What you can see and steer:
   `text`, `status` (`sent`, `fallback_sms`, `failed`), plus ids and the reason of a failure.
 - `GET /`: the same as a page.
 - `POST /admin/fail {"status": 429 | 500, "times": N}`: the next N sends answer that.
-- `POST /admin/slow {"seconds": S}`: every send waits S seconds before it answers.
+- `POST /admin/slow {"seconds": S}`: every send takes its messages, then waits S seconds
+  before it answers (a sender that gives up or dies meanwhile must not send them twice).
 - `POST /admin/reset`: forget messages and steering.
 
 Status codes are the stand-in's own where SOLAPI's are not public: the adapter reads only
@@ -162,8 +163,6 @@ def create_app(state: StandinState | None = None) -> FastAPI:
         refused = _check_auth(state, request.headers.get("authorization"), datetime.now(UTC))
         if refused is not None:
             return refused
-        if state.delay:
-            await asyncio.sleep(state.delay)
         if state.fail:
             failing = state.fail.pop(0)
             if failing == 429:
@@ -238,6 +237,8 @@ def create_app(state: StandinState | None = None) -> FastAPI:
         answer: dict[str, Any] = {"groupInfo": group, "failedMessageList": failed}
         if body.get("showMessageList"):
             answer["messageList"] = accepted
+        if state.delay:  # took the messages, answers late: a sender may give up (or die)
+            await asyncio.sleep(state.delay)
         return JSONResponse(answer)
 
     @app.get(LIST_PATH)
