@@ -109,3 +109,28 @@ def test_a_link_is_signed_for_one_case_and_purpose_and_expires() -> None:
     assert signer.read(old, AT).purpose == "rate", "a rotated-out key still verifies"
     with pytest.raises(ValueError):
         signer.issue("4f7k-q2mx-9bd3", "delete", timedelta(days=1), AT)
+
+
+def test_solapi_without_its_settings_refuses_to_start_naming_what_is_missing() -> None:
+    from pydantic import ValidationError
+
+    from infra.settings import Settings, explain
+
+    with pytest.raises(ValidationError) as missing:
+        Settings(messages="solapi", solapi_api_key="k", solapi_api_secret="s")
+    assert explain(missing.value) == (
+        "COMPLAINTS_SENDER_NUMBER, COMPLAINTS_KAKAO_CHANNEL_ID are required with "
+        "COMPLAINTS_MESSAGES=solapi"
+    )
+    full = {
+        "messages": "solapi",
+        "solapi_api_key": "k",
+        "solapi_api_secret": "s",
+        "sender_number": "02-1234-5678",
+        "kakao_channel_id": "KA01PF",
+    }
+    with pytest.raises(ValidationError, match="lacks the approved template id of case_received"):
+        Settings(**full, message_templates={"offer_to_choose": "KA01TP1"})
+    ids = {kind: f"KA01TP-{kind}" for kind in TEMPLATES}
+    assert Settings(**full, message_templates=ids).care_policy().customer_messages
+    assert not Settings().care_policy().customer_messages, "off unless chosen"
