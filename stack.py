@@ -9,6 +9,7 @@ the plumbing it uses and imports nothing of the service's own.
 
 import asyncio
 import contextlib
+import os
 import signal
 import subprocess
 
@@ -20,6 +21,7 @@ from infra import logs, postgres, temporal_server
 from infra.codec import ensure_local_keys
 from infra.settings import Settings
 from infra.telemetry import metrics_url
+from notify import standin
 from workflows import search_attributes
 
 log = structlog.get_logger(__name__)
@@ -52,6 +54,7 @@ def _banner(settings: Settings) -> str:
     Temporal server : {settings.temporal_address}   (data: {settings.data_dir}/temporal.db)
     PostgreSQL      : {where}
     Metrics         : {metrics_url(settings) or "off (COMPLAINTS_METRICS_PORT=0)"}
+    Customer messages: {_messages(settings)}
 
   First, in another terminal, add yourself as staff (the last line it prints is your token):
     {ADD_YOURSELF}
@@ -68,6 +71,22 @@ def _banner(settings: Settings) -> str:
 """
 
 
+def _messages(settings: Settings) -> str:
+    if settings.messages == "standin":
+        url = f"http://localhost:{settings.standin_port}"
+        return f"stand-in provider {url}   (every message: {url}/messages)"
+    if settings.messages == "solapi":
+        return f"SOLAPI ({settings.solapi_url})"
+    return "off (COMPLAINTS_MESSAGES=off)"
+
+
+def with_messages(settings: Settings) -> Settings:
+    """`make run` sends customer messages to the stand-in unless told otherwise."""
+    if "COMPLAINTS_MESSAGES" in os.environ:
+        return settings
+    return settings.model_copy(update={"messages": "standin"})
+
+
 async def _serve(settings: Settings, url: str) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -75,20 +94,26 @@ async def _serve(settings: Settings, url: str) -> None:
         loop.add_signal_handler(sig, stop.set)
     task = asyncio.create_task(worker.run(settings, url))
     api = asyncio.create_task(serve_api(settings.model_copy(update={"database_url": url}), stop))
+    parts = [api]
+    if settings.messages == "standin":
+        parts.append(
+            asyncio.create_task(standin.serve(settings.standin_port, stop, settings.api_host))
+        )
     stopper = asyncio.create_task(stop.wait())
-    done, _ = await asyncio.wait({task, api, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    for ended in (task, api):
+    done, _ = await asyncio.wait({task, *parts, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    for ended in (task, *parts):
         if ended in done:
-            ended.result()  # the worker or the API died: raise why
+            ended.result()  # the worker, the API or the stand-in died: raise why
     stop.set()
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await api
+    for part in parts:
+        await part
 
 
 def main() -> None:
-    settings = Settings.load()
+    settings = with_messages(Settings.load())
     logs.configure(settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db_file, pid_file = settings.data_dir / "temporal.db", settings.data_dir / "temporal.pid"
@@ -99,7 +124,8 @@ def main() -> None:
         log.info("stopped the Temporal server a crashed run left", pid=stale)
     port, ui_port = _port(settings.temporal_address), _ui_port(settings.ui_url)
     metrics = (settings.metrics_port,) if settings.metrics_port else ()
-    for taken in (port, ui_port, settings.api_port, *metrics):
+    messages = (settings.standin_port,) if settings.messages == "standin" else ()
+    for taken in (port, ui_port, settings.api_port, *metrics, *messages):
         try:
             temporal_server.wait_for_port(taken, timeout=0.2)
         except TimeoutError:
@@ -137,6 +163,7 @@ def main() -> None:
                 temporal=settings.temporal_address,
                 database="DATABASE_URL" if settings.database_url else "embedded",
                 metrics=metrics_url(settings),
+                messages=_messages(settings),
             )
         asyncio.run(_serve(settings, url))
     finally:

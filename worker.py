@@ -36,7 +36,9 @@ log = structlog.get_logger(__name__)
 
 def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[..., Any]]:
     store = EventStore(pool, voice_for(settings))
-    outbox = Outbox(pool, senders_for(settings), count=count_in_activity)
+    outbox = Outbox(
+        pool, senders_for(settings), count=count_in_activity, language=settings.language
+    )
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
     return [

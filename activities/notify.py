@@ -8,11 +8,13 @@ from temporalio import activity
 from store.outbox import Outbox
 
 
-def count_in_activity(name: str, description: str, kind: str) -> None:
+def count_in_activity(name: str, description: str, kind: str, result: str = "") -> None:
     """A delivery counted on the worker's metrics endpoint, labelled by the notice's kind
-    (and, by the activity meter, by the activity: a case's own send or the sweep)."""
+    and a message's result (and, by the activity meter, by the activity: a case's own send
+    or the sweep)."""
     if activity.in_activity():
-        activity.metric_meter().create_counter(name, description).add(1, {"kind": kind})
+        labels = {"kind": kind, **({"result": result} if result else {})}
+        activity.metric_meter().create_counter(name, description).add(1, labels)
 
 
 class NotifyActivities:

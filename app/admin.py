@@ -92,3 +92,11 @@ async def unsent_notices(ctx: Context, actor: Actor, limit: int) -> list[dict[st
     if limit < 1:
         raise InvalidInput("--limit starts at 1")
     return await Outbox(await ctx.pool(), _NoSender()).unsent(limit)
+
+
+async def delivered_messages(ctx: Context, actor: Actor, limit: int) -> list[dict[str, Any]]:
+    """Customer messages done, newest first, with what became of each."""
+    require(actor, NOTICES)
+    if limit < 1:
+        raise InvalidInput("--limit starts at 1")
+    return await Outbox(await ctx.pool(), _NoSender()).delivered(limit)

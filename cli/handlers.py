@@ -172,9 +172,20 @@ async def forget(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def notifications(ctx: Context, args: argparse.Namespace) -> str:
-    rows = await admin.unsent_notices(ctx, await _actor(ctx), args.limit)
     zone = ctx.settings.zone
+    if args.sent:
+        done = await admin.delivered_messages(ctx, await _actor(ctx), args.limit)
+        return render.as_json(done, zone) if args.json else render.messages(done, zone)
+    rows = await admin.unsent_notices(ctx, await _actor(ctx), args.limit)
     return render.as_json(rows, zone) if args.json else render.notices(rows, zone)
+
+
+async def templates(ctx: Context, args: argparse.Namespace) -> str:
+    return (
+        render.as_json(render.template_rows(), ctx.settings.zone)
+        if args.json
+        else (render.templates(ctx.settings.message_templates))
+    )
 
 
 async def rebuild(ctx: Context, args: argparse.Namespace) -> str:

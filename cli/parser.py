@@ -141,6 +141,14 @@ def parser() -> argparse.ArgumentParser:
     nt.set_defaults(handler=handlers.notifications)
     nt.add_argument("--limit", type=int, default=50)
     nt.add_argument("--json", action="store_true")
+    nt.add_argument(
+        "--sent", action="store_true", help="customer messages done, with what became of each"
+    )
+    tp = sub.add_parser(
+        "templates", help="the customer message templates, as a provider needs them for approval"
+    )
+    tp.set_defaults(handler=handlers.templates)
+    tp.add_argument("--json", action="store_true")
     su = sub.add_parser(
         "setup", help="register the search attributes on TEMPORAL_NAMESPACE (once per cluster)"
     )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from app.admin import MigrationStatus
 from app.reads import CasePage
 from app.times import in_zone
+from domain.messages import TEMPLATES
 from domain.model import STEPS, CaseState, CaseStatus, stage_name
 from domain.phone import written_phone
 from domain.remedies import remedy_menu
@@ -206,3 +207,54 @@ def migrations(status: MigrationStatus, zone: ZoneInfo) -> str:
     if changed:
         summary += f", {len(changed)} changed after being applied"
     return "\n".join([*lines, summary])
+
+
+def messages(rows: list[dict[str, Any]], zone: ZoneInfo) -> str:
+    """Customer messages done: what became of each (no number, no text)."""
+    if not rows:
+        return "no customer message has gone out yet"
+    lines = [f"{'notice':<9} {'case':<14} {'kind':<23} {'result':<13} detail"]
+    for r in rows:
+        d = r["delivery"] or {}
+        result = d.get("result") or ("not sent" if r["last_error"] else "sent")
+        detail = " ".join(
+            x for x in (d.get("provider"), d.get("channel"), d.get("status_code")) if x
+        )
+        if r["last_error"]:
+            detail = f"{detail} {r['last_error']}".strip()
+        lines.append(
+            f"{r['id'][:8]:<9} {r['case_id']:<14} {r['kind']:<23} {result:<13} {detail} "
+            f"({when(r['sent_at'], zone)})"
+        )
+    return "\n".join(lines)
+
+
+def template_rows() -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": t.kind,
+            "moment": t.moment,
+            "variables": list(t.variables),
+            "link": t.link,
+            "text": t.text,
+        }
+        for t in TEMPLATES.values()
+    ]
+
+
+def templates(ids: dict[str, str]) -> str:
+    """Each template as a provider's approval form asks: its text per language, its
+    variables, and the id it was approved under (COMPLAINTS_MESSAGE_TEMPLATES)."""
+    blocks = []
+    for t in TEMPLATES.values():
+        head = [
+            f"== {t.kind}  (template id: {ids.get(t.kind, 'not set')})",
+            f"sent when : {t.moment}",
+            f"variables : {', '.join(f'#{{{v}}}' for v in t.variables)}",
+            "type      : information only (알림톡, no advertising); SMS/LMS fallback",
+        ]
+        if t.link:
+            head.append(f"link      : #{{link}} opens the customer's page ({t.link})")
+        body = [f"-- {lang}\n{text}" for lang, text in t.text.items()]
+        blocks.append("\n".join(head + body))
+    return "\n\n".join(blocks)

@@ -303,6 +303,9 @@ class CarePolicy(Frozen):
     review_cool_off: timedelta | None = Field(default=None, gt=timedelta(0))
     # An offer the customer never answers closes the case as unanswered after this long.
     unanswered_close_after: timedelta | None = Field(default=None, gt=timedelta(0))
+    # The customer hears of each moment of the case by message (domain.messages): the
+    # receipt, the offer, a reminder, the follow-up, an unanswered close.
+    customer_messages: bool = False
 
 
 class CaseRules(Frozen):

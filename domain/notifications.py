@@ -9,19 +9,30 @@ from zoneinfo import ZoneInfo
 from domain.events import (
     Apologized,
     CaseClosed,
+    CaseOpened,
     CaseReopened,
     CustomerWaitExceeded,
     Escalated,
     Event,
     FollowUpDue,
     ImprovementReported,
+    ResolutionOffered,
     ResponseDueSoon,
 )
+from domain.messages import TEMPLATES
 from domain.model import CaseState, Frozen, Motive
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, escalation_contact
 from domain.wording import Language, name, when
 
-__all__ = ["CUSTOMER", "Language", "Notice", "held_until", "notices_for", "outdated"]
+__all__ = [
+    "CUSTOMER",
+    "Language",
+    "Notice",
+    "call_instead",
+    "held_until",
+    "notices_for",
+    "outdated",
+]
 
 CUSTOMER = "customer"
 
@@ -67,6 +78,12 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
         "(from {post_text}).",
         "ko": "민원 {case_id}: 공개 리뷰 답글을 지금 게시해도 됩니다 ({post_text}부터).",
     },
+    "call_instead": {
+        "en": "Case {case_id}: the customer asked for no messages, so they were not sent "
+        "the '{about}' message. Please call them instead.",
+        "ko": "민원 {case_id}: 고객이 메시지 수신을 원하지 않아 '{about}' 안내를 보내지 "
+        "않았습니다. 대신 전화로 알려 주세요.",
+    },
     "improvement_reported": {
         "en": "Thank you for your suggestion. Here is what we changed: {measure}",
         "ko": "소중한 의견 감사합니다. 말씀해 주신 내용을 이렇게 반영했습니다: {measure}",
@@ -95,7 +112,72 @@ def notices_for(
     zone: str = "Asia/Seoul",
 ) -> list[Notice]:
     """The notices `event` causes, given the state after it; times in the shop's zone (the
-    case's calendar, else `zone`)."""
+    case's calendar, else `zone`). A case whose rules turn customer messages on (new cases:
+    `care.customer_messages`, snapshotted at opening, so older histories replay as they ran)
+    also tells the customer, after any staff notice of the same event."""
+    notices = _notices(event, state, language, contacts, zone)
+    if state.care.customer_messages:
+        notices += _customer_message(event, state, language, _zone(state, zone))
+    return notices
+
+
+def _who(state: CaseState) -> dict[str, str]:
+    """Who to reach, not how: the sender looks the address up in PostgreSQL."""
+    if state.customer_id:
+        return {"customer_id": state.customer_id}
+    return {"to": state.customer.phone if state.customer else ""}
+
+
+def _customer_message(
+    event: Event, state: CaseState, language: Language, zone: str
+) -> list[Notice]:
+    """The customer's message for `event`, worded by its template (domain.messages); the
+    link (`#{link}`) is filled in when it is sent."""
+    values: dict[str, str | int]
+    match event:
+        case CaseOpened():
+            due = state.response_due_at
+            kind = "case_received"
+            values = {"reply_by": when(due, zone, language) if due else ""}
+        case ResolutionOffered():
+            kind, values = "offer_to_choose", {"options": len(event.options)}
+        case CustomerWaitExceeded():
+            kind, values = "offer_waiting", {}
+        case FollowUpDue():
+            kind, values = "rating_requested", {}
+        case CaseClosed(reason="unanswered"):
+            kind, values = "case_closed_unanswered", {}
+        case _:
+            return []
+    template = TEMPLATES[kind]
+    data: dict[str, str | int] = {
+        "case_id": state.case_id,
+        "channel": state.channel.value,
+        **values,
+        **_who(state),
+    }
+    if template.link:
+        data["link"] = template.link
+    message = template.render(language, {k: str(v) for k, v in data.items() if k != "link"})
+    return [
+        Notice(kind=kind, recipient=CUSTOMER, case_id=state.case_id, message=message, data=data)
+    ]
+
+
+def call_instead(notice_kind: str, case_id: str, language: Language = "ko") -> str:
+    """The staff notice that replaces a customer message the customer asked not to get."""
+    template = TEMPLATES.get(notice_kind)
+    about = template.title[language] if template else notice_kind
+    return _TEMPLATES["call_instead"][language].format(case_id=case_id, about=about)
+
+
+def _notices(
+    event: Event,
+    state: CaseState,
+    language: Language,
+    contacts: tuple[str, ...],
+    zone: str,
+) -> list[Notice]:
     zone = _zone(state, zone)
 
     def iso(t: datetime) -> str:
@@ -141,13 +223,7 @@ def notices_for(
             text = {"post_text": local(post_from)}
         case ImprovementReported():
             kind, recipient = "improvement_reported", CUSTOMER
-            # Who to reach, not how: the sender looks the address up in PostgreSQL.
-            who = (
-                {"customer_id": state.customer_id}
-                if state.customer_id
-                else {"to": state.customer.phone if state.customer else ""}
-            )
-            data = {"measure": event.measure, "channel": state.channel.value, **who}
+            data = {"measure": event.measure, "channel": state.channel.value, **_who(state)}
         case _:
             return []
     data = {"case_id": state.case_id, "motive": state.motive.value, **data}

@@ -26,6 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.envconfig import ClientConfigProfile
 
 from domain.calendar import BusinessCalendar
+from domain.messages import TEMPLATES
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets, Step
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
 from infra.calendar import DEFAULT_OPENING_HOURS, quiet_hours, shop_calendar, snapshot_years
@@ -241,6 +242,25 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None  # whsec_<base64>, as Standard Webhooks has it
     webhook_timeout: Duration = timedelta(seconds=10)
     log_format: Literal["auto", "json", "console"] = "auto"
+    # Customer messages: KakaoTalk notifications (알림톡) with an SMS/LMS fallback, through
+    # SOLAPI (`solapi`, with the key, secret, sender number, channel and template ids below),
+    # the stand-in provider on COMPLAINTS_STANDIN_PORT (`standin`: `make run`'s default, no
+    # account needed), or none (`off`: the default elsewhere, so nothing reaches a customer
+    # by accident; customer notices then go where staff notices go, as before).
+    messages: Literal["standin", "solapi", "off"] = "off"
+    solapi_url: str = "https://api.solapi.com"
+    solapi_api_key: SecretStr | None = None
+    solapi_api_secret: SecretStr | None = None
+    sender_number: str | None = None  # registered with the provider in advance
+    kakao_channel_id: str | None = None  # the KakaoTalk channel's pfId
+    # Notice kind -> the provider's approved template id, as JSON (`complaints templates`).
+    message_templates: dict[str, str] = {}
+    messages_timeout: Duration = timedelta(seconds=10)
+    standin_port: int = Field(8025, ge=1, le=65535)
+    # Customer links (/c/<token>): signed with this, else with a key derived from the
+    # payload keys; valid this long after the message goes out.
+    link_secret: SecretStr | None = None
+    link_ttl: Duration = timedelta(days=14)
     # Payload encryption: key id -> base64 of 32 bytes, as JSON; the active id encrypts,
     # every listed key decrypts (keep old ones after a rotation). Unset: the key `make run`
     # keeps in the data folder, if any.
@@ -382,6 +402,30 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _message_provider(self) -> Self:
+        if self.messages != "solapi":
+            return self
+        required = {
+            "COMPLAINTS_SOLAPI_API_KEY": self.solapi_api_key,
+            "COMPLAINTS_SOLAPI_API_SECRET": self.solapi_api_secret,
+            "COMPLAINTS_SENDER_NUMBER": self.sender_number,
+            "COMPLAINTS_KAKAO_CHANNEL_ID": self.kakao_channel_id,
+        }
+        missing = [name for name, value in required.items() if not value]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise ValueError(
+                f"{', '.join(missing)} {verb} required with COMPLAINTS_MESSAGES=solapi"
+            )
+        unset = [kind for kind in TEMPLATES if not self.message_templates.get(kind)]
+        if unset:
+            raise ValueError(
+                "COMPLAINTS_MESSAGE_TEMPLATES lacks the approved template id of "
+                f"{', '.join(unset)} (JSON kind -> id; `complaints templates` lists them)"
+            )
+        return self
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -430,4 +474,5 @@ class Settings(BaseSettings):
             owner_at_night=self.owner_at_night,
             review_cool_off=self.review_cool_off,
             unanswered_close_after=self.unanswered_close_after,
+            customer_messages=self.messages != "off",
         )

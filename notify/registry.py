@@ -10,8 +10,17 @@ picks it for `customer`.
 
 from dataclasses import dataclass
 
+from app.links import link_signer
 from infra.settings import Settings
-from notify.senders import LogSender, NoticeRow, Sender
+from notify.senders import Delivery, LogSender, NoticeRow, Sender
+from notify.solapi import MessageSender, SolapiClient
+from notify.standin import (
+    STANDIN_API_KEY,
+    STANDIN_API_SECRET,
+    STANDIN_CHANNEL,
+    STANDIN_SENDER,
+    standin_template_ids,
+)
 from notify.webhook import WebhookSender
 
 CUSTOMER = "customer"
@@ -38,11 +47,11 @@ class Registry:
             return self.staff
         return self.escalation
 
-    async def send(self, notice: NoticeRow) -> None:
+    async def send(self, notice: NoticeRow) -> Delivery | None:
         if notice["recipient"] != CUSTOMER and self.staff_link:
             link = f"{self.staff_link.rstrip('/')}/staff/cases/{notice['case_id']}"
             notice = notice | {"link": link, "message": f"{notice['message']}\n{link}"}
-        await self.sender_for(notice["recipient"]).send(notice)
+        return await self.sender_for(notice["recipient"]).send(notice)
 
     @property
     def timeout(self) -> float:
@@ -55,9 +64,10 @@ class Registry:
 
 
 def senders_for(settings: Settings) -> Registry:
-    """The senders the settings choose: the signed webhook when it is configured (URL and
-    secret), the log otherwise; the same for every recipient until a message provider
-    exists for customers."""
+    """The senders the settings choose: staff and escalation contacts get the signed
+    webhook when it is configured (URL and secret), the log otherwise; customers get
+    KakaoTalk/SMS messages (COMPLAINTS_MESSAGES: the stand-in or SOLAPI), or, with messages
+    off, what staff get."""
     sender: Sender = LogSender()
     if settings.webhook_url and settings.webhook_secret:
         sender = WebhookSender(
@@ -65,6 +75,47 @@ def senders_for(settings: Settings) -> Registry:
             settings.webhook_secret.get_secret_value(),
             settings.webhook_timeout.total_seconds(),
         )
+    customer = message_sender(settings) or sender
     return Registry(
-        customer=sender, staff=sender, escalation=sender, staff_link=settings.public_url
+        customer=customer, staff=sender, escalation=sender, staff_link=settings.public_url
+    )
+
+
+def message_sender(settings: Settings) -> MessageSender | None:
+    """The customer's message sender for COMPLAINTS_MESSAGES, None when off. The stand-in
+    is SOLAPI's API on this machine, with its own fixed keys, number, channel and ids."""
+    timeout = settings.messages_timeout.total_seconds()
+    if settings.messages == "standin":
+        client = SolapiClient(
+            f"http://127.0.0.1:{settings.standin_port}",
+            STANDIN_API_KEY,
+            STANDIN_API_SECRET,
+            timeout,
+        )
+        sender_number, channel = STANDIN_SENDER, STANDIN_CHANNEL
+        template_ids = standin_template_ids()
+    elif settings.messages == "solapi":
+        # Settings refused to load without these (infra.settings._message_provider).
+        assert settings.solapi_api_key and settings.solapi_api_secret
+        assert settings.sender_number and settings.kakao_channel_id
+        client = SolapiClient(
+            settings.solapi_url,
+            settings.solapi_api_key.get_secret_value(),
+            settings.solapi_api_secret.get_secret_value(),
+            timeout,
+        )
+        sender_number, channel = settings.sender_number, settings.kakao_channel_id
+        template_ids = settings.message_templates
+    else:
+        return None
+    return MessageSender(
+        client,
+        sender_number=sender_number,
+        channel_id=channel,
+        template_ids=template_ids,
+        links=link_signer(settings),
+        public_url=settings.public_url,
+        link_ttl=settings.link_ttl,
+        language=settings.language,
+        provider=settings.messages,
     )

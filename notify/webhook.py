@@ -28,7 +28,9 @@ class WebhookSender:
         }
 
     async def send(self, notice: NoticeRow) -> None:
-        body = json.dumps(notice, default=str, ensure_ascii=False)
+        # A resend carries the very same body: the attempt count is the outbox's own.
+        sent = {k: v for k, v in notice.items() if k != "attempts"}
+        body = json.dumps(sent, default=str, ensure_ascii=False)
         headers = self.headers(notice["id"], body, datetime.now(UTC))
         try:
             async with httpx.AsyncClient(timeout=self.timeout) as client:

@@ -3,24 +3,28 @@ transaction, then marked sent. Every delivery of a notice carries the notice's i
 receiver that saw it before (a timeout after it had answered) can drop the repeat."""
 
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from uuid import NAMESPACE_URL, uuid5
 
 import asyncpg
 import structlog
 
-from domain.notifications import CUSTOMER, outdated
-from notify.senders import Sender
+from domain.notifications import CUSTOMER, Language, call_instead, outdated
+from notify.senders import Delivery, Sender
 
 log = structlog.get_logger(__name__)
 
-# What the outbox reports of each delivery: (metric name, description, notice kind). The
-# caller decides where it goes (the worker: its metrics endpoint); storage knows no meter.
-Count = Callable[[str, str, str], None]
+
+class Count(Protocol):
+    """What the outbox reports of each delivery: a metric name, its description, the
+    notice's kind, and for a customer message its result. The caller decides where it goes
+    (the worker: its metrics endpoint); storage knows no meter."""
+
+    def __call__(self, name: str, description: str, kind: str, result: str = "") -> None: ...
 
 
-def _uncounted(name: str, description: str, kind: str) -> None:
+def _uncounted(name: str, description: str, kind: str, result: str = "") -> None:
     return None
 
 
@@ -33,9 +37,27 @@ WHERE id = (SELECT id FROM notifications WHERE case_id = $1 AND sent_at IS NULL
               AND (not_before IS NULL OR not_before <= GREATEST(now(), $3))
             ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
   AND (claimed_until IS NULL OR claimed_until < now())
-RETURNING id, case_id, kind, recipient, message, data, created_at, not_before
+RETURNING id, case_id, kind, recipient, message, data, created_at, not_before, attempts
 """
-_SENT = "UPDATE notifications SET sent_at = now(), claimed_until = NULL WHERE id = $1"
+_SENT = """
+UPDATE notifications SET sent_at = now(), claimed_until = NULL, delivery = $2 WHERE id = $1
+"""
+# A message the provider refused for good (a wrong number, a template it does not know):
+# done, not delivered; trying again would only be refused again.
+_REFUSED = """
+UPDATE notifications SET sent_at = now(), claimed_until = NULL, delivery = $2,
+       last_error = $3 WHERE id = $1
+"""
+_NO_MESSAGES = """
+WITH done AS (
+  UPDATE notifications SET sent_at = now(), claimed_until = NULL,
+         last_error = 'not sent: the customer asked for no messages; staff were told to call'
+  WHERE id = $1 RETURNING case_id, event_id
+)
+INSERT INTO notifications (id, case_id, event_id, kind, recipient, message, data, created_at)
+SELECT $2, case_id, event_id, 'call_instead', 'staff', $3, $4, now() FROM done
+ON CONFLICT (id) DO NOTHING
+"""
 _FAILED = "UPDATE notifications SET claimed_until = NULL, last_error = $2 WHERE id = $1"
 _UNDELIVERABLE = """
 UPDATE notifications SET sent_at = now(), claimed_until = NULL,
@@ -46,11 +68,16 @@ UPDATE notifications SET sent_at = now(), claimed_until = NULL,
        last_error = 'not sent: the case moved on while it was held' WHERE id = $1
 """
 _CASE_NOW = "SELECT status, step FROM complaint_cases WHERE case_id = $1"
-_ADDRESS = "SELECT phone FROM customers WHERE id = $1 AND forgotten_at IS NULL"
+_ADDRESS = "SELECT phone, no_messages FROM customers WHERE id = $1 AND forgotten_at IS NULL"
 _UNSENT = """
 SELECT id, case_id, kind, recipient, created_at, attempts, last_attempt_at, last_error,
        claimed_until > now() AS sending, not_before
 FROM notifications WHERE sent_at IS NULL ORDER BY created_at, id LIMIT $1
+"""
+_DELIVERED = """
+SELECT id, case_id, kind, recipient, created_at, sent_at, attempts, last_error, delivery
+FROM notifications WHERE sent_at IS NOT NULL AND recipient = 'customer'
+ORDER BY sent_at DESC, id LIMIT $1
 """
 _STRANDED = """
 SELECT DISTINCT case_id FROM notifications
@@ -67,10 +94,12 @@ class Outbox:
         sender: Sender,
         lease: timedelta | None = None,
         count: Count = _uncounted,
+        language: Language = "ko",
     ) -> None:
         self.pool = pool
         self.sender = sender
         self.count = count
+        self.language = language  # of the "call instead" notice
         # Longer than one send may take: a claim that expires frees the notice for a retry.
         self.lease = lease or timedelta(seconds=getattr(sender, "timeout", 10.0) + 30)
 
@@ -88,23 +117,64 @@ class Outbox:
             if row is None:
                 return sent  # nothing unsent, or the head notice is being sent elsewhere
             notice = dict(row) | {"id": str(row["id"]), "data": json.loads(row["data"])}
-            if not await self._address(notice):
+            address = await self._address(notice)
+            if address is None:
                 await self.pool.execute(_UNDELIVERABLE, row["id"])
+                continue
+            if not address:
+                await self._call_instead(notice)
                 continue
             if await self._outdated(notice):
                 await self.pool.execute(_OUTDATED, row["id"])
                 continue
             try:
-                await self.sender.send(notice)
+                delivery = await self.sender.send(notice)
             except Exception as err:
                 await self.pool.execute(_FAILED, row["id"], f"{type(err).__name__}: {err}"[:500])
                 self.count(
                     "complaints_notices_failed", "Notice deliveries that failed", notice["kind"]
                 )
                 raise
-            await self.pool.execute(_SENT, row["id"])
-            self.count("complaints_notices_sent", "Notices delivered", notice["kind"])
+            await self._record(notice, delivery)
             sent += 1
+
+    async def _record(self, notice: dict[str, Any], delivery: Delivery | None) -> None:
+        """Mark the notice done, with what became of it when the sender says."""
+        if delivery is None:
+            await self.pool.execute(_SENT, notice["id"], None)
+            self.count("complaints_notices_sent", "Notices delivered", notice["kind"])
+            return
+        self.count(
+            "complaints_messages",
+            "Customer messages by result (sent, fallback_sms, accepted, failed)",
+            notice["kind"],
+            delivery.result,
+        )
+        as_json = json.dumps(delivery.as_json())
+        if delivery.result == "failed":
+            why = f"not delivered: {delivery.status_code} {delivery.detail}".strip()
+            await self.pool.execute(_REFUSED, notice["id"], as_json, why[:500])
+            log.warning(
+                "customer message refused by the provider",
+                case_id=notice["case_id"],
+                notice_id=notice["id"],
+                kind=notice["kind"],
+                status_code=delivery.status_code,
+            )
+            return
+        await self.pool.execute(_SENT, notice["id"], as_json)
+        self.count("complaints_notices_sent", "Notices delivered", notice["kind"])
+
+    async def _call_instead(self, notice: dict[str, Any]) -> None:
+        """The customer asked for no messages: none goes out, and staff get a notice to
+        call instead (written beside it, from the same event; sent after it)."""
+        staff_id = uuid5(NAMESPACE_URL, f"{notice['id']}/call_instead")
+        message = call_instead(notice["kind"], notice["case_id"], self.language)
+        data = json.dumps({"case_id": notice["case_id"], "about": notice["kind"]})
+        await self.pool.execute(_NO_MESSAGES, notice["id"], staff_id, message, data)
+        self.count(
+            "complaints_messages", "Customer messages by result", notice["kind"], "no_messages"
+        )
 
     async def _outdated(self, notice: dict[str, Any]) -> bool:
         """A staff reminder held for opening hours that the case has moved past since."""
@@ -115,17 +185,18 @@ class Outbox:
             notice["kind"], notice["data"], case["status"], case["step"]
         )
 
-    async def _address(self, notice: dict[str, Any]) -> bool:
+    async def _address(self, notice: dict[str, Any]) -> bool | None:
         """Fill in where a customer notice goes, from `customers` (never stored with the
-        notice); False when the customer has been forgotten since."""
+        notice); None when the customer has been forgotten since, False when they asked
+        for no messages."""
         customer_id = notice["data"].get("customer_id")
         if notice["recipient"] != "customer" or not customer_id:
             return True
-        phone = await self.pool.fetchval(_ADDRESS, customer_id)
-        if phone is None:
-            return False
-        notice["data"] = notice["data"] | {"to": phone}
-        return True
+        customer = await self.pool.fetchrow(_ADDRESS, customer_id)
+        if customer is None:
+            return None
+        notice["data"] = notice["data"] | {"to": customer["phone"]}
+        return not customer["no_messages"]
 
     async def sweep(self, older_than: timedelta = timedelta(minutes=1)) -> dict[str, int]:
         """Send what a case's own sender gave up on (retries exhausted, a worker gone):
@@ -145,3 +216,13 @@ class Outbox:
         customer's)."""
         rows = await self.pool.fetch(_UNSENT, limit)
         return [dict(r) | {"id": str(r["id"]), "sending": bool(r["sending"])} for r in rows]
+
+    async def delivered(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Customer messages done, newest first, with what became of each (no number, no
+        text)."""
+        rows = await self.pool.fetch(_DELIVERED, limit)
+        return [
+            dict(r)
+            | {"id": str(r["id"]), "delivery": json.loads(r["delivery"]) if r["delivery"] else None}
+            for r in rows
+        ]

@@ -76,6 +76,7 @@ class Stack:
         self.out_dir = out_dir
         self.port, self.ui_port = free_port(), free_port()
         self.api_port = free_port()
+        self.standin_port = free_port()  # `make run`'s stand-in message provider
         self.address = f"127.0.0.1:{self.port}"
         self.runs: list[tuple[subprocess.Popen, Path]] = []
 
@@ -90,6 +91,7 @@ class Stack:
             "TEMPORAL_ADDRESS": self.address,
             "COMPLAINTS_UI_URL": f"http://localhost:{self.ui_port}",
             "COMPLAINTS_API_PORT": str(self.api_port),  # not 8000: a `make run` nearby
+            "COMPLAINTS_STANDIN_PORT": str(self.standin_port),  # not 8025, likewise
             "COMPLAINTS_LOG_FORMAT": "json",
             "COMPLAINTS_TASK_QUEUE": "complaints",
         }

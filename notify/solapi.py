@@ -1,0 +1,296 @@
+"""Customer messages through SOLAPI's REST API (messages v4): a KakaoTalk notification
+(알림톡, type ATA) with SOLAPI's own SMS/LMS fallback when the number has no KakaoTalk.
+
+Written against the shapes of SOLAPI's official Python SDK (github.com/solapi/solapi-python,
+`solapi` 5.0.x on PyPI: lib/authenticator.py, lib/fetcher.py, services/message_service.py and
+the request/response models), called with httpx directly: one dependency less, the SDK's
+client is synchronous (it would block the worker's event loop) and retries on its own
+(`HTTPTransport(retries=3)`, which would resend behind the outbox's back); here the outbox
+owns retries and we choose the timeouts.
+
+- Auth: `Authorization: HMAC-SHA256 apiKey=<key>, date=<ISO 8601>, salt=<unique>,
+  signature=<hex HMAC-SHA256(secret, date + salt)>`.
+- Send: `POST /messages/v4/send-many/detail` with `{"messages": [{"to", "from", "type",
+  "text", "country", "customFields", "kakaoOptions": {"pfId", "templateId", "variables",
+  "disableSms"}}], "allowDuplicates": false, "showMessageList": true}`. The answer is
+  `{"groupInfo": {...}, "failedMessageList": [...], "messageList": [{"messageId",
+  "statusCode", "statusMessage", "customFields"}]}`: statusCode 2000 is "accepted", not yet
+  delivered. An error is a 4xx/5xx with `{"errorCode", "errorMessage"}`.
+- Look up: `GET /messages/v4/list-old?messageId=...` (or `?to=...`) answers
+  `{"messageList": {"<id>": {..., "statusCode", "type", "customFields"}}}`; 4000 is
+  "received by the phone".
+
+Idempotency: SOLAPI takes no idempotency key (`allowDuplicates` only concerns one request's
+own recipients), so every message carries its notice id in `customFields.noticeId`, and a
+notice being tried again (the outbox counts attempts) is first looked up by its number and
+that id: found, it is not sent again. The window this leaves (the provider took the message
+but has not listed it yet when the retry looks) is seconds wide; the outbox's lease is
+longer than that.
+"""
+
+import asyncio
+import dataclasses
+import hashlib
+import hmac
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import phonenumbers
+import structlog
+
+from app.links import LinkSigner, link_url
+from domain.messages import TEMPLATES
+from domain.wording import Language
+from notify.senders import Delivery, NoticeRow
+
+log = structlog.get_logger(__name__)
+
+SEND_PATH = "/messages/v4/send-many/detail"
+LIST_PATH = "/messages/v4/list-old"  # the path the official SDK's get_messages calls
+ACCEPTED, RECEIVED = "2000", "4000"
+_PENDING_PREFIXES = ("2", "3")  # accepted, handed to the carrier: no final result yet
+_FALLBACK_TYPES = ("SMS", "LMS", "MMS")
+
+
+class ProviderUnavailable(RuntimeError):
+    """A failure worth trying again (rate limit, server error, timeout, bad credentials
+    until someone fixes them): the outbox keeps the notice."""
+
+
+def authorization(api_key: str, api_secret: str, now: datetime, salt: str) -> str:
+    date = now.isoformat()
+    signature = hmac.new(api_secret.encode(), (date + salt).encode(), hashlib.sha256).hexdigest()
+    return f"HMAC-SHA256 apiKey={api_key}, date={date}, salt={salt}, signature={signature}"
+
+
+def national(phone: str) -> tuple[str, str]:
+    """(country code, national digits) of an E.164 number, as SOLAPI takes `country` and
+    `to`: +821012345678 -> ("82", "01012345678")."""
+    number = phonenumbers.parse(phone, "KR")
+    digits = "".join(
+        c
+        for c in phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if c.isdigit()
+    )
+    return str(number.country_code), digits
+
+
+def _error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return f"HTTP {response.status_code}"
+    if isinstance(body, dict) and "errorCode" in body:
+        return f"{body['errorCode']}: {body.get('errorMessage', '')}".strip()
+    return f"HTTP {response.status_code}"
+
+
+class SolapiClient:
+    """The HTTP side: signed requests, and what their answers mean for one message."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        api_secret: str,
+        timeout: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        settle: float = 2.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key, self.api_secret = api_key, api_secret
+        self.timeout = timeout
+        self.transport = transport
+        self.settle = settle  # how long a send waits for the final result before "accepted"
+        self.clock = clock
+
+    def _headers(self) -> dict[str, str]:
+        auth = authorization(self.api_key, self.api_secret, self.clock(), uuid.uuid4().hex)
+        return {"Authorization": auth, "Content-Type": "application/json"}
+
+    async def _request(
+        self, method: str, path: str, body: Any = None, params: dict[str, str] | None = None
+    ) -> httpx.Response:
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, transport=self.transport) as c:
+                return await c.request(
+                    method, self.base_url + path, json=body, params=params, headers=self._headers()
+                )
+        except httpx.TimeoutException:
+            raise ProviderUnavailable(
+                f"message provider did not answer within {self.timeout:g} s"
+            ) from None
+        except httpx.HTTPError as err:
+            raise ProviderUnavailable(
+                f"message provider unreachable: {type(err).__name__}"
+            ) from None
+
+    async def send(self, message: dict[str, Any]) -> Delivery:
+        """Send one message; its Delivery (failed for good when the provider refused it),
+        or ProviderUnavailable when trying again may help."""
+        body = {"messages": [message], "allowDuplicates": False, "showMessageList": True}
+        response = await self._request("POST", SEND_PATH, body)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise ProviderUnavailable(f"message provider answered {_error(response)}")
+        if response.status_code in (401, 403):  # our keys: fixed by an operator, then retried
+            raise ProviderUnavailable(
+                f"message provider refused our credentials: {_error(response)}"
+            )
+        if not response.is_success:
+            return Delivery("failed", "solapi", detail=_error(response))
+        return await self._accepted(response.json())
+
+    async def _accepted(self, body: dict[str, Any]) -> Delivery:
+        group = str(body.get("groupInfo", {}).get("groupId", ""))
+        failed = body.get("failedMessageList") or []
+        if failed:
+            first = failed[0]
+            return Delivery(
+                "failed",
+                "solapi",
+                channel=str(first.get("type", "")),
+                group_id=group,
+                message_id=str(first.get("messageId", "")),
+                status_code=str(first.get("statusCode", "")),
+                detail=str(first.get("statusMessage", "")),
+            )
+        listed = body.get("messageList") or []
+        if not listed:
+            raise ProviderUnavailable("message provider answered without the message")
+        message_id = str(listed[0].get("messageId", ""))
+        accepted = Delivery(
+            "accepted",
+            "solapi",
+            channel="ATA",
+            group_id=group,
+            message_id=message_id,
+            status_code=str(listed[0].get("statusCode", "")),
+        )
+        return await self._settled(accepted)
+
+    async def _settled(self, accepted: Delivery) -> Delivery:
+        """The final result if the provider has it within `settle` seconds, else `accepted`
+        (a KakaoTalk notification usually lands in a second or two)."""
+        waited, pause = 0.0, 0.1
+        while True:
+            found = await self._lookup({"messageId": accepted.message_id})
+            record = found.get(accepted.message_id)
+            if record is not None:
+                outcome = self.outcome(record, accepted.group_id)
+                if outcome.result != "accepted" or waited >= self.settle:
+                    return outcome
+            elif waited >= self.settle:
+                return accepted
+            await asyncio.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.5)
+
+    async def _lookup(self, params: dict[str, str]) -> dict[str, dict[str, Any]]:
+        response = await self._request("GET", LIST_PATH, params={**params, "limit": "50"})
+        if not response.is_success:
+            raise ProviderUnavailable(f"message lookup answered {_error(response)}")
+        listed = response.json().get("messageList") or {}
+        return {str(k): v for k, v in listed.items()} if isinstance(listed, dict) else {}
+
+    @staticmethod
+    def outcome(record: dict[str, Any], group_id: str = "") -> Delivery:
+        """What a listed message's status means."""
+        code, kind = str(record.get("statusCode", "")), str(record.get("type", ""))
+        ids = {
+            "group_id": str(record.get("groupId", group_id)),
+            "message_id": str(record.get("messageId", "")),
+            "status_code": code,
+            "channel": kind,
+        }
+        if code == RECEIVED:
+            fell_back = kind in _FALLBACK_TYPES or bool(record.get("replacement"))
+            return Delivery("fallback_sms" if fell_back else "sent", "solapi", **ids)
+        if code.startswith(_PENDING_PREFIXES):
+            return Delivery("accepted", "solapi", **ids)
+        return Delivery("failed", "solapi", detail=str(record.get("statusMessage", "")), **ids)
+
+    async def find(self, notice_id: str, to: str) -> Delivery | None:
+        """The message sent before for this notice, if the provider lists one."""
+        for message_id, record in (await self._lookup({"to": to})).items():
+            if (record.get("customFields") or {}).get("noticeId") == notice_id:
+                return self.outcome({"messageId": message_id, **record})
+        return None
+
+
+class MessageSender:
+    """A Sender for customer notices: each notice worded by its template (domain.messages),
+    its link signed for the case and purpose, sent once as a KakaoTalk notification with
+    the SMS/LMS fallback."""
+
+    def __init__(
+        self,
+        client: SolapiClient,
+        *,
+        sender_number: str,
+        channel_id: str,
+        template_ids: dict[str, str],
+        links: LinkSigner,
+        public_url: str,
+        link_ttl: timedelta,
+        language: Language = "ko",
+        provider: str = "solapi",
+    ) -> None:
+        self.client = client
+        self.sender_number = "".join(c for c in sender_number if c.isdigit())
+        self.channel_id = channel_id
+        self.template_ids = template_ids
+        self.links, self.public_url, self.link_ttl = links, public_url, link_ttl
+        self.language = language
+        self.provider = provider
+        self.timeout = client.timeout * 3 + client.settle  # a lookup, a send, a status
+
+    def message(self, notice: NoticeRow, now: datetime) -> dict[str, Any]:
+        """The request's message for `notice` (the customer's number in `data.to`)."""
+        kind = notice["kind"]
+        template = TEMPLATES.get(kind)
+        if template is None:
+            raise ValueError(f"no message template for notice kind {kind!r}")
+        data = notice["data"]
+        values = {v: str(data[v]) for v in template.variables if v in data and v != "link"}
+        if template.link:
+            token = self.links.issue(notice["case_id"], template.link, self.link_ttl, now)
+            values["link"] = link_url(self.public_url, token)
+        country, to = national(str(data["to"]))
+        return {
+            "to": to,
+            "from": self.sender_number,
+            "country": country,
+            "type": "ATA",
+            "text": template.render(self.language, values),
+            "customFields": {"noticeId": str(notice["id"])},
+            "kakaoOptions": {
+                "pfId": self.channel_id,
+                "templateId": self.template_ids.get(kind, kind),
+                "variables": {f"#{{{k}}}": v for k, v in values.items()},
+                "disableSms": False,
+            },
+        }
+
+    async def send(self, notice: NoticeRow) -> Delivery:
+        message = self.message(notice, datetime.now(UTC))
+        ids = {"case_id": notice["case_id"], "notice_id": str(notice["id"]), "kind": notice["kind"]}
+        if notice.get("attempts", 1) > 1:
+            sent_before = await self.client.find(str(notice["id"]), message["to"])
+            if sent_before is not None:
+                log.info("message sent before; not sent again", result=sent_before.result, **ids)
+                return self._as_ours(sent_before)
+        delivery = self._as_ours(await self.client.send(message))
+        log.info(
+            "message sent" if delivery.result != "failed" else "message refused",
+            result=delivery.result,
+            status_code=delivery.status_code,
+            **ids,
+        )
+        return delivery
+
+    def _as_ours(self, delivery: Delivery) -> Delivery:
+        return dataclasses.replace(delivery, provider=self.provider)
