@@ -184,6 +184,8 @@ class Settings(BaseSettings):
     # The HTTP API (`make run`, `make api`): where uvicorn listens.
     api_port: int = Field(8000, ge=1, le=65535)
     api_host: str = "127.0.0.1"  # 0.0.0.0 in a container
+    # Where people reach the pages, for the links the service hands out (staff sign-in links).
+    public_url: str = "http://localhost:8000"
 
     # Unset: the embedded PostgreSQL under data_dir.
     database_url: str | None = Field(
