@@ -11,6 +11,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,6 +24,7 @@ from app.context import Context
 from app.identity import OVERRIDE, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
 from app.sessions import LinkRefused, Session
+from domain.clock import staff_due_at
 from domain.model import Channel, Motive
 from domain.phone import written_phone
 from domain.wording import when
@@ -111,10 +113,11 @@ def render(
         **values,
     )
     response = HTMLResponse(html, status_code=status)
-    # Pages hold customers' names and phones: never cached, framed or sent on as a referrer
-    # (a sign-in link's token is in its path).
+    # Pages hold customers' names and phones: never cached or framed, and no referrer to
+    # another site (a sign-in link's token is in its path). Same-origin keeps the Origin
+    # header of our own form posts real (no-referrer would make it "null").
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = (
@@ -199,8 +202,20 @@ async def sign_in_page(request: Request, token: str) -> HTMLResponse:
     return render(request, "sign_in.html", name=name, token=token)
 
 
+def _same_origin(request: Request) -> bool:
+    """A browser says where a POST comes from; one from another site is not ours (the
+    sign-in form has no session to tie a CSRF token to yet)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    sent = urlsplit(origin)
+    return (sent.hostname, sent.port) == (request.url.hostname, request.url.port)
+
+
 @router.post("/staff/sign-in/{token}")
 async def sign_in(request: Request, token: str) -> RedirectResponse:
+    if not _same_origin(request):
+        raise CsrfRefused()
     device = request.headers.get("user-agent", "")
     session = await sessions.sign_in(context(request), token, device)
     response = RedirectResponse("/staff/", status_code=303)
@@ -274,8 +289,6 @@ async def inbox_page(
 
 
 def _page_url(query: Mapping[str, str], page: int) -> str:
-    from urllib.parse import urlencode
-
     kept = {k: v for k, v in query.items() if v}
     return "/staff/?" + urlencode({**kept, "page": page})
 
@@ -366,8 +379,6 @@ async def _case_page(
     state = await cases.show(ctx, actor, case_id)
     entries = await inbox.timeline(ctx, actor, state.case_id)
     zone = ctx.settings.timezone
-    from domain.clock import staff_due_at
-
     phone = (
         written_phone(state.customer.phone, ctx.settings.phone_region) if state.customer else None
     )

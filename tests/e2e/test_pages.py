@@ -7,6 +7,7 @@ and axe-core's accessibility check (served from tests/, nothing from a CDN)."""
 import asyncio
 import re
 import shutil
+import time
 import urllib.parse
 import uuid
 from collections.abc import AsyncIterator
@@ -21,12 +22,13 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from app import sessions
+from app import staff as staff_accounts
 from app.context import Context
 from app.identity import token_hash
 from infra.settings import Settings
 from tests.conftest import free_port
 from tests.e2e.test_cli import Cli
-from tests.helpers import OWNER, STAFF, event_types
+from tests.helpers import OWNER, STAFF, add_staff, event_types
 from worker import build_worker
 
 pytestmark = pytest.mark.db
@@ -172,7 +174,7 @@ async def test_the_cli_prints_a_one_time_link_that_signs_in_once(
     assert await phone.get_by_role("heading", name="오늘 할 일").is_visible()
     cookie = next(c for c in await phone.context.cookies() if c["name"] == "complaints_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]
-    assert cookie["expires"] > asyncio.get_running_loop().time() + 29 * 86400 or True
+    assert cookie["expires"] > time.time() + 29 * 86400, "a session lasts 30 days"
 
     other = await (await site.device(PHONE)).new_page()
     used = await other.goto(link)
@@ -199,7 +201,9 @@ async def test_the_cli_prints_a_one_time_link_that_signs_in_once(
     await other.context.close()
 
 
-async def _walk(site: Site, who: str, viewport: dict[str, int], label: str) -> None:
+async def _walk(
+    site: Site, who: str, viewport: dict[str, int], label: str, logs: pytest.CaptureFixture[str]
+) -> None:
     name, phone_number = customer()
     site.visited.clear()
     page = await site.signed_in(who, viewport)
@@ -303,15 +307,22 @@ async def _walk(site: Site, who: str, viewport: dict[str, int], label: str) -> N
     await page.wait_for_load_state()
     assert "0건" in await page.locator(".count").inner_text(), "a closed case leaves the inbox"
     assert_no_personal_data(site.visited, name, phone_number)
+    logged = logs.readouterr()
+    assert_no_personal_data([logged.out, logged.err], name, phone_number)
+    assert f"case_id={case_id}" in logged.out, "the worker's log lines were captured"
     await page.context.close()
 
 
-async def test_a_staff_member_walks_a_case_on_a_phone(site: Site) -> None:
-    await _walk(site, STAFF, PHONE, "phone")
+async def test_a_staff_member_walks_a_case_on_a_phone(
+    site: Site, capfd: pytest.CaptureFixture[str]
+) -> None:
+    await _walk(site, STAFF, PHONE, "phone", capfd)
 
 
-async def test_the_owner_walks_a_case_on_a_desktop(site: Site) -> None:
-    await _walk(site, OWNER, DESKTOP, "desktop")
+async def test_the_owner_walks_a_case_on_a_desktop(
+    site: Site, capfd: pytest.CaptureFixture[str]
+) -> None:
+    await _walk(site, OWNER, DESKTOP, "desktop", capfd)
 
 
 async def _open(site: Site, page: Any, motive: str = "보상 요구") -> str:
@@ -369,3 +380,80 @@ async def test_the_inbox_and_a_case_page_pass_axe_and_fit_a_phone(site: Site) ->
     await accessible(page)
     await fits_a_phone(page)
     await page.context.close()
+
+
+async def _to_the_offer(site: Site, page: Any) -> str:
+    case_id = await _open(site, page)
+    for label, text in (
+        ("무엇에 대해 사과했나", "물이 다시 새서 죄송합니다"),
+        ("고객이 한 말 (그대로)", "바닥이 두 번이나 젖었어요"),
+        ("원인", "배수 호스가 꺾여 있었습니다"),
+    ):
+        await page.get_by_label(label, exact=True).fill(text)
+        if label == "원인":
+            await page.get_by_label("우리 잘못").check()
+        await submit(page, "#now form")
+    return case_id
+
+
+async def _offer_declined(page: Any, reason: str) -> None:
+    await page.get_by_label("부분 환불").check()
+    await page.get_by_label("제안 내용").fill("절반 환불해 드리겠습니다")
+    await submit(page, "#now form")
+    await page.get_by_label("거절", exact=True).check()
+    await page.get_by_label("거절 이유").fill(reason)
+    await submit(page, "#now form")
+
+
+async def test_a_second_decline_waits_on_the_owner_who_may_withdraw(site: Site) -> None:
+    staff = await site.signed_in(STAFF, PHONE)
+    case_id = await _to_the_offer(site, staff)
+    await _offer_declined(staff, "절반은 부족해요")
+    await _offer_declined(staff, "역시 싫어요")
+    assert await staff.locator("textarea[name=reason]").count() == 0, "staff cannot withdraw"
+    csrf = await staff.locator("input[name=csrf]").first.input_value()
+    forged = await staff.request.post(
+        f"{site.url}/staff/cases/{case_id}/withdrawal",
+        form={"csrf": csrf, "reason": "그만"},
+        max_redirects=0,
+    )
+    assert forged.status == 403
+
+    owner = await site.signed_in(OWNER, PHONE)
+    await owner.get_by_role("link", name="대표 확인").click()
+    card = owner.locator(".card", has=owner.locator(f"text={case_id}"))
+    assert "두 번 거절" in await card.inner_text()
+    await shot(owner, "phone-owner")
+    await fits_a_phone(owner)
+    await card.get_by_role("link").click()
+    await owner.locator(".withdraw summary").click()
+    await owner.get_by_label("철회 이유").fill("고객과 합의하여 종결")
+    await submit(owner, ".withdraw form")
+    assert "이 민원은 끝났습니다" in await owner.locator("#now").inner_text()
+    assert (await event_types(site.pool, case_id))[-1] == "case_withdrawn"
+    await owner.goto(f"{site.url}/staff/owner")
+    assert case_id not in await owner.content()
+    await staff.context.close()
+    await owner.context.close()
+
+
+async def test_sessions_are_listed_ended_by_the_owner_and_by_staff_revoke(site: Site) -> None:
+    name = f"Temp {uuid.uuid4().hex[:6]}"
+    await add_staff(site.pool, name, "staff")
+    temp = await site.signed_in(name, PHONE)
+    owner = await site.signed_in(OWNER, PHONE)
+    await owner.get_by_role("link", name="로그인 기기").click()
+    card = owner.locator(".card", has=owner.locator(f"text={name}"))
+    await card.get_by_role("button").click()
+    await owner.wait_for_load_state()
+    assert name not in await owner.content()
+    await temp.reload()
+    assert temp.url == f"{site.url}/staff/sign-in", "an ended session signs nobody in"
+
+    temp = await site.signed_in(name, PHONE)
+    assert (await temp.request.get(f"{site.url}/staff/sessions")).status == 403
+    await staff_accounts.revoke(site.ctx, name)
+    await temp.reload()
+    assert temp.url == f"{site.url}/staff/sign-in", "`staff revoke` ends every session"
+    await temp.context.close()
+    await owner.context.close()
