@@ -102,6 +102,9 @@ def render(
 ) -> HTMLResponse:
     settings = context(request).settings
     actor = session.actor if session else None
+    for name, default in (("error", None), ("error_field", None), ("posted_to", None)):
+        values.setdefault(name, default)
+    values.setdefault("typed", {})
     html = _templates.get_template(template).render(
         t=catalogue(request),
         session=session,
@@ -352,7 +355,29 @@ async def open_case(request: Request) -> Response:
             raise
         return _new_form(request, session, form, err)
     again = "&again=1" if opened.already_open else ""
-    return RedirectResponse(f"/staff/cases/{opened.case_id}?opened=1{again}", status_code=303)
+    kept = "&kept=1" if opened.name_kept else ""
+    return RedirectResponse(f"/staff/cases/{opened.case_id}?opened=1{again}{kept}", status_code=303)
+
+
+@router.post("/staff/customers/lookup")
+async def returning_customer(request: Request) -> HTMLResponse:
+    """The customer a number belongs to, while it is typed (htmx posts the form: the phone
+    stays out of the URL)."""
+    session, form = await posted(request)
+    found = await inbox.returning_customer(context(request), session.actor, form.get("phone", ""))
+    return render(request, "returning.html", session=session, found=found)
+
+
+@router.post("/staff/search")
+async def search_by_phone(request: Request) -> HTMLResponse:
+    session, form = await posted(request)
+    try:
+        rows = await inbox.cases_of_phone(context(request), session.actor, form.get("phone", ""))
+    except InvalidInput as err:
+        return render(request, "search.html", err.status, session=session, rows=None,
+                      typed=form, error=err, error_field="phone", posted_to="search")  # fmt: skip
+    return render(request, "search.html", session=session, rows=rows, typed=form, error=None,
+                  error_field=None, posted_to=None)  # fmt: skip
 
 
 # -- a case ----------------------------------------------------------------------------------
@@ -407,6 +432,7 @@ async def _case_page(
         can_withdraw=_may(actor, WITHDRAW.roles),
         opened=request.query_params.get("opened") == "1",
         again=request.query_params.get("again") == "1",
+        kept=request.query_params.get("kept") == "1",
         faults=["ours", "misunderstanding", "unfounded"],
     )
 
@@ -478,7 +504,7 @@ async def act(request: Request, case_id: str, action: str) -> Response:
         if isinstance(err, Unauthorized):
             raise
         return await _case_page(request, session, case_id, err.status, err, form, action)
-    return RedirectResponse(f"/staff/cases/{cases.case_id_of(case_id)}", status_code=303)
+    return RedirectResponse(f"/staff/cases/{cases.case_id_of(case_id)}#now", status_code=303)
 
 
 # -- sessions (the owner) ----------------------------------------------------------------------

@@ -59,3 +59,15 @@ async def owner_waits(pool: asyncpg.Pool, limit: int = 100) -> list[dict[str, An
         f"ORDER BY response_due_at ASC NULLS LAST, opened_at LIMIT {int(limit)}"
     )
     return [dict(r) for r in rows]
+
+
+async def cases_of_phone(pool: asyncpg.Pool, phone: str, limit: int = 50) -> list[dict[str, Any]]:
+    """A customer's cases, newest first, found by their number (E.164, as stored)."""
+    rows = await pool.fetch(
+        f"SELECT {_COLUMNS} FROM complaint_cases WHERE customer_id = "
+        "(SELECT id FROM customers WHERE phone = $1 AND forgotten_at IS NULL) "
+        "OR customer_phone = $1 "
+        f"ORDER BY opened_at DESC LIMIT {int(limit)}",
+        phone,
+    )
+    return [dict(r) for r in rows]

@@ -214,4 +214,13 @@ TEXT: dict[str, str] = {
     "event.escalated": "Escalated to level {level}",
     "event.escalated_declined": "Declined twice: escalated to the owner",
     "event.case_withdrawn": "Withdrawn",
+    "returning.title": "A returning customer",
+    "returning.line": "{name} · {tier} · {visits} visits · {cases} earlier complaints",
+    "returning.open": "Open cases",
+    "returning.kept": "This number is on file as '{name}'; that name was kept.",
+    "search.title": "Find by phone",
+    "search.phone": "Customer's phone",
+    "search.button": "Find",
+    "search.found": "{n} cases for this number",
+    "search.none": "No case for this number.",
 }

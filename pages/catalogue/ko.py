@@ -224,4 +224,14 @@ TEXT: dict[str, str] = {
     "event.escalated": "{level}단계 보고",
     "event.escalated_declined": "두 번 거절되어 대표에게 보고",
     "event.case_withdrawn": "철회",
+    # returning customers, search by phone
+    "returning.title": "다시 찾은 고객",
+    "returning.line": "{name} · {tier} · 방문 {visits}회 · 이전 민원 {cases}건",
+    "returning.open": "진행 중인 민원",
+    "returning.kept": "이 번호는 '{name}' 이름으로 등록되어 있어 그 이름을 유지했습니다.",
+    "search.title": "전화번호로 찾기",
+    "search.phone": "고객 전화번호",
+    "search.button": "찾기",
+    "search.found": "이 번호의 민원 {n}건",
+    "search.none": "이 번호로 접수된 민원이 없습니다.",
 }

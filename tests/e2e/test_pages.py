@@ -301,7 +301,7 @@ async def _walk(
         "case_closed",
     ]
     await page.get_by_role("link", name="오늘 할 일").click()
-    await page.locator(".filters summary").click()
+    await page.get_by_text("필터", exact=True).click()
     await page.get_by_label("민원 번호").fill(case_id)
     await page.get_by_role("button", name="적용").click()
     await page.wait_for_load_state()
@@ -457,3 +457,37 @@ async def test_sessions_are_listed_ended_by_the_owner_and_by_staff_revoke(site: 
     assert temp.url == f"{site.url}/staff/sign-in", "`staff revoke` ends every session"
     await temp.context.close()
     await owner.context.close()
+
+
+async def test_a_returning_customer_is_recognized_and_found_by_phone(site: Site) -> None:
+    site.visited.clear()
+    page = await site.signed_in(STAFF, PHONE)
+    name, phone_number = customer()
+    await page.goto(f"{site.url}/staff/cases/new")
+    await page.get_by_label("고객 이름").fill(name)
+    await page.get_by_label("전화번호").fill(phone_number)
+    await page.get_by_label("감정 해소").check()
+    await page.get_by_label("무슨 일이 있었나").fill("직원이 불친절했습니다")
+    await submit(page, "form.stack")
+    case_id = (await page.locator(".big-id").inner_text()).strip()
+
+    await page.goto(f"{site.url}/staff/cases/new")
+    await page.get_by_label("전화번호").press_sequentially(phone_number.replace("-", ""))
+    returning = page.locator("#returning")
+    await returning.get_by_text(name).wait_for()
+    assert "이전 민원 1건" in await returning.inner_text()
+    assert case_id in await returning.inner_text(), "the customer's open case is shown"
+    await shot(page, "phone-returning")
+    await fits_a_phone(page)
+
+    await page.goto(f"{site.url}/staff/")
+    await page.get_by_text("전화번호로 찾기").click()
+    await page.get_by_label("고객 전화번호").fill(phone_number)
+    await submit(page, "form.search")
+    assert page.url == f"{site.url}/staff/search"
+    assert case_id in await page.locator(".cards").inner_text()
+    await page.get_by_label("고객 전화번호").fill("12")
+    await submit(page, "form.search")
+    assert "phone:" in await page.locator(".refusal").inner_text()
+    assert_no_personal_data(site.visited, name, phone_number)
+    await page.context.close()
