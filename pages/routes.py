@@ -8,7 +8,7 @@ posts them, and the case page is found by the case id.
 
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import cases, inbox, sessions
+from app import cases, inbox, reads, sessions
 from app.context import Context
 from app.identity import OVERRIDE, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
@@ -505,6 +505,57 @@ async def act(request: Request, case_id: str, action: str) -> Response:
             raise
         return await _case_page(request, session, case_id, err.status, err, form, action)
     return RedirectResponse(f"/staff/cases/{cases.case_id_of(case_id)}#now", status_code=303)
+
+
+# -- reports (managers and the owner) -------------------------------------------------------
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/staff/reports")
+async def reports_page(
+    request: Request, start: str | None = None, end: str | None = None
+) -> HTMLResponse:
+    session = await signed_in(request)
+    ctx = context(request)
+    t = catalogue(request)
+    report = await reads.period_report(ctx, session.actor, _day(start), _day(end))
+    last_day = (report.end - timedelta(seconds=1)).astimezone(ctx.settings.zone).date()
+    first_day = report.start.astimezone(ctx.settings.zone).date()
+    return render(
+        request,
+        "reports.html",
+        session=session,
+        report=report,
+        first_day=first_day.isoformat(),
+        last_day=last_day.isoformat(),
+        per_step=view.shares(
+            [(t.name(s.step), s.within_target, s.answered) for s in report.per_step]
+        ),
+        by_motive=view.counts([(t.name(m), n) for m, n in sorted(report.by_motive.items())]),
+        causes=view.counts(list(report.top_causes)),
+        median=view.minutes(report.first_response_median_minutes, t),
+        p90=view.minutes(report.first_response_p90_minutes, t),
+    )
+
+
+@router.get("/staff/exports/cases.csv", response_model=None)
+async def export_csv(request: Request) -> Response:
+    session = await signed_in(request)
+    body = await reads.export_csv(context(request), session.actor, reads.Filters())
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="cases.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # -- sessions (the owner) ----------------------------------------------------------------------

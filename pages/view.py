@@ -148,3 +148,34 @@ def menu(state: CaseState, t: Catalogue) -> Menu | None:
         reasons.append(t("why.gold"))
     outside = tuple(k for k in RemedyKind if k not in found.allowed)
     return Menu(found.allowed, found.recommended, "; ".join(reasons), outside)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    of: int  # the whole the value is part of (0: none)
+    width: float  # percent of the drawing's width
+
+    @property
+    def share(self) -> str:
+        return f"{self.value / self.of:.0%}" if self.of else "-"
+
+
+def shares(rows: list[tuple[str, int, int]]) -> list[Bar]:
+    """Bars of value out of a whole each (within target of answered): width = the share."""
+    return [Bar(label, value, of, 100 * value / of if of else 0) for label, value, of in rows]
+
+
+def counts(rows: list[tuple[str, int]]) -> list[Bar]:
+    """Bars of counts against the largest."""
+    top = max((n for _, n in rows), default=0)
+    return [Bar(label, n, 0, 100 * n / top if top else 0) for label, n in rows]
+
+
+def minutes(value: float | None, t: Catalogue) -> str:
+    if value is None:
+        return t("reports.none")
+    if value < 120:
+        return t("reports.minutes", n=f"{value:.0f}")
+    return t("reports.hours", n=f"{value / 60:.1f}")

@@ -491,3 +491,23 @@ async def test_a_returning_customer_is_recognized_and_found_by_phone(site: Site)
     assert "phone:" in await page.locator(".refusal").inner_text()
     assert_no_personal_data(site.visited, name, phone_number)
     await page.context.close()
+
+
+async def test_the_report_draws_its_bars_on_the_server(site: Site) -> None:
+    staff = await site.signed_in(STAFF, PHONE)
+    assert (await staff.request.get(f"{site.url}/staff/reports")).status == 403
+    assert await staff.get_by_role("link", name="보고서").count() == 0
+    owner = await site.signed_in(OWNER, PHONE)
+    await _open(site, owner)
+    await owner.get_by_role("link", name="보고서").click()
+    opened = owner.locator(".figures div", has_text="접수")
+    assert int(await opened.locator("dd").inner_text()) >= 1
+    assert await owner.locator(".bars svg rect").count() >= 2 * 5, "one bar per step at least"
+    await accessible(owner)
+    await fits_a_phone(owner)
+    await shot(owner, "phone-reports")
+    csv = await owner.request.get(f"{site.url}/staff/exports/cases.csv")
+    assert csv.status == 200 and csv.text and "case_id" in await csv.text()
+    assert "김민지" not in await csv.text(), "the export carries no names"
+    await staff.context.close()
+    await owner.context.close()
