@@ -67,6 +67,9 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except Refusal as err:
                 plain = isinstance(err, Unauthorized) and not isinstance(err, LinkRefused)
+                if plain and request.headers.get("hx-request") == "true":
+                    # htmx would swap the sign-in page into the list: send the page there.
+                    return Response(status_code=204, headers={"HX-Redirect": "/staff/sign-in"})
                 if plain and request.method == "GET":
                     return RedirectResponse("/staff/sign-in", status_code=303)
                 return refused_page(request, err)

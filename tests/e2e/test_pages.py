@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 import uvicorn
 from temporalio.testing import WorkflowEnvironment
@@ -511,3 +512,22 @@ async def test_the_report_draws_its_bars_on_the_server(site: Site) -> None:
     assert "김민지" not in await csv.text(), "the export carries no names"
     await staff.context.close()
     await owner.context.close()
+
+
+async def test_the_pages_speak_english_when_the_shop_does(site: Site) -> None:
+    english = site.ctx.settings.model_copy(update={"language": "en"})
+    ctx = Context(english, client=await site.ctx.client(), pool=site.pool)
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop") as browser:
+        link = (await sessions.sign_in_link(ctx, STAFF)).replace(site.url, "")
+        assert "Sign in as Test Staff" in (await browser.get(link)).text
+        signed = await browser.post(link, headers={"Origin": "http://shop"})
+        assert signed.status_code == 303 and signed.headers["location"] == "/staff/"
+        inbox_page = await browser.get("/staff/")
+        assert '<html lang="en">' in inbox_page.text and "Today" in inbox_page.text
+        assert "오늘" not in inbox_page.text
+        used = await browser.get(link)
+        assert used.status_code == 401 and "used already" in used.text
+        # Another site's page cannot post a link for you (login CSRF).
+        fresh = (await sessions.sign_in_link(ctx, STAFF)).replace(site.url, "")
+        assert (await browser.post(fresh, headers={"Origin": "http://evil"})).status_code == 403
