@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
-TYPED  := domain/ workflows/ activities/ notify/ infra/ store/ app/ api/ cli/ bench/ mutation/ \
-          worker.py starter.py stack.py
+TYPED  := domain/ workflows/ activities/ notify/ infra/ store/ app/ api/ cli/ pages/ bench/ \
+          mutation/ worker.py starter.py stack.py
 # Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's module
 # afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it each time.
-BYTECODE := $(PY) -m compileall -q domain workflows activities store notify infra app api cli bench worker.py starter.py stack.py
+BYTECODE := $(PY) -m compileall -q domain workflows activities store notify infra app api cli pages bench worker.py starter.py stack.py
 
 .PHONY: install run worker api test test-db typecheck mutation lint format bench bench-quick clean
 

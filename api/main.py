@@ -16,6 +16,7 @@ from api.routes import router
 from app.context import Context
 from infra import logs
 from infra.settings import Settings
+from pages.routes import install as install_pages
 
 DESCRIPTION = """Complaint handling over HTTP: the same rules as the `complaints` CLI.
 
@@ -73,6 +74,7 @@ def create_app(ctx: Context | None = None, settings: Settings | None = None) -> 
         app.state.ctx = ctx
     app.include_router(router)
     app.include_router(codec.router)
+    install_pages(app)  # the staff pages (/, /staff/...) and their static files
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(shop))
     app.include_router(health.router)
     docs.install(app)

@@ -7,7 +7,7 @@ Handlers that act on cases first resolve the actor (COMPLAINTS_STAFF); `setup`, 
 import argparse
 from pathlib import Path
 
-from app import admin, calendar, cases, customers, reads
+from app import admin, calendar, cases, customers, reads, sessions
 from app import staff as staff_accounts
 from app.context import Context
 from app.identity import Actor, actor_named
@@ -271,4 +271,13 @@ async def staff_revoke(ctx: Context, args: argparse.Namespace) -> str:
     return (
         f"revoked {row.name} ({row.role}) on {render.when(row.revoked_at, ctx.settings.zone)}: "
         "their token and name no longer work"
+    )
+
+
+async def staff_link(ctx: Context, args: argparse.Namespace) -> str:
+    url = await sessions.sign_in_link(ctx, args.name)
+    return (
+        f"a sign-in link for {args.name.strip()}: it works once, within 15 minutes, on the "
+        "device that opens it (only its hash is stored):\n"
+        f"{url}"
     )

@@ -182,4 +182,9 @@ def parser() -> argparse.ArgumentParser:
     rv = st_sub.add_parser("revoke", help="revoke a staff member: name and token stop working")
     rv.set_defaults(handler=handlers.staff_revoke)
     rv.add_argument("name")
+    lk = st_sub.add_parser(
+        "link", help="a one-time sign-in link to the pages (15 minutes, single use)"
+    )
+    lk.set_defaults(handler=handlers.staff_link)
+    lk.add_argument("name")
     return p

@@ -184,8 +184,8 @@ async def test_states_stored_as_jsonb_read_append_and_report_the_same_after_0009
         typed = "SELECT pg_typeof(state)::text FROM complaint_cases"
         assert await pool.fetchval(typed) == "jsonb"
 
-        applied = await migrations.migrate(pool)
-        assert applied[0].version == 9  # then the later ones
+        later = list(range(9, len(migrations.migrations()) + 1))  # 0009 and any after it
+        assert [m.version for m in await migrations.migrate(pool)] == later
         assert await pool.fetchval(typed) == "json"
         assert await store.case_state(case_id) == before
         assert await store.append(case_id, events[1:]) == 1

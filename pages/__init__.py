@@ -1,0 +1,1 @@
+"""The staff pages: server-rendered HTML over the application layer, on the API's app."""

@@ -1,0 +1,581 @@
+"""The staff pages' routes: each parses a form or a query, calls the application layer and
+renders the result, or the refusal beside the field it is about. No SQL, no Temporal here.
+
+Every POST but the sign-in carries the session's CSRF token; a successful one answers with a
+redirect (post-redirect-get). No customer name or phone ever goes into a URL: opening a case
+posts them, and the case page is found by the case id.
+"""
+
+import uuid
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app import cases, inbox, reads, sessions
+from app.context import Context
+from app.identity import OVERRIDE, WITHDRAW, Actor, Role
+from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
+from app.sessions import LinkRefused, Session
+from domain.clock import staff_due_at
+from domain.model import Channel, Motive
+from domain.phone import written_phone
+from domain.wording import when
+from pages import view
+from pages.catalogue import Catalogue
+
+HERE = Path(__file__).resolve().parent
+COOKIE = "complaints_session"
+STEP_FORMS = ("apologize", "empathize", "analyze_cause", "offer_resolution", "show_prevention")
+PAGE_SIZE = 20
+
+_templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_CATALOGUES = {"ko": Catalogue("ko"), "en": Catalogue("en")}
+
+
+class CsrfRefused(Forbidden):
+    kind = "csrf"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the form's CSRF token is missing or wrong: reload the page and send again"
+        )
+
+
+class PageRoute(APIRoute):
+    """A refusal becomes a page in the shop's language, not problem+json; a page asked for
+    without a session sends the person to the sign-in page."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Refusal as err:
+                plain = isinstance(err, Unauthorized) and not isinstance(err, LinkRefused)
+                if plain and request.headers.get("hx-request") == "true":
+                    # htmx would swap the sign-in page into the list: send the page there.
+                    return Response(status_code=204, headers={"HX-Redirect": "/staff/sign-in"})
+                if plain and request.method == "GET":
+                    return RedirectResponse("/staff/sign-in", status_code=303)
+                return refused_page(request, err)
+
+        return guarded
+
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def install(app: FastAPI) -> None:
+    """The pages and their static files on the API's app."""
+    app.include_router(router)
+    app.mount("/staff/static", StaticFiles(directory=HERE / "static"), name="pages-static")
+
+
+# -- rendering ---------------------------------------------------------------------------
+def context(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def catalogue(request: Request) -> Catalogue:
+    return _CATALOGUES[context(request).settings.language]
+
+
+def render(
+    request: Request,
+    template: str,
+    status: int = 200,
+    session: Session | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    settings = context(request).settings
+    actor = session.actor if session else None
+    for name, default in (("error", None), ("error_field", None), ("posted_to", None)):
+        values.setdefault(name, default)
+    values.setdefault("typed", {})
+    html = _templates.get_template(template).render(
+        t=catalogue(request),
+        session=session,
+        actor=actor,
+        csrf=session.csrf if session else "",
+        managing=actor is not None and actor.role in (Role.MANAGER, Role.OWNER),
+        owner=actor is not None and actor.role == Role.OWNER,
+        zone=settings.timezone,
+        **values,
+    )
+    response = HTMLResponse(html, status_code=status)
+    # Pages hold customers' names and phones: never cached or framed, and no referrer to
+    # another site (a sign-in link's token is in its path). Same-origin keeps the Origin
+    # header of our own form posts real (no-referrer would make it "null").
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"
+    )
+    return response
+
+
+def refused_page(request: Request, err: Refusal) -> HTMLResponse:
+    t = catalogue(request)
+    if isinstance(err, LinkRefused):
+        return render(
+            request,
+            "refused.html",
+            err.status,
+            title=t("link.refused"),
+            message=t(f"link.{err.why}"),
+            detail=None,
+        )
+    if isinstance(err, CsrfRefused):
+        return render(
+            request,
+            "refused.html",
+            err.status,
+            title=t("refused.title"),
+            message=t("refused.csrf"),
+            detail=None,
+        )
+    if isinstance(err, Unauthorized):
+        return render(
+            request,
+            "refused.html",
+            err.status,
+            title=t("sign_in.needed"),
+            message=t("sign_in.how"),
+            detail=None,
+        )
+    return render(request, "refused.html", err.status, title=t("refused.title"), message=None,
+                  detail=err.message)  # fmt: skip
+
+
+# -- who is asking -----------------------------------------------------------------------
+async def signed_in(request: Request) -> Session:
+    return await sessions.session_for(context(request), request.cookies.get(COOKIE))
+
+
+async def posted(request: Request) -> tuple[Session, dict[str, Any]]:
+    """The session and the form of a POST, once its CSRF token is checked: without it the
+    request is refused (403) before anything is read or written."""
+    session = await signed_in(request)
+    form = await request.form()
+    if not sessions.csrf_ok(session, _text(form.get("csrf"))):
+        raise CsrfRefused()
+    values: dict[str, Any] = {k: _text(v) for k, v in form.items()}
+    values["option"] = [_text(v) for v in form.getlist("option")]
+    values["override_option"] = [_text(v) for v in form.getlist("override_option")]
+    return session, values
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# -- signing in ----------------------------------------------------------------------------
+@router.get("/")
+async def home() -> RedirectResponse:
+    return RedirectResponse("/staff/", status_code=303)
+
+
+@router.get("/staff/sign-in")
+async def sign_in_help(request: Request) -> HTMLResponse:
+    t = catalogue(request)
+    return render(request, "refused.html", 200, title=t("sign_in.needed"),
+                  message=t("sign_in.how"), detail=None)  # fmt: skip
+
+
+@router.get("/staff/sign-in/{token}")
+async def sign_in_page(request: Request, token: str) -> HTMLResponse:
+    """A button, not a sign-in: a chat app's link preview fetches the page and must not
+    spend the link."""
+    name = await sessions.link_holder(context(request), token)
+    return render(request, "sign_in.html", name=name, token=token)
+
+
+def _same_origin(request: Request) -> bool:
+    """A browser says where a POST comes from; one from another site is not ours (the
+    sign-in form has no session to tie a CSRF token to yet)."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    sent = urlsplit(origin)
+    return (sent.hostname, sent.port) == (request.url.hostname, request.url.port)
+
+
+@router.post("/staff/sign-in/{token}")
+async def sign_in(request: Request, token: str) -> RedirectResponse:
+    if not _same_origin(request):
+        raise CsrfRefused()
+    device = request.headers.get("user-agent", "")
+    session = await sessions.sign_in(context(request), token, device)
+    response = RedirectResponse("/staff/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        session.token,
+        max_age=int(sessions.SESSION_LASTS.total_seconds()),
+        path="/",
+        httponly=True,
+        secure=request.url.scheme == "https",
+        samesite="lax",
+    )
+    return response
+
+
+@router.post("/staff/sign-out")
+async def sign_out(request: Request) -> RedirectResponse:
+    session, _ = await posted(request)
+    await sessions.sign_out(context(request), session)
+    response = RedirectResponse("/staff/sign-in", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+# -- the inbox -----------------------------------------------------------------------------
+def _chosen(value: str | None) -> str | None:
+    return value.strip() or None if value else None
+
+
+@router.get("/staff/")
+async def inbox_page(
+    request: Request,
+    status: str | None = None,
+    step: str | None = None,
+    motive: str | None = None,
+    owner: str | None = None,
+    case_id: str | None = None,
+    page: int = 1,
+) -> HTMLResponse:
+    session = await signed_in(request)
+    ctx = context(request)
+    where = inbox.inbox_filter(
+        _chosen(status), _chosen(step), _chosen(motive), bool(owner), _chosen(case_id)
+    )
+    found = await inbox.inbox(ctx, session.actor, where, PAGE_SIZE, max(1, page))
+    t = catalogue(request)
+    now = datetime.now(UTC)
+    zone = ctx.settings.timezone
+    rows = [(r, view.due(r.response_due_at, now, zone, t)) for r in found.rows]
+    query = {
+        "status": where.status or "",
+        "step": where.step or "",
+        "motive": where.motive or "",
+        "owner": "1" if where.owner else "",
+        "case_id": where.case_id or "",
+    }
+    partial = request.headers.get("hx-request") == "true"
+    return render(
+        request,
+        "inbox_list.html" if partial else "inbox.html",
+        session=session,
+        found=found,
+        rows=rows,
+        query=query,
+        poll_url=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
+        statuses=inbox.OPEN_STATUSES,
+        stages=inbox.OPEN_STAGES,
+        motives=[m.value for m in Motive],
+        page_url=lambda n: _page_url(query, n),
+    )
+
+
+def _page_url(query: Mapping[str, str], page: int) -> str:
+    kept = {k: v for k, v in query.items() if v}
+    return "/staff/?" + urlencode({**kept, "page": page})
+
+
+@router.get("/staff/owner")
+async def owner_page(request: Request) -> HTMLResponse:
+    session = await signed_in(request)
+    ctx = context(request)
+    t = catalogue(request)
+    now = datetime.now(UTC)
+    rows = [
+        (r, view.due(r.response_due_at, now, ctx.settings.timezone, t))
+        for r in await inbox.owner_waits(ctx, session.actor)
+    ]
+    return render(request, "owner.html", session=session, rows=rows)
+
+
+# -- opening a case ------------------------------------------------------------------------
+def _new_form(
+    request: Request,
+    session: Session,
+    typed: Mapping[str, Any] | None = None,
+    error: Refusal | None = None,
+) -> HTMLResponse:
+    typed = dict(typed or {})
+    typed.setdefault("key", uuid.uuid4().hex)  # one per form shown: a double tap opens one case
+    return render(
+        request,
+        "new_case.html",
+        error.status if error else 200,
+        session=session,
+        typed=typed,
+        error=error,
+        error_field=_field_of(error),
+        channels=[c.value for c in Channel],
+        motives=[m.value for m in Motive],
+    )
+
+
+@router.get("/staff/cases/new")
+async def new_case_page(request: Request) -> HTMLResponse:
+    return _new_form(request, await signed_in(request))
+
+
+@router.post("/staff/cases", response_model=None)
+async def open_case(request: Request) -> Response:
+    session, form = await posted(request)
+    try:
+        opened = await cases.open_case(
+            context(request),
+            session.actor,
+            name=form.get("name", ""),
+            phone=form.get("phone", ""),
+            channel=form.get("channel", ""),
+            motive=form.get("motive", ""),
+            what=form.get("what", ""),
+            key=form.get("key") or None,
+        )
+    except Refusal as err:
+        if isinstance(err, Unauthorized):
+            raise
+        return _new_form(request, session, form, err)
+    again = "&again=1" if opened.already_open else ""
+    kept = "&kept=1" if opened.name_kept else ""
+    return RedirectResponse(f"/staff/cases/{opened.case_id}?opened=1{again}{kept}", status_code=303)
+
+
+@router.post("/staff/customers/lookup")
+async def returning_customer(request: Request) -> HTMLResponse:
+    """The customer a number belongs to, while it is typed (htmx posts the form: the phone
+    stays out of the URL)."""
+    session, form = await posted(request)
+    found = await inbox.returning_customer(context(request), session.actor, form.get("phone", ""))
+    return render(request, "returning.html", session=session, found=found)
+
+
+@router.post("/staff/search")
+async def search_by_phone(request: Request) -> HTMLResponse:
+    session, form = await posted(request)
+    try:
+        rows = await inbox.cases_of_phone(context(request), session.actor, form.get("phone", ""))
+    except InvalidInput as err:
+        return render(request, "search.html", err.status, session=session, rows=None,
+                      typed=form, error=err, error_field="phone", posted_to="search")  # fmt: skip
+    return render(request, "search.html", session=session, rows=rows, typed=form, error=None,
+                  error_field=None, posted_to=None)  # fmt: skip
+
+
+# -- a case ----------------------------------------------------------------------------------
+def _field_of(error: Refusal | None) -> str | None:
+    if isinstance(error, InvalidInput) and error.fields:
+        return error.fields[0][0]
+    if isinstance(error, InvalidInput) and ":" in error.message:
+        return error.message.split(":", 1)[0].strip()
+    return None
+
+
+async def _case_page(
+    request: Request,
+    session: Session,
+    case_id: str,
+    status: int = 200,
+    error: Refusal | None = None,
+    typed: Mapping[str, Any] | None = None,
+    posted_to: str | None = None,
+) -> HTMLResponse:
+    ctx = context(request)
+    t = catalogue(request)
+    actor = session.actor
+    state = await cases.show(ctx, actor, case_id)
+    entries = await inbox.timeline(ctx, actor, state.case_id)
+    zone = ctx.settings.timezone
+    phone = (
+        written_phone(state.customer.phone, ctx.settings.phone_region) if state.customer else None
+    )
+    starter_key = f"starter.{state.stage}.{state.motive.value}"
+    return render(
+        request,
+        "case.html",
+        status,
+        session=session,
+        state=state,
+        phone=phone,
+        tel=state.customer.phone if state.customer else None,
+        due=view.due(staff_due_at(state), datetime.now(UTC), zone, t),
+        opened_at=when(state.opened_at, zone, t.language),
+        post_from=when(state.reply_post_from, zone, t.language) if state.reply_post_from else None,
+        lines=view.timeline(entries, zone, t),
+        menu=view.menu(state, t),
+        stage=state.stage,
+        step_forms=STEP_FORMS,
+        starter=t(starter_key) if t.has(starter_key) else "",
+        typed=dict(typed or {}),
+        error=error,
+        error_field=_field_of(error),
+        posted_to=posted_to,
+        can_override=_may(actor, OVERRIDE.roles),
+        can_withdraw=_may(actor, WITHDRAW.roles),
+        opened=request.query_params.get("opened") == "1",
+        again=request.query_params.get("again") == "1",
+        kept=request.query_params.get("kept") == "1",
+        faults=["ours", "misunderstanding", "unfounded"],
+    )
+
+
+def _may(actor: Actor, roles: frozenset[Role]) -> bool:
+    return actor.role in roles
+
+
+@router.get("/staff/cases/{case_id}")
+async def case_page(request: Request, case_id: str) -> HTMLResponse:
+    return await _case_page(request, await signed_in(request), case_id)
+
+
+def _score(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidInput.about([("score", "choose a score from 1 to 5")]) from None
+
+
+async def _act(ctx: Context, actor: Actor, case_id: str, action: str, form: dict[str, Any]) -> None:
+    def text(name: str) -> str:
+        return str(form.get(name, ""))
+
+    def optional(name: str) -> str | None:
+        return text(name).strip() or None
+
+    match action:
+        case "apology":
+            await cases.apologize(ctx, actor, case_id, text("what"))
+        case "empathy":
+            await cases.empathize(ctx, actor, case_id, text("customer_words"))
+        case "cause":
+            await cases.analyze_cause(ctx, actor, case_id, text("cause"), text("fault"))
+        case "offer":
+            kinds = [*form["option"], *form["override_option"]]
+            options = [cases.remedy(k, text(f"terms_{k}")) for k in kinds]
+            await cases.offer_resolution(
+                ctx, actor, case_id, text("plan"), options, optional("override_reason")
+            )
+        case "answer":
+            answer = text("answer")
+            if not answer:
+                raise InvalidInput.about([("answer", "choose the option taken, or declined")])
+            if answer == "decline":
+                await cases.record_customer_response(
+                    ctx, actor, case_id, decline_reason=text("decline_reason")
+                )
+            else:
+                await cases.record_customer_response(ctx, actor, case_id, choice=answer)
+        case "prevention":
+            await cases.show_prevention(ctx, actor, case_id, text("measure"))
+        case "satisfaction":
+            await cases.record_satisfaction(
+                ctx, actor, case_id, _score(text("score")), optional("comment")
+            )
+        case "withdrawal":
+            await cases.withdraw(ctx, actor, case_id, text("reason"))
+        case _:
+            raise InvalidInput(f"no action {action!r} on a case")
+
+
+@router.post("/staff/cases/{case_id}/{action}", response_model=None)
+async def act(request: Request, case_id: str, action: str) -> Response:
+    session, form = await posted(request)
+    try:
+        await _act(context(request), session.actor, case_id, action, form)
+    except Refusal as err:
+        if isinstance(err, Unauthorized):
+            raise
+        return await _case_page(request, session, case_id, err.status, err, form, action)
+    return RedirectResponse(f"/staff/cases/{cases.case_id_of(case_id)}#now", status_code=303)
+
+
+# -- reports (managers and the owner) -------------------------------------------------------
+def _day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/staff/reports")
+async def reports_page(
+    request: Request, start: str | None = None, end: str | None = None
+) -> HTMLResponse:
+    session = await signed_in(request)
+    ctx = context(request)
+    t = catalogue(request)
+    report = await reads.period_report(ctx, session.actor, _day(start), _day(end))
+    last_day = (report.end - timedelta(seconds=1)).astimezone(ctx.settings.zone).date()
+    first_day = report.start.astimezone(ctx.settings.zone).date()
+    return render(
+        request,
+        "reports.html",
+        session=session,
+        report=report,
+        first_day=first_day.isoformat(),
+        last_day=last_day.isoformat(),
+        per_step=view.shares(
+            [(t.name(s.step), s.within_target, s.answered) for s in report.per_step]
+        ),
+        by_motive=view.counts([(t.name(m), n) for m, n in sorted(report.by_motive.items())]),
+        causes=view.counts(list(report.top_causes)),
+        median=view.minutes(report.first_response_median_minutes, t),
+        p90=view.minutes(report.first_response_p90_minutes, t),
+    )
+
+
+@router.get("/staff/exports/cases.csv", response_model=None)
+async def export_csv(request: Request) -> Response:
+    session = await signed_in(request)
+    body = await reads.export_csv(context(request), session.actor, reads.Filters())
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": 'attachment; filename="cases.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# -- sessions (the owner) ----------------------------------------------------------------------
+@router.get("/staff/sessions")
+async def sessions_page(request: Request) -> HTMLResponse:
+    session = await signed_in(request)
+    ctx = context(request)
+    rows = await sessions.live_sessions(ctx, session.actor)
+    zone, language = ctx.settings.timezone, catalogue(request).language
+    listed = [
+        (r, when(r.created_at, zone, language), when(r.last_seen_at, zone, language)) for r in rows
+    ]
+    return render(request, "sessions.html", session=session, rows=listed)
+
+
+@router.post("/staff/sessions/{session_id}/end")
+async def end_session(request: Request, session_id: int) -> RedirectResponse:
+    session, _ = await posted(request)
+    await sessions.end_session(context(request), session.actor, session_id)
+    return RedirectResponse("/staff/sessions", status_code=303)

@@ -1,0 +1,181 @@
+"""What the templates show, worked out in Python: time left in words, the colour of a due
+time, the timeline's lines, the remedies allowed now. Times go through domain.wording, the
+one formatter the notices use."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.events import (
+    Apologized,
+    CaseClosed,
+    CaseOpened,
+    CaseReopened,
+    CaseWithdrawn,
+    CauseAnalyzed,
+    Empathized,
+    Escalated,
+    Event,
+    ImprovementReported,
+    PolicyOverridden,
+    PreventionShown,
+    ResolutionAccepted,
+    ResolutionDeclined,
+    ResolutionOffered,
+    SatisfactionRecorded,
+)
+from domain.model import CaseState, Fault, RemedyKind, Tier
+from domain.remedies import RemedyMenu, remedy_menu
+from domain.wording import duration, when
+from pages.catalogue import Catalogue
+from store.timeline import Entry
+
+
+@dataclass(frozen=True)
+class Due:
+    words: str  # "2시간 남음", "3시간 지남"
+    urgency: str  # overdue, soon (under 2 h), today, later, none
+    at: str  # the due time as the locale writes it
+
+
+def _rounded(delta: timedelta) -> timedelta:
+    """Whole hours from two hours up, whole minutes below: what a glance needs."""
+    seconds = int(abs(delta).total_seconds())
+    if seconds >= 2 * 3600:
+        return timedelta(hours=seconds // 3600)
+    return timedelta(minutes=max(1, seconds // 60))
+
+
+def due(at: datetime | None, now: datetime, zone: str, t: Catalogue) -> Due | None:
+    if at is None:
+        return None
+    left = at - now
+    words = duration(_rounded(left), t.language)
+    if abs(left) < timedelta(minutes=1):
+        text = t("due.now")
+    else:
+        text = t("due.left" if left > timedelta(0) else "due.over", words=words)
+    if left <= timedelta(0):
+        urgency = "overdue"
+    elif left < timedelta(hours=2):
+        urgency = "soon"
+    elif at.astimezone(ZoneInfo(zone)).date() == now.astimezone(ZoneInfo(zone)).date():
+        urgency = "today"
+    else:
+        urgency = "later"
+    return Due(text, urgency, when(at, zone, t.language))
+
+
+@dataclass(frozen=True)
+class Line:
+    at: str
+    who: str
+    what: str
+    detail: str
+
+
+def _detail(event: Event, t: Catalogue) -> str:
+    match event:
+        case CaseOpened():
+            return event.summary
+        case Apologized():
+            return event.what
+        case Empathized():
+            return event.customer_words
+        case CauseAnalyzed():
+            return f"{event.cause} ({t.name(event.fault.value)})"
+        case PolicyOverridden():
+            return event.reason
+        case ResolutionOffered():
+            kinds = ", ".join(t.name(o.kind.value) for o in event.options)
+            return f"{event.plan} [{kinds}]"
+        case ResolutionAccepted():
+            return f"{t.name(event.remedy.kind.value)}: {event.remedy.terms}"
+        case ResolutionDeclined():
+            return event.reason
+        case PreventionShown() | ImprovementReported():
+            return event.measure
+        case SatisfactionRecorded():
+            return event.comment or ""
+        case CaseClosed():
+            return t.name(event.reason)
+        case CaseWithdrawn():
+            return event.reason
+        case _:
+            return ""
+
+
+def _what(event: Event, t: Catalogue) -> str:
+    if isinstance(event, Escalated):
+        if event.reason == "declined_twice":
+            return t("event.escalated_declined")
+        return t("event.escalated", level=event.level)
+    if isinstance(event, SatisfactionRecorded | CaseReopened):
+        return t(f"event.{event.type}", score=event.score)
+    return t(f"event.{event.type}")
+
+
+def timeline(entries: list[Entry], zone: str, t: Catalogue) -> list[Line]:
+    """Newest first: what staff look for is what happened last."""
+    return [
+        Line(
+            at=when(e.occurred_at, zone, t.language),
+            who=e.event.by or t("case.by_clock"),
+            what=_what(e.event, t),
+            detail=_detail(e.event, t),
+        )
+        for e in reversed(entries)
+    ]
+
+
+@dataclass(frozen=True)
+class Menu:
+    allowed: tuple[RemedyKind, ...]
+    recommended: RemedyKind
+    why: str
+    outside: tuple[RemedyKind, ...]  # for the owner's override
+
+
+def menu(state: CaseState, t: Catalogue) -> Menu | None:
+    """The remedies allowed now and why, in words (domain.remedies decides which)."""
+    if state.fault is None:
+        return None
+    found: RemedyMenu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+    reasons = [t("why.unfounded" if state.fault == Fault.UNFOUNDED else f"why.{state.motive}")]
+    if RemedyKind.DELAY_DISCOUNT in found.allowed:
+        reasons.append(t("why.late"))
+    if state.profile.tier == Tier.GOLD and state.fault != Fault.UNFOUNDED:
+        reasons.append(t("why.gold"))
+    outside = tuple(k for k in RemedyKind if k not in found.allowed)
+    return Menu(found.allowed, found.recommended, "; ".join(reasons), outside)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    of: int  # the whole the value is part of (0: none)
+    width: float  # percent of the drawing's width
+
+    @property
+    def share(self) -> str:
+        return f"{self.value / self.of:.0%}" if self.of else "-"
+
+
+def shares(rows: list[tuple[str, int, int]]) -> list[Bar]:
+    """Bars of value out of a whole each (within target of answered): width = the share."""
+    return [Bar(label, value, of, 100 * value / of if of else 0) for label, value, of in rows]
+
+
+def counts(rows: list[tuple[str, int]]) -> list[Bar]:
+    """Bars of counts against the largest."""
+    top = max((n for _, n in rows), default=0)
+    return [Bar(label, n, 0, 100 * n / top if top else 0) for label, n in rows]
+
+
+def minutes(value: float | None, t: Catalogue) -> str:
+    if value is None:
+        return t("reports.none")
+    if value < 120:
+        return t("reports.minutes", n=f"{value:.0f}")
+    return t("reports.hours", n=f"{value / 60:.1f}")
