@@ -4,7 +4,7 @@ import argparse
 from datetime import date
 from typing import NoReturn
 
-from app.identity import Role
+from app.identity import STAFF_ROLES
 from app.reads import STAGES
 from cli import handlers
 from domain.model import CaseStatus, Fault, IntakeChannel, Motive
@@ -175,7 +175,7 @@ def parser() -> argparse.ArgumentParser:
     add = st_sub.add_parser("add", help="add a staff member; prints their API token once")
     add.set_defaults(handler=handlers.staff_add)
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--role", required=True, choices=[r.value for r in STAFF_ROLES])
     sl = st_sub.add_parser("list", help="staff members and their roles")
     sl.set_defaults(handler=handlers.staff_list)
     sl.add_argument("--json", action="store_true")
