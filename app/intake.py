@@ -11,7 +11,11 @@ and the "received" message goes out as for any case. What guards it:
 
 import hashlib
 import hmac
+import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import segno
 
 from app import cases
 from app.context import Context
@@ -19,6 +23,7 @@ from app.identity import Actor, Role
 from app.links import link_signer
 from app.refusals import InvalidInput, Refusal
 from domain.model import Customer, Motive
+from infra.settings import Settings
 from store import customer_pages
 
 WEB_FORM = Actor("web form", Role.INTAKE)
@@ -95,3 +100,33 @@ def status_link(ctx: Context, case_id: str, now: datetime | None = None) -> str:
         case_id, "status", ctx.settings.link_ttl, now or datetime.now(UTC)
     )
     return f"/c/{token}"
+
+
+FORM_PATH = "/c/new"
+
+
+def form_url(settings: Settings) -> str:
+    """The public form's address as people reach it (COMPLAINTS_PUBLIC_URL + /c/new)."""
+    return settings.public_url.rstrip("/") + FORM_PATH
+
+
+def qr_text(url: str) -> str:
+    """The QR code drawn in text, for a terminal (`complaints qr` without --output)."""
+    out = io.StringIO()
+    segno.make(url, error="m").terminal(out=out, compact=True)
+    return out.getvalue().rstrip("\n")
+
+
+def write_qr(url: str, path: Path, scale: int = 8) -> Path:
+    """The QR code as an SVG or PNG file (by the name's ending), with the quiet zone
+    scanners need; segno draws PNG itself, no imaging library."""
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("svg", "png"):
+        raise InvalidInput.about([("output", "name a .svg or .png file")])
+    if not 1 <= scale <= 64:
+        raise InvalidInput.about([("scale", "from 1 to 64 pixels per module")])
+    try:
+        segno.make(url, error="m").save(str(path), kind=kind, scale=scale, border=4)
+    except OSError as err:
+        raise InvalidInput.about([("output", f"cannot write {path}: {err.strerror}")]) from None
+    return path

@@ -149,6 +149,12 @@ def parser() -> argparse.ArgumentParser:
     )
     tp.set_defaults(handler=handlers.templates)
     tp.add_argument("--json", action="store_true")
+    qr = sub.add_parser(
+        "qr", help="the public complaint form's QR code (COMPLAINTS_PUBLIC_URL/c/new) to print"
+    )
+    qr.set_defaults(handler=handlers.qr)
+    qr.add_argument("--output", metavar="FILE", help="write FILE.svg or FILE.png (else text)")
+    qr.add_argument("--scale", type=int, default=8, help="pixels per module (default 8)")
     su = sub.add_parser(
         "setup", help="register the search attributes on TEMPORAL_NAMESPACE (once per cluster)"
     )
