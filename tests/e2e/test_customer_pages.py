@@ -20,7 +20,7 @@ import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from app import cases
+from app import cases, sessions
 from app.context import Context
 from app.customer_answers import csrf_token
 from app.identity import Actor, Role
@@ -235,6 +235,16 @@ async def test_the_offer_link_lets_the_customer_choose_once_as_the_actor(shop: S
         case_id,
     )
     assert notice["recipient"] == "staff" and "전화 주세요" not in notice["message"]
+    staff = await shop.phone()
+    await staff.goto(await sessions.sign_in_link(shop.ctx, STAFF))
+    await staff.get_by_role("button", name="로그인").click()
+    await staff.wait_for_url(f"{shop.url}/staff/")
+    await staff.goto(f"{shop.url}/staff/cases/{case_id}")
+    assert (
+        "설치 기사님 방문 전에 전화 주세요" in await staff.locator("#notes-h + p + ol").inner_text()
+    )
+    assert "customer" in await staff.locator(".timeline").last.inner_text(), "who chose"
+    await staff.context.close()
     assert_no_personal_data(shop.visited, name, phone)
     await page.context.close()
 
