@@ -302,7 +302,12 @@ async def test_intake_may_only_open_cases(
 ) -> None:
     with pytest.raises(Forbidden) as refused:
         await WALKS[name](ctx, INTAKE)
-    assert refused.value.message.startswith("Ann is intake: only staff, managers and the owner ")
+    # The customer's answers are also the customer's own, through their link.
+    also = (
+        " and the customer" if name in ("record_customer_response", "record_satisfaction") else ""
+    )
+    staff = "staff, managers, the owner" if also else "staff, managers and the owner"
+    assert refused.value.message.startswith(f"Ann is intake: only {staff}{also} ")
     assert temporal.updates == [] and pool.calls == []  # refused before anything is asked
 
 
