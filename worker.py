@@ -23,7 +23,7 @@ from infra import connection, logs, postgres, sandbox, telemetry, temporal_serve
 from infra.calendar import quiet_hours
 from infra.settings import Settings
 from notify.registry import senders_for
-from store import migrations
+from store import health, migrations
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
 from store.outbox import Outbox
@@ -64,6 +64,30 @@ def thresholds_for(settings: Settings) -> TierThresholds:
     return TierThresholds(
         silver_from=settings.silver_from_visits, gold_from=settings.gold_from_visits
     )
+
+
+async def watch_gauges(
+    pool: asyncpg.Pool, gauges: telemetry.ServiceGauges, every: float, timeout: float = 10.0
+) -> None:
+    """Read the operator's gauges from PostgreSQL every `every` seconds until cancelled.
+    Every worker does (no leader to elect, nothing lost when one stops): each serves the same
+    values on its own endpoint, and the alerting rules take the max over workers. A reading
+    that fails sets `complaints_database_up` to 0 and keeps the last values."""
+    up = True
+    while True:
+        try:
+            gauges.show(await asyncio.wait_for(health.read(pool), timeout))
+            if not up:
+                log.info("database answers the gauges again")
+            up = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # whatever the outage looks like, the loop goes on
+            gauges.database(up=False)
+            if up:
+                log.warning("gauges not read: database unreachable", error=str(err))
+            up = False
+        await asyncio.sleep(every)
 
 
 class NotReady(Exception):
@@ -137,12 +161,21 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
             temporal=settings.temporal_address,
             metrics=telemetry.metrics_url(settings),
         )
+        gauges = telemetry.ServiceGauges(runtime.metric_meter)
+        watching = None
+        if settings.metrics_address:  # nobody scrapes them otherwise
+            every = settings.gauges_every.total_seconds()
+            watching = asyncio.create_task(watch_gauges(pool, gauges, every), name="gauges")
         async with worker:  # leaving it, also by cancellation, is worker.shutdown()
             telemetry.READINESS.polling()  # GET /ready on the metrics port: 200
+            gauges.ready(True)
             try:
                 await (stop or asyncio.Event()).wait()
             finally:
                 telemetry.READINESS.stopping()
+                gauges.ready(False)
+                if watching:
+                    watching.cancel()
             log.info("worker stopping", grace_seconds=settings.shutdown_grace.total_seconds())
     finally:
         await pool.close()
