@@ -8,6 +8,8 @@ import argparse
 from pathlib import Path
 
 from app import admin, calendar, cases, customers, reads, sessions
+from app import backup as backups
+from app import doctor as doctor_checks
 from app import staff as staff_accounts
 from app.context import Context
 from app.identity import Actor, actor_named
@@ -281,3 +283,33 @@ async def staff_link(ctx: Context, args: argparse.Namespace) -> str:
         "device that opens it (only its hash is stored):\n"
         f"{url}"
     )
+
+
+async def backup(ctx: Context, args: argparse.Namespace) -> str:
+    done = await backups.backup(ctx, Path(args.folder))
+    newest = done.newest_event
+    last = f"; newest event {newest['recorded_at']} (case {newest['case_id']})" if newest else ""
+    return (
+        f"backed up {render.counted(done.cases, 'case')}, "
+        f"{render.counted(done.events, 'event')} and {done.tables} tables into {done.folder}"
+        f"{last}; payload keys {', '.join(done.key_ids)} sealed with the passphrase.\n"
+        "Back up Temporal's database at the same time (docs/operations.md, Backup and restore)"
+    )
+
+
+async def restore(ctx: Context, args: argparse.Namespace) -> str:
+    keys_out = Path(args.keys_out) if args.keys_out else None
+    done = await backups.restore(ctx, Path(args.folder), keys_out=keys_out)
+    events = done.rows.get("complaint_events", 0)
+    return "\n".join(
+        [
+            f"restored {render.counted(done.cases, 'case')} and "
+            f"{render.counted(events, 'event')} ({len(done.rows)} tables)",
+            done.keys,
+            "next: start the workers, then `complaints doctor` compares it with Temporal",
+        ]
+    )
+
+
+async def doctor(ctx: Context, args: argparse.Namespace) -> str:
+    return doctor_checks.report(await doctor_checks.examine(ctx))
