@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
 from activities.notify import NotifyActivities, count_in_activity
+from activities.retention import RetentionActivities
 from activities.rules import RulebookActivities
 from activities.store import StoreActivities
 from domain.effects import Voice
@@ -23,13 +24,15 @@ from infra import connection, logs, postgres, sandbox, telemetry, temporal_serve
 from infra.calendar import quiet_hours
 from infra.settings import Settings
 from notify.registry import senders_for
-from store import health, migrations
+from store import health, migrations, retention
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
 from store.outbox import Outbox
+from workflows import retention as retention_sweep
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
+from workflows.retention import RetentionWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +51,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         notify.sweep_notifications,
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
+        RetentionActivities(pool, settings.retention).apply_retention,
     ]
 
 
@@ -125,7 +129,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow, NotificationSweepWorkflow],
+        workflows=[ComplaintWorkflow, NotificationSweepWorkflow, RetentionWorkflow],
         activities=activities_for(pool, settings),
         # On shutdown, activities in flight get this long to finish before they are cancelled.
         graceful_shutdown_timeout=settings.shutdown_grace,
@@ -135,6 +139,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 async def run(settings: Settings, database_url: str, stop: asyncio.Event | None = None) -> None:
     """Run the worker until `stop` is set or this task is cancelled, then drain it: it polls
     no more, activities in flight get `shutdown_grace` to finish, the pool closes."""
+    try:
+        kept = retention.parse_retention(settings.retention)
+    except ValueError as err:
+        raise NotReady(f"COMPLAINTS_RETENTION: {err}") from None
     try:  # the worker's own runtime: the metrics endpoint, core logs into ours
         runtime = telemetry.worker_runtime(settings)
     except telemetry.MetricsUnavailable as err:
@@ -155,6 +163,9 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
         worker = build_worker(client, pool, settings)
         if await ensure_schedule(client, settings.task_queue):
             log.info("notification sweep scheduled")
+        if await retention_sweep.ensure_schedule(client, settings.task_queue):
+            log.info("retention scheduled", every="1d")
+        log.info("retention", period=str(kept) if kept else "off")
         log.info(
             "worker started",
             task_queue=settings.task_queue,

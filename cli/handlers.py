@@ -10,6 +10,7 @@ from pathlib import Path
 from app import admin, calendar, cases, customers, reads, sessions
 from app import backup as backups
 from app import doctor as doctor_checks
+from app import retention as retention_runs
 from app import staff as staff_accounts
 from app.context import Context
 from app.identity import Actor, actor_named
@@ -313,3 +314,17 @@ async def restore(ctx: Context, args: argparse.Namespace) -> str:
 
 async def doctor(ctx: Context, args: argparse.Namespace) -> str:
     return doctor_checks.report(await doctor_checks.examine(ctx))
+
+
+async def retention(ctx: Context, args: argparse.Namespace) -> str:
+    period, due = await retention_runs.run(ctx, await _actor(ctx), args.dry_run)
+    if due is None:
+        return "retention is off (COMPLAINTS_RETENTION=off): customer data stays until forget"
+    when = render.when(due.cutoff, ctx.settings.zone)
+    people = render.counted(due.people, "customer")
+    cases = render.counted(due.cases, "case")
+    if args.dry_run:
+        head = f"retention {period}: {people} ({cases}) closed before {when} due; dry run"
+        listed = [f"  {c}" for c in due.customers] + [f"  case {c}" for c in due.legacy_cases]
+        return "\n".join([head, *listed])
+    return f"retention {period}: removed the name and phone of {people} ({cases}), before {when}"

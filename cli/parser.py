@@ -214,3 +214,10 @@ def _operator(sub: "argparse._SubParsersAction[Parser]") -> None:
         "doctor", help="where Temporal and PostgreSQL disagree about cases (after a restore)"
     )
     dr.set_defaults(handler=handlers.doctor)
+    rt = sub.add_parser(
+        "retention",
+        help="remove the name and phone of customers whose cases all closed longer ago than "
+        "COMPLAINTS_RETENTION (3y); a daily schedule does it too",
+    )
+    rt.set_defaults(handler=handlers.retention)
+    rt.add_argument("--dry-run", action="store_true", help="say what is due; change nothing")
