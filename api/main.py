@@ -16,6 +16,7 @@ from api.routes import router
 from app.context import Context
 from infra import logs
 from infra.settings import Settings
+from pages.customer import install as install_customer_pages
 from pages.routes import install as install_pages
 
 DESCRIPTION = """Complaint handling over HTTP: the same rules as the `complaints` CLI.
@@ -75,6 +76,7 @@ def create_app(ctx: Context | None = None, settings: Settings | None = None) -> 
     app.include_router(router)
     app.include_router(codec.router)
     install_pages(app)  # the staff pages (/, /staff/...) and their static files
+    install_customer_pages(app)  # the customer's pages (/c/<token>) and the form (/c/new)
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(shop))
     app.include_router(health.router)
     docs.install(app)

@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlread
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.context import Context
-from app.identity import OPEN, OVERRIDE, READ, WALK, WITHDRAW, Actor, require
+from app.identity import ANSWER, OPEN, OVERRIDE, READ, WALK, WITHDRAW, Actor, require, require_case
 from app.ids import idempotency_key, plausible, typed_case_id, workflow_id
 from app.refusals import (
     CaseIdTaken,
@@ -428,7 +428,8 @@ async def record_customer_response(
     choice: str | None = None,
     decline_reason: str | None = None,
 ) -> CaseSummary:
-    require(actor, WALK)
+    require(actor, ANSWER)
+    require_case(actor, case_id_of(case_id))
     chosen = remedy(choice).kind if choice is not None else None
     return await _act(
         ctx,
@@ -451,7 +452,8 @@ async def show_prevention(ctx: Context, actor: Actor, case_id: str, measure: str
 async def record_satisfaction(
     ctx: Context, actor: Actor, case_id: str, score: int, comment: str | None = None
 ) -> CaseSummary:
-    require(actor, WALK)
+    require(actor, ANSWER)
+    require_case(actor, case_id_of(case_id))
     return await _act(
         ctx,
         case_id,

@@ -19,6 +19,9 @@ class Role(StrEnum):
     MANAGER = "manager"  # also withdraws, sees reports and exports
     OWNER = "owner"  # also offers outside the policy (override)
     INTAKE = "intake"  # another system: opens cases, nothing else
+    # The customer, through a signed link to their own case (/c/<token>): answers the offer
+    # and rates the follow-up of that case, nothing else. Never a staff account's role.
+    CUSTOMER = "customer"
 
 
 _PLURAL = {
@@ -26,13 +29,17 @@ _PLURAL = {
     Role.MANAGER: "managers",
     Role.OWNER: "the owner",
     Role.INTAKE: "intake systems",
+    Role.CUSTOMER: "the customer",
 }
+STAFF_ROLES = (Role.STAFF, Role.MANAGER, Role.OWNER, Role.INTAKE)  # what an account may have
 
 
 @dataclass(frozen=True)
 class Actor:
     name: str
     role: Role
+    # A customer's actor holds the one case its link is for; staff actors hold none.
+    case_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,8 @@ FORGET = Permission("forget a customer", _MANAGERS)
 CALENDAR = Permission("close the shop's calendar", _MANAGERS)
 REBUILD = Permission("rebuild the read model", _MANAGERS)
 NOTICES = Permission("see undelivered notices", _WALKERS)
+# The customer's answers: staff record them from a call, the customer from their link.
+ANSWER = Permission("record the customer's answer", _WALKERS | {Role.CUSTOMER})
 
 
 def require(actor: Actor, permission: Permission) -> None:
@@ -62,6 +71,12 @@ def require(actor: Actor, permission: Permission) -> None:
         allowed = [_PLURAL[r] for r in Role if r in permission.roles]
         who = ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
         raise Forbidden(f"{actor.name} is {actor.role.value}: only {who} may {permission.doing}")
+
+
+def require_case(actor: Actor, case_id: str) -> None:
+    """A customer acts on the case their link names, and no other."""
+    if actor.role == Role.CUSTOMER and actor.case_id != case_id:
+        raise Forbidden("this link is for another case: open the link from your own message")
 
 
 def new_token() -> str:

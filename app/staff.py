@@ -5,7 +5,7 @@ connection is the trust boundary (and how the first owner is made)."""
 from pydantic import TypeAdapter, ValidationError
 
 from app.context import Context
-from app.identity import Role, new_token, token_hash
+from app.identity import STAFF_ROLES, Role, new_token, token_hash
 from app.refusals import Conflict, InvalidInput, NotFound
 from domain.model import Name
 from infra.settings import explain
@@ -31,8 +31,10 @@ async def add(ctx: Context, name: str, role: str) -> str:
     name = staff_name(name)
     try:
         kind = Role(role)
+        if kind not in STAFF_ROLES:
+            raise ValueError(role)
     except ValueError:
-        known = ", ".join(r.value for r in Role)
+        known = ", ".join(r.value for r in STAFF_ROLES)
         raise InvalidInput(f"unknown role {role!r}; known: {known}") from None
     token = new_token()
     if not await staff_store.add(await ctx.pool(), name, kind.value, token_hash(token)):

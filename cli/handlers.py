@@ -7,7 +7,7 @@ Handlers that act on cases first resolve the actor (COMPLAINTS_STAFF); `setup`, 
 import argparse
 from pathlib import Path
 
-from app import admin, calendar, cases, customers, reads, sessions
+from app import admin, calendar, cases, customers, intake, reads, sessions
 from app import backup as backups
 from app import doctor as doctor_checks
 from app import retention as retention_runs
@@ -189,6 +189,15 @@ async def templates(ctx: Context, args: argparse.Namespace) -> str:
         if args.json
         else (render.templates(ctx.settings.message_templates))
     )
+
+
+async def qr(ctx: Context, args: argparse.Namespace) -> str:
+    """The form's address as a QR code: a file to print, or text for a terminal."""
+    url = intake.form_url(ctx.settings)
+    if not args.output:
+        return f"{intake.qr_text(url)}\n{url}"
+    written = intake.write_qr(url, Path(args.output), args.scale)
+    return f"wrote {written} for {url}"
 
 
 async def rebuild(ctx: Context, args: argparse.Namespace) -> str:

@@ -4,7 +4,7 @@ import argparse
 from datetime import date
 from typing import NoReturn
 
-from app.identity import Role
+from app.identity import STAFF_ROLES
 from app.reads import STAGES
 from cli import handlers
 from domain.model import CaseStatus, Fault, IntakeChannel, Motive
@@ -149,6 +149,12 @@ def parser() -> argparse.ArgumentParser:
     )
     tp.set_defaults(handler=handlers.templates)
     tp.add_argument("--json", action="store_true")
+    qr = sub.add_parser(
+        "qr", help="the public complaint form's QR code (COMPLAINTS_PUBLIC_URL/c/new) to print"
+    )
+    qr.set_defaults(handler=handlers.qr)
+    qr.add_argument("--output", metavar="FILE", help="write FILE.svg or FILE.png (else text)")
+    qr.add_argument("--scale", type=int, default=8, help="pixels per module (default 8)")
     su = sub.add_parser(
         "setup", help="register the search attributes on TEMPORAL_NAMESPACE (once per cluster)"
     )
@@ -175,7 +181,7 @@ def parser() -> argparse.ArgumentParser:
     add = st_sub.add_parser("add", help="add a staff member; prints their API token once")
     add.set_defaults(handler=handlers.staff_add)
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--role", required=True, choices=[r.value for r in STAFF_ROLES])
     sl = st_sub.add_parser("list", help="staff members and their roles")
     sl.set_defaults(handler=handlers.staff_list)
     sl.add_argument("--json", action="store_true")

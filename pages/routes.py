@@ -19,13 +19,13 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import cases, inbox, reads, sessions
+from app import cases, customer_answers, inbox, reads, sessions
 from app.context import Context
 from app.identity import OVERRIDE, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
 from app.sessions import LinkRefused, Session
 from domain.clock import staff_due_at
-from domain.model import Channel, Motive
+from domain.model import IntakeChannel, Motive
 from domain.phone import written_phone
 from domain.wording import when
 from pages import view
@@ -329,7 +329,7 @@ def _new_form(
         typed=typed,
         error=error,
         error_field=_field_of(error),
-        channels=[c.value for c in Channel],
+        channels=[c.value for c in IntakeChannel],
         motives=[m.value for m in Motive],
     )
 
@@ -411,6 +411,10 @@ async def _case_page(
         written_phone(state.customer.phone, ctx.settings.phone_region) if state.customer else None
     )
     starter_key = f"starter.{state.stage}.{state.motive.value}"
+    notes = [
+        (when(n.written_at, zone, t.language), n.body)
+        for n in await customer_answers.notes(ctx, actor, state.case_id)
+    ]
     return render(
         request,
         "case.html",
@@ -437,6 +441,7 @@ async def _case_page(
         again=request.query_params.get("again") == "1",
         kept=request.query_params.get("kept") == "1",
         faults=["ours", "misunderstanding", "unfounded"],
+        notes=notes,
     )
 
 

@@ -17,6 +17,7 @@ ALLOWED = {
     identity.WITHDRAW: {"manager", "owner"},
     identity.REPORT: {"manager", "owner"},
     identity.OVERRIDE: {"owner"},
+    identity.ANSWER: {"staff", "manager", "owner", "customer"},
 }
 
 

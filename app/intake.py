@@ -1,0 +1,132 @@
+"""The public complaint form (`/c/new`): a way in before a complaint goes public.
+
+Anyone may send it (the shop links it from its KakaoTalk channel or prints its QR code), so
+it opens a case as the intake actor "web form" through cases.open_case, on channel `web`,
+and the "received" message goes out as for any case. What guards it:
+- a honeypot field people never see: a form that fills it is thanked and nothing is opened;
+- a flood limit per client address and per phone, counted in PostgreSQL (every API process
+  counts the same windows), on keyed hashes, never the address or number themselves;
+- the form's idempotency key: a double tap opens one case.
+"""
+
+import hashlib
+import hmac
+import io
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import segno
+
+from app import cases
+from app.context import Context
+from app.identity import Actor, Role
+from app.links import link_signer
+from app.refusals import InvalidInput, Refusal
+from domain.model import Customer, Motive
+from infra.settings import Settings
+from store import customer_pages
+
+WEB_FORM = Actor("web form", Role.INTAKE)
+# At most this many complaints in the window: a household sharing an address (or a shop's
+# own Wi-Fi) fits well under 5 an hour; one person has no reason for a 4th in a day.
+PER_ADDRESS = (5, timedelta(hours=1))
+PER_PHONE = (3, timedelta(days=1))
+
+
+class TooMany(Refusal):
+    """The flood limit: `field` is what it is about (the phone, or the form as a whole)."""
+
+    kind, title, status = "too-many", "Too many complaints", 429
+
+    def __init__(self, message: str, field: str | None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _bucket(ctx: Context, kind: str, value: str) -> str:
+    key = link_signer(ctx.settings).secrets[0]
+    digest = hmac.new(key, f"intake|{kind}|{value}".encode(), hashlib.sha256).hexdigest()
+    return f"{kind}:{digest[:32]}"
+
+
+async def _within_limits(ctx: Context, phone: str, address: str, now: datetime) -> None:
+    pool = await ctx.pool()
+    limit, window = PER_ADDRESS
+    if await customer_pages.count_hit(pool, _bucket(ctx, "address", address), now, window) > limit:
+        raise TooMany(f"more than {limit} complaints from one address within {window}", None)
+    limit, window = PER_PHONE
+    if await customer_pages.count_hit(pool, _bucket(ctx, "phone", phone), now, window) > limit:
+        raise TooMany(f"more than {limit} complaints for one phone within {window}", "phone")
+
+
+async def complain(
+    ctx: Context,
+    *,
+    name: str,
+    phone: str,
+    what: str,
+    motive: str,
+    key: str | None,
+    address: str,
+    honeypot: str = "",
+    now: datetime | None = None,
+) -> cases.Opened | None:
+    """Open the case the form describes; None when the honeypot was filled (a bot)."""
+    if honeypot.strip():
+        return None
+    chosen = motive if motive in {m.value for m in Motive} else Motive.COMPENSATION.value
+    # The form's own check first, so a refused form is not counted against anyone.
+    normalized = cases.validated(
+        lambda: Customer(name=name, phone=cases.phone_in(phone, ctx.settings.phone_region))
+    ).phone
+    if not what.strip():
+        raise InvalidInput.about([("what", "required")])
+    await _within_limits(ctx, normalized, address or "unknown", now or datetime.now(UTC))
+    return await cases.open_case(
+        ctx,
+        WEB_FORM,
+        name=name,
+        phone=phone,
+        channel="web",
+        motive=chosen,
+        what=what,
+        key=key or None,
+    )
+
+
+def status_link(ctx: Context, case_id: str, now: datetime | None = None) -> str:
+    """The path of the case's status page, for the customer who just opened it."""
+    token = link_signer(ctx.settings).issue(
+        case_id, "status", ctx.settings.link_ttl, now or datetime.now(UTC)
+    )
+    return f"/c/{token}"
+
+
+FORM_PATH = "/c/new"
+
+
+def form_url(settings: Settings) -> str:
+    """The public form's address as people reach it (COMPLAINTS_PUBLIC_URL + /c/new)."""
+    return settings.public_url.rstrip("/") + FORM_PATH
+
+
+def qr_text(url: str) -> str:
+    """The QR code drawn in text, for a terminal (`complaints qr` without --output)."""
+    out = io.StringIO()
+    segno.make(url, error="m").terminal(out=out, compact=True)
+    return out.getvalue().rstrip("\n")
+
+
+def write_qr(url: str, path: Path, scale: int = 8) -> Path:
+    """The QR code as an SVG or PNG file (by the name's ending), with the quiet zone
+    scanners need; segno draws PNG itself, no imaging library."""
+    kind = path.suffix.lower().lstrip(".")
+    if kind not in ("svg", "png"):
+        raise InvalidInput.about([("output", "name a .svg or .png file")])
+    if not 1 <= scale <= 64:
+        raise InvalidInput.about([("scale", "from 1 to 64 pixels per module")])
+    try:
+        segno.make(url, error="m").save(str(path), kind=kind, scale=scale, border=4)
+    except OSError as err:
+        raise InvalidInput.about([("output", f"cannot write {path}: {err.strerror}")]) from None
+    return path
