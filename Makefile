@@ -4,12 +4,12 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 TYPED  := domain/ workflows/ activities/ notify/ infra/ store/ app/ api/ cli/ pages/ bench/ \
-          mutation/ worker.py starter.py stack.py
+          mutation/ deploy/lock.py worker.py starter.py stack.py
 # Bytecode, as an installed wheel has it: the workflow sandbox imports the workflow's module
 # afresh for every case, and with PYTHONDONTWRITEBYTECODE it would compile it each time.
 BYTECODE := $(PY) -m compileall -q domain workflows activities store notify infra app api cli pages bench worker.py starter.py stack.py
 
-.PHONY: install run worker api test test-db typecheck mutation lint format bench bench-quick clean
+.PHONY: install run worker api test test-db typecheck mutation lint format bench bench-quick lock clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ bench: install
 bench-quick: install
 	@$(BYTECODE)
 	BENCH_QUICK=1 $(PY) -m bench.run
+
+## The image's lock files from pyproject.toml (pinned, with hashes; the Dockerfile installs
+## from them). Run after changing a dependency: tests/unit/test_lock.py fails until you do.
+lock: install
+	$(PY) deploy/lock.py requirements.lock
+	$(PY) deploy/lock.py requirements-otel.lock --extra otel
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
 from activities.notify import NotifyActivities, count_in_activity
+from activities.retention import RetentionActivities
 from activities.rules import RulebookActivities
 from activities.store import StoreActivities
 from domain.effects import Voice
@@ -23,13 +24,15 @@ from infra import connection, logs, postgres, sandbox, telemetry, temporal_serve
 from infra.calendar import quiet_hours
 from infra.settings import Settings
 from notify.registry import senders_for
-from store import migrations
+from store import health, migrations, retention
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
 from store.outbox import Outbox
+from workflows import retention as retention_sweep
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
+from workflows.retention import RetentionWorkflow
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +51,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         notify.sweep_notifications,
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
+        RetentionActivities(pool, settings.retention).apply_retention,
     ]
 
 
@@ -64,6 +68,30 @@ def thresholds_for(settings: Settings) -> TierThresholds:
     return TierThresholds(
         silver_from=settings.silver_from_visits, gold_from=settings.gold_from_visits
     )
+
+
+async def watch_gauges(
+    pool: asyncpg.Pool, gauges: telemetry.ServiceGauges, every: float, timeout: float = 10.0
+) -> None:
+    """Read the operator's gauges from PostgreSQL every `every` seconds until cancelled.
+    Every worker does (no leader to elect, nothing lost when one stops): each serves the same
+    values on its own endpoint, and the alerting rules take the max over workers. A reading
+    that fails sets `complaints_database_up` to 0 and keeps the last values."""
+    up = True
+    while True:
+        try:
+            gauges.show(await asyncio.wait_for(health.read(pool), timeout))
+            if not up:
+                log.info("database answers the gauges again")
+            up = True
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:  # whatever the outage looks like, the loop goes on
+            gauges.database(up=False)
+            if up:
+                log.warning("gauges not read: database unreachable", error=str(err))
+            up = False
+        await asyncio.sleep(every)
 
 
 class NotReady(Exception):
@@ -101,7 +129,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow, NotificationSweepWorkflow],
+        workflows=[ComplaintWorkflow, NotificationSweepWorkflow, RetentionWorkflow],
         activities=activities_for(pool, settings),
         # On shutdown, activities in flight get this long to finish before they are cancelled.
         graceful_shutdown_timeout=settings.shutdown_grace,
@@ -111,6 +139,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
 async def run(settings: Settings, database_url: str, stop: asyncio.Event | None = None) -> None:
     """Run the worker until `stop` is set or this task is cancelled, then drain it: it polls
     no more, activities in flight get `shutdown_grace` to finish, the pool closes."""
+    try:
+        kept = retention.parse_retention(settings.retention)
+    except ValueError as err:
+        raise NotReady(f"COMPLAINTS_RETENTION: {err}") from None
     try:  # the worker's own runtime: the metrics endpoint, core logs into ours
         runtime = telemetry.worker_runtime(settings)
     except telemetry.MetricsUnavailable as err:
@@ -131,18 +163,30 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
         worker = build_worker(client, pool, settings)
         if await ensure_schedule(client, settings.task_queue):
             log.info("notification sweep scheduled")
+        if await retention_sweep.ensure_schedule(client, settings.task_queue):
+            log.info("retention scheduled", every="1d")
+        log.info("retention", period=str(kept) if kept else "off")
         log.info(
             "worker started",
             task_queue=settings.task_queue,
             temporal=settings.temporal_address,
             metrics=telemetry.metrics_url(settings),
         )
+        gauges = telemetry.ServiceGauges(runtime.metric_meter)
+        watching = None
+        if settings.metrics_address:  # nobody scrapes them otherwise
+            every = settings.gauges_every.total_seconds()
+            watching = asyncio.create_task(watch_gauges(pool, gauges, every), name="gauges")
         async with worker:  # leaving it, also by cancellation, is worker.shutdown()
             telemetry.READINESS.polling()  # GET /ready on the metrics port: 200
+            gauges.ready(True)
             try:
                 await (stop or asyncio.Event()).wait()
             finally:
                 telemetry.READINESS.stopping()
+                gauges.ready(False)
+                if watching:
+                    watching.cancel()
             log.info("worker stopping", grace_seconds=settings.shutdown_grace.total_seconds())
     finally:
         await pool.close()

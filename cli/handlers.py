@@ -8,6 +8,9 @@ import argparse
 from pathlib import Path
 
 from app import admin, calendar, cases, customers, intake, reads, sessions
+from app import backup as backups
+from app import doctor as doctor_checks
+from app import retention as retention_runs
 from app import staff as staff_accounts
 from app.context import Context
 from app.identity import Actor, actor_named
@@ -290,3 +293,47 @@ async def staff_link(ctx: Context, args: argparse.Namespace) -> str:
         "device that opens it (only its hash is stored):\n"
         f"{url}"
     )
+
+
+async def backup(ctx: Context, args: argparse.Namespace) -> str:
+    done = await backups.backup(ctx, Path(args.folder))
+    newest = done.newest_event
+    last = f"; newest event {newest['recorded_at']} (case {newest['case_id']})" if newest else ""
+    return (
+        f"backed up {render.counted(done.cases, 'case')}, "
+        f"{render.counted(done.events, 'event')} and {done.tables} tables into {done.folder}"
+        f"{last}; payload keys {', '.join(done.key_ids)} sealed with the passphrase.\n"
+        "Back up Temporal's database at the same time (docs/operations.md, Backup and restore)"
+    )
+
+
+async def restore(ctx: Context, args: argparse.Namespace) -> str:
+    keys_out = Path(args.keys_out) if args.keys_out else None
+    done = await backups.restore(ctx, Path(args.folder), keys_out=keys_out)
+    events = done.rows.get("complaint_events", 0)
+    return "\n".join(
+        [
+            f"restored {render.counted(done.cases, 'case')} and "
+            f"{render.counted(events, 'event')} ({len(done.rows)} tables)",
+            done.keys,
+            "next: start the workers, then `complaints doctor` compares it with Temporal",
+        ]
+    )
+
+
+async def doctor(ctx: Context, args: argparse.Namespace) -> str:
+    return doctor_checks.report(await doctor_checks.examine(ctx))
+
+
+async def retention(ctx: Context, args: argparse.Namespace) -> str:
+    period, due = await retention_runs.run(ctx, await _actor(ctx), args.dry_run)
+    if due is None:
+        return "retention is off (COMPLAINTS_RETENTION=off): customer data stays until forget"
+    when = render.when(due.cutoff, ctx.settings.zone)
+    people = render.counted(due.people, "customer")
+    cases = render.counted(due.cases, "case")
+    if args.dry_run:
+        head = f"retention {period}: {people} ({cases}) closed before {when} due; dry run"
+        listed = [f"  {c}" for c in due.customers] + [f"  case {c}" for c in due.legacy_cases]
+        return "\n".join([head, *listed])
+    return f"retention {period}: removed the name and phone of {people} ({cases}), before {when}"

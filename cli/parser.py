@@ -193,4 +193,37 @@ def parser() -> argparse.ArgumentParser:
     )
     lk.set_defaults(handler=handlers.staff_link)
     lk.add_argument("name")
+    _operator(sub)
     return p
+
+
+def _operator(sub: "argparse._SubParsersAction[Parser]") -> None:
+    """Backup, restore, doctor, retention: run by whoever holds the database's credentials."""
+    bk = sub.add_parser(
+        "backup",
+        help="the database (one snapshot) and the payload keys sealed with a passphrase "
+        "(COMPLAINTS_BACKUP_PASSPHRASE, else asked) into a new folder",
+    )
+    bk.set_defaults(handler=handlers.backup)
+    bk.add_argument("folder", metavar="DIR")
+    rs = sub.add_parser(
+        "restore", help="a backup into an empty database (DATABASE_URL); refuses one with data"
+    )
+    rs.set_defaults(handler=handlers.restore)
+    rs.add_argument("folder", metavar="DIR")
+    rs.add_argument(
+        "--keys-out",
+        metavar="FILE",
+        help="write the backup's payload keys here (mode 600) to configure them again",
+    )
+    dr = sub.add_parser(
+        "doctor", help="where Temporal and PostgreSQL disagree about cases (after a restore)"
+    )
+    dr.set_defaults(handler=handlers.doctor)
+    rt = sub.add_parser(
+        "retention",
+        help="remove the name and phone of customers whose cases all closed longer ago than "
+        "COMPLAINTS_RETENTION (3y); a daily schedule does it too",
+    )
+    rt.set_defaults(handler=handlers.retention)
+    rt.add_argument("--dry-run", action="store_true", help="say what is due; change nothing")

@@ -1,12 +1,17 @@
 """PostgreSQL: DATABASE_URL when set, else an embedded server under the data folder."""
 
+from __future__ import annotations
+
 import contextlib
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
-import psutil
+
+if TYPE_CHECKING:  # the embedded server's alone: not installed in the production image
+    import psutil
 
 
 def url_file(data_dir: Path) -> Path:
@@ -32,6 +37,8 @@ def start_embedded(data_dir: Path) -> str:
 
 
 def _running(pid: int) -> psutil.Process | None:
+    import psutil
+
     try:
         process = psutil.Process(pid)
         return None if process.status() == psutil.STATUS_ZOMBIE else process
@@ -48,6 +55,8 @@ def _after_a_crash(pgdata: Path) -> None:
     - A `postmaster.pid` whose pid now belongs to another process (a reboot, or the server
       killed too) passes for a running server, and every start fails: remove it.
     """
+    import psutil
+
     users = pgdata / ".handle_pids.json"
     with contextlib.suppress(FileNotFoundError, ValueError, TypeError):
         pids = json.loads(users.read_text())

@@ -270,6 +270,13 @@ class Settings(BaseSettings):
     # never serves one. The host is an IP address: 0.0.0.0 (or ::) in a container.
     metrics_port: int = Field(9464, ge=0, le=65535)
     metrics_host: str = "127.0.0.1"
+    # How often each worker reads its gauges (overdue cases, unsent notices, ...) from
+    # PostgreSQL for that endpoint.
+    gauges_every: Duration = timedelta(seconds=15)
+    # How long a closed case keeps its customer's name and phone (`complaints retention`,
+    # a Temporal Schedule daily): `3y` (the default: the 3-year record some businesses must
+    # keep), `400d`, or `off` (kept until `complaints forget`).
+    retention: str = "3y"
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,12 @@ Service metrics go through the same runtime's meter, so one endpoint shows both 
 The metrics port also answers `GET /ready`: 200 once the worker polls its task queue, 503
 (problem+json, `Retry-After`) while it starts or stops, for an orchestrator's readiness
 probe. Core's exporter serves only `/metrics`, so it listens on a loopback port of its own and
-a small HTTP server on the metrics port relays `/metrics` to it and answers `/ready` itself."""
+a small HTTP server on the metrics port relays `/metrics` to it and answers `/ready` itself.
+
+Gauges (`ServiceGauges`) exist from the worker's start, zeros included, so an alert on them
+never waits for a first event: overdue cases, unsent notices and their age, open cases by
+status and step, time to first response, whether the database answered the last reading
+and whether this worker polls its task queue."""
 
 import contextlib
 import json
@@ -20,8 +25,9 @@ import socket
 import threading
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -33,6 +39,11 @@ from temporalio.runtime import (
 )
 
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from temporalio.common import MetricGaugeFloat, MetricMeter
+
+    from store.health import Readings
 
 # Temporal core's own (Rust) log lines arrive on this Python logger.
 CORE_LOGGER = "temporalio.core"
@@ -79,6 +90,66 @@ class Readiness:
 
 
 READINESS = Readiness()
+
+
+@dataclass(frozen=True)
+class Gauge:
+    name: str
+    description: str
+
+
+# The service's gauges, as Prometheus shows them (deploy/ and docs/operations.md use these).
+GAUGES = (
+    Gauge("complaints_cases_overdue", "Open cases whose response is past due"),
+    Gauge("complaints_cases_overdue_oldest_seconds", "How long the most overdue case is past due"),
+    Gauge("complaints_notices_unsent", "Notices due and not sent (held ones not counted)"),
+    Gauge("complaints_notices_unsent_oldest_seconds", "Age of the oldest notice due and unsent"),
+    Gauge("complaints_notices_held", "Notices held for quiet or opening hours"),
+    Gauge("complaints_notices_failing", "Unsent notices whose last attempt failed"),
+    Gauge("complaints_cases_open", "Cases not closed, by status and step"),
+    Gauge("complaints_first_response_p50_seconds", "Median opening-to-apology, last 7 days"),
+    Gauge("complaints_first_response_p90_seconds", "90th percentile opening-to-apology, 7 days"),
+    Gauge("complaints_database_up", "1 when the last reading from PostgreSQL succeeded"),
+    Gauge("complaints_worker_ready", "1 while this worker polls its task queue"),
+)
+
+
+class ServiceGauges:
+    """The gauges on one runtime's meter, set from a `store.health.Readings`."""
+
+    def __init__(self, meter: "MetricMeter") -> None:
+        self._g: dict[str, MetricGaugeFloat] = {
+            g.name: meter.create_gauge_float(g.name, g.description) for g in GAUGES
+        }
+        self._stages: set[tuple[str, str]] = set()
+        self.database(up=False)
+        self.ready(READINESS.ready)
+
+    def show(self, readings: "Readings") -> None:
+        r = readings
+        for name, value in (
+            ("complaints_cases_overdue", r.cases_overdue),
+            ("complaints_cases_overdue_oldest_seconds", r.oldest_overdue_seconds),
+            ("complaints_notices_unsent", r.notices_unsent),
+            ("complaints_notices_unsent_oldest_seconds", r.oldest_unsent_seconds),
+            ("complaints_notices_held", r.notices_held),
+            ("complaints_notices_failing", r.notices_failing),
+            ("complaints_first_response_p50_seconds", r.first_response_p50_seconds),
+            ("complaints_first_response_p90_seconds", r.first_response_p90_seconds),
+        ):
+            self._g[name].set(float(value))
+        # A pair that emptied since the last reading goes to 0 rather than keeping its count.
+        self._stages |= set(r.cases_by_stage)
+        for status, step in sorted(self._stages):
+            count = r.cases_by_stage.get((status, step), 0)
+            self._g["complaints_cases_open"].set(float(count), {"status": status, "step": step})
+        self.database(up=True)
+
+    def database(self, up: bool) -> None:
+        self._g["complaints_database_up"].set(1.0 if up else 0.0)
+
+    def ready(self, polling: bool) -> None:
+        self._g["complaints_worker_ready"].set(1.0 if polling else 0.0)
 
 
 def worker_runtime(settings: Settings) -> Runtime:

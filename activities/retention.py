@@ -1,0 +1,29 @@
+"""Retention's Temporal adapter: the schedule's run removes what is due (store.retention)."""
+
+from datetime import UTC, datetime
+
+import asyncpg
+from temporalio import activity
+
+from store import retention
+
+
+class RetentionActivities:
+    def __init__(self, pool: asyncpg.Pool, period: str) -> None:
+        self.pool = pool
+        self.period = period
+
+    @activity.defn(name="apply_retention")
+    async def apply_retention(self, dry_run: bool) -> dict[str, object]:
+        """Customers and cases made anonymous (or, in a dry run, due); nothing when off."""
+        kept = retention.parse_retention(self.period)
+        if kept is None:
+            return {"retention": "off", "customers": 0, "cases": 0}
+        due = await retention.apply(self.pool, kept.cutoff(datetime.now(UTC)), dry_run)
+        return {
+            "retention": str(kept),
+            "cutoff": due.cutoff.isoformat(),
+            "customers": due.people,
+            "cases": due.cases,
+            "dry_run": dry_run,
+        }
