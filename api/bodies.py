@@ -321,3 +321,14 @@ class Withdrawal(Body):
 class Visit(Body):
     phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
     name: Name | None = Field(None, examples=["Kim Minji"])
+
+
+class ConsentChange(Body):
+    """Consent to advertising messages as the customer gave or withdrew it."""
+
+    phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
+    given: bool = Field(description="true: consent given; false: withdrawn", examples=[True])
+    night: bool = Field(
+        False,
+        description="the separate consent for 21:00-08:00 (withdrawn alone when given is false)",
+    )

@@ -7,7 +7,7 @@ Handlers that act on cases first resolve the actor (COMPLAINTS_STAFF); `setup`, 
 import argparse
 from pathlib import Path
 
-from app import admin, calendar, cases, customers, intake, reads, sessions
+from app import admin, calendar, cases, customers, intake, keeping, reads, sessions
 from app import staff as staff_accounts
 from app.context import Context
 from app.identity import Actor, actor_named
@@ -158,6 +158,14 @@ async def visit(ctx: Context, args: argparse.Namespace) -> str:
     complaints = f", {render.counted(earlier, 'earlier complaint')}" if earlier else ""
     visits = render.counted(profile.visits, "visit")
     return f"visit recorded: {visits}, tier {profile.tier}{complaints}"
+
+
+async def consent(ctx: Context, args: argparse.Namespace) -> str:
+    given = args.answer == "yes"
+    state = await keeping.consent(ctx, await _actor(ctx), args.phone, given, args.night, "cli")
+    if args.json:
+        return render.as_json(state, ctx.settings.zone, indent=2)
+    return render.consent(state, ctx.settings.zone)
 
 
 async def forget(ctx: Context, args: argparse.Namespace) -> str:

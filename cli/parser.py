@@ -124,6 +124,18 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(handler=handlers.visit)
     v.add_argument("phone")
     v.add_argument("--name")
+    cs = sub.add_parser(
+        "consent", help="record a customer's consent to advertising messages, or its withdrawal"
+    )
+    cs.set_defaults(handler=handlers.consent)
+    cs.add_argument("phone")
+    cs.add_argument("answer", choices=["yes", "no"])
+    cs.add_argument(
+        "--night",
+        action="store_true",
+        help="the separate consent to messages between 21:00 and 08:00 (with no: only that)",
+    )
+    cs.add_argument("--json", action="store_true")
     sh = sub.add_parser("show", help="show a case")
     sh.set_defaults(handler=handlers.show)
     sh.add_argument("case_id")

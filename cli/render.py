@@ -13,6 +13,7 @@ from domain.model import STEPS, CaseState, CaseStatus, stage_name
 from domain.phone import written_phone
 from domain.remedies import remedy_menu
 from domain.wording import stamp
+from store.consents import ConsentState
 from store.report import Report
 
 
@@ -258,3 +259,19 @@ def templates(ids: dict[str, str]) -> str:
         body = [f"-- {lang}\n{text}" for lang, text in t.text.items()]
         blocks.append("\n".join(head + body))
     return "\n\n".join(blocks)
+
+
+def consent(state: ConsentState, zone: ZoneInfo) -> str:
+    """A customer's consent to advertising as it stands now."""
+
+    def since(at: datetime | None) -> str:
+        return f"yes, since {when(at, zone)}" if at else "no"
+
+    lines = [
+        f"customer {state.customer_id}: consent to advertising recorded",
+        f"advertising messages    {since(state.marketing_since)}",
+        f"between 21:00 and 08:00 {since(state.night_since)}",
+    ]
+    if state.opted_out_at:
+        lines.append(f"opted out               {when(state.opted_out_at, zone)}")
+    return "\n".join(lines)
