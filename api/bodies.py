@@ -321,6 +321,12 @@ class Withdrawal(Body):
 class Visit(Body):
     phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
     name: Name | None = Field(None, examples=["Kim Minji"])
+    referred_by: Phone | None = Field(
+        None,
+        description="the phone of the customer who referred them (first visit only): both "
+        "get the referral reward",
+        examples=["010-8765-4321"],
+    )
 
 
 class ConsentChange(Body):

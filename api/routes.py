@@ -20,7 +20,7 @@ from app.context import Context
 from app.ids import header_text
 from app.refusals import Unavailable
 from app.times import in_zone
-from domain.model import CaseState, CaseStatus, CustomerProfile, Motive
+from domain.model import CaseState, CaseStatus, Motive
 from domain.summary import CaseSummary
 from store.consents import ConsentState
 from store.report import Report
@@ -341,15 +341,16 @@ async def export(
 
 @router.post(
     "/visits",
-    response_model=CustomerProfile,
+    response_model=customers.VisitRecorded,
     responses=responses(400, 401, 403, 413, 422, 503),
     operation_id="record_visit",
-    summary="Record a customer's visit (it sets their tier)",
-    description="The phone travels in the body, never in a path: paths end up in logs.",
+    summary="Record a customer's visit (it sets their tier; a referral rewards both sides)",
+    description="The phones travel in the body, never in a path: paths end up in logs.",
     tags=["customers"],
 )
 async def record_visit(body: bodies.Visit, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await customers.record_visit(ctx, caller, body.phone, body.name))
+    visit = await customers.record_visit(ctx, caller, body.phone, body.name, body.referred_by)
+    return answer(ctx, visit)
 
 
 @router.post(

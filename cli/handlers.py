@@ -153,11 +153,17 @@ async def report(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def visit(ctx: Context, args: argparse.Namespace) -> str:
-    profile = await customers.record_visit(ctx, await _actor(ctx), args.phone, args.name)
+    profile = await customers.record_visit(
+        ctx, await _actor(ctx), args.phone, args.name, args.referred_by, args.redeem
+    )
+    if args.json:
+        return render.as_json(profile, ctx.settings.zone, indent=2)
     earlier = profile.previous_cases
     complaints = f", {render.counted(earlier, 'earlier complaint')}" if earlier else ""
     visits = render.counted(profile.visits, "visit")
-    return f"visit recorded: {visits}, tier {profile.tier}{complaints}"
+    return "\n".join(
+        [f"visit recorded: {visits}, tier {profile.tier}{complaints}", *render.rewards(profile)]
+    )
 
 
 async def consent(ctx: Context, args: argparse.Namespace) -> str:

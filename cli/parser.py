@@ -124,6 +124,20 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(handler=handlers.visit)
     v.add_argument("phone")
     v.add_argument("--name")
+    v.add_argument(
+        "--referred-by",
+        metavar="PHONE2",
+        help="who referred this new customer: both get the referral reward",
+    )
+    v.add_argument(
+        "--redeem",
+        type=int,
+        action="append",
+        default=[],
+        metavar="REWARD",
+        help="use up a reward the customer holds (its number, as a visit lists it)",
+    )
+    v.add_argument("--json", action="store_true")
     cs = sub.add_parser(
         "consent", help="record a customer's consent to advertising messages, or its withdrawal"
     )

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.admin import MigrationStatus
+from app.customers import VisitRecorded
 from app.reads import CasePage
 from app.times import in_zone
 from domain.messages import TEMPLATES
@@ -14,6 +15,7 @@ from domain.phone import written_phone
 from domain.remedies import remedy_menu
 from domain.wording import stamp
 from store.consents import ConsentState
+from store.referrals import Reward
 from store.report import Report
 
 
@@ -275,3 +277,27 @@ def consent(state: ConsentState, zone: ZoneInfo) -> str:
     if state.opted_out_at:
         lines.append(f"opted out               {when(state.opted_out_at, zone)}")
     return "\n".join(lines)
+
+
+def _reward(r: Reward) -> str:
+    what = {
+        "referred_discount": f"{r.percent} % off (referred)",
+        "referrer_discount": f"{r.percent} % off (for a referral)",
+        "free_check": "a free check-up (for every third referral)",
+    }.get(r.kind, r.kind)
+    return f"#{r.id} {what}"
+
+
+def rewards(visit: VisitRecorded) -> list[str]:
+    """The rewards lines of a visit: used now, waiting, and the referrer's side."""
+    lines = [f"used now: {', '.join(_reward(r) for r in visit.redeemed)}"] if visit.redeemed else []
+    if visit.rewards:
+        lines.append(f"rewards waiting: {', '.join(_reward(r) for r in visit.rewards)}")
+    if visit.referrer:
+        ref = visit.referrer
+        waiting = ", ".join(_reward(r) for r in ref.rewards) or "none"
+        lines.append(
+            f"referrer {ref.customer_id}: {counted(ref.referrals, 'referral')}; "
+            f"their rewards waiting: {waiting}"
+        )
+    return lines

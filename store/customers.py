@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from domain.model import CustomerProfile, Phone
 from domain.policy import tier_for
 from infra.case_ids import ALPHABET
+from store import referrals
+from store.referrals import RewardTerms
 
 FORGOTTEN = "forgotten"
 
@@ -93,11 +95,24 @@ class CustomerDirectory:
         )
         return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"]) if row else None
 
-    async def record_visit(self, phone: Phone, name: str | None = None) -> CustomerProfile:
-        """One more visit; `phone` must already be normalized (the Phone type does it)."""
-        row = await self.pool.fetchrow(
-            _UPSERT, new_customer_id(), phone, name, 1, datetime.now(UTC)
-        )
+    async def record_visit(
+        self,
+        phone: Phone,
+        name: str | None = None,
+        referred_by: Phone | None = None,
+        terms: RewardTerms | None = None,
+    ) -> CustomerProfile:
+        """One more visit; `phone` must already be normalized (the Phone type does it). With
+        `referred_by` (the referrer's phone) the referral and both sides' rewards are
+        recorded in the same transaction (store.referrals; ReferralRefused if it cannot be)."""
+        now = datetime.now(UTC)
+        async with self.pool.acquire() as conn, conn.transaction():
+            referrer = None
+            if referred_by is not None:
+                known = await conn.fetchval("SELECT id FROM customers WHERE phone = $1", phone)
+                referrer = await referrals.referrer_of(conn, known, referred_by)
+            row = await conn.fetchrow(_UPSERT, new_customer_id(), phone, name, 1, now)
+            await referrals.record(conn, row["id"], now, referrer, terms or RewardTerms())
         return await self.profile(row["id"])
 
     async def profile(self, ref: str) -> CustomerProfile:
