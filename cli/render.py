@@ -175,6 +175,19 @@ def period_report(report: Report) -> str:
         f"satisfaction            {average} from {counted(report.ratings, 'rating')}, "
         f"{report.rated_at_target} at 4.5 or more{target[report.meets_satisfaction_target]}"
     )
+    met = {None: "", True: ", met", False: ", below"}
+    lines.append(
+        f"repeat visits           {pct(report.repeat_visit_rate)} of "
+        f"{counted(report.customers_visiting, 'customer')} seen came back within a year "
+        f"(target {report.repeat_visit_target:.0%}"
+        f"{met[report.meets_repeat_visit_target]})"
+    )
+    lines.append(
+        f"referred customers      {pct(report.referred_share)} of "
+        f"{counted(report.new_customers, 'new customer')} came through a referral "
+        f"(target {report.referred_target:.0%}"
+        f"{met[report.meets_referred_target]})"
+    )
     lines += ["", "step               answered  within target  escalations"]
     for s in report.per_step:
         lines.append(f"{s.step:<18} {s.answered:>8}  {s.within_target:>13}  {s.escalations:>11}")

@@ -348,4 +348,8 @@ TEXT: dict[str, str] = {
     "c.stop.button": "Stop them",
     "c.stop.done": "Done: we will send you no more advertising messages.",
     "c.stop.gone": "We hold no contact details for you, so no advertising will be sent.",
+    "reports.repeat": "Came back within a year",
+    "reports.repeat_of": "of {n} customers seen · target 40%",
+    "reports.referred": "New customers referred",
+    "reports.referred_of": "of {n} new customers · target 30%",
 }

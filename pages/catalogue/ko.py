@@ -356,4 +356,8 @@ TEXT: dict[str, str] = {
     "c.stop.button": "수신거부",
     "c.stop.done": "수신거부가 처리되었습니다. 앞으로 광고 메시지를 보내지 않겠습니다.",
     "c.stop.gone": "보관된 연락처가 없어 보낼 광고 메시지도 없습니다.",
+    "reports.repeat": "1년 안 재방문율",
+    "reports.repeat_of": "방문 고객 {n}명 · 목표 40%",
+    "reports.referred": "소개로 온 신규 고객",
+    "reports.referred_of": "신규 고객 {n}명 · 목표 30%",
 }
