@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
+from activities.keeping import KeepingActivities
 from activities.notify import NotifyActivities, count_in_activity
 from activities.rules import RulebookActivities
 from activities.store import StoreActivities
@@ -22,12 +23,13 @@ from domain.effects import Voice
 from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.settings import Settings
+from notify.keep_in_touch import keep_in_touch_for
 from notify.registry import senders_for
 from store import migrations
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
 from store.outbox import Outbox
-from workflows import search_attributes
+from workflows import keep_in_touch, search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
 
@@ -48,6 +50,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         notify.sweep_notifications,
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
+        KeepingActivities(keep_in_touch_for(pool, settings)).keep_in_touch,
     ]
 
 
@@ -101,7 +104,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow, NotificationSweepWorkflow],
+        workflows=[ComplaintWorkflow, NotificationSweepWorkflow, keep_in_touch.KeepInTouchWorkflow],
         activities=activities_for(pool, settings),
         # On shutdown, activities in flight get this long to finish before they are cancelled.
         graceful_shutdown_timeout=settings.shutdown_grace,
@@ -131,6 +134,8 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
         worker = build_worker(client, pool, settings)
         if await ensure_schedule(client, settings.task_queue):
             log.info("notification sweep scheduled")
+        if await keep_in_touch.ensure_schedule(client, settings.task_queue):
+            log.info("keep-in-touch run scheduled")
         log.info(
             "worker started",
             task_queue=settings.task_queue,

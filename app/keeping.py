@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 
 from app.cases import phone_in, validated
 from app.context import Context
-from app.identity import VISIT, Actor, require
+from app.identity import REPORT, VISIT, Actor, require
 from app.links import OPT_OUT, LinkClaim, link_signer
 from app.refusals import Forbidden
 from domain.model import Customer
+from notify.keep_in_touch import KeepInTouchRun, keep_in_touch_for
 from store.consents import ConsentBook, ConsentState
 
 # The `by` of a withdrawal made through the opt-out link: the customer, never their name.
@@ -40,3 +41,13 @@ async def opt_out(ctx: Context, token: str) -> ConsentState | None:
     second use changes nothing; a forgotten customer has nothing left to withdraw."""
     claim = opt_out_claim(ctx, token)
     return await ConsentBook(await ctx.pool()).withdraw(claim.case_id, "opt_out_link", CUSTOMER_BY)
+
+
+async def keep_in_touch(
+    ctx: Context, actor: Actor, dry_run: bool, now: datetime | None = None
+) -> KeepInTouchRun:
+    """Who is due a keep-in-touch message now, and (unless a dry run) send theirs, as the
+    hourly schedule does. Managers and the owner: it speaks for the shop."""
+    require(actor, REPORT)
+    runner = keep_in_touch_for(await ctx.pool(), ctx.settings)
+    return await runner.run(now or datetime.now(UTC), dry_run)

@@ -174,6 +174,14 @@ async def consent(ctx: Context, args: argparse.Namespace) -> str:
     return render.consent(state, ctx.settings.zone)
 
 
+async def keep_in_touch(ctx: Context, args: argparse.Namespace) -> str:
+    run = await keeping.keep_in_touch(ctx, await _actor(ctx), args.dry_run)
+    settings = ctx.settings
+    if args.json:
+        return render.as_json(render.keep_in_touch_rows(run), settings.zone, indent=2)
+    return render.keep_in_touch(run, args.dry_run, settings.zone, settings.phone_region)
+
+
 async def forget(ctx: Context, args: argparse.Namespace) -> str:
     done = await customers.forget(ctx, await _actor(ctx), args.phone)
     if done.customer_id is None and not done.cases:

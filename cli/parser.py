@@ -150,6 +150,13 @@ def parser() -> argparse.ArgumentParser:
         help="the separate consent to messages between 21:00 and 08:00 (with no: only that)",
     )
     cs.add_argument("--json", action="store_true")
+    kt = sub.add_parser(
+        "keep-in-touch",
+        help="send the keep-in-touch messages due now (the worker does it hourly)",
+    )
+    kt.set_defaults(handler=handlers.keep_in_touch)
+    kt.add_argument("--dry-run", action="store_true", help="list who would get one; send none")
+    kt.add_argument("--json", action="store_true")
     sh = sub.add_parser("show", help="show a case")
     sh.set_defaults(handler=handlers.show)
     sh.add_argument("case_id")

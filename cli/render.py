@@ -14,6 +14,7 @@ from domain.model import STEPS, CaseState, CaseStatus, stage_name
 from domain.phone import written_phone
 from domain.remedies import remedy_menu
 from domain.wording import stamp
+from notify.keep_in_touch import KeepInTouchRun
 from store.consents import ConsentState
 from store.referrals import Reward
 from store.report import Report
@@ -314,3 +315,40 @@ def rewards(visit: VisitRecorded) -> list[str]:
             f"their rewards waiting: {waiting}"
         )
     return lines
+
+
+def keep_in_touch_rows(run: KeepInTouchRun) -> dict[str, Any]:
+    return {
+        **run.counts(),
+        "refused": run.refused or None,
+        "customers": [
+            {
+                "customer_id": p.candidate.customer_id,
+                "name": p.candidate.name,
+                "phone": p.candidate.phone,
+                "last_visit_at": p.candidate.last_visit_at,
+                "basis": p.basis,
+                "held": p.held or None,
+            }
+            for p in run.planned
+        ],
+    }
+
+
+def keep_in_touch(run: KeepInTouchRun, dry_run: bool, zone: ZoneInfo, region: str) -> str:
+    """Who is due a keep-in-touch message, and what became of each."""
+    if not run.planned:
+        return "no customer is due a keep-in-touch message now"
+    lines = []
+    for p in run.planned:
+        who = f"{p.candidate.name or '-'} ({written_phone(p.candidate.phone, region)})"
+        why = f"held: {p.held}" if p.held else f"basis: {p.basis}"
+        lines.append(f"{who:<32} last visit {when(p.candidate.last_visit_at, zone)}  {why}")
+    goes = run.due - run.held
+    if dry_run:
+        head = f"would send {counted(goes, 'keep-in-touch message')} now ({run.held} held)"
+    else:
+        head = f"sent {run.sent} of {run.due} due ({run.held} held, {run.failed} failed)"
+    if run.refused:
+        head += f"; nothing can be sent: {run.refused}"
+    return "\n".join([head, *lines])
