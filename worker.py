@@ -43,6 +43,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
     )
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
+    keeping = KeepingActivities(keep_in_touch_for(pool, settings))
     return [
         stored.append_events,
         stored.append_opening,
@@ -50,7 +51,8 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         notify.sweep_notifications,
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
-        KeepingActivities(keep_in_touch_for(pool, settings)).keep_in_touch,
+        keeping.keep_in_touch,
+        keeping.end_legal_holds,
     ]
 
 

@@ -82,4 +82,5 @@ async def forget(ctx: Context, actor: Actor, phone: str) -> Forgotten:
     require(actor, FORGET)
     region = ctx.settings.phone_region
     customer = validated(lambda: Customer(name="-", phone=phone_in(phone, region)))
-    return await CustomerDirectory(await ctx.pool(), TierThresholds()).forget(customer.phone)
+    hold = ctx.settings.complaint_records_years if ctx.settings.complaint_records_hold else None
+    return await CustomerDirectory(await ctx.pool(), TierThresholds()).forget(customer.phone, hold)

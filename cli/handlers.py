@@ -190,6 +190,12 @@ async def forget(ctx: Context, args: argparse.Namespace) -> str:
         f"forgot the customer's name and phone: {render.counted(done.cases, 'case')}, "
         f"{render.counted(done.events, 'event')} and {render.counted(done.notices, 'notice')} "
         "no longer name them; reports still count the cases"
+        + (
+            f"; {render.counted(done.records, 'minimal complaint record')} kept under the "
+            f"{ctx.settings.complaint_records_years}-year legal hold"
+            if done.records
+            else ""
+        )
     )
 
 

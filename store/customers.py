@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from domain.model import CustomerProfile, Phone
 from domain.policy import tier_for
 from infra.case_ids import ALPHABET
-from store import referrals
+from store import records, referrals
 from store.referrals import RewardTerms
 
 FORGOTTEN = "forgotten"
@@ -35,6 +35,7 @@ class Forgotten(BaseModel):
     cases: int
     events: int
     notices: int
+    records: int = 0  # minimal complaint records kept under the legal hold
 
 
 def new_customer_id() -> str:
@@ -143,7 +144,7 @@ class CustomerDirectory:
         )
         return phone
 
-    async def forget(self, phone: Phone) -> Forgotten:
+    async def forget(self, phone: Phone, hold_years: int | None = None) -> Forgotten:
         """Remove the customer's name and phone from every table, in one transaction.
 
         Redacted in place rather than crypto-shredded: PostgreSQL is the only place they
@@ -167,6 +168,8 @@ class CustomerDirectory:
                 FORGOTTEN,
             )
             case_ids = [r["case_id"] for r in cases]
+            if hold_years:  # the legal hold: a minimal record, apart (store.records)
+                held = await records.keep(conn, case_ids, hold_years)
             events = await conn.execute(
                 "UPDATE complaint_events"
                 " SET data = (data - 'customer') || jsonb_build_object('customer_id', $2::text)"
@@ -190,4 +193,5 @@ class CustomerDirectory:
             cases=len(case_ids),
             events=int(events.split()[-1]),
             notices=int(notices.split()[-1]),
+            records=held if hold_years else 0,
         )

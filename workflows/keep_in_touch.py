@@ -1,5 +1,6 @@
 """KeepInTouch: run hourly by a Temporal Schedule, it sends the keep-in-touch messages that
-are due (at allowed hours only: a run at night holds them for the morning's run)."""
+are due (at allowed hours only: a run at night holds them for the morning's run), then
+destroys the minimal complaint records whose legal hold has ended."""
 
 from datetime import timedelta
 
@@ -27,12 +28,19 @@ EVERY = timedelta(hours=1)
 class KeepInTouchWorkflow:
     @workflow.run
     async def run(self) -> dict[str, int]:
-        return await workflow.execute_activity_method(
+        counts = await workflow.execute_activity_method(
             KeepingActivities.keep_in_touch,
             start_to_close_timeout=timedelta(minutes=30),
             retry_policy=RetryPolicy(maximum_attempts=3),
             summary="keep in touch with customers not seen for a while",
         )
+        destroyed = await workflow.execute_activity_method(
+            KeepingActivities.end_legal_holds,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+            summary="destroy complaint records whose legal hold ended",
+        )
+        return {**counts, "records_destroyed": destroyed}
 
 
 async def ensure_schedule(
