@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     TypeAdapter,
     ValidationError,
@@ -197,7 +198,7 @@ class NewCase(Body):
     channel: IntakeChannel
     motive: Motive
     what: Text = Field(description="what happened", examples=["The cake arrived crushed"])
-    rename: bool = Field(
+    rename: StrictBool = Field(
         False,
         description="the phone is on file under another name: replace it with `name` "
         "(otherwise the name on file is kept and `name_kept` says so)",
@@ -333,8 +334,8 @@ class ConsentChange(Body):
     """Consent to advertising messages as the customer gave or withdrew it."""
 
     phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
-    given: bool = Field(description="true: consent given; false: withdrawn", examples=[True])
-    night: bool = Field(
+    given: StrictBool = Field(description="true: consent given; false: withdrawn", examples=[True])
+    night: StrictBool = Field(
         False,
         description="the separate consent for 21:00-08:00 (withdrawn alone when given is false)",
     )

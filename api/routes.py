@@ -342,7 +342,7 @@ async def export(
 @router.post(
     "/visits",
     response_model=customers.VisitRecorded,
-    responses=responses(400, 401, 403, 413, 422, 503),
+    responses=responses(400, 401, 403, 409, 413, 422, 503),
     operation_id="record_visit",
     summary="Record a customer's visit (it sets their tier; a referral rewards both sides)",
     description="The phones travel in the body, never in a path: paths end up in logs.",

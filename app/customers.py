@@ -7,7 +7,7 @@ from pydantic import Field
 from app.cases import phone_in, validated
 from app.context import Context
 from app.identity import FORGET, VISIT, Actor, require
-from app.refusals import InvalidInput
+from app.refusals import Conflict
 from domain.model import Customer, CustomerProfile
 from store import referrals
 from store.customers import CustomerDirectory, Forgotten, TierThresholds
@@ -61,8 +61,8 @@ async def record_visit(
         profile = await directory.record_visit(
             customer.phone, customer.name if name else None, referrer_phone, reward_terms(ctx)
         )
-    except referrals.ReferralRefused as err:
-        raise InvalidInput(str(err)) from None
+    except referrals.ReferralRefused as err:  # valid input, not possible now: a conflict
+        raise Conflict(str(err)) from None
     contact = await directory.find(customer.phone)
     assert contact is not None
     referrer = None

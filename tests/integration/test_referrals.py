@@ -13,7 +13,7 @@ from api.main import create_app
 from app import customers
 from app.context import Context
 from app.identity import actor_named
-from app.refusals import InvalidInput
+from app.refusals import Conflict
 from cli.render import rewards
 from infra.settings import Settings
 from tests.helpers import OWNER
@@ -65,18 +65,18 @@ async def test_a_referral_is_refused_where_it_cannot_hold(
     unknown = await http.post(
         "/visits", json={"phone": a_phone(), "referred_by": a_phone()}, headers=auth
     )
-    assert unknown.status_code == 422 and "referrer" in unknown.json()["detail"]
+    assert unknown.status_code == 409 and "referrer" in unknown.json()["detail"]
     regular, referrer = a_phone(), a_phone()
     for phone in (regular, referrer):
         assert (await http.post("/visits", json={"phone": phone}, headers=auth)).status_code == 200
     again = await http.post(
         "/visits", json={"phone": regular, "referred_by": referrer}, headers=auth
     )
-    assert again.status_code == 422 and "first visit" in again.json()["detail"]
+    assert again.status_code == 409 and "first visit" in again.json()["detail"]
     itself = await http.post(
         "/visits", json={"phone": referrer, "referred_by": referrer}, headers=auth
     )
-    assert itself.status_code == 422
+    assert itself.status_code == 409
 
 
 async def test_a_reward_is_used_up_once(shop: Settings, pool: asyncpg.Pool) -> None:
@@ -89,6 +89,6 @@ async def test_a_reward_is_used_up_once(shop: Settings, pool: asyncpg.Pool) -> N
     assert any("5 % off (referred)" in line for line in rewards(first))
     second = await customers.record_visit(ctx, owner, friend, None, redeem=[reward.id])
     assert [r.id for r in second.redeemed] == [reward.id] and second.rewards == []
-    with pytest.raises(InvalidInput, match="used already"):
+    with pytest.raises(Conflict, match="used already"):
         await customers.record_visit(ctx, owner, friend, None, redeem=[reward.id])
     assert second.visits == 2
