@@ -7,6 +7,9 @@ ALTER TABLE customers ADD COLUMN IF NOT EXISTS marketing_consent_at timestamptz;
 ALTER TABLE customers ADD COLUMN IF NOT EXISTS night_consent_at timestamptz;
 ALTER TABLE customers ADD COLUMN IF NOT EXISTS opted_out_at timestamptz;
 ALTER TABLE customers ADD COLUMN IF NOT EXISTS referred_by text;
+-- The hourly keep-in-touch run asks who was last seen before a time.
+CREATE INDEX IF NOT EXISTS customers_last_visit ON customers (last_visit_at)
+    WHERE forgotten_at IS NULL;
 
 -- Every grant and withdrawal: what, when, how (cli, api, page, opt_out_link) and by whom
 -- (a staff member's name, or "customer"). Never deleted while the customer is on file:
