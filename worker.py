@@ -15,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
+from activities.keeping import KeepingActivities
 from activities.notify import NotifyActivities, count_in_activity
 from activities.retention import RetentionActivities
 from activities.rules import RulebookActivities
@@ -23,13 +24,14 @@ from domain.effects import Voice
 from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.settings import Settings
+from notify.keep_in_touch import keep_in_touch_for
 from notify.registry import senders_for
 from store import health, migrations, retention
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
 from store.outbox import Outbox
+from workflows import keep_in_touch, search_attributes
 from workflows import retention as retention_sweep
-from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
 from workflows.notification_sweep import NotificationSweepWorkflow, ensure_schedule
 from workflows.retention import RetentionWorkflow
@@ -44,6 +46,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
     )
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
+    keeping = KeepingActivities(keep_in_touch_for(pool, settings))
     return [
         stored.append_events,
         stored.append_opening,
@@ -52,6 +55,8 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
         RetentionActivities(pool, settings.retention).apply_retention,
+        keeping.keep_in_touch,
+        keeping.end_legal_holds,
     ]
 
 
@@ -129,7 +134,12 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ComplaintWorkflow, NotificationSweepWorkflow, RetentionWorkflow],
+        workflows=[
+            ComplaintWorkflow,
+            NotificationSweepWorkflow,
+            RetentionWorkflow,
+            keep_in_touch.KeepInTouchWorkflow,
+        ],
         activities=activities_for(pool, settings),
         # On shutdown, activities in flight get this long to finish before they are cancelled.
         graceful_shutdown_timeout=settings.shutdown_grace,
@@ -166,6 +176,8 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
         if await retention_sweep.ensure_schedule(client, settings.task_queue):
             log.info("retention scheduled", every="1d")
         log.info("retention", period=str(kept) if kept else "off")
+        if await keep_in_touch.ensure_schedule(client, settings.task_queue):
+            log.info("keep-in-touch run scheduled")
         log.info(
             "worker started",
             task_queue=settings.task_queue,

@@ -19,6 +19,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     TypeAdapter,
     ValidationError,
@@ -197,7 +198,7 @@ class NewCase(Body):
     channel: IntakeChannel
     motive: Motive
     what: Text = Field(description="what happened", examples=["The cake arrived crushed"])
-    rename: bool = Field(
+    rename: StrictBool = Field(
         False,
         description="the phone is on file under another name: replace it with `name` "
         "(otherwise the name on file is kept and `name_kept` says so)",
@@ -321,3 +322,20 @@ class Withdrawal(Body):
 class Visit(Body):
     phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
     name: Name | None = Field(None, examples=["Kim Minji"])
+    referred_by: Phone | None = Field(
+        None,
+        description="the phone of the customer who referred them (first visit only): both "
+        "get the referral reward",
+        examples=["010-8765-4321"],
+    )
+
+
+class ConsentChange(Body):
+    """Consent to advertising messages as the customer gave or withdrew it."""
+
+    phone: Phone = Field(description="the customer's phone", examples=["010-1234-5678"])
+    given: StrictBool = Field(description="true: consent given; false: withdrawn", examples=[True])
+    night: StrictBool = Field(
+        False,
+        description="the separate consent for 21:00-08:00 (withdrawn alone when given is false)",
+    )

@@ -15,13 +15,14 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from api import bodies
 from api.auth import Caller, Ctx
 from api.problems import problem, responses
-from app import cases, customers, reads
+from app import cases, customers, keeping, reads
 from app.context import Context
 from app.ids import header_text
 from app.refusals import Unavailable
 from app.times import in_zone
-from domain.model import CaseState, CaseStatus, CustomerProfile, Motive
+from domain.model import CaseState, CaseStatus, Motive
 from domain.summary import CaseSummary
+from store.consents import ConsentState
 from store.report import Report
 
 router = APIRouter()
@@ -340,15 +341,31 @@ async def export(
 
 @router.post(
     "/visits",
-    response_model=CustomerProfile,
-    responses=responses(400, 401, 403, 413, 422, 503),
+    response_model=customers.VisitRecorded,
+    responses=responses(400, 401, 403, 409, 413, 422, 503),
     operation_id="record_visit",
-    summary="Record a customer's visit (it sets their tier)",
-    description="The phone travels in the body, never in a path: paths end up in logs.",
+    summary="Record a customer's visit (it sets their tier; a referral rewards both sides)",
+    description="The phones travel in the body, never in a path: paths end up in logs.",
     tags=["customers"],
 )
 async def record_visit(body: bodies.Visit, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await customers.record_visit(ctx, caller, body.phone, body.name))
+    visit = await customers.record_visit(ctx, caller, body.phone, body.name, body.referred_by)
+    return answer(ctx, visit)
+
+
+@router.post(
+    "/consents",
+    response_model=ConsentState,
+    responses=responses(400, 401, 403, 413, 422, 503),
+    operation_id="record_consent",
+    summary="Record a customer's consent to advertising messages, or its withdrawal",
+    description="The phone travels in the body, never in a path. `night` is the separate "
+    "consent for 21:00-08:00.",
+    tags=["customers"],
+)
+async def record_consent(body: bodies.ConsentChange, ctx: Ctx, caller: Caller) -> JSONResponse:
+    state = await keeping.consent(ctx, caller, body.phone, body.given, body.night, "api")
+    return answer(ctx, state)
 
 
 @router.api_route(

@@ -20,7 +20,11 @@ from datetime import UTC, datetime, timedelta
 from infra.codec import local_keys, parse_keys
 from infra.settings import Settings
 
-PURPOSES = ("choose", "rate", "status")
+PURPOSES = ("choose", "rate", "status", "opt_out")
+# An opt-out link names a customer (`cus-...`, as opaque as a case id) instead of a case, and
+# keeps working long after the message: withdrawing consent must stay free and easy.
+OPT_OUT = "opt_out"
+OPT_OUT_TTL = timedelta(days=400)
 _SIGNATURE_BYTES = 16
 _SEPARATOR = "|"
 
@@ -98,6 +102,12 @@ class LinkSigner:
 
 def link_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/c/{token}"
+
+
+def opt_out_url(public_url: str, signer: "LinkSigner", customer_id: str, now: datetime) -> str:
+    """The free opt-out link of an advertising message: `/c/<token>/stop`."""
+    token = signer.issue(customer_id, OPT_OUT, OPT_OUT_TTL, now)
+    return f"{link_url(public_url, token)}/stop"
 
 
 def link_signer(settings: Settings) -> LinkSigner:

@@ -7,7 +7,7 @@ Handlers that act on cases first resolve the actor (COMPLAINTS_STAFF); `setup`, 
 import argparse
 from pathlib import Path
 
-from app import admin, calendar, cases, customers, intake, reads, sessions
+from app import admin, calendar, cases, customers, intake, keeping, reads, sessions
 from app import backup as backups
 from app import doctor as doctor_checks
 from app import retention as retention_runs
@@ -156,11 +156,33 @@ async def report(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def visit(ctx: Context, args: argparse.Namespace) -> str:
-    profile = await customers.record_visit(ctx, await _actor(ctx), args.phone, args.name)
+    profile = await customers.record_visit(
+        ctx, await _actor(ctx), args.phone, args.name, args.referred_by, args.redeem
+    )
+    if args.json:
+        return render.as_json(profile, ctx.settings.zone, indent=2)
     earlier = profile.previous_cases
     complaints = f", {render.counted(earlier, 'earlier complaint')}" if earlier else ""
     visits = render.counted(profile.visits, "visit")
-    return f"visit recorded: {visits}, tier {profile.tier}{complaints}"
+    return "\n".join(
+        [f"visit recorded: {visits}, tier {profile.tier}{complaints}", *render.rewards(profile)]
+    )
+
+
+async def consent(ctx: Context, args: argparse.Namespace) -> str:
+    given = args.answer == "yes"
+    state = await keeping.consent(ctx, await _actor(ctx), args.phone, given, args.night, "cli")
+    if args.json:
+        return render.as_json(state, ctx.settings.zone, indent=2)
+    return render.consent(state, ctx.settings.zone)
+
+
+async def keep_in_touch(ctx: Context, args: argparse.Namespace) -> str:
+    run = await keeping.keep_in_touch(ctx, await _actor(ctx), args.dry_run)
+    settings = ctx.settings
+    if args.json:
+        return render.as_json(render.keep_in_touch_rows(run), settings.zone, indent=2)
+    return render.keep_in_touch(run, args.dry_run, settings.zone, settings.phone_region)
 
 
 async def forget(ctx: Context, args: argparse.Namespace) -> str:
@@ -171,6 +193,12 @@ async def forget(ctx: Context, args: argparse.Namespace) -> str:
         f"forgot the customer's name and phone: {render.counted(done.cases, 'case')}, "
         f"{render.counted(done.events, 'event')} and {render.counted(done.notices, 'notice')} "
         "no longer name them; reports still count the cases"
+        + (
+            f"; {render.counted(done.records, 'minimal complaint record')} kept under the "
+            f"{ctx.settings.complaint_records_years}-year legal hold"
+            if done.records
+            else ""
+        )
     )
 
 

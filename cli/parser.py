@@ -124,6 +124,39 @@ def parser() -> argparse.ArgumentParser:
     v.set_defaults(handler=handlers.visit)
     v.add_argument("phone")
     v.add_argument("--name")
+    v.add_argument(
+        "--referred-by",
+        metavar="PHONE2",
+        help="who referred this new customer: both get the referral reward",
+    )
+    v.add_argument(
+        "--redeem",
+        type=int,
+        action="append",
+        default=[],
+        metavar="REWARD",
+        help="use up a reward the customer holds (its number, as a visit lists it)",
+    )
+    v.add_argument("--json", action="store_true")
+    cs = sub.add_parser(
+        "consent", help="record a customer's consent to advertising messages, or its withdrawal"
+    )
+    cs.set_defaults(handler=handlers.consent)
+    cs.add_argument("phone")
+    cs.add_argument("answer", choices=["yes", "no"])
+    cs.add_argument(
+        "--night",
+        action="store_true",
+        help="the separate consent to messages between 21:00 and 08:00 (with no: only that)",
+    )
+    cs.add_argument("--json", action="store_true")
+    kt = sub.add_parser(
+        "keep-in-touch",
+        help="send the keep-in-touch messages due now (the worker does it hourly)",
+    )
+    kt.set_defaults(handler=handlers.keep_in_touch)
+    kt.add_argument("--dry-run", action="store_true", help="list who would get one; send none")
+    kt.add_argument("--json", action="store_true")
     sh = sub.add_parser("show", help="show a case")
     sh.set_defaults(handler=handlers.show)
     sh.add_argument("case_id")

@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.admin import MigrationStatus
+from app.customers import VisitRecorded
 from app.reads import CasePage
 from app.times import in_zone
 from domain.messages import TEMPLATES
@@ -13,6 +14,9 @@ from domain.model import STEPS, CaseState, CaseStatus, stage_name
 from domain.phone import written_phone
 from domain.remedies import remedy_menu
 from domain.wording import stamp
+from notify.keep_in_touch import KeepInTouchRun
+from store.consents import ConsentState
+from store.referrals import Reward
 from store.report import Report
 
 
@@ -172,6 +176,19 @@ def period_report(report: Report) -> str:
         f"satisfaction            {average} from {counted(report.ratings, 'rating')}, "
         f"{report.rated_at_target} at 4.5 or more{target[report.meets_satisfaction_target]}"
     )
+    met = {None: "", True: ", met", False: ", below"}
+    lines.append(
+        f"repeat visits           {pct(report.repeat_visit_rate)} of "
+        f"{counted(report.customers_visiting, 'customer')} seen came back within a year "
+        f"(target {report.repeat_visit_target:.0%}"
+        f"{met[report.meets_repeat_visit_target]})"
+    )
+    lines.append(
+        f"referred customers      {pct(report.referred_share)} of "
+        f"{counted(report.new_customers, 'new customer')} came through a referral "
+        f"(target {report.referred_target:.0%}"
+        f"{met[report.meets_referred_target]})"
+    )
     lines += ["", "step               answered  within target  escalations"]
     for s in report.per_step:
         lines.append(f"{s.step:<18} {s.answered:>8}  {s.within_target:>13}  {s.escalations:>11}")
@@ -258,3 +275,80 @@ def templates(ids: dict[str, str]) -> str:
         body = [f"-- {lang}\n{text}" for lang, text in t.text.items()]
         blocks.append("\n".join(head + body))
     return "\n\n".join(blocks)
+
+
+def consent(state: ConsentState, zone: ZoneInfo) -> str:
+    """A customer's consent to advertising as it stands now."""
+
+    def since(at: datetime | None) -> str:
+        return f"yes, since {when(at, zone)}" if at else "no"
+
+    lines = [
+        f"customer {state.customer_id}: consent to advertising recorded",
+        f"advertising messages    {since(state.marketing_since)}",
+        f"between 21:00 and 08:00 {since(state.night_since)}",
+    ]
+    if state.opted_out_at:
+        lines.append(f"opted out               {when(state.opted_out_at, zone)}")
+    return "\n".join(lines)
+
+
+def _reward(r: Reward) -> str:
+    what = {
+        "referred_discount": f"{r.percent} % off (referred)",
+        "referrer_discount": f"{r.percent} % off (for a referral)",
+        "free_check": "a free check-up (for every third referral)",
+    }.get(r.kind, r.kind)
+    return f"#{r.id} {what}"
+
+
+def rewards(visit: VisitRecorded) -> list[str]:
+    """The rewards lines of a visit: used now, waiting, and the referrer's side."""
+    lines = [f"used now: {', '.join(_reward(r) for r in visit.redeemed)}"] if visit.redeemed else []
+    if visit.rewards:
+        lines.append(f"rewards waiting: {', '.join(_reward(r) for r in visit.rewards)}")
+    if visit.referrer:
+        ref = visit.referrer
+        waiting = ", ".join(_reward(r) for r in ref.rewards) or "none"
+        lines.append(
+            f"referrer {ref.customer_id}: {counted(ref.referrals, 'referral')}; "
+            f"their rewards waiting: {waiting}"
+        )
+    return lines
+
+
+def keep_in_touch_rows(run: KeepInTouchRun) -> dict[str, Any]:
+    return {
+        **run.counts(),
+        "refused": run.refused or None,
+        "customers": [
+            {
+                "customer_id": p.candidate.customer_id,
+                "name": p.candidate.name,
+                "phone": p.candidate.phone,
+                "last_visit_at": p.candidate.last_visit_at,
+                "basis": p.basis,
+                "held": p.held or None,
+            }
+            for p in run.planned
+        ],
+    }
+
+
+def keep_in_touch(run: KeepInTouchRun, dry_run: bool, zone: ZoneInfo, region: str) -> str:
+    """Who is due a keep-in-touch message, and what became of each."""
+    if not run.planned:
+        return "no customer is due a keep-in-touch message now"
+    lines = []
+    for p in run.planned:
+        who = f"{p.candidate.name or '-'} ({written_phone(p.candidate.phone, region)})"
+        why = f"held: {p.held}" if p.held else f"basis: {p.basis}"
+        lines.append(f"{who:<32} last visit {when(p.candidate.last_visit_at, zone)}  {why}")
+    goes = run.due - run.held
+    if dry_run:
+        head = f"would send {counted(goes, 'keep-in-touch message')} now ({run.held} held)"
+    else:
+        head = f"sent {run.sent} of {run.due} due ({run.held} held, {run.failed} failed)"
+    if run.refused:
+        head += f"; nothing can be sent: {run.refused}"
+    return "\n".join([head, *lines])

@@ -277,6 +277,22 @@ class Settings(BaseSettings):
     # a Temporal Schedule daily): `3y` (the default: the 3-year record some businesses must
     # keep), `400d`, or `off` (kept until `complaints forget`).
     retention: str = "3y"
+    # Keeping customers. Advertising messages name the shop and how to reach it (the law
+    # asks for both); the contact is the sender number unless set.
+    shop_name: str = Field("", max_length=40)
+    shop_contact: str = Field("", max_length=40)
+    # A customer not seen this long gets one keep-in-touch message (with a basis, at allowed
+    # hours), once per visit they follow.
+    keep_in_touch_after: Duration = timedelta(days=90)
+    # Referral rewards: both sides' discount on the next visit, and a free check-up for the
+    # referrer on every Nth referral.
+    referral_discount_percent: int = Field(10, ge=0, le=100)
+    referrer_discount_percent: int = Field(10, ge=0, le=100)
+    referrals_for_free_check: int = Field(3, ge=1)
+    # Online sellers keep a minimal record of consumer complaints for 3 years: when set,
+    # `forget` keeps it (dates, motive, outcome, remedy; no name, phone or free text) apart.
+    complaint_records_hold: bool = False
+    complaint_records_years: int = Field(3, ge=1, le=10)
 
     @field_validator("timezone")
     @classmethod

@@ -42,6 +42,7 @@ import phonenumbers
 import structlog
 
 from app.links import LinkSigner, link_url
+from domain.advertising import AdvertisingRefused, category_of
 from domain.messages import TEMPLATES
 from domain.wording import Language
 from notify.senders import Delivery, NoticeRow
@@ -251,6 +252,11 @@ class MessageSender:
     def message(self, notice: NoticeRow, now: datetime) -> dict[str, Any]:
         """The request's message for `notice` (the customer's number in `data.to`)."""
         kind = notice["kind"]
+        if kind not in TEMPLATES and category_of(kind) == "advertising":
+            raise AdvertisingRefused(
+                f"{kind!r} is advertising: never a KakaoTalk notification template "
+                "(advertisement() sends it as SMS/LMS)"
+            )
         template = TEMPLATES.get(kind)
         if template is None:
             raise ValueError(f"no message template for notice kind {kind!r}")
@@ -274,6 +280,28 @@ class MessageSender:
                 "disableSms": False,
             },
         }
+
+    def advertisement(self, ad_id: str, to: str, text: str) -> dict[str, Any]:
+        """An advertising message: SMS or LMS by its length, no KakaoTalk options (Kakao's
+        notification templates may carry no advertising). `text` is already framed by
+        domain.advertising.advertising_text (label, sender, contact, opt-out)."""
+        if not text.startswith("(광고)"):
+            raise AdvertisingRefused("an advertising message starts with the (광고) label")
+        country, national_to = national(to)
+        kind = "SMS" if len(text.encode("euc-kr", errors="replace")) <= 90 else "LMS"
+        return {
+            "to": national_to,
+            "from": self.sender_number,
+            "country": country,
+            "type": kind,
+            "text": text,
+            "customFields": {"noticeId": ad_id},
+        }
+
+    async def send_advertisement(self, ad_id: str, to: str, text: str) -> Delivery:
+        delivery = self._as_ours(await self.client.send(self.advertisement(ad_id, to, text)))
+        log.info("advertisement sent", ad_id=ad_id, result=delivery.result)
+        return delivery
 
     async def send(self, notice: NoticeRow) -> Delivery:
         message = self.message(notice, datetime.now(UTC))

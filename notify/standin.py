@@ -132,6 +132,8 @@ def _deliver(state: StandinState, m: dict[str, Any]) -> tuple[str, str, str, str
         template = state.templates.get(str(kakao.get("templateId", "")))
         if template is None:
             return "ATA", "failed", "1021", "등록되지 않은 템플릿 (unknown templateId)"
+        if "(광고)" in text:  # Kakao's rule: a notification template carries no advertising
+            return "ATA", "failed", "1026", "알림톡에 광고 불가 (advertising in a notification)"
         variables = kakao.get("variables") or {}
         empty = [s for s in _SLOT.findall(template) if not variables.get(f"#{{{s}}}")]
         if empty:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
-from app import customer_answers, intake
+from app import customer_answers, intake, keeping
 from app.customer_answers import Outcome, Visit
 from app.links import LinkExpired, LinkRefused
 from app.refusals import InvalidInput, Refusal
@@ -325,3 +325,25 @@ async def write(request: Request, token: str) -> Response:
     except InvalidInput:
         return _case_page(request, v, 422, form, "message", t("c.bad.message"))
     return _done(token, outcome, wrote=True)
+
+
+# -- the opt-out link of an advertising message: no sign-in, free, at once ------------------
+@router.get("/c/{token}/stop")
+async def stop_page(request: Request, token: str) -> HTMLResponse:
+    """A button, not an opt-out on GET: a messenger's link preview must not opt anyone out."""
+    ctx = context(request)
+    keeping.opt_out_claim(ctx, token)  # a bad link says so first
+    done = request.query_params.get("done", "")
+    csrf = customer_answers.csrf_token(ctx, token)
+    return render(request, "customer_stop.html", token=token, csrf=csrf, done=done)
+
+
+@router.post("/c/{token}/stop", response_model=None)
+async def stop(request: Request, token: str) -> Response:
+    ctx = context(request)
+    keeping.opt_out_claim(ctx, token)
+    form = {k: _text(v) for k, v in (await request.form()).items()}
+    if not customer_answers.csrf_ok(ctx, token, form.get("csrf", "")):
+        raise CsrfMissing("the form's CSRF token is missing or wrong")
+    state = await keeping.opt_out(ctx, token)
+    return RedirectResponse(f"/c/{token}/stop?done={'done' if state else 'gone'}", status_code=303)

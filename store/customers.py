@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 from domain.model import CustomerProfile, Phone
 from domain.policy import tier_for
 from infra.case_ids import ALPHABET
+from store import records, referrals
+from store.referrals import RewardTerms
 
 FORGOTTEN = "forgotten"
 
@@ -33,6 +35,7 @@ class Forgotten(BaseModel):
     cases: int
     events: int
     notices: int
+    records: int = 0  # minimal complaint records kept under the legal hold
 
 
 def new_customer_id() -> str:
@@ -93,11 +96,24 @@ class CustomerDirectory:
         )
         return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"]) if row else None
 
-    async def record_visit(self, phone: Phone, name: str | None = None) -> CustomerProfile:
-        """One more visit; `phone` must already be normalized (the Phone type does it)."""
-        row = await self.pool.fetchrow(
-            _UPSERT, new_customer_id(), phone, name, 1, datetime.now(UTC)
-        )
+    async def record_visit(
+        self,
+        phone: Phone,
+        name: str | None = None,
+        referred_by: Phone | None = None,
+        terms: RewardTerms | None = None,
+    ) -> CustomerProfile:
+        """One more visit; `phone` must already be normalized (the Phone type does it). With
+        `referred_by` (the referrer's phone) the referral and both sides' rewards are
+        recorded in the same transaction (store.referrals; ReferralRefused if it cannot be)."""
+        now = datetime.now(UTC)
+        async with self.pool.acquire() as conn, conn.transaction():
+            referrer = None
+            if referred_by is not None:
+                known = await conn.fetchval("SELECT id FROM customers WHERE phone = $1", phone)
+                referrer = await referrals.referrer_of(conn, known, referred_by)
+            row = await conn.fetchrow(_UPSERT, new_customer_id(), phone, name, 1, now)
+            await referrals.record(conn, row["id"], now, referrer, terms or RewardTerms())
         return await self.profile(row["id"])
 
     async def profile(self, ref: str) -> CustomerProfile:
@@ -128,7 +144,7 @@ class CustomerDirectory:
         )
         return phone
 
-    async def forget(self, phone: Phone) -> Forgotten:
+    async def forget(self, phone: Phone, hold_years: int | None = None) -> Forgotten:
         """Remove the customer's name and phone from every table, in one transaction.
 
         Redacted in place rather than crypto-shredded: PostgreSQL is the only place they
@@ -152,6 +168,8 @@ class CustomerDirectory:
                 FORGOTTEN,
             )
             case_ids = [r["case_id"] for r in cases]
+            if hold_years:  # the legal hold: a minimal record, apart (store.records)
+                held = await records.keep(conn, case_ids, hold_years)
             events = await conn.execute(
                 "UPDATE complaint_events"
                 " SET data = (data - 'customer') || jsonb_build_object('customer_id', $2::text)"
@@ -175,4 +193,5 @@ class CustomerDirectory:
             cases=len(case_ids),
             events=int(events.split()[-1]),
             notices=int(notices.split()[-1]),
+            records=held if hold_years else 0,
         )

@@ -11,6 +11,10 @@ import asyncpg
 from pydantic import BaseModel
 
 SATISFACTION_TARGET = 4.5
+# The guides' other two targets: at least 40 % of the customers seen come back within a
+# year, and at least 30 % of new customers come through a referral.
+REPEAT_VISIT_TARGET = 0.4
+REFERRED_TARGET = 0.3
 
 
 class StepFigures(BaseModel):
@@ -41,6 +45,19 @@ class Report(BaseModel):
     by_motive: dict[str, int]
     by_fault: dict[str, int]
     top_causes: list[tuple[str, int]]
+    # Keeping customers (customer_visits): of the customers with a visit in the period, the
+    # share who had visited within the year before that visit; of the customers whose first
+    # visit falls in the period, the share who were referred.
+    customers_visiting: int = 0
+    repeat_visitors: int = 0
+    repeat_visit_rate: float | None = None
+    repeat_visit_target: float = REPEAT_VISIT_TARGET
+    meets_repeat_visit_target: bool | None = None
+    new_customers: int = 0
+    referred_customers: int = 0
+    referred_share: float | None = None
+    referred_target: float = REFERRED_TARGET
+    meets_referred_target: bool | None = None
 
 
 _STEPS = ("apologize", "empathize", "analyze_cause", "offer_resolution", "show_prevention")
@@ -134,6 +151,7 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
             start,
             end,
         )
+        keeping = await conn.fetchrow(_KEEPING, start, end)
     answered = {r["step"]: r for r in steps}
     escalated = {r["step"]: r["n"] for r in escalations}
     total_answered = sum(r["answered"] for r in steps)
@@ -168,7 +186,48 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
         by_motive={r["k"]: r["n"] for r in by_motive},
         by_fault={r["k"]: r["n"] for r in by_fault},
         top_causes=[(r["cause"], r["n"]) for r in causes],
+        **_keeping(keeping),
     )
+
+
+# A visit is a repeat when the same customer had another visit in the year before it; a
+# customer is new in the period when no visit of theirs comes before its first one there.
+_KEEPING = """
+WITH seen AS (
+  SELECT v.customer_id, v.referred_by,
+         EXISTS (SELECT 1 FROM customer_visits e
+                 WHERE e.customer_id = v.customer_id AND e.visited_at < v.visited_at
+                   AND e.visited_at >= v.visited_at - interval '1 year') AS repeat,
+         NOT EXISTS (SELECT 1 FROM customer_visits e
+                     WHERE e.customer_id = v.customer_id AND e.visited_at < $1) AS new
+  FROM customer_visits v WHERE v.visited_at >= $1 AND v.visited_at < $2
+), per_customer AS (
+  SELECT customer_id, bool_or(repeat) AS repeat, bool_and(new) AS new,
+         bool_or(referred_by IS NOT NULL) AS referred
+  FROM seen GROUP BY customer_id
+)
+SELECT count(*) AS visiting,
+       count(*) FILTER (WHERE repeat) AS repeat,
+       count(*) FILTER (WHERE new) AS new,
+       count(*) FILTER (WHERE new AND referred) AS referred
+FROM per_customer
+"""
+
+
+def _keeping(row: Any) -> dict[str, Any]:
+    visiting, new = row["visiting"], row["new"]
+    repeat = row["repeat"] / visiting if visiting else None
+    referred = row["referred"] / new if new else None
+    return {
+        "customers_visiting": visiting,
+        "repeat_visitors": row["repeat"],
+        "repeat_visit_rate": repeat,
+        "meets_repeat_visit_target": None if repeat is None else repeat >= REPEAT_VISIT_TARGET,
+        "new_customers": new,
+        "referred_customers": row["referred"],
+        "referred_share": referred,
+        "meets_referred_target": None if referred is None else referred >= REFERRED_TARGET,
+    }
 
 
 def _float(value: Any) -> float | None:

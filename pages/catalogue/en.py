@@ -341,4 +341,15 @@ TEXT: dict[str, str] = {
     "page.",
     "case.customer_notes": "The customer wrote",
     "case.customer_notes_hint": "What the customer wrote on their page",
+    "c.stop.title": "Stop advertising messages",
+    "c.stop.lead": "To stop this shop's advertising messages (keeping in touch, offers), press "
+    "the button. It is free and takes effect at once. Messages about a complaint you made "
+    "still reach you.",
+    "c.stop.button": "Stop them",
+    "c.stop.done": "Done: we will send you no more advertising messages.",
+    "c.stop.gone": "We hold no contact details for you, so no advertising will be sent.",
+    "reports.repeat": "Came back within a year",
+    "reports.repeat_of": "of {n} customers seen · target 40%",
+    "reports.referred": "New customers referred",
+    "reports.referred_of": "of {n} new customers · target 30%",
 }

@@ -350,4 +350,14 @@ TEXT: dict[str, str] = {
     "읽어 주세요.",
     "case.customer_notes": "고객이 남긴 글",
     "case.customer_notes_hint": "고객이 안내 페이지에서 남긴 글",
+    "c.stop.title": "광고 메시지 수신거부",
+    "c.stop.lead": "이 가게의 광고 메시지(안부, 혜택 안내)를 더 받지 않으시려면 아래 버튼을 눌러 "
+    "주세요. 무료이며 바로 적용됩니다. 접수하신 불편 사항의 처리 안내는 계속 받으실 수 있습니다.",
+    "c.stop.button": "수신거부",
+    "c.stop.done": "수신거부가 처리되었습니다. 앞으로 광고 메시지를 보내지 않겠습니다.",
+    "c.stop.gone": "보관된 연락처가 없어 보낼 광고 메시지도 없습니다.",
+    "reports.repeat": "1년 안 재방문율",
+    "reports.repeat_of": "방문 고객 {n}명 · 목표 40%",
+    "reports.referred": "소개로 온 신규 고객",
+    "reports.referred_of": "신규 고객 {n}명 · 목표 30%",
 }

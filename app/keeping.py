@@ -1,0 +1,53 @@
+"""Keeping customers: marketing consent and its withdrawal (staff at the counter, or the
+customer through the opt-out link in an advertising message)."""
+
+from datetime import UTC, datetime
+
+from app.cases import phone_in, validated
+from app.context import Context
+from app.identity import REPORT, VISIT, Actor, require
+from app.links import OPT_OUT, LinkClaim, link_signer
+from app.refusals import Forbidden
+from domain.model import Customer
+from notify.keep_in_touch import KeepInTouchRun, keep_in_touch_for
+from store.consents import ConsentBook, ConsentState
+
+# The `by` of a withdrawal made through the opt-out link: the customer, never their name.
+CUSTOMER_BY = "customer"
+
+
+async def consent(
+    ctx: Context, actor: Actor, phone: str, given: bool, night: bool, via: str
+) -> ConsentState:
+    """Record consent given or withdrawn, as the customer told staff (`via`: cli, api,
+    page), with the staff member's name as who recorded it."""
+    require(actor, VISIT)
+    region = ctx.settings.phone_region
+    customer = validated(lambda: Customer(name="-", phone=phone_in(phone, region)))
+    return await ConsentBook(await ctx.pool()).record(customer.phone, given, night, via, actor.name)
+
+
+def opt_out_claim(ctx: Context, token: str, now: datetime | None = None) -> LinkClaim:
+    """The customer an opt-out link is for; LinkRefused or LinkExpired for one that is not
+    ours or old, Forbidden for a link made for something else (a case's link)."""
+    claim = link_signer(ctx.settings).read(token, now or datetime.now(UTC))
+    if claim.purpose != OPT_OUT:
+        raise Forbidden(f"this link is for {claim.purpose!r}, not for opting out")
+    return claim
+
+
+async def opt_out(ctx: Context, token: str) -> ConsentState | None:
+    """The customer withdraws consent through the link: no sign-in, free, at once. A
+    second use changes nothing; a forgotten customer has nothing left to withdraw."""
+    claim = opt_out_claim(ctx, token)
+    return await ConsentBook(await ctx.pool()).withdraw(claim.case_id, "opt_out_link", CUSTOMER_BY)
+
+
+async def keep_in_touch(
+    ctx: Context, actor: Actor, dry_run: bool, now: datetime | None = None
+) -> KeepInTouchRun:
+    """Who is due a keep-in-touch message now, and (unless a dry run) send theirs, as the
+    hourly schedule does. Managers and the owner: it speaks for the shop."""
+    require(actor, REPORT)
+    runner = keep_in_touch_for(await ctx.pool(), ctx.settings)
+    return await runner.run(now or datetime.now(UTC), dry_run)

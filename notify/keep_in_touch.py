@@ -1,0 +1,130 @@
+"""Keep in touch: a customer not seen for COMPLAINTS_KEEP_IN_TOUCH_AFTER gets one advertising
+message, with a basis and at allowed hours, once per visit it follows (the next visit
+starts the rhythm again). Run hourly by a Temporal Schedule (workflows/keep_in_touch.py);
+`complaints keep-in-touch --dry-run` lists who would get one now.
+
+A sweep over an indexed query, not a durable timer per customer: with 100,000 customers a
+timer each would be 100,000 workflows whose only job is to wait, each with a history to
+keep and replay, and every visit would have to signal one. The sweep costs one query an
+hour, restarts the rhythm on a visit by itself (the period is the last visit), and a customer
+held by the night or the once-a-day rule is simply picked up by a later run.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import structlog
+
+from app.links import LinkSigner, link_signer, opt_out_url
+from domain.advertising import KEEP_IN_TOUCH, advertising_text, may_advertise
+from domain.wording import Language
+from infra.settings import Settings
+from notify.registry import message_sender
+from notify.solapi import MessageSender
+from notify.standin import STANDIN_SENDER
+from store import advertising
+from store.advertising import Candidate
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Planned:
+    candidate: Candidate
+    basis: str | None
+    held: str  # why not now ("" when it goes)
+
+
+@dataclass
+class KeepInTouchRun:
+    due: int = 0
+    sent: int = 0
+    held: int = 0
+    failed: int = 0
+    planned: list[Planned] = field(default_factory=list)
+    refused: str = ""  # why nothing could be sent at all
+
+    def counts(self) -> dict[str, int]:
+        return {"due": self.due, "sent": self.sent, "held": self.held, "failed": self.failed}
+
+
+@dataclass(frozen=True)
+class KeepInTouch:
+    pool: asyncpg.Pool
+    sender: MessageSender | None
+    links: LinkSigner | None
+    zone: ZoneInfo
+    after: timedelta
+    public_url: str
+    shop_name: str
+    shop_contact: str
+    language: Language = "ko"
+    limit: int = 500
+
+    async def plan(self, now: datetime) -> list[Planned]:
+        planned = []
+        for c in await advertising.due(self.pool, now, self.after, self.limit):
+            verdict = may_advertise(c.consent, now, self.zone, c.last_advertised_at)
+            planned.append(Planned(c, verdict.basis, verdict.reason))
+        return planned
+
+    def refusal(self) -> str:
+        if self.sender is None or self.links is None:
+            return "customer messages are off (COMPLAINTS_MESSAGES)"
+        if not self.shop_name.strip() or not self.shop_contact.strip():
+            return "advertising names the shop and its contact: set COMPLAINTS_SHOP_NAME"
+        return ""
+
+    async def run(self, now: datetime, dry_run: bool = False) -> KeepInTouchRun:
+        planned = await self.plan(now)
+        result = KeepInTouchRun(due=len(planned), planned=planned, refused=self.refusal())
+        result.held = sum(1 for p in planned if p.held)
+        if dry_run or result.refused:
+            return result
+        assert self.sender is not None and self.links is not None
+        for p in planned:
+            if p.held or p.basis is None:
+                continue
+            ad_id = await advertising.claim(self.pool, p.candidate, p.basis, now)
+            if ad_id is None:
+                continue
+            link = opt_out_url(self.public_url, self.links, p.candidate.customer_id, now)
+            text = advertising_text(
+                KEEP_IN_TOUCH, self.language, self.shop_name, self.shop_contact, link
+            )
+            try:
+                delivery = await self.sender.send_advertisement(ad_id, p.candidate.phone, text)
+            except Exception as err:  # one customer's trouble must not stop the others
+                await advertising.release(self.pool, ad_id)
+                result.failed += 1
+                log.warning("keep-in-touch message not sent", ad_id=ad_id, error=str(err))
+                continue
+            await advertising.sent(self.pool, ad_id, delivery.as_json(), now)
+            result.sent += 1
+        return result
+
+
+def keep_in_touch_for(pool: asyncpg.Pool, settings: Settings) -> KeepInTouch:
+    """The keep-in-touch run the settings choose (the customer's message sender, the link
+    key, the shop's name and contact: the sender number unless COMPLAINTS_SHOP_CONTACT)."""
+    sender = message_sender(settings)
+    try:
+        links: LinkSigner | None = link_signer(settings)
+    except ValueError:
+        links = None
+    contact = settings.shop_contact or (
+        STANDIN_SENDER if settings.messages == "standin" else settings.sender_number or ""
+    )
+    return KeepInTouch(
+        pool=pool,
+        sender=sender,
+        links=links,
+        zone=settings.zone,
+        after=settings.keep_in_touch_after,
+        public_url=settings.public_url,
+        shop_name=settings.shop_name,
+        shop_contact=contact,
+        language=settings.language,
+    )

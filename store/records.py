@@ -1,0 +1,40 @@
+"""The legal hold: what a business must keep of a consumer complaint for 3 years (the
+e-commerce act's decree, for online sellers), apart from other data. A minimal record per
+case in `complaint_records`: dates, motive, channel, fault, status, the remedy chosen and the
+rating; no name, phone or free text. Written by `forget` while the hold applies (whether a
+shop is subject to it is COMPLAINTS_COMPLAINT_RECORDS_HOLD); destroyed when the hold ends."""
+
+from datetime import datetime
+
+import asyncpg
+
+_KEEP = """
+INSERT INTO complaint_records
+  (case_id, opened_at, closed_at, motive, channel, fault, status, remedy, rating, hold_until)
+SELECT case_id, opened_at, closed_at, motive, channel, fault, status,
+       state::jsonb -> 'accepted' ->> 'kind', rating,
+       COALESCE(closed_at, now()) + make_interval(years => $2)
+FROM complaint_cases WHERE case_id = ANY($1)
+ON CONFLICT (case_id) DO UPDATE SET
+  closed_at = EXCLUDED.closed_at, status = EXCLUDED.status, remedy = EXCLUDED.remedy,
+  rating = EXCLUDED.rating, hold_until = GREATEST(complaint_records.hold_until,
+                                                  EXCLUDED.hold_until)
+"""
+
+
+async def keep(conn: asyncpg.Connection, case_ids: list[str], years: int) -> int:
+    """The minimal record of each case, held `years` from its closing (or from now, for a
+    case still open). Runs in the caller's transaction (forget's)."""
+    status = await conn.execute(_KEEP, case_ids, years)
+    return int(status.split()[-1])
+
+
+async def destroy_expired(pool: asyncpg.Pool, now: datetime) -> int:
+    """Destroy the records whose hold has ended; returns how many went."""
+    status = await pool.execute("DELETE FROM complaint_records WHERE hold_until <= $1", now)
+    return int(status.split()[-1])
+
+
+async def held(pool: asyncpg.Pool, case_id: str) -> dict[str, object] | None:
+    row = await pool.fetchrow("SELECT * FROM complaint_records WHERE case_id = $1", case_id)
+    return dict(row) if row else None

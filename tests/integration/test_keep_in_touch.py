@@ -1,0 +1,182 @@
+"""Keep in touch on PostgreSQL with the stand-in provider in-process: a consented customer
+not seen for 90 days gets one advertising message at 10:00, not at 22:00 (no night consent),
+labelled, with the shop's name and contact and a working opt-out link; once per period and
+once a day; a visit restarts the rhythm; the opt-out stops the next one; a customer without
+a basis gets none."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from app.context import Context
+from app.links import LinkSigner
+from cli import handlers
+from cli.parser import parser
+from domain.phone import written_phone
+from infra.settings import Settings
+from notify.keep_in_touch import KeepInTouch
+from notify.solapi import MessageSender, SolapiClient
+from notify.standin import (
+    STANDIN_API_KEY,
+    STANDIN_API_SECRET,
+    STANDIN_CHANNEL,
+    STANDIN_SENDER,
+    StandinState,
+    create_app,
+)
+from store.consents import ConsentBook
+
+pytestmark = pytest.mark.db
+SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def at(hour: int, days: int = 0) -> datetime:
+    today = datetime.now(SEOUL).date() + timedelta(days=days)
+    return datetime(today.year, today.month, today.day, hour, tzinfo=SEOUL)
+
+
+async def customer(pool: asyncpg.Pool, last_visit: datetime) -> tuple[str, str]:
+    phone = f"+8210{uuid.uuid4().int % 10**8:08d}"
+    customer_id = f"cus-k{uuid.uuid4().hex[:11]}"
+    await pool.execute(
+        "INSERT INTO customers (id, phone, name, visits, first_visit_at, last_visit_at)"
+        " VALUES ($1, $2, 'Kim', 5, $3, $3)",
+        customer_id,
+        phone,
+        last_visit,
+    )
+    return customer_id, phone
+
+
+def runner(pool: asyncpg.Pool, state: StandinState) -> KeepInTouch:
+    client = SolapiClient(
+        "http://standin",
+        STANDIN_API_KEY,
+        STANDIN_API_SECRET,
+        transport=httpx.ASGITransport(app=create_app(state)),
+        settle=0.0,
+    )
+    links = LinkSigner([b"keep-in-touch-test"])
+    sender = MessageSender(
+        client,
+        sender_number=STANDIN_SENDER,
+        channel_id=STANDIN_CHANNEL,
+        template_ids={},
+        links=links,
+        public_url="http://shop.example",
+        link_ttl=timedelta(days=14),
+    )
+    return KeepInTouch(
+        pool=pool,
+        sender=sender,
+        links=links,
+        zone=SEOUL,
+        after=timedelta(days=90),
+        public_url="http://shop.example",
+        shop_name="행복세탁",
+        shop_contact="02-123-4567",
+    )
+
+
+def to(state: StandinState, phone: str) -> list[dict[str, object]]:
+    return [m for m in state.messages if m["to"] == "0" + phone.removeprefix("+82")]
+
+
+async def test_one_message_by_day_with_the_label_and_opt_out(pool: asyncpg.Pool) -> None:
+    state = StandinState.for_language()
+    run = runner(pool, state)
+    morning, night = at(10), at(22)
+    gold, gold_phone = await customer(pool, morning - timedelta(days=100))
+    await pool.execute("UPDATE customers SET marketing_consent_at = now() WHERE id = $1", gold)
+    recent, recent_phone = await customer(pool, morning - timedelta(days=30))
+    await pool.execute("UPDATE customers SET marketing_consent_at = now() WHERE id = $1", recent)
+    lapsed, lapsed_phone = await customer(pool, morning - timedelta(days=200))  # no basis
+
+    at_night = await run.run(night)
+    assert [p.held for p in at_night.planned if p.candidate.customer_id == gold] == [
+        "21:00-08:00 without the separate night-time consent"
+    ]
+    assert not to(state, gold_phone)
+
+    dry = await run.run(morning, dry_run=True)
+    mine = {p.candidate.customer_id for p in dry.planned}
+    assert gold in mine and recent not in mine and lapsed not in mine
+    assert not to(state, gold_phone)
+
+    await run.run(morning)
+    (message,) = to(state, gold_phone)
+    text = str(message["text"])
+    assert message["type"] == "LMS" and message["status"] == "sent"
+    assert message["template_id"] is None  # never a KakaoTalk notification template
+    assert text.startswith("(광고) 행복세탁\n") and "02-123-4567" in text
+    assert "무료 수신거부: http://shop.example/c/" in text and text.endswith("/stop")
+    assert not to(state, recent_phone) and not to(state, lapsed_phone)
+
+    await run.run(morning + timedelta(hours=1))  # once per period
+    assert len(to(state, gold_phone)) == 1
+
+    # A visit starts a new period; still not seen for 90 days, but one a day at most
+    await pool.execute(
+        "UPDATE customers SET last_visit_at = $2 WHERE id = $1", gold, morning - timedelta(days=95)
+    )
+    held = await run.run(morning + timedelta(hours=2))
+    assert [p.held for p in held.planned if p.candidate.customer_id == gold] == [
+        "an advertising message went out within the last day"
+    ]
+    await run.run(at(10, days=1))
+    assert len(to(state, gold_phone)) == 2
+
+    # The opt-out stops the next one
+    await ConsentBook(pool).withdraw(gold, "opt_out_link", "customer")
+    await pool.execute(
+        "UPDATE customers SET last_visit_at = $2 WHERE id = $1", gold, morning - timedelta(days=91)
+    )
+    after = await run.run(at(10, days=3))
+    assert gold not in {p.candidate.customer_id for p in after.planned}
+    assert len(to(state, gold_phone)) == 2
+
+
+async def test_without_consent_only_within_six_months_of_a_visit(pool: asyncpg.Pool) -> None:
+    state = StandinState.for_language()
+    morning = at(11)
+    recent_buyer, phone = await customer(pool, morning - timedelta(days=120))
+    result = await runner(pool, state).run(morning)
+    assert [p.basis for p in result.planned if p.candidate.customer_id == recent_buyer] == [
+        "transaction"
+    ]
+    assert len(to(state, phone)) == 1
+
+
+async def test_nothing_goes_without_the_shops_name(pool: asyncpg.Pool) -> None:
+    state = StandinState.for_language()
+    unnamed = runner(pool, state)
+    unnamed = KeepInTouch(**{**unnamed.__dict__, "shop_name": ""})
+    _, phone = await customer(pool, at(10) - timedelta(days=100))
+    await pool.execute("UPDATE customers SET marketing_consent_at = now() WHERE phone = $1", phone)
+    result = await unnamed.run(at(10))
+    assert "COMPLAINTS_SHOP_NAME" in result.refused and not to(state, phone)
+
+
+async def test_the_cli_dry_run_lists_who_would_get_one(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    ctx = Context(settings.model_copy(update={"link_secret": SecretStr("x")}), pool=pool)
+    last = datetime.now(UTC) - timedelta(days=100)
+    customer_id, phone = await customer(pool, last)
+    number = "0" + phone.removeprefix("+82")
+    consented = await handlers.consent(ctx, parser().parse_args(["consent", number, "yes"]))
+    assert f"customer {customer_id}: consent to advertising recorded" in consented
+    assert "between 21:00 and 08:00 no" in consented
+    text = await handlers.keep_in_touch(ctx, parser().parse_args(["keep-in-touch", "--dry-run"]))
+    assert "customer messages are off" in text
+    (line,) = [row for row in text.splitlines() if written_phone(phone, "KR") in row]
+    assert line.startswith("Kim") and ("basis: consent" in line or "held: 21:00" in line)
+    rows = await handlers.keep_in_touch(
+        ctx, parser().parse_args(["keep-in-touch", "--dry-run", "--json"])
+    )
+    assert customer_id in rows
