@@ -28,9 +28,9 @@ from pydantic import TypeAdapter, ValidationError
 from app import cases
 from app.context import Context
 from app.identity import READ, Actor, Role, require
-from app.links import LinkClaim, LinkSigner, link_signer
 from app.refusals import Conflict, Forbidden, InvalidInput
 from domain.model import CaseState, CaseStatus, Text
+from infra.links import LinkClaim, LinkSigner, link_signer
 from infra.settings import explain
 from store import customer_pages
 from store.customer_pages import Note

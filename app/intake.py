@@ -20,9 +20,9 @@ import segno
 from app import cases
 from app.context import Context
 from app.identity import Actor, Role
-from app.links import link_signer
 from app.refusals import InvalidInput, Refusal
 from domain.model import Customer, Motive
+from infra.links import link_signer
 from infra.settings import Settings
 from store import customer_pages
 

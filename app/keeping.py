@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from app.cases import phone_in, validated
 from app.context import Context
 from app.identity import REPORT, VISIT, Actor, require
-from app.links import OPT_OUT, LinkClaim, link_signer
 from app.refusals import Forbidden
 from domain.model import Customer
+from infra.links import OPT_OUT, LinkClaim, link_signer
 from notify.keep_in_touch import KeepInTouchRun, keep_in_touch_for
 from store.consents import ConsentBook, ConsentState
 

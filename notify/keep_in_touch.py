@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import structlog
 
-from app.links import LinkSigner, link_signer, opt_out_url
 from domain.advertising import KEEP_IN_TOUCH, advertising_text, may_advertise
 from domain.wording import Language
+from infra.links import LinkSigner, link_signer, opt_out_url
 from infra.settings import Settings
 from notify.registry import message_sender
 from notify.solapi import MessageSender

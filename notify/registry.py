@@ -10,9 +10,9 @@ picks it for `customer`.
 
 from dataclasses import dataclass
 
-from app.links import link_signer
+from infra.links import link_signer
 from infra.settings import Settings
-from notify.senders import Delivery, LogSender, NoticeRow, Sender
+from notify.senders import LogSender
 from notify.solapi import MessageSender, SolapiClient
 from notify.standin import (
     STANDIN_API_KEY,
@@ -22,6 +22,7 @@ from notify.standin import (
     standin_template_ids,
 )
 from notify.webhook import WebhookSender
+from store.delivery import Delivery, NoticeRow, Sender
 
 CUSTOMER = "customer"
 STAFF = "staff"

@@ -1,47 +1,10 @@
-"""The sender interface, and the log sender used where no other is configured."""
-
-from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol
+"""The log sender, used where no other is configured (the interface: store/delivery.py)."""
 
 import structlog
 
+from store.delivery import NoticeRow
+
 log = structlog.get_logger(__name__)
-
-# A notice as the outbox hands it over: its row (`id`, `case_id`, `kind`, `recipient`,
-# `message`, `data`, `created_at`, `not_before`), a customer's address filled into `data`.
-NoticeRow = dict[str, Any]
-
-
-# What became of a message: the provider delivered it (`sent`), delivered it as SMS/LMS
-# because the number has no KakaoTalk (`fallback_sms`), took it without a final result yet
-# (`accepted`), or refused it for good (`failed`: a wrong number, a template mismatch;
-# trying again cannot help).
-Result = Literal["sent", "fallback_sms", "accepted", "failed"]
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """A delivery's outcome as the outbox records it (`notifications.delivery`); provider
-    ids to look it up again, never the number or the text."""
-
-    result: Result
-    provider: str
-    channel: str = ""  # ATA (KakaoTalk notification), SMS or LMS
-    group_id: str = ""
-    message_id: str = ""
-    status_code: str = ""
-    detail: str = ""
-
-    def as_json(self) -> dict[str, str]:
-        return {k: v for k, v in asdict(self).items() if v}
-
-
-class Sender(Protocol):
-    async def send(self, notice: NoticeRow) -> Delivery | None:
-        """Deliver `notice` once, or raise: the outbox keeps it and tries again later. The
-        notice's `id` goes with every delivery, so a receiver can drop a repeat. A sender
-        that knows more than "delivered" says so in a Delivery."""
-        ...
 
 
 class LogSender:

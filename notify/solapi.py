@@ -41,11 +41,11 @@ import httpx
 import phonenumbers
 import structlog
 
-from app.links import LinkSigner, link_url
 from domain.advertising import AdvertisingRefused, category_of
 from domain.messages import TEMPLATES
 from domain.wording import Language
-from notify.senders import Delivery, NoticeRow
+from infra.links import LinkSigner, link_url
+from store.delivery import Delivery, NoticeRow
 
 log = structlog.get_logger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from notify.senders import NoticeRow
+from store.delivery import NoticeRow
 
 
 class WebhookSender:

@@ -20,11 +20,11 @@ from fastapi.routing import APIRoute
 
 from app import customer_answers, intake, keeping
 from app.customer_answers import Outcome, Visit
-from app.links import LinkExpired, LinkRefused
 from app.refusals import InvalidInput, Refusal
 from domain.model import CaseState, CaseStatus, Motive, Step
 from domain.phone import written_phone
 from domain.wording import when
+from infra.links import LinkExpired, LinkRefused
 from pages.catalogue import Catalogue
 from pages.routes import _CATALOGUES, _templates, context
 

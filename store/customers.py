@@ -10,7 +10,6 @@ from pydantic import BaseModel, Field
 
 from domain.model import CustomerProfile, Phone
 from domain.policy import tier_for
-from infra.case_ids import ALPHABET
 from store import records, referrals
 from store.referrals import RewardTerms
 
@@ -38,8 +37,13 @@ class Forgotten(BaseModel):
     records: int = 0  # minimal complaint records kept under the legal hold
 
 
+# Customer ids read like case ids (Crockford's base32: no i, l, o or u), drawn here so
+# storage needs nothing from the case-id helpers above it.
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
 def new_customer_id() -> str:
-    return "cus-" + "".join(secrets.choice(ALPHABET) for _ in range(12))
+    return "cus-" + "".join(secrets.choice(_ALPHABET) for _ in range(12))
 
 
 _UPSERT = """

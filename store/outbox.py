@@ -11,7 +11,7 @@ import asyncpg
 import structlog
 
 from domain.notifications import CUSTOMER, Language, call_instead, outdated
-from notify.senders import Delivery, Sender
+from store.delivery import Delivery, Sender
 
 log = structlog.get_logger(__name__)
 

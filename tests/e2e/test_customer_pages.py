@@ -24,7 +24,7 @@ from app import cases, sessions
 from app.context import Context
 from app.customer_answers import csrf_token
 from app.identity import Actor, Role
-from app.links import link_signer
+from infra.links import link_signer
 from infra.settings import Settings
 from notify import standin
 from tests.conftest import free_port

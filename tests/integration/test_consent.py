@@ -16,7 +16,7 @@ from api.main import create_app
 from app import keeping
 from app.context import Context
 from app.identity import actor_named
-from app.links import OPT_OUT, link_signer, opt_out_url
+from infra.links import OPT_OUT, link_signer, opt_out_url
 from infra.settings import Settings
 from store.consents import ConsentBook
 from tests.helpers import OWNER

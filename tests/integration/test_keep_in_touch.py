@@ -14,10 +14,10 @@ import pytest
 from pydantic import SecretStr
 
 from app.context import Context
-from app.links import LinkSigner
 from cli import handlers
 from cli.parser import parser
 from domain.phone import written_phone
+from infra.links import LinkSigner
 from infra.settings import Settings
 from notify.keep_in_touch import KeepInTouch
 from notify.solapi import MessageSender, SolapiClient

@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.links import LinkSigner
 from domain.advertising import (
     KEEP_IN_TOUCH,
     AdvertisingRefused,
@@ -18,6 +17,7 @@ from domain.advertising import (
     may_advertise,
 )
 from domain.messages import TEMPLATES
+from infra.links import LinkSigner
 from notify.solapi import MessageSender, SolapiClient
 from notify.standin import STANDIN_CHANNEL, STANDIN_SENDER, StandinState, _deliver
 

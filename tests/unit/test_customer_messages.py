@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.links import LinkExpired, LinkRefused, LinkSigner, link_url
 from domain.effects import effects
 from domain.events import CaseOpened, FollowUpDue, ResolutionOffered
 from domain.messages import TEMPLATES
@@ -20,6 +19,7 @@ from domain.model import (
     ResponseTargets,
 )
 from domain.notifications import notices_for
+from infra.links import LinkExpired, LinkRefused, LinkSigner, link_url
 
 AT = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)  # Monday 11:00 in Seoul
 

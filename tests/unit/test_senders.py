@@ -6,8 +6,9 @@ import pytest
 
 from infra.settings import Settings
 from notify.registry import Registry, senders_for
-from notify.senders import LogSender, NoticeRow
+from notify.senders import LogSender
 from notify.webhook import WebhookSender
+from store.delivery import NoticeRow
 from tests.webhook import SECRET
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.links import LinkSigner
-from notify.senders import Delivery
+from infra.links import LinkSigner
 from notify.solapi import LIST_PATH, SEND_PATH, MessageSender, ProviderUnavailable, SolapiClient
+from store.delivery import Delivery
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "solapi"
 NOW = datetime(2026, 12, 6, 5, 10, 11, tzinfo=UTC)
