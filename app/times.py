@@ -1,6 +1,6 @@
 """Times for scripts: ISO 8601 with the shop's offset, never bare UTC."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,15 @@ def in_zone(value: Any, zone: ZoneInfo) -> Any:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="python")
     if isinstance(value, datetime):
-        return value.astimezone(zone).isoformat() if value.tzinfo else value.isoformat()
+        if not value.tzinfo:
+            return value.isoformat()
+        local = value.astimezone(zone)
+        offset = local.utcoffset()
+        if offset is not None and offset.seconds % 60:
+            # A zone's local mean time before standard time (Seoul until 1908: +08:27:52)
+            # has an offset in seconds, which RFC 3339 cannot write: such instants go as UTC.
+            return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return local.isoformat()
     if isinstance(value, timedelta):
         return _DURATION.dump_python(value, mode="json")  # ISO 8601, as pydantic writes it
     if isinstance(value, dict):
