@@ -81,7 +81,7 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
     "call_instead": {
         "en": "Case {case_id}: the customer asked for no messages, so they were not sent "
         "the '{about}' message. Please call them instead.",
-        "ko": "민원 {case_id}: 고객이 메시지 수신을 원하지 않아 '{about}' 안내를 보내지 "
+        "ko": "민원 {case_id}: 고객이 메시지 수신을 원하지 않아 '{about}' 메시지를 보내지 "
         "않았습니다. 대신 전화로 알려 주세요.",
     },
     "improvement_reported": {
