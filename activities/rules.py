@@ -18,8 +18,11 @@ class RulebookActivities:
         self.pool = pool
 
     @activity.defn(name="case_rules")
-    async def case_rules(self, motive: Motive) -> CaseRules:
-        now = datetime.now(UTC)
+    async def case_rules(self, motive: Motive, opened_at: datetime | None = None) -> CaseRules:
+        # When the case opens on the workflow's clock, not the worker's: the holidays of the
+        # years the case lives in (the two differ when a test skips time, or a clock is off).
+        # None from cases opened before it was passed (they replay; the answer is recorded).
+        now = (opened_at or datetime.now(UTC)).astimezone(UTC)
         # In wall-clock mode too: the calendar says when staff may be reminded.
         closed = await calendar.closures(self.pool, now.date()) if self.pool else {}
         return CaseRules(

@@ -107,11 +107,15 @@ class ComplaintWorkflow:
             # three server round trips (regular activities) were most of that wait.
             rules, profile = await asyncio.gather(
                 self._local(
-                    RulebookActivities.case_rules, command.motive, "read the shop's rulebook"
+                    RulebookActivities.case_rules,
+                    # When the case opens, on the workflow's clock: its holidays are the
+                    # holidays of the years it lives in.
+                    [command.motive, workflow.now()],
+                    "read the shop's rulebook",
                 ),
                 self._local(
                     CustomerActivities.customer_profile,
-                    ref,
+                    [ref],
                     "look up the customer's visits and tier",
                 ),
             )
@@ -276,7 +280,7 @@ class ComplaintWorkflow:
                 # The opening as stored: a first workflow task lost after its append
                 # committed runs the opening again, at a later time and with a fresh
                 # customer lookup; the stored event stays the case's, so it is folded.
-                stored = await self._local(StoreActivities.append_opening, batch, summary)
+                stored = await self._local(StoreActivities.append_opening, [batch], summary)
                 events = [r.event for r in stored]
             else:
                 # A regular activity, not a local one: local would confirm an action ~20 ms
@@ -316,7 +320,7 @@ class ComplaintWorkflow:
         return events
 
     async def _local(
-        self, activity: Callable[[Any, Any], Awaitable[T]], arg: Any, summary: str
+        self, activity: Callable[..., Awaitable[T]], args: list[Any], summary: str
     ) -> T:
         """A short read or write of the opening, as a local activity in the workflow task.
         While it fails (PostgreSQL away), it retries in the task for two seconds, then on
@@ -324,7 +328,7 @@ class ComplaintWorkflow:
         adds to the history every few seconds, a timer adds a handful of events."""
         return await workflow.execute_local_activity_method(
             activity,
-            arg,
+            args=args,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LOCAL_RETRY,
             local_retry_threshold=timedelta(seconds=2),

@@ -143,7 +143,9 @@ async def test_a_review_on_a_holiday_eve_waits_for_the_next_open_day_and_a_calm_
     ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, case_id: str
 ) -> None:
     rules = shop(settings, target_mode="business")
-    eve, reopen = holiday_eve(rules, await today(ts_env))
+    # Three years on from the server's clock (and so from the worker's): the case must use
+    # the holidays of the year it lives in, which the worker's own clock does not know.
+    eve, reopen = holiday_eve(rules, date((await today(ts_env)).year + 3, 1, 1))
     await move_to(ts_env, local(eve, 18, 55))
     review = open_command(case_id, motive=Motive.PROTECT_OTHERS, channel=IntakeChannel.REVIEW)
     async with build_worker(ts_env.client, pool, rules):
