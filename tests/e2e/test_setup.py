@@ -10,7 +10,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator
 
@@ -91,13 +90,13 @@ async def test_setup_registers_what_the_worker_requires(
     worker = [sys.executable, str(ROOT / "worker.py")]
     setup = [os.path.join(BIN, "complaints"), "setup"]
 
-    began = time.monotonic()
-    code, _, err = await run(worker, env, timeout=20)
+    # It stops instead of waiting for the attributes (a worker that waited would still be
+    # running at the timeout, which fails the test).
+    code, _, err = await run(worker, env, timeout=60)
     assert code != 0
     line = one_line(err)
     assert all(name in line for name in NAMES), line
     assert "complaints setup" in line and "shop" in line, line
-    assert time.monotonic() - began < 10
 
     code, out, err = await run(setup, env, timeout=20)
     assert code == 0, err

@@ -90,10 +90,9 @@ async def test_a_signal_stops_the_worker_cleanly(
     worker = worker_process()
     await start_case(dev_env.client, settings, open_command(case_id), wait=30)
 
-    began = time.monotonic()
     worker.process.send_signal(sig)
+    # Within docker stop's 10 s grace (a worker that hung would be killed and fail here).
     assert await worker.exit_code(timeout=10) == 0, worker.log.read_text()
-    assert time.monotonic() - began < 5
     assert "worker stopped" in worker.log.read_text()
 
     # The case is untouched and carries on with the next worker.
@@ -162,10 +161,9 @@ async def test_sigterm_stops_the_worker_as_pid_1(
     nspid = next(line for line in status.splitlines() if line.startswith("NSpid:"))
     assert nspid.split()[-1] == "1", nspid
 
-    began = time.monotonic()
     os.kill(child.pid, signal.SIGTERM)  # what `docker stop` does
+    # Within docker stop's 10 s grace (a worker that hung would be killed and fail here).
     assert await worker.exit_code(timeout=10) == 0, worker.log.read_text()
-    assert time.monotonic() - began < 5
     assert "worker stopped" in worker.log.read_text()
     assert await event_types(pool, case_id) == ["case_opened"]
     await dev_env.client.get_workflow_handle(workflow_id(case_id)).terminate("test over")
