@@ -43,11 +43,18 @@ class KeepInTouchRun:
     sent: int = 0
     held: int = 0
     failed: int = 0
+    found: int = 0  # sent by an earlier try whose answer was lost: recorded, not resent
     planned: list[Planned] = field(default_factory=list)
     refused: str = ""  # why nothing could be sent at all
 
     def counts(self) -> dict[str, int]:
-        return {"due": self.due, "sent": self.sent, "held": self.held, "failed": self.failed}
+        return {
+            "due": self.due,
+            "sent": self.sent,
+            "held": self.held,
+            "failed": self.failed,
+            "found": self.found,
+        }
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,8 @@ class KeepInTouch:
     shop_contact: str
     language: Language = "ko"
     limit: int = 500
+    # A claim outlives one send (lookup, send, status); after it, a later run settles it.
+    lease: timedelta = timedelta(minutes=2)
 
     async def plan(self, now: datetime) -> list[Planned]:
         planned = []
@@ -84,10 +93,14 @@ class KeepInTouch:
         if dry_run or result.refused:
             return result
         assert self.sender is not None and self.links is not None
+        if await self.settle(result, now):
+            planned = await self.plan(now)  # periods released for a fresh try are due again
+            result.due, result.planned = len(planned), planned
+            result.held = sum(1 for p in planned if p.held)
         for p in planned:
             if p.held or p.basis is None:
                 continue
-            ad_id = await advertising.claim(self.pool, p.candidate, p.basis, now)
+            ad_id = await advertising.claim(self.pool, p.candidate, p.basis, now, self.lease)
             if ad_id is None:
                 continue
             link = opt_out_url(self.public_url, self.links, p.candidate.customer_id, now)
@@ -97,13 +110,40 @@ class KeepInTouch:
             try:
                 delivery = await self.sender.send_advertisement(ad_id, p.candidate.phone, text)
             except Exception as err:  # one customer's trouble must not stop the others
-                await advertising.release(self.pool, ad_id)
+                await advertising.failed(self.pool, ad_id, f"{type(err).__name__}: {err}")
                 result.failed += 1
                 log.warning("keep-in-touch message not sent", ad_id=ad_id, error=str(err))
                 continue
             await advertising.sent(self.pool, ad_id, delivery.as_json(), now)
             result.sent += 1
         return result
+
+    async def settle(self, result: KeepInTouchRun, now: datetime) -> int:
+        """Claims an earlier try left without an outcome (its send raised, or its sender
+        died before recording it): each is looked up at the provider by its id first. A
+        message found there is recorded as sent, never sent again; one not found releases
+        its claim, so the period is planned afresh. Returns how many were released."""
+        assert self.sender is not None
+        released = 0
+        for claim in await advertising.unsettled(self.pool, self.lease, self.limit):
+            if claim.phone is None:  # forgotten meanwhile: nothing to look up or send
+                await advertising.release(self.pool, claim.ad_id)
+                continue
+            try:
+                found = await self.sender.find_advertisement(claim.ad_id, claim.phone)
+            except Exception as err:  # cannot tell: the claim waits for a later run
+                await advertising.failed(self.pool, claim.ad_id, f"{type(err).__name__}: {err}")
+                result.failed += 1
+                log.warning("keep-in-touch message not looked up", ad_id=claim.ad_id)
+                continue
+            if found is not None:
+                await advertising.sent(self.pool, claim.ad_id, found.as_json(), now)
+                result.found += 1
+                log.info("keep-in-touch message sent before; recorded", ad_id=claim.ad_id)
+                continue
+            await advertising.release(self.pool, claim.ad_id)
+            released += 1
+        return released
 
 
 def keep_in_touch_for(pool: asyncpg.Pool, settings: Settings) -> KeepInTouch:
