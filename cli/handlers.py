@@ -364,4 +364,8 @@ async def retention(ctx: Context, args: argparse.Namespace) -> str:
         head = f"retention {period}: {people} ({cases}) closed before {when} due; dry run"
         listed = [f"  {c}" for c in due.customers] + [f"  case {c}" for c in due.legacy_cases]
         return "\n".join([head, *listed])
-    return f"retention {period}: removed the name and phone of {people} ({cases}), before {when}"
+    done = f"retention {period}: removed the name and phone of {people} ({cases}), before {when}"
+    if due.records:
+        held = render.counted(due.records, "minimal complaint record")
+        done += f"; kept {held} under the legal hold"
+    return done
