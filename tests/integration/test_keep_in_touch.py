@@ -8,6 +8,7 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -31,7 +32,7 @@ from notify.standin import (
     StandinState,
     create_app,
 )
-from store import advertising
+from store import advertising, reminders
 from store.consents import ConsentBook
 
 pytestmark = pytest.mark.db
@@ -44,7 +45,7 @@ def at(hour: int, days: int = 0) -> datetime:
 
 
 async def customer(pool: asyncpg.Pool, last_visit: datetime) -> tuple[str, str]:
-    phone = f"+8210{uuid.uuid4().int % 10**8:08d}"
+    phone = f"+82102{uuid.uuid4().int % 10**7:07d}"  # 010-2xxx: every one valid
     customer_id = f"cus-k{uuid.uuid4().hex[:11]}"
     await pool.execute(
         "INSERT INTO customers (id, phone, name, visits, first_visit_at, last_visit_at)"
@@ -287,3 +288,76 @@ async def test_a_send_that_never_reached_the_provider_goes_once_later(
     assert later.found == 0 and len(to(state, phone)) == 1
     (recorded,) = await advertising.sent_to(pool, customer_id)
     assert recorded["sent_at"] is not None
+
+
+class StaffNotices:
+    """The staff sender: what staff were told."""
+
+    def __init__(self) -> None:
+        self.notices: list[dict[str, Any]] = []
+
+    async def send(self, notice: dict[str, Any]) -> None:
+        self.notices.append(notice)
+
+    def about(self, customer_id: str) -> list[dict[str, Any]]:
+        return [n for n in self.notices if n["data"]["customer_id"] == customer_id]
+
+
+async def test_a_regular_without_a_basis_gets_a_staff_reminder_not_a_message(
+    pool: asyncpg.Pool,
+) -> None:
+    state = StandinState.for_language()
+    staff = StaffNotices()
+    shop_open = True
+
+    async def is_open(now: datetime) -> bool:
+        return shop_open
+
+    run = KeepInTouch(
+        **{
+            **runner(pool, state).__dict__,
+            "staff": staff,
+            "is_open": is_open,
+            "staff_link": "http://shop.example",
+        }
+    )
+    morning = at(10)
+    long_ago = morning - timedelta(days=200)  # over 6 months: no basis without consent
+    gold, gold_phone = await customer(pool, long_ago)
+    bronze, bronze_phone = await customer(pool, long_ago)
+    await pool.execute("UPDATE customers SET visits = 1 WHERE id = $1", bronze)
+    opted_out, _ = await customer(pool, long_ago)
+    await ConsentBook(pool).withdraw(opted_out, "opt_out_link", "customer")
+    consented, consented_phone = await customer(pool, long_ago)
+    await pool.execute("UPDATE customers SET marketing_consent_at = now() WHERE id = $1", consented)
+
+    shop_open = False  # staff reminders wait for opening hours
+    closed = await run.run(morning)
+    assert [c.held for c in closed.calls if c.candidate.customer_id == gold] == [
+        "outside opening hours"
+    ]
+    assert not staff.about(gold)
+
+    shop_open = True
+    await run.run(morning + timedelta(hours=1))
+    (reminder,) = staff.about(gold)
+    assert not to(state, gold_phone)  # no advertising without a basis
+    text = str(reminder["message"])
+    assert reminder["recipient"] == "staff" and reminder["kind"] == "keep_in_touch_call"
+    assert gold in text and "전화" in text and "Kim" not in text
+    assert gold_phone not in text and gold_phone.removeprefix("+82") not in text
+    assert not staff.about(bronze) and not to(state, bronze_phone)  # not a regular yet
+    assert not staff.about(opted_out)  # said no: not asked again
+    assert not staff.about(consented) and len(to(state, consented_phone)) == 1
+
+    await run.run(morning + timedelta(days=1))  # once per visit it follows
+    assert len(staff.about(gold)) == 1
+    (row,) = await reminders.reminded(pool, gold)
+    assert row["sent_at"] is not None
+
+    # A visit starts a new period: reminded again once that one has run its course
+    await pool.execute(
+        "UPDATE customers SET last_visit_at = $2 WHERE id = $1", gold, morning - timedelta(days=190)
+    )
+    await run.run(morning + timedelta(days=2))
+    assert len(staff.about(gold)) == 2
