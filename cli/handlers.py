@@ -171,7 +171,8 @@ async def visit(ctx: Context, args: argparse.Namespace) -> str:
 
 async def consent(ctx: Context, args: argparse.Namespace) -> str:
     given = args.answer == "yes"
-    state = await keeping.consent(ctx, await _actor(ctx), args.phone, given, args.night, "cli")
+    actor = await _actor(ctx)
+    state = await keeping.consent(ctx, actor, args.phone, given, args.night, keeping.CLI)
     if args.json:
         return render.as_json(state, ctx.settings.zone, indent=2)
     return render.consent(state, ctx.settings.zone)
