@@ -54,7 +54,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         notify.sweep_notifications,
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
-        RetentionActivities(pool, settings.retention).apply_retention,
+        RetentionActivities(pool, settings.retention, settings.records_hold_years).apply_retention,
         keeping.keep_in_touch,
         keeping.end_legal_holds,
     ]

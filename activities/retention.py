@@ -9,9 +9,10 @@ from store import retention
 
 
 class RetentionActivities:
-    def __init__(self, pool: asyncpg.Pool, period: str) -> None:
+    def __init__(self, pool: asyncpg.Pool, period: str, hold_years: int | None = None) -> None:
         self.pool = pool
         self.period = period
+        self.hold_years = hold_years  # the complaint-records hold, as `forget` keeps it
 
     @activity.defn(name="apply_retention")
     async def apply_retention(self, dry_run: bool) -> dict[str, object]:
@@ -19,11 +20,13 @@ class RetentionActivities:
         kept = retention.parse_retention(self.period)
         if kept is None:
             return {"retention": "off", "customers": 0, "cases": 0}
-        due = await retention.apply(self.pool, kept.cutoff(datetime.now(UTC)), dry_run)
+        cutoff = kept.cutoff(datetime.now(UTC))
+        due = await retention.apply(self.pool, cutoff, dry_run, self.hold_years)
         return {
             "retention": str(kept),
             "cutoff": due.cutoff.isoformat(),
             "customers": due.people,
             "cases": due.cases,
+            "records_kept": due.records,
             "dry_run": dry_run,
         }

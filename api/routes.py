@@ -364,7 +364,7 @@ async def record_visit(body: bodies.Visit, ctx: Ctx, caller: Caller) -> JSONResp
     tags=["customers"],
 )
 async def record_consent(body: bodies.ConsentChange, ctx: Ctx, caller: Caller) -> JSONResponse:
-    state = await keeping.consent(ctx, caller, body.phone, body.given, body.night, "api")
+    state = await keeping.consent(ctx, caller, body.phone, body.given, body.night, keeping.API)
     return answer(ctx, state)
 
 

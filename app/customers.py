@@ -82,5 +82,5 @@ async def forget(ctx: Context, actor: Actor, phone: str) -> Forgotten:
     require(actor, FORGET)
     region = ctx.settings.phone_region
     customer = validated(lambda: Customer(name="-", phone=phone_in(phone, region)))
-    hold = ctx.settings.complaint_records_years if ctx.settings.complaint_records_hold else None
+    hold = ctx.settings.records_hold_years
     return await CustomerDirectory(await ctx.pool(), TierThresholds()).forget(customer.phone, hold)

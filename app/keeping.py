@@ -10,21 +10,37 @@ from app.refusals import Forbidden
 from domain.model import Customer
 from infra.links import OPT_OUT, LinkClaim, link_signer
 from notify.keep_in_touch import KeepInTouchRun, keep_in_touch_for
-from store.consents import ConsentBook, ConsentState
+from store.consents import ConsentBook, ConsentCard, ConsentState
 
 # The `by` of a withdrawal made through the opt-out link: the customer, never their name.
 CUSTOMER_BY = "customer"
+# How consent was recorded, by door (the `via` of each change).
+CLI, API, STAFF_PAGE = "cli", "api", "staff_page"
+# What staff choose on the case page: (given, night) as ConsentBook.record takes them.
+PAGE_CHOICES: dict[str, tuple[bool, bool]] = {
+    "yes": (True, False),  # consent to advertising, by day
+    "yes_night": (True, True),  # and between 21:00 and 08:00
+    "no_night": (False, True),  # withdraw the night-time consent only
+    "no": (False, False),  # withdraw all (an opt-out)
+}
 
 
 async def consent(
     ctx: Context, actor: Actor, phone: str, given: bool, night: bool, via: str
 ) -> ConsentState:
     """Record consent given or withdrawn, as the customer told staff (`via`: cli, api,
-    page), with the staff member's name as who recorded it."""
+    staff_page), with the staff member's name as who recorded it."""
     require(actor, VISIT)
     region = ctx.settings.phone_region
     customer = validated(lambda: Customer(name="-", phone=phone_in(phone, region)))
     return await ConsentBook(await ctx.pool()).record(customer.phone, given, night, via, actor.name)
+
+
+async def consent_card(ctx: Context, actor: Actor, phone: str) -> ConsentCard:
+    """A customer's consent as it stands, with its last change, for the staff pages (the
+    phone as stored, from the case)."""
+    require(actor, VISIT)
+    return await ConsentBook(await ctx.pool()).card(phone)
 
 
 def opt_out_claim(ctx: Context, token: str, now: datetime | None = None) -> LinkClaim:

@@ -20,4 +20,5 @@ async def run(
     if kept is None:
         return "off", None
     cutoff = kept.cutoff(now or datetime.now(UTC))
-    return str(kept), await retention.apply(await ctx.pool(), cutoff, dry_run)
+    hold = ctx.settings.records_hold_years
+    return str(kept), await retention.apply(await ctx.pool(), cutoff, dry_run, hold)

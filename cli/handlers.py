@@ -171,7 +171,8 @@ async def visit(ctx: Context, args: argparse.Namespace) -> str:
 
 async def consent(ctx: Context, args: argparse.Namespace) -> str:
     given = args.answer == "yes"
-    state = await keeping.consent(ctx, await _actor(ctx), args.phone, given, args.night, "cli")
+    actor = await _actor(ctx)
+    state = await keeping.consent(ctx, actor, args.phone, given, args.night, keeping.CLI)
     if args.json:
         return render.as_json(state, ctx.settings.zone, indent=2)
     return render.consent(state, ctx.settings.zone)
@@ -364,4 +365,8 @@ async def retention(ctx: Context, args: argparse.Namespace) -> str:
         head = f"retention {period}: {people} ({cases}) closed before {when} due; dry run"
         listed = [f"  {c}" for c in due.customers] + [f"  case {c}" for c in due.legacy_cases]
         return "\n".join([head, *listed])
-    return f"retention {period}: removed the name and phone of {people} ({cases}), before {when}"
+    done = f"retention {period}: removed the name and phone of {people} ({cases}), before {when}"
+    if due.records:
+        held = render.counted(due.records, "minimal complaint record")
+        done += f"; kept {held} under the legal hold"
+    return done

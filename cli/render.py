@@ -332,12 +332,22 @@ def keep_in_touch_rows(run: KeepInTouchRun) -> dict[str, Any]:
             }
             for p in run.planned
         ],
+        "calls": [
+            {
+                "customer_id": c.candidate.customer_id,
+                "visits": c.candidate.visits,
+                "last_visit_at": c.candidate.last_visit_at,
+                "case_id": c.candidate.last_case_id,
+                "held": c.held or None,
+            }
+            for c in run.calls
+        ],
     }
 
 
 def keep_in_touch(run: KeepInTouchRun, dry_run: bool, zone: ZoneInfo, region: str) -> str:
     """Who is due a keep-in-touch message, and what became of each."""
-    if not run.planned:
+    if not run.planned and not run.calls:
         return "no customer is due a keep-in-touch message now"
     lines = []
     for p in run.planned:
@@ -351,4 +361,17 @@ def keep_in_touch(run: KeepInTouchRun, dry_run: bool, zone: ZoneInfo, region: st
         head = f"sent {run.sent} of {run.due} due ({run.held} held, {run.failed} failed)"
     if run.refused:
         head += f"; nothing can be sent: {run.refused}"
+    if run.calls:
+        held = sum(1 for c in run.calls if c.held)
+        calls = counted(len(run.calls), "regular customer")
+        if dry_run:
+            head += f"\nno message may reach {calls}: would remind staff to call "
+            head += f"{len(run.calls) - held} ({held} held)"
+        else:
+            head += f"\nno message may reach {calls}: staff reminded to call "
+            head += f"{run.reminded} ({held} held)"
+    for c in run.calls:
+        why = f"held: {c.held}" if c.held else "call: no basis for a message"
+        last = when(c.candidate.last_visit_at, zone)
+        lines.append(f"{c.candidate.customer_id:<32} last visit {last}  {why}")
     return "\n".join([head, *lines])

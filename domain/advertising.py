@@ -135,3 +135,16 @@ def advertising_text(
     return _FRAME[language].format(
         label=LABEL, shop=shop, body=body, contact=contact, opt_out=opt_out_url
     )
+
+
+def call_instead_of_advertising(
+    consent: Consent, now: datetime, visits: int, regular_from: int, no_messages: bool = False
+) -> bool:
+    """Whether staff should be reminded to call a customer due a keep-in-touch message, in
+    place of the message: a regular (`regular_from` visits: silver and gold) whom no message
+    may reach, because there is no basis (no consent, last visit over 6 months ago) or they
+    asked for no messages at all. Never one who opted out: they said no to being marketed
+    to, and asking them again for consent is itself advertising."""
+    if visits < regular_from or consent.opted_out_at is not None:
+        return False
+    return no_messages or basis(consent, now) is None

@@ -30,6 +30,7 @@ __all__ = [
     "Notice",
     "call_instead",
     "held_until",
+    "keep_in_touch_call",
     "notices_for",
     "outdated",
 ]
@@ -77,6 +78,15 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
         "en": "Case {case_id}: the reply to the public review may be posted now "
         "(from {post_text}).",
         "ko": "민원 {case_id}: 공개 리뷰 답글을 지금 게시해도 됩니다 ({post_text}부터).",
+    },
+    "keep_in_touch_call": {
+        "en": "Keep in touch: regular customer {customer_id} ({visits} visits) was last here "
+        "{last_visit}. No message went to them: they have not agreed to hear from us. Please "
+        "give them a call to see how they are (no offers on the phone), and ask at their next "
+        "visit whether they would like our news.",
+        "ko": "안부 연락: 단골 고객 {customer_id}(방문 {visits}회)의 마지막 방문은 {last_visit}"
+        "입니다. 광고 수신 동의가 없어 문자는 보내지 않았습니다. 안부 전화를 드려 주세요(전화로 "
+        "할인·홍보는 하지 않습니다). 다음 방문 때 소식을 받아 보실지 여쭤 보세요.",
     },
     "call_instead": {
         "en": "Case {case_id}: the customer asked for no messages, so they were not sent "
@@ -162,6 +172,16 @@ def _customer_message(
     return [
         Notice(kind=kind, recipient=CUSTOMER, case_id=state.case_id, message=message, data=data)
     ]
+
+
+def keep_in_touch_call(
+    customer_id: str, visits: int, last_visit: datetime, zone: str, language: Language = "ko"
+) -> str:
+    """The staff reminder that stands in for a keep-in-touch message no message may carry:
+    the customer's reference, never their name or number (the notice leaves the building)."""
+    return _TEMPLATES["keep_in_touch_call"][language].format(
+        customer_id=customer_id, visits=visits, last_visit=when(last_visit, zone, language)
+    )
 
 
 def call_instead(notice_kind: str, case_id: str, language: Language = "ko") -> str:

@@ -453,6 +453,12 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def records_hold_years(self) -> int | None:
+        """How long `forget` (by hand or by retention) keeps the minimal complaint records;
+        None when the shop is not subject to the hold."""
+        return self.complaint_records_years if self.complaint_records_hold else None
+
     @classmethod
     def load(cls) -> "Settings":
         """From the environment; a bad value stops the program with one clear line."""

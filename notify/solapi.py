@@ -303,6 +303,12 @@ class MessageSender:
         log.info("advertisement sent", ad_id=ad_id, result=delivery.result)
         return delivery
 
+    async def find_advertisement(self, ad_id: str, to: str) -> Delivery | None:
+        """The advertising message sent before under `ad_id`, if the provider lists one:
+        a send whose answer was lost (a timeout, a sender that died) may have gone."""
+        found = await self.client.find(ad_id, national(to)[1])
+        return self._as_ours(found) if found is not None else None
+
     async def send(self, notice: NoticeRow) -> Delivery:
         message = self.message(notice, datetime.now(UTC))
         ids = {"case_id": notice["case_id"], "notice_id": str(notice["id"]), "kind": notice["kind"]}

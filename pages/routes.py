@@ -19,9 +19,9 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import cases, customer_answers, inbox, reads, sessions
+from app import cases, customer_answers, inbox, keeping, reads, sessions
 from app.context import Context
-from app.identity import OVERRIDE, WITHDRAW, Actor, Role
+from app.identity import OVERRIDE, VISIT, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
 from app.sessions import LinkRefused, Session
 from domain.clock import staff_due_at
@@ -415,6 +415,10 @@ async def _case_page(
         (when(n.written_at, zone, t.language), n.body)
         for n in await customer_answers.notes(ctx, actor, state.case_id)
     ]
+    consent = None
+    if state.customer and _may(actor, VISIT.roles):
+        card = await keeping.consent_card(ctx, actor, state.customer.phone)
+        consent = view.consent(card, zone, t)
     return render(
         request,
         "case.html",
@@ -442,6 +446,8 @@ async def _case_page(
         kept=request.query_params.get("kept") == "1",
         faults=["ours", "misunderstanding", "unfounded"],
         notes=notes,
+        consent=consent,
+        consent_choices=list(keeping.PAGE_CHOICES),
     )
 
 
@@ -503,11 +509,31 @@ async def _act(ctx: Context, actor: Actor, case_id: str, action: str, form: dict
             raise InvalidInput(f"no action {action!r} on a case")
 
 
+async def _consent(ctx: Context, actor: Actor, case_id: str, choice: str, t: Catalogue) -> None:
+    """Marketing consent as the customer told staff, recorded from the case's customer card
+    (the number from the case, never from the form): by the staff member, via staff_page."""
+
+    def refused(key: str) -> InvalidInput:  # one line in the page's language, by the field
+        return InvalidInput(t(key), (("consent", t(key)),))
+
+    if choice not in keeping.PAGE_CHOICES:
+        raise refused("consent.refused.choice")
+    state = await cases.show(ctx, actor, case_id)
+    if state.customer is None:
+        raise refused("consent.refused.forgotten")
+    given, night = keeping.PAGE_CHOICES[choice]
+    await keeping.consent(ctx, actor, state.customer.phone, given, night, keeping.STAFF_PAGE)
+
+
 @router.post("/staff/cases/{case_id}/{action}", response_model=None)
 async def act(request: Request, case_id: str, action: str) -> Response:
     session, form = await posted(request)
     try:
-        await _act(context(request), session.actor, case_id, action, form)
+        if action == "consent":
+            choice = str(form.get("consent", ""))
+            await _consent(context(request), session.actor, case_id, choice, catalogue(request))
+        else:
+            await _act(context(request), session.actor, case_id, action, form)
     except Refusal as err:
         if isinstance(err, Unauthorized):
             raise

@@ -28,6 +28,7 @@ from domain.model import CaseState, Fault, RemedyKind, Tier
 from domain.remedies import RemedyMenu, remedy_menu
 from domain.wording import duration, when
 from pages.catalogue import Catalogue
+from store.consents import ConsentCard
 from store.timeline import Entry
 
 
@@ -179,3 +180,40 @@ def minutes(value: float | None, t: Catalogue) -> str:
     if value < 120:
         return t("reports.minutes", n=f"{value:.0f}")
     return t("reports.hours", n=f"{value / 60:.1f}")
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    """The customer card's consent lines, worded: yes or no for advertising and for the
+    night, and the last change (when, how, by whom)."""
+
+    marketing: str
+    night: str
+    last: str  # "" when never recorded
+    opted_out: str  # when they withdrew, "" if they have not
+
+
+def consent(card: ConsentCard, zone: str, t: Catalogue) -> ConsentView:
+    state = card.state
+    marketing = night = t("consent.no")
+    opted_out = ""
+    if state is not None:
+        if state.marketing and state.marketing_since:
+            marketing = t("consent.yes_since", when=when(state.marketing_since, zone, t.language))
+        if state.night and state.night_since:
+            night = t("consent.yes_since", when=when(state.night_since, zone, t.language))
+        if state.opted_out_at and not state.marketing:
+            opted_out = when(state.opted_out_at, zone, t.language)
+    last = ""
+    if card.last is not None:
+        change = card.last
+        via_key = f"consent.via.{change.via}"
+        by = t("consent.by_customer") if change.by_whom == "customer" else change.by_whom
+        last = t(
+            "consent.last",
+            what=t(f"consent.change.{change.scope}.{'given' if change.given else 'withdrawn'}"),
+            when=when(change.recorded_at, zone, t.language),
+            how=t(via_key) if t.has(via_key) else change.via,
+            by=by,
+        )
+    return ConsentView(marketing=marketing, night=night, last=last, opted_out=opted_out)

@@ -1,5 +1,7 @@
 """Advertising messages in PostgreSQL: who is due a keep-in-touch message, and the record
-of each one (claimed before it is sent, so one period never gets two)."""
+of each one (claimed before it is sent, so one period never gets two). A claim whose send
+failed or whose sender died stays, unsettled, until a later run has asked the provider
+whether it went (notify.keep_in_touch): it is never simply sent again under a new id."""
 
 import json
 import uuid
@@ -61,34 +63,89 @@ async def due(
     return [Candidate(**dict(r)) for r in rows]
 
 
-async def claim(pool: asyncpg.Pool, candidate: Candidate, basis: str, now: datetime) -> str | None:
-    """The message's id, once per customer and period; None if another run took it."""
+async def claim(
+    pool: asyncpg.Pool, candidate: Candidate, basis: str, now: datetime, lease: timedelta
+) -> str | None:
+    """The message's id, once per customer and period; None if another run took it. The
+    claim is leased (the database's clock) for as long as one send may take."""
     ad_id = uuid.uuid4()
     taken = await pool.fetchval(
-        "INSERT INTO advertisements (id, customer_id, kind, period, basis, created_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
+        "INSERT INTO advertisements (id, customer_id, kind, period, basis, created_at,"
+        " claimed_until) VALUES ($1, $2, $3, $4, $5, $6, now() + $7::interval)"
+        " ON CONFLICT DO NOTHING RETURNING id",
         ad_id,
         candidate.customer_id,
         KEEP_IN_TOUCH,
         candidate.last_visit_at,
         basis,
         now,
+        lease,
     )
     return str(taken) if taken else None
 
 
 async def sent(pool: asyncpg.Pool, ad_id: str, delivery: dict[str, Any], now: datetime) -> None:
     await pool.execute(
-        "UPDATE advertisements SET sent_at = $2, delivery = $3 WHERE id = $1",
+        "UPDATE advertisements SET sent_at = $2, delivery = $3, claimed_until = NULL,"
+        " last_error = NULL WHERE id = $1",
         uuid.UUID(ad_id),
         now,
         json.dumps(delivery),
     )
 
 
+async def failed(pool: asyncpg.Pool, ad_id: str, error: str) -> None:
+    """A send that raised: the provider may still have taken the message (an answer lost
+    to a timeout), so the claim and its id stay for the next run to look up."""
+    await pool.execute(
+        "UPDATE advertisements SET claimed_until = NULL, last_error = $2 WHERE id = $1",
+        uuid.UUID(ad_id),
+        error[:500],
+    )
+
+
 async def release(pool: asyncpg.Pool, ad_id: str) -> None:
-    """A send that failed: the claim goes, so the next run tries again."""
-    await pool.execute("DELETE FROM advertisements WHERE id = $1", uuid.UUID(ad_id))
+    """A claim the provider has no message for: it goes, so the period is due again and
+    its message is planned afresh (basis, hours, once a day) by this run or a later one."""
+    await pool.execute(
+        "DELETE FROM advertisements WHERE id = $1 AND sent_at IS NULL", uuid.UUID(ad_id)
+    )
+
+
+class Unsettled(BaseModel):
+    """A claimed message with no recorded outcome: its send failed, or its sender died."""
+
+    ad_id: str
+    customer_id: str
+    phone: str | None  # None: the customer was forgotten since
+    attempts: int
+
+
+# Unsettled and not leased to a run sending it now; taken with a fresh lease, so two runs
+# never settle the same one.
+_UNSETTLED = """
+UPDATE advertisements a SET claimed_until = now() + $2::interval, attempts = attempts + 1
+FROM (SELECT id FROM advertisements
+      WHERE sent_at IS NULL AND kind = $1 AND (claimed_until IS NULL OR claimed_until < now())
+      ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED) due
+WHERE a.id = due.id
+RETURNING a.id, a.customer_id, a.attempts,
+  (SELECT c.phone FROM customers c WHERE c.id = a.customer_id AND c.forgotten_at IS NULL)
+    AS phone
+"""
+
+
+async def unsettled(pool: asyncpg.Pool, lease: timedelta, limit: int = 500) -> list[Unsettled]:
+    rows = await pool.fetch(_UNSETTLED, KEEP_IN_TOUCH, lease, limit)
+    return [
+        Unsettled(
+            ad_id=str(r["id"]),
+            customer_id=r["customer_id"],
+            phone=r["phone"],
+            attempts=r["attempts"],
+        )
+        for r in rows
+    ]
 
 
 async def sent_to(pool: asyncpg.Pool, customer_id: str) -> list[dict[str, Any]]:

@@ -50,6 +50,24 @@ def consent_of(row: asyncpg.Record) -> Consent:
     )
 
 
+class ConsentChange(BaseModel):
+    """One grant or withdrawal: what, when, how (cli, api, staff_page, opt_out_link), by
+    whom (a staff member's name, or "customer")."""
+
+    scope: str
+    given: bool
+    recorded_at: datetime
+    via: str
+    by_whom: str
+
+
+class ConsentCard(BaseModel):
+    """A customer's consent as the staff pages show it: as it stands, and its last change."""
+
+    state: ConsentState | None  # None: the number has no customer on file (never asked)
+    last: ConsentChange | None
+
+
 class ConsentBook:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
@@ -85,6 +103,24 @@ class ConsentBook:
     async def state(self, customer_id: str) -> ConsentState | None:
         row = await self.pool.fetchrow(_STATE, customer_id)
         return _state(row) if row else None
+
+    async def card(self, phone: str) -> ConsentCard:
+        """The consent of the customer with this normalized phone, and its last change."""
+        row = await self.pool.fetchrow(
+            "SELECT id, marketing_consent_at, night_consent_at, opted_out_at, last_visit_at"
+            " FROM customers WHERE phone = $1 AND forgotten_at IS NULL",
+            phone,
+        )
+        if row is None:
+            return ConsentCard(state=None, last=None)
+        last = await self.pool.fetchrow(
+            "SELECT scope, given, recorded_at, via, by_whom FROM customer_consents"
+            # one change may write both scopes (in one transaction): it reads as the marketing one
+            " WHERE customer_id = $1 ORDER BY recorded_at DESC, scope = 'marketing' DESC, id DESC"
+            " LIMIT 1",
+            row["id"],
+        )
+        return ConsentCard(state=_state(row), last=ConsentChange(**dict(last)) if last else None)
 
     async def history(self, customer_id: str) -> list[dict[str, object]]:
         rows = await self.pool.fetch(

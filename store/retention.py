@@ -5,7 +5,11 @@
 Who is due: a customer not forgotten yet, with at least one case, every case of theirs closed
 or withdrawn before the cutoff, and no visit since the cutoff (a returning customer is kept
 for the tier and the next case). Cases from before customer references keep the phone on the
-case row; those are due by the same rule, by that phone."""
+case row; those are due by the same rule, by that phone.
+
+The legal hold goes along: a shop subject to it (COMPLAINTS_COMPLAINT_RECORDS_HOLD) keeps the
+minimal record of each case for its years from the closing, as `complaints forget` does, so
+a retention period shorter than the hold never destroys what the law asks to be kept."""
 
 import re
 from dataclasses import dataclass, field
@@ -62,6 +66,7 @@ class Due:
     legacy_cases: list[str] = field(default_factory=list)  # cases holding a phone themselves
     cases: int = 0
     people: int = 0  # customers plus the distinct phones on legacy cases
+    records: int = 0  # minimal complaint records kept under the legal hold
 
 
 _DUE_CUSTOMERS = """
@@ -82,7 +87,9 @@ HAVING bool_and(status IN ('closed', 'withdrawn') AND COALESCE(closed_at, update
 """
 
 
-async def apply(pool: asyncpg.Pool, cutoff: datetime, dry_run: bool) -> Due:
+async def apply(
+    pool: asyncpg.Pool, cutoff: datetime, dry_run: bool, hold_years: int | None = None
+) -> Due:
     due = Due(cutoff=cutoff)
     directory = CustomerDirectory(pool)
     phones: list[tuple[str, str]] = []  # (phone, what the log may name instead)
@@ -104,7 +111,8 @@ async def apply(pool: asyncpg.Pool, cutoff: datetime, dry_run: bool) -> Due:
         )
         return due
     for phone, ref in phones:
-        done = await directory.forget(phone)
+        done = await directory.forget(phone, hold_years)
+        due.records += done.records
         log.info(
             "retention: customer data removed",
             customer_id=done.customer_id,
@@ -112,6 +120,7 @@ async def apply(pool: asyncpg.Pool, cutoff: datetime, dry_run: bool) -> Due:
             cases=done.cases,
             events=done.events,
             notices=done.notices,
+            records_kept=done.records,
         )
     log.info("retention applied", cutoff=cutoff.isoformat(), customers=len(phones))
     return due

@@ -4,8 +4,11 @@ labelled, with the shop's name and contact and a working opt-out link; once per 
 once a day; a visit restarts the rhythm; the opt-out stops the next one; a customer without
 a basis gets none."""
 
+import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -20,7 +23,7 @@ from domain.phone import written_phone
 from infra.links import LinkSigner
 from infra.settings import Settings
 from notify.keep_in_touch import KeepInTouch
-from notify.solapi import MessageSender, SolapiClient
+from notify.solapi import SEND_PATH, MessageSender, SolapiClient
 from notify.standin import (
     STANDIN_API_KEY,
     STANDIN_API_SECRET,
@@ -29,6 +32,7 @@ from notify.standin import (
     StandinState,
     create_app,
 )
+from store import advertising, reminders
 from store.consents import ConsentBook
 
 pytestmark = pytest.mark.db
@@ -41,7 +45,7 @@ def at(hour: int, days: int = 0) -> datetime:
 
 
 async def customer(pool: asyncpg.Pool, last_visit: datetime) -> tuple[str, str]:
-    phone = f"+8210{uuid.uuid4().int % 10**8:08d}"
+    phone = f"+82102{uuid.uuid4().int % 10**7:07d}"  # 010-2xxx: every one valid
     customer_id = f"cus-k{uuid.uuid4().hex[:11]}"
     await pool.execute(
         "INSERT INTO customers (id, phone, name, visits, first_visit_at, last_visit_at)"
@@ -180,3 +184,180 @@ async def test_the_cli_dry_run_lists_who_would_get_one(
         ctx, parser().parse_args(["keep-in-touch", "--dry-run", "--json"])
     )
     assert customer_id in rows
+
+
+class AnswerLost(httpx.AsyncBaseTransport):
+    """The provider takes the first send to one number, and its answer never arrives (a
+    timeout)."""
+
+    def __init__(self, app: httpx.AsyncBaseTransport, phone: str) -> None:
+        self.app = app
+        self.to = "0" + phone.removeprefix("+82")
+        self.lost = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.app.handle_async_request(request)
+        sending = request.method == "POST" and request.url.path == SEND_PATH
+        if (
+            sending
+            and not self.lost
+            and json.loads(request.content)["messages"][0]["to"] == self.to
+        ):
+            self.lost += 1
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response
+
+
+def losing_runner(
+    pool: asyncpg.Pool, state: StandinState, phone: str
+) -> tuple[KeepInTouch, AnswerLost]:
+    run = runner(pool, state)
+    assert run.sender is not None
+    lossy = AnswerLost(httpx.ASGITransport(app=create_app(state)), phone)
+    run.sender.client.transport = lossy
+    return run, lossy
+
+
+async def test_a_send_whose_answer_was_lost_is_looked_up_not_sent_again(
+    pool: asyncpg.Pool,
+) -> None:
+    state = StandinState.for_language()
+    morning = at(10)
+    customer_id, phone = await customer(pool, morning - timedelta(days=100))
+    run, lossy = losing_runner(pool, state, phone)
+    await pool.execute(
+        "UPDATE customers SET marketing_consent_at = now() WHERE id = $1", customer_id
+    )
+
+    first = await run.run(morning)
+    assert lossy.lost == 1 and first.failed >= 1
+    assert len(to(state, phone)) == 1  # the provider took it; we never heard
+    (claim,) = await advertising.sent_to(pool, customer_id)
+    assert claim["sent_at"] is None  # kept, with its id, for the next run to look up
+
+    second = await run.run(morning + timedelta(hours=1))
+    assert second.found >= 1
+    assert len(to(state, phone)) == 1  # exactly one message at the provider
+    (recorded,) = await advertising.sent_to(pool, customer_id)
+    assert recorded["id"] == claim["id"] and recorded["sent_at"] is not None
+
+    await run.run(morning + timedelta(days=1))  # settled: nothing more for this period
+    assert len(to(state, phone)) == 1
+
+
+async def test_a_sender_that_died_before_recording_is_settled_after_its_lease(
+    pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = StandinState.for_language()
+    run = KeepInTouch(**{**runner(pool, state).__dict__, "lease": timedelta(0)})
+    morning = at(10)
+    customer_id, phone = await customer(pool, morning - timedelta(days=100))
+    await pool.execute(
+        "UPDATE customers SET marketing_consent_at = now() WHERE id = $1", customer_id
+    )
+
+    async def died(*args: object) -> None:
+        raise asyncio.CancelledError  # the activity timed out: cancelled before recording
+
+    with monkeypatch.context() as patched:
+        patched.setattr(advertising, "sent", died)
+        with pytest.raises(asyncio.CancelledError):
+            await run.run(morning)
+    assert len(to(state, phone)) == 1
+
+    await run.run(morning + timedelta(hours=1))
+    assert len(to(state, phone)) == 1
+    (recorded,) = await advertising.sent_to(pool, customer_id)
+    assert recorded["sent_at"] is not None
+
+
+async def test_a_send_that_never_reached_the_provider_goes_once_later(
+    pool: asyncpg.Pool,
+) -> None:
+    state = StandinState.for_language()
+    run = runner(pool, state)
+    state.fail.append(500)  # refused before it took anything
+    morning = at(10)
+    customer_id, phone = await customer(pool, morning - timedelta(days=100))
+    await pool.execute(
+        "UPDATE customers SET marketing_consent_at = now() WHERE id = $1", customer_id
+    )
+    await run.run(morning)
+    assert not to(state, phone)
+    later = await run.run(morning + timedelta(hours=1))
+    assert later.found == 0 and len(to(state, phone)) == 1
+    (recorded,) = await advertising.sent_to(pool, customer_id)
+    assert recorded["sent_at"] is not None
+
+
+class StaffNotices:
+    """The staff sender: what staff were told."""
+
+    def __init__(self) -> None:
+        self.notices: list[dict[str, Any]] = []
+
+    async def send(self, notice: dict[str, Any]) -> None:
+        self.notices.append(notice)
+
+    def about(self, customer_id: str) -> list[dict[str, Any]]:
+        return [n for n in self.notices if n["data"]["customer_id"] == customer_id]
+
+
+async def test_a_regular_without_a_basis_gets_a_staff_reminder_not_a_message(
+    pool: asyncpg.Pool,
+) -> None:
+    state = StandinState.for_language()
+    staff = StaffNotices()
+    shop_open = True
+
+    async def is_open(now: datetime) -> bool:
+        return shop_open
+
+    run = KeepInTouch(
+        **{
+            **runner(pool, state).__dict__,
+            "staff": staff,
+            "is_open": is_open,
+            "staff_link": "http://shop.example",
+        }
+    )
+    morning = at(10)
+    long_ago = morning - timedelta(days=200)  # over 6 months: no basis without consent
+    gold, gold_phone = await customer(pool, long_ago)
+    bronze, bronze_phone = await customer(pool, long_ago)
+    await pool.execute("UPDATE customers SET visits = 1 WHERE id = $1", bronze)
+    opted_out, _ = await customer(pool, long_ago)
+    await ConsentBook(pool).withdraw(opted_out, "opt_out_link", "customer")
+    consented, consented_phone = await customer(pool, long_ago)
+    await pool.execute("UPDATE customers SET marketing_consent_at = now() WHERE id = $1", consented)
+
+    shop_open = False  # staff reminders wait for opening hours
+    closed = await run.run(morning)
+    assert [c.held for c in closed.calls if c.candidate.customer_id == gold] == [
+        "outside opening hours"
+    ]
+    assert not staff.about(gold)
+
+    shop_open = True
+    await run.run(morning + timedelta(hours=1))
+    (reminder,) = staff.about(gold)
+    assert not to(state, gold_phone)  # no advertising without a basis
+    text = str(reminder["message"])
+    assert reminder["recipient"] == "staff" and reminder["kind"] == "keep_in_touch_call"
+    assert gold in text and "전화" in text and "Kim" not in text
+    assert gold_phone not in text and gold_phone.removeprefix("+82") not in text
+    assert not staff.about(bronze) and not to(state, bronze_phone)  # not a regular yet
+    assert not staff.about(opted_out)  # said no: not asked again
+    assert not staff.about(consented) and len(to(state, consented_phone)) == 1
+
+    await run.run(morning + timedelta(days=1))  # once per visit it follows
+    assert len(staff.about(gold)) == 1
+    (row,) = await reminders.reminded(pool, gold)
+    assert row["sent_at"] is not None
+
+    # A visit starts a new period: reminded again once that one has run its course
+    await pool.execute(
+        "UPDATE customers SET last_visit_at = $2 WHERE id = $1", gold, morning - timedelta(days=190)
+    )
+    await run.run(morning + timedelta(days=2))
+    assert len(staff.about(gold)) == 2

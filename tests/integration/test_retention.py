@@ -16,6 +16,7 @@ from app.identity import actor_named
 from app.retention import run
 from infra import postgres
 from infra.settings import Settings
+from store import records
 from store.events import EventStore
 from store.retention import Retention, parse_retention
 from tests.helpers import OWNER, add_staff, open_command, recorded
@@ -137,3 +138,56 @@ async def test_the_schedule_runs_the_sweep_through_its_activity(
             await dev_env.client.get_schedule_handle(schedule_id).delete()
         finally:
             await pool.close()
+
+
+async def test_retention_keeps_the_minimal_record_under_the_legal_hold(
+    server_url: str, settings: Settings
+) -> None:
+    """A retention period shorter than the 3-year records duty: the name and phone go, the
+    minimal record of the case stays until 3 years after its closing, then goes. A shop not
+    subject to the hold keeps no record."""
+    async with fresh_database(server_url) as url:
+        pool = await postgres.connect(url, max_size=4)
+        try:
+            await add_staff(pool, OWNER, "owner")
+            closed = NOW - timedelta(days=20)
+            held = await customer_with_case(pool, "+821011110021", closed)
+            (case_id,) = await case_ids_of(pool, held)
+            holding = settings.model_copy(
+                update={"database_url": url, "retention": "10d", "complaint_records_hold": True}
+            )
+            ctx = Context(holding, pool=pool)
+            owner = await actor_named(ctx, OWNER)
+
+            _, due = await run(ctx, owner, dry_run=False, now=NOW)
+            assert due is not None and due.customers == [held] and due.records == 1
+            assert await names_and_phones(pool) == set()
+            kept = await records.held(pool, case_id)
+            assert kept is not None and kept["closed_at"] == closed
+            assert kept["hold_until"] == closed.replace(year=closed.year + 3)
+            assert await records.destroy_expired(pool, NOW) == 0  # not before the hold ends
+            assert await records.destroy_expired(pool, closed.replace(year=closed.year + 3)) == 1
+
+            # The worker's activity passes the hold the same way
+            other = await customer_with_case(pool, "+821011110022", closed)
+            (other_case,) = await case_ids_of(pool, other)
+            done = await RetentionActivities(pool, "10d", 3).apply_retention(False)
+            assert done["customers"] == 1 and done["records_kept"] == 1
+            assert await records.held(pool, other_case) is not None
+
+            # Not subject to the hold: nothing kept
+            loose = await customer_with_case(pool, "+821011110023", closed)
+            (loose_case,) = await case_ids_of(pool, loose)
+            free = Context(holding.model_copy(update={"complaint_records_hold": False}), pool=pool)
+            _, due = await run(free, owner, dry_run=False, now=NOW)
+            assert due is not None and due.customers == [loose] and due.records == 0
+            assert await records.held(pool, loose_case) is None
+        finally:
+            await pool.close()
+
+
+async def case_ids_of(pool: asyncpg.Pool, customer_id: str) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT case_id FROM complaint_cases WHERE customer_id = $1", customer_id
+    )
+    return [r["case_id"] for r in rows]

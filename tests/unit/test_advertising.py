@@ -13,6 +13,7 @@ from domain.advertising import (
     advertising_text,
     at_night,
     basis,
+    call_instead_of_advertising,
     category_of,
     may_advertise,
 )
@@ -129,3 +130,21 @@ def test_the_standin_refuses_advertising_in_a_notification_template() -> None:
     )
     _, status, code, _ = _deliver(state, message)
     assert (status, code) == ("failed", "1026")
+
+
+def test_staff_call_only_for_regulars_no_message_may_reach() -> None:
+    now = datetime(2026, 12, 7, 10, tzinfo=UTC)
+    lapsed = now - timedelta(days=200)
+    recent = now - timedelta(days=100)
+    none_ = Consent(last_transaction_at=lapsed)
+    assert call_instead_of_advertising(none_, now, visits=5, regular_from=3)  # gold, no basis
+    assert call_instead_of_advertising(none_, now, visits=3, regular_from=3)  # silver
+    assert not call_instead_of_advertising(none_, now, visits=2, regular_from=3)  # bronze
+    consented = Consent(marketing_at=lapsed, last_transaction_at=lapsed)
+    assert not call_instead_of_advertising(consented, now, 5, 3)  # the message goes
+    transaction = Consent(last_transaction_at=recent)
+    assert not call_instead_of_advertising(transaction, now, 5, 3)  # within 6 months
+    assert call_instead_of_advertising(transaction, now, 5, 3, no_messages=True)  # no messages
+    opted_out = Consent(opted_out_at=lapsed, last_transaction_at=lapsed)
+    assert not call_instead_of_advertising(opted_out, now, 5, 3)  # said no: not asked again
+    assert not call_instead_of_advertising(opted_out, now, 5, 3, no_messages=True)
