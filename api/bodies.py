@@ -167,6 +167,14 @@ Name = Annotated[
     _string(NAME_MAX, name_pattern),
 ]
 
+# A staff member's name as `complaints staff add` took it: one line, at most 80 characters.
+StaffName = Annotated[
+    str,
+    AfterValidator(_bounded(80)),
+    AfterValidator(_checked(name_pattern, _domain_name)),
+    _string(80, name_pattern),
+]
+
 
 # Whether a number exists is libphonenumber's knowledge, asked by the application layer (422
 # in its words when it does not). The schema names the format only: no pattern or length can
@@ -339,3 +347,9 @@ class ConsentChange(Body):
         False,
         description="the separate consent for 21:00-08:00 (withdrawn alone when given is false)",
     )
+
+
+class SignInLinkRequest(Body):
+    """Whose sign-in link: an active staff member, by name as `complaints staff list` shows it."""
+
+    name: StaffName = Field(examples=["Lee Jiwoo"])
