@@ -30,6 +30,7 @@ from domain.phone import written_phone
 from domain.wording import when
 from pages import view
 from pages.catalogue import Catalogue
+from pages.refusals import said
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "complaints_session"
@@ -108,8 +109,10 @@ def render(
     for name, default in (("error", None), ("error_field", None), ("posted_to", None)):
         values.setdefault(name, default)
     values.setdefault("typed", {})
+    t = catalogue(request)
     html = _templates.get_template(template).render(
-        t=catalogue(request),
+        t=t,
+        said=lambda err: said(err, t),  # a refusal's line in the page's language
         session=session,
         actor=actor,
         csrf=session.csrf if session else "",
@@ -162,7 +165,7 @@ def refused_page(request: Request, err: Refusal) -> HTMLResponse:
             detail=None,
         )
     return render(request, "refused.html", err.status, title=t("refused.title"), message=None,
-                  detail=err.message)  # fmt: skip
+                  detail=said(err, t))  # fmt: skip
 
 
 # -- who is asking -----------------------------------------------------------------------

@@ -26,6 +26,100 @@ TEXT: dict[str, str] = {
     "refused.csrf": "양식이 만료되었거나 올바르지 않습니다. 페이지를 새로 고친 뒤 다시 시도하세요.",
     "refused.back": "오늘 할 일로 돌아가기",
     "refused.label": "거절됨",
+    # refusals from the application layer, said again in the page's language (pages/refusals.py)
+    "refusal.closed": "민원 {case_id}은(는) {status} 상태라 더 기록할 수 없습니다.",
+    "refusal.awaiting_answer": "민원 {case_id}은(는) {round}차 제안에 대한 고객의 답을 기다리는 "
+    "중입니다. 먼저 고객의 답을 기록하세요.",
+    "refusal.awaiting_follow_up": "민원 {case_id}은(는) 해결되어 사후 확인을 기다립니다. 고객 "
+    "만족도를 기록하세요.",
+    "refusal.step_done": "민원 {case_id}: {step} 단계는 이미 끝났습니다. 다음 단계는 "
+    "{expected}입니다.",
+    "refusal.step_order": "민원 {case_id}은(는) {expected} 단계를 기다립니다({step} 아님). "
+    "지금까지 한 단계: {done}.",
+    "refusal.no_next": "남은 단계 없음",
+    "refusal.nothing_yet": "아직 없음",
+    "refusal.remedy_not_allowed": "민원 {case_id}: 동기가 {motive}이고 잘못이 {fault}일 때는 "
+    "{outside}을(를) 제안할 수 없습니다. 가능한 것: {allowed} (추천: {recommended}). 대표는 "
+    "사유를 적어 예외로 제안할 수 있습니다.",
+    "refusal.remedy_not_offered": "민원 {case_id}: {choice}은(는) {round}차 제안에 없었습니다. "
+    "고객이 고를 수 있는 것: {offered}.",
+    "refusal.no_offer": "민원 {case_id}에는 답을 기다리는 제안이 없습니다 (지금 단계: {stage}).",
+    "refusal.not_resolved": "민원 {case_id}은(는) 아직 해결되지 않았습니다 (지금 단계: {stage}). "
+    "만족도는 재발 방지 안내 뒤 사후 확인 때 기록합니다.",
+    "refusal.not_stored": "민원 {case_id}: 저장하지 못해 아무것도 기록되지 않았습니다. 잠시 뒤 "
+    "다시 보내 주세요.",
+    "refusal.already_open": "민원 {case_id}은(는) 이미 열려 있습니다.",
+    "refusal.no_case": "민원 '{case_id}'을(를) 찾을 수 없습니다. 민원 번호를 확인하세요.",
+    "refusal.no_open_case": "진행 중인 민원 '{case_id}'을(를) 찾을 수 없습니다. 민원 번호를 "
+    "확인하세요.",
+    "refusal.forbidden": "{name}님은 {role} 역할이라 할 수 없는 일입니다. {who}만 할 수 있습니다.",
+    "refusal.being_opened": "민원 {case_id}을(를) 여는 중입니다. 잠시 뒤 다시 시도하세요.",
+    "refusal.not_stored_yet": "민원 {case_id}은(는) 접수되었고 작업 프로그램이 실행되면 "
+    "저장됩니다. 다시 접수하지 마세요.",
+    "refusal.no_worker": "민원 {case_id}: 처리 프로그램(워커)이 응답하지 않습니다. 서비스가 "
+    "실행 중인지 확인하세요.",
+    "refusal.key_reused": "이 양식은 이미 민원 {case_id}을(를) 다른 내용으로 열었습니다. 새 "
+    "민원은 새 양식으로 여세요.",
+    "refusal.id_taken": "민원 번호 {case_id}은(는) 다른 민원이 쓰고 있습니다.",
+    "refusal.unknown_remedy": "알 수 없는 해결책입니다: {value}",
+    "refusal.no_action": "민원에 할 수 없는 동작입니다: {value}",
+    "refusal.not_a_date": "날짜가 아닙니다: {value} (예: 2026-11-27)",
+    "refusal.date_range": "{value}: 날짜는 1900년부터 9998년까지입니다.",
+    "refusal.no_session": "로그인된 기기 {value}을(를) 찾을 수 없습니다 (이미 끝났을 수 있습니다).",
+    "refusal.page_start": "쪽 번호는 1부터 시작합니다.",
+    "refusal.no_database": "데이터베이스에 연결할 수 없습니다. 잠시 뒤 다시 시도하세요.",
+    "refusal.no_temporal": "처리 서버(Temporal)에 연결할 수 없습니다. 잠시 뒤 다시 시도하세요.",
+    "refusal.field.name": "이름",
+    "refusal.field.phone": "전화번호",
+    "refusal.field.channel": "접수 경로",
+    "refusal.field.motive": "고객이 바라는 것",
+    "refusal.field.what": "내용",
+    "refusal.field.customer_words": "고객이 한 말",
+    "refusal.field.cause": "원인",
+    "refusal.field.fault": "잘못의 소재",
+    "refusal.field.plan": "해결 계획",
+    "refusal.field.options": "해결책",
+    "refusal.field.terms": "조건",
+    "refusal.field.override_reason": "예외 사유",
+    "refusal.field.answer": "고객의 답",
+    "refusal.field.choice": "고객의 선택",
+    "refusal.field.decline_reason": "거절 사유",
+    "refusal.field.measure": "재발 방지 조치",
+    "refusal.field.score": "만족도",
+    "refusal.field.comment": "고객의 말",
+    "refusal.field.reason": "사유",
+    "refusal.field.status": "상태",
+    "refusal.field.step": "단계",
+    "refusal.field.motive_filter": "동기",
+    "refusal.reason.empty": "{field}: 비어 있습니다. 적어 주세요.",
+    "refusal.reason.too_short": "{field}: {count}자 이상 적어 주세요.",
+    "refusal.reason.too_long": "{field}: {count}자 이내로 줄여 주세요.",
+    "refusal.reason.at_most": "{field}: {count}자 이내로 줄여 주세요.",
+    "refusal.reason.one_line": "{field}: 한 줄, {count}자 이내로 적어 주세요.",
+    "refusal.reason.invisible": "{field}: {position}번째 글자 자리에 눈에 보이지 않는 "
+    "문자(U+{code})가 있습니다. 그 부분을 지우고 다시 입력해 주세요.",
+    "refusal.reason.control": "{field}: {position}번째 글자(U+{code})는 쓸 수 없는 문자입니다. "
+    "지우고 다시 보내 주세요.",
+    "refusal.reason.phone": "{field}: 번호를 확인해 주세요 (예: 010-1234-5678, 해외 번호는 "
+    "+로 시작).",
+    "refusal.reason.choose": "{field}: 목록에서 고르세요.",
+    "refusal.reason.not_one_of": "{field}: '{value}'은(는) 고를 수 없는 값입니다. 목록에서 "
+    "고르세요.",
+    "refusal.reason.score": "{field}: 1부터 5까지 중에서 고르세요.",
+    "refusal.reason.answer": "{field}: 고객이 고른 해결책이나 '거절'을 고르세요.",
+    "refusal.reason.once_per_offer": "{field}: 같은 해결책은 한 번만 제안할 수 있습니다.",
+    "refusal.reason.choice_or_reason": "{field}: 고른 해결책이나 거절 사유 중 하나를 적어 주세요.",
+    "refusal.reason.other": "{field}: 확인하고 다시 보내 주세요.",
+    "refusal.kind.refused": "처리할 수 없습니다. 입력한 내용을 확인하세요.",
+    "refusal.kind.not_found": "찾을 수 없습니다. 번호를 확인하세요.",
+    "refusal.kind.conflict": "지금은 할 수 없습니다. 민원의 현재 단계를 확인하세요.",
+    "refusal.kind.invalid_input": "입력한 내용을 확인하고 다시 보내 주세요.",
+    "refusal.kind.unauthorized": "로그인이 필요합니다. 대표에게 로그인 링크를 받으세요.",
+    "refusal.kind.forbidden": "이 역할로는 할 수 없는 일입니다.",
+    "refusal.kind.unavailable": "서비스가 잠시 응답하지 않습니다. 잠시 뒤 다시 시도하세요.",
+    "refusal.kind.not_stored_yet": "접수되었지만 아직 저장되지 않았습니다. 잠시 뒤 다시 "
+    "확인하세요.",
+    "refusal.other": "처리할 수 없습니다. 잠시 뒤 다시 시도하세요.",
     # inbox
     "inbox.title": "오늘 할 일",
     "inbox.count": "진행 중 {total}건",

@@ -231,13 +231,15 @@ async def _walk(
     )
     await check("opened")
 
-    # A refusal: the same line as the CLI, beside the field, with what was typed kept.
+    # A refusal: the CLI's line in the page's language, beside the field, with what was
+    # typed kept.
     what = page.get_by_label("무엇에 대해 사과했나")
     assert "죄송합니다" in await what.input_value(), "a starter phrase for the motive"
     await what.fill("케이크를 찌그러뜨려\u200b 죄송합니다")
     await submit(page, "#now form")
     refusal = page.locator("#now .refusal")
-    assert "what: contains the invisible character U+200B" in await refusal.inner_text()
+    said = await refusal.inner_text()
+    assert "눈에 보이지 않는 문자(U+200B)" in said, said
     assert await what.input_value() == "케이크를 찌그러뜨려\u200b 죄송합니다"
     await check("refused")
 
@@ -266,7 +268,7 @@ async def _walk(
             max_redirects=0,
         )
         assert forged.status == 403, await forged.text()
-        assert "only the owner may offer outside the policy" in await forged.text()
+        assert "직원 역할이라 할 수 없는 일입니다. 대표만 할 수 있습니다" in await forged.text()
     await page.get_by_label("무료 재작업").check()
     await page.locator("#terms_free_redo").fill("내일 정오까지 새 케이크 배달")
     await page.get_by_label("부분 환불").check()
@@ -489,7 +491,7 @@ async def test_a_returning_customer_is_recognized_and_found_by_phone(site: Site)
     assert case_id in await page.locator(".cards").inner_text()
     await page.get_by_label("고객 전화번호").fill("12")
     await submit(page, "form.search")
-    assert "phone:" in await page.locator(".refusal").inner_text()
+    assert "전화번호: 번호를 확인해 주세요" in await page.locator(".refusal").inner_text()
     assert_no_personal_data(site.visited, name, phone_number)
     await page.context.close()
 
