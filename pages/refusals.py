@@ -101,6 +101,7 @@ REASONS: list[tuple[str, str]] = [
     ("phone", r"phone number '.*' is not valid \(.+\): give a domestic number, .+"),
     ("not_one_of", r"'(?P<value>.*)' is not one of .+"),
     ("choose", r"Input should be .+"),
+    ("blank", r"replace (?P<blank>\[.+\]) with what happened"),
     ("score", r"choose a score from 1 to 5"),
     ("answer", r"choose the option taken, or declined"),
     ("once_per_offer", r"each remedy may be offered once per offer"),

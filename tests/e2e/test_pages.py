@@ -235,6 +235,11 @@ async def _walk(
     # typed kept.
     what = page.get_by_label("무엇에 대해 사과했나")
     assert "죄송합니다" in await what.input_value(), "a starter phrase for the motive"
+    starter = await what.input_value()
+    await submit(page, "#now form")  # saved as it came: its blank would reach the customer
+    blank = await page.locator("#now .refusal").inner_text()
+    assert "[무엇] 자리를 실제 내용으로 바꿔 주세요" in blank, blank
+    assert await what.input_value() == starter
     await what.fill("케이크를 찌그러뜨려\u200b 죄송합니다")
     await submit(page, "#now form")
     refusal = page.locator("#now .refusal")
@@ -245,6 +250,10 @@ async def _walk(
 
     await what.fill("생일 케이크를 찌그러진 채 배달해 죄송합니다")
     await submit(page, "#now form")
+    # Said back once: what was kept, and what comes next (no second tap to be sure).
+    assert await page.locator("#now .saved").inner_text() == (
+        "✓ 저장했습니다: 사과. 이제 할 일: 공감"
+    )
     await page.get_by_label("고객이 한 말 (그대로)").fill("아들 생일이었는데 다 망쳤어요")
     await submit(page, "#now form")
     await page.get_by_label("원인", exact=True).fill("배달 차량에서 상자가 미끄러졌습니다")
@@ -272,11 +281,14 @@ async def _walk(
     await page.get_by_label("무료 재작업").check()
     await page.locator("#terms_free_redo").fill("내일 정오까지 새 케이크 배달")
     await page.get_by_label("부분 환불").check()
+    # The standard terms come prefilled in the page's language, with the shop's amounts.
+    assert await page.locator("#terms_partial_refund").input_value() == "가격의 50% 환불"
     await page.get_by_label("제안 내용").fill("내일 정오까지 새 케이크, 또는 절반 환불")
     await check("offer")
     await submit(page, "#now form")
 
     await page.get_by_label("선택: 무료 재작업").check()
+    assert "가격의 50% 환불" in await page.locator("#now").inner_text()
     await check("answer")
     await submit(page, "#now form")
     await page.get_by_label("재발 방지 조치").fill("두 차량 모두 미끄럼 방지 매트를 깝니다")

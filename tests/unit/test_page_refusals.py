@@ -97,6 +97,7 @@ async def form_refusals() -> list[Refusal]:
         await refused_async(opening(name="")),
         await refused_async(opening(channel="fax", motive="money")),
         await refused_async(opening(what="", phone="12")),
+        refused(lambda: routes._filled_in("apology", {"what": "[무엇] 때문에 죄송합니다"})),
         await refused_async(lambda: routes._act(no_ctx, staff, "c0ffee", "answer", {})),
         await refused_async(lambda: routes._act(no_ctx, staff, "c0ffee", "bogus", {})),
     ]
@@ -150,6 +151,16 @@ def test_an_invisible_character_is_called_invisible() -> None:
         "내용: 3번째 글자 자리에 눈에 보이지 않는 문자(U+200B)가 있습니다. 그 부분을 지우고 "
         "다시 입력해 주세요."
     )
+
+
+def test_a_starter_phrase_saved_with_its_blank_is_refused() -> None:
+    starter = KO("starter.apologize.compensation")
+    blank = refused(lambda: routes._filled_in("apology", {"what": starter}))
+    assert said(blank, KO) == "내용: [무엇] 자리를 실제 내용으로 바꿔 주세요."
+    assert blank.message == "what: replace [무엇] with what happened"
+    routes._filled_in("apology", {"what": "케이크를 찌그러뜨려 죄송합니다"})  # filled in: fine
+    routes._filled_in("apology", {"what": "[주문 1234] 케이크를 찌그러뜨려 죄송합니다"})
+    routes._filled_in("answer", {"answer": "decline"})  # no starter phrase there
 
 
 def test_a_line_of_no_known_shape_is_said_by_its_kind_never_in_english() -> None:
