@@ -167,12 +167,18 @@ Name = Annotated[
     _string(NAME_MAX, name_pattern),
 ]
 
+def staff_name_pattern() -> str:
+    """A name as a customer's may be, on one line (no line break at all)."""
+    refused = _name_class()
+    return f"^[^{refused}\\r\\n]*[^{refused}\\s][^{refused}\\r\\n]*$"
+
+
 # A staff member's name as `complaints staff add` took it: one line, at most 80 characters.
 StaffName = Annotated[
     str,
     AfterValidator(_bounded(80)),
-    AfterValidator(_checked(name_pattern, _domain_name)),
-    _string(80, name_pattern),
+    AfterValidator(_checked(staff_name_pattern, _domain_name)),
+    _string(80, staff_name_pattern),
 ]
 
 

@@ -93,7 +93,14 @@ async def test_no_token_an_unknown_member_or_no_name_is_refused(
     assert unknown.json()["detail"] == (
         "no active staff member 'Nobody Here': see `complaints staff list`"
     )
-    for body in ({}, {"name": ""}, {"name": "x" * 81}, {"name": OWNER, "role": "owner"}):
+    bodies = (
+        {},
+        {"name": ""},
+        {"name": "x" * 81},
+        {"name": "Lee\r\nJiwoo"},
+        {"name": OWNER, "x": 1},
+    )
+    for body in bodies:
         answer = await client.post("/sign-in-links", json=body, headers=bearer(staff_tokens, OWNER))
         assert answer.status_code == 422, (body, answer.text)
     assert await links(pool) == before
@@ -110,3 +117,4 @@ async def test_the_route_is_documented(api: tuple[httpx.AsyncClient, Context]) -
     request = schema["components"]["schemas"][body.rsplit("/", 1)[-1]]
     assert request["required"] == ["name"]
     assert request["properties"]["name"]["maxLength"] == 80
+    assert request["properties"]["name"]["pattern"].endswith("\\r\\n]*$")  # one line
