@@ -93,7 +93,7 @@ async def test_no_token_an_unknown_member_or_no_name_is_refused(
     assert unknown.json()["detail"] == (
         "no active staff member 'Nobody Here': see `complaints staff list`"
     )
-    bodies = (
+    bodies: tuple[dict[str, object], ...] = (
         {},
         {"name": ""},
         {"name": "x" * 81},
