@@ -167,6 +167,7 @@ Name = Annotated[
     _string(NAME_MAX, name_pattern),
 ]
 
+
 def staff_name_pattern() -> str:
     """A name as a customer's may be, on one line (no line break at all)."""
     refused = _name_class()
