@@ -168,6 +168,21 @@ Name = Annotated[
 ]
 
 
+def staff_name_pattern() -> str:
+    """A name as a customer's may be, on one line (no line break at all)."""
+    refused = _name_class()
+    return f"^[^{refused}\\r\\n]*[^{refused}\\s][^{refused}\\r\\n]*$"
+
+
+# A staff member's name as `complaints staff add` took it: one line, at most 80 characters.
+StaffName = Annotated[
+    str,
+    AfterValidator(_bounded(80)),
+    AfterValidator(_checked(staff_name_pattern, _domain_name)),
+    _string(80, staff_name_pattern),
+]
+
+
 # Whether a number exists is libphonenumber's knowledge, asked by the application layer (422
 # in its words when it does not). The schema names the format only: no pattern or length can
 # say which numbers exist, so it claims none it could not keep.
@@ -339,3 +354,9 @@ class ConsentChange(Body):
         False,
         description="the separate consent for 21:00-08:00 (withdrawn alone when given is false)",
     )
+
+
+class SignInLinkRequest(Body):
+    """Whose sign-in link: an active staff member, by name as `complaints staff list` shows it."""
+
+    name: StaffName = Field(examples=["Lee Jiwoo"])

@@ -15,7 +15,7 @@ from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from api import bodies
 from api.auth import Caller, Ctx
 from api.problems import problem, responses
-from app import cases, customers, keeping, reads
+from app import cases, customers, keeping, reads, sessions
 from app.context import Context
 from app.ids import header_text
 from app.refusals import Unavailable
@@ -366,6 +366,32 @@ async def record_visit(body: bodies.Visit, ctx: Ctx, caller: Caller) -> JSONResp
 async def record_consent(body: bodies.ConsentChange, ctx: Ctx, caller: Caller) -> JSONResponse:
     state = await keeping.consent(ctx, caller, body.phone, body.given, body.night, keeping.API)
     return answer(ctx, state)
+
+
+class SignInLink(BaseModel):
+    name: str
+    url: str
+    expires_in: int
+
+
+@router.post(
+    "/sign-in-links",
+    status_code=201,
+    response_model=SignInLink,
+    responses=responses(400, 401, 403, 404, 413, 422, 503),
+    operation_id="make_sign_in_link",
+    summary="A staff member's one-time sign-in link to the pages (the owner only)",
+    description="The same link as `complaints staff link NAME`: it signs that active member "
+    "in once, on the device that opens it, within `expires_in` seconds (15 minutes). Hand it "
+    "to them in person or by a message only they read. 404: no active member of that name.",
+    tags=["staff"],
+)
+async def make_sign_in_link(
+    body: bodies.SignInLinkRequest, ctx: Ctx, caller: Caller
+) -> JSONResponse:
+    url = await sessions.sign_in_link(ctx, body.name, caller)
+    lasts = int(sessions.LINK_LASTS.total_seconds())
+    return answer(ctx, SignInLink(name=body.name.strip(), url=url, expires_in=lasts), 201)
 
 
 @router.api_route(

@@ -24,6 +24,7 @@ LINK_LASTS = timedelta(minutes=15)
 SESSION_LASTS = timedelta(days=30)
 SIGN_IN_PATH = "/staff/sign-in/"
 SESSIONS = Permission("see and end sign-in sessions", frozenset({Role.OWNER}))
+LINKS = Permission("make a staff member's sign-in link", frozenset({Role.OWNER}))
 _DEVICE = 120  # characters of the User-Agent kept to tell sessions apart
 
 
@@ -55,9 +56,12 @@ class Session:
         return csrf_token(self.token)
 
 
-async def sign_in_link(ctx: Context, name: str) -> str:
+async def sign_in_link(ctx: Context, name: str, actor: Actor | None = None) -> str:
     """A link that signs the active member of that name in once, within 15 minutes. Like
-    `staff add`, it needs the database connection only: that is the trust line."""
+    `staff add`, the CLI needs the database connection only: that is the trust line. Through
+    the API (`actor` given) only the owner may ask for one."""
+    if actor is not None:
+        require(actor, LINKS)
     name = staff_name(name)
     token = "lnk_" + secrets.token_urlsafe(32)
     if not await session_store.add_link(await ctx.pool(), name, token_hash(token), LINK_LASTS):

@@ -6,6 +6,7 @@ redirect (post-redirect-get). No customer name or phone ever goes into a URL: op
 posts them, and the case page is found by the case id.
 """
 
+import re
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -25,11 +26,12 @@ from app.identity import OVERRIDE, VISIT, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
 from app.sessions import LinkRefused, Session
 from domain.clock import staff_due_at
-from domain.model import IntakeChannel, Motive
+from domain.model import CaseState, IntakeChannel, Motive, RemedyKind, RemedyTerms
 from domain.phone import written_phone
 from domain.wording import when
 from pages import view
 from pages.catalogue import Catalogue
+from pages.refusals import said
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "complaints_session"
@@ -108,8 +110,10 @@ def render(
     for name, default in (("error", None), ("error_field", None), ("posted_to", None)):
         values.setdefault(name, default)
     values.setdefault("typed", {})
+    t = catalogue(request)
     html = _templates.get_template(template).render(
-        t=catalogue(request),
+        t=t,
+        said=lambda err: said(err, t),  # a refusal's line in the page's language
         session=session,
         actor=actor,
         csrf=session.csrf if session else "",
@@ -162,7 +166,7 @@ def refused_page(request: Request, err: Refusal) -> HTMLResponse:
             detail=None,
         )
     return render(request, "refused.html", err.status, title=t("refused.title"), message=None,
-                  detail=err.message)  # fmt: skip
+                  detail=said(err, t))  # fmt: skip
 
 
 # -- who is asking -----------------------------------------------------------------------
@@ -448,7 +452,34 @@ async def _case_page(
         notes=notes,
         consent=consent,
         consent_choices=list(keeping.PAGE_CHOICES),
+        saved=_saved(request, t),
+        standard_terms=_standard_terms(state, t),
     )
+
+
+def _saved(request: Request, t: Catalogue) -> str | None:
+    """What the last POST saved, said back once (a tired hand taps Save twice otherwise)."""
+    action = request.query_params.get("saved", "")
+    key = f"saved.{action}"
+    return t("case.saved_what", what=t(key)) if action.isidentifier() and t.has(key) else None
+
+
+def _standard_terms(state: CaseState, t: Catalogue) -> dict[str, str]:
+    """Each remedy's standard terms in the page's language, with the case's own amounts:
+    prefilled in the offer form, so what the customer is offered is in their language and
+    can be edited. A gift or benefit the shop named itself is offered in its words."""
+    shop, standard = state.care.remedies, RemedyTerms()
+    amounts = {
+        "partial": shop.partial_refund_percent,
+        "next": shop.next_service_discount_percent,
+        "delay": shop.delay_discount_percent,
+    }
+    out = {k.value: t(f"terms.{k.value}", **amounts) for k in RemedyKind}
+    if shop.goodwill_gift != standard.goodwill_gift:
+        out[RemedyKind.GOODWILL_GIFT.value] = shop.goodwill_gift
+    if shop.thank_you_benefit != standard.thank_you_benefit:
+        out[RemedyKind.THANK_YOU_BENEFIT.value] = shop.thank_you_benefit
+    return out
 
 
 def _may(actor: Actor, roles: frozenset[Role]) -> bool:
@@ -525,6 +556,38 @@ async def _consent(ctx: Context, actor: Actor, case_id: str, choice: str, t: Cat
     await keeping.consent(ctx, actor, state.customer.phone, given, night, keeping.STAFF_PAGE)
 
 
+# The starter phrases' blanks (`[무엇]`, `[고객의 말]`), by the action whose text they start.
+_BLANK = re.compile(r"\[[^\[\]\n]{1,30}\]")
+_STARTED = {
+    "apology": ("what", "apologize"),
+    "empathy": ("customer_words", "empathize"),
+    "cause": ("cause", "analyze_cause"),
+    "offer": ("plan", "offer_resolution"),
+    "prevention": ("measure", "show_prevention"),
+}
+_BLANKS = {
+    action: frozenset(
+        blank
+        for t in _CATALOGUES.values()
+        for motive in Motive
+        if t.has(f"starter.{stage}.{motive.value}")
+        for blank in _BLANK.findall(t(f"starter.{stage}.{motive.value}"))
+    )
+    for action, (_, stage) in _STARTED.items()
+}
+
+
+def _filled_in(action: str, form: Mapping[str, Any]) -> None:
+    """A starter phrase saved with its blank still in it (`[무엇]`) would reach the customer
+    as it stands: refused, nothing sent, the text kept to finish."""
+    if action not in _STARTED:
+        return
+    field = _STARTED[action][0]
+    left = sorted(b for b in _BLANKS[action] if b in str(form.get(field, "")))
+    if left:
+        raise InvalidInput.about([(field, f"replace {left[0]} with what happened")])
+
+
 @router.post("/staff/cases/{case_id}/{action}", response_model=None)
 async def act(request: Request, case_id: str, action: str) -> Response:
     session, form = await posted(request)
@@ -533,12 +596,14 @@ async def act(request: Request, case_id: str, action: str) -> Response:
             choice = str(form.get("consent", ""))
             await _consent(context(request), session.actor, case_id, choice, catalogue(request))
         else:
+            _filled_in(action, form)
             await _act(context(request), session.actor, case_id, action, form)
     except Refusal as err:
         if isinstance(err, Unauthorized):
             raise
         return await _case_page(request, session, case_id, err.status, err, form, action)
-    return RedirectResponse(f"/staff/cases/{cases.case_id_of(case_id)}#now", status_code=303)
+    saved = f"/staff/cases/{cases.case_id_of(case_id)}?saved={action}#now"
+    return RedirectResponse(saved, status_code=303)
 
 
 # -- reports (managers and the owner) -------------------------------------------------------

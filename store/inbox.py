@@ -11,6 +11,11 @@ _COLUMNS = (
     "opened_at, coalesce((state->>'declines')::int, 0) AS declines"
 )
 _OPEN = "status NOT IN ('closed', 'withdrawn')"
+# Escalated cases first, the owner's before the manager's: an escalation starts a fresh
+# response window, so by due time alone a case would sink the moment it escalates. Then the
+# soonest due; none due (the customer decides) last, newest first. Migration 0016's index
+# holds this order.
+INBOX_ORDER = "escalation_level DESC, response_due_at ASC NULLS LAST, opened_at DESC, case_id"
 
 
 @dataclass(frozen=True)
@@ -37,18 +42,25 @@ class InboxFilter:
         return " WHERE " + " AND ".join(clauses), args
 
 
+def open_cases_sql(where: InboxFilter, limit: int, page: int) -> tuple[str, str, list[Any]]:
+    """The inbox's two queries (the count, the page) and their arguments: `make bench`
+    explains these very statements."""
+    clause, args = where.where()
+    count = f"SELECT count(*) FROM complaint_cases{clause}"
+    rows = (
+        f"SELECT {_COLUMNS} FROM complaint_cases{clause} "
+        f"ORDER BY {INBOX_ORDER} LIMIT {int(limit)} OFFSET {int((page - 1) * limit)}"
+    )
+    return count, rows, args
+
+
 async def open_cases(
     pool: asyncpg.Pool, where: InboxFilter, limit: int, page: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of open cases, the soonest due first (none due: last, newest first)."""
-    clause, args = where.where()
-    total = await pool.fetchval(f"SELECT count(*) FROM complaint_cases{clause}", *args)
-    rows = await pool.fetch(
-        f"SELECT {_COLUMNS} FROM complaint_cases{clause} "
-        "ORDER BY response_due_at ASC NULLS LAST, opened_at DESC, case_id "
-        f"LIMIT {int(limit)} OFFSET {int((page - 1) * limit)}",
-        *args,
-    )
+    """One page of open cases, escalated first, then the soonest due (INBOX_ORDER)."""
+    count, query, args = open_cases_sql(where, limit, page)
+    total = await pool.fetchval(count, *args)
+    rows = await pool.fetch(query, *args)
     return [dict(r) for r in rows], total
 
 

@@ -231,18 +231,29 @@ async def _walk(
     )
     await check("opened")
 
-    # A refusal: the same line as the CLI, beside the field, with what was typed kept.
+    # A refusal: the CLI's line in the page's language, beside the field, with what was
+    # typed kept.
     what = page.get_by_label("무엇에 대해 사과했나")
     assert "죄송합니다" in await what.input_value(), "a starter phrase for the motive"
+    starter = await what.input_value()
+    await submit(page, "#now form")  # saved as it came: its blank would reach the customer
+    blank = await page.locator("#now .refusal").inner_text()
+    assert "[무엇] 자리를 실제 내용으로 바꿔 주세요" in blank, blank
+    assert await what.input_value() == starter
     await what.fill("케이크를 찌그러뜨려\u200b 죄송합니다")
     await submit(page, "#now form")
     refusal = page.locator("#now .refusal")
-    assert "what: contains the invisible character U+200B" in await refusal.inner_text()
+    said = await refusal.inner_text()
+    assert "눈에 보이지 않는 문자(U+200B)" in said, said
     assert await what.input_value() == "케이크를 찌그러뜨려\u200b 죄송합니다"
     await check("refused")
 
     await what.fill("생일 케이크를 찌그러진 채 배달해 죄송합니다")
     await submit(page, "#now form")
+    # Said back once: what was kept, and what comes next (no second tap to be sure).
+    assert await page.locator("#now .saved").inner_text() == (
+        "✓ 저장했습니다: 사과. 이제 할 일: 공감"
+    )
     await page.get_by_label("고객이 한 말 (그대로)").fill("아들 생일이었는데 다 망쳤어요")
     await submit(page, "#now form")
     await page.get_by_label("원인", exact=True).fill("배달 차량에서 상자가 미끄러졌습니다")
@@ -266,15 +277,18 @@ async def _walk(
             max_redirects=0,
         )
         assert forged.status == 403, await forged.text()
-        assert "only the owner may offer outside the policy" in await forged.text()
+        assert "직원 역할이라 할 수 없는 일입니다. 대표만 할 수 있습니다" in await forged.text()
     await page.get_by_label("무료 재작업").check()
     await page.locator("#terms_free_redo").fill("내일 정오까지 새 케이크 배달")
     await page.get_by_label("부분 환불").check()
+    # The standard terms come prefilled in the page's language, with the shop's amounts.
+    assert await page.locator("#terms_partial_refund").input_value() == "가격의 50% 환불"
     await page.get_by_label("제안 내용").fill("내일 정오까지 새 케이크, 또는 절반 환불")
     await check("offer")
     await submit(page, "#now form")
 
     await page.get_by_label("선택: 무료 재작업").check()
+    assert "가격의 50% 환불" in await page.locator("#now").inner_text()
     await check("answer")
     await submit(page, "#now form")
     await page.get_by_label("재발 방지 조치").fill("두 차량 모두 미끄럼 방지 매트를 깝니다")
@@ -489,7 +503,7 @@ async def test_a_returning_customer_is_recognized_and_found_by_phone(site: Site)
     assert case_id in await page.locator(".cards").inner_text()
     await page.get_by_label("고객 전화번호").fill("12")
     await submit(page, "form.search")
-    assert "phone:" in await page.locator(".refusal").inner_text()
+    assert "전화번호: 번호를 확인해 주세요" in await page.locator(".refusal").inner_text()
     assert_no_personal_data(site.visited, name, phone_number)
     await page.context.close()
 
