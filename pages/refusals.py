@@ -122,9 +122,13 @@ _PLURALS = {
 _NONE = {"no further step": "refusal.no_next", "nothing yet": "refusal.nothing_yet"}
 
 
+class Said(InvalidInput):
+    """A refusal the pages word themselves, already in the page's language."""
+
+
 def said(err: Refusal, t: Catalogue) -> str:
     """The refusal's one line in the page's language."""
-    if t.language == "en":
+    if t.language == "en" or isinstance(err, Said):
         return err.message  # the application layer's own words, as the CLI says them
     message = err.message.strip()
     for key, shape in _SHAPES:

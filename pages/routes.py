@@ -31,7 +31,7 @@ from domain.phone import written_phone
 from domain.wording import when
 from pages import view
 from pages.catalogue import Catalogue
-from pages.refusals import said
+from pages.refusals import Said, said
 
 HERE = Path(__file__).resolve().parent
 COOKIE = "complaints_session"
@@ -545,7 +545,7 @@ async def _consent(ctx: Context, actor: Actor, case_id: str, choice: str, t: Cat
     (the number from the case, never from the form): by the staff member, via staff_page."""
 
     def refused(key: str) -> InvalidInput:  # one line in the page's language, by the field
-        return InvalidInput(t(key), (("consent", t(key)),))
+        return Said(t(key), (("consent", t(key)),))
 
     if choice not in keeping.PAGE_CHOICES:
         raise refused("consent.refused.choice")
