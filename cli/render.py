@@ -94,7 +94,7 @@ def _next(state: CaseState, zone: ZoneInfo) -> list[str]:
     if state.next_step and state.response_due_at:
         rows.append(f"next      {state.next_step.label}, due {when(state.response_due_at, zone)}")
     if state.stage == "offer_resolution" and state.fault is not None:
-        menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+        menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.delay_discount_due)
         rows.append(f"remedies  {', '.join(menu.allowed)}")
         rows.append(f"          recommended: {menu.recommended} ({menu.why})")
     return rows

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -442,6 +443,14 @@ async def _case_page(
         kept=request.query_params.get("kept") == "1",
         faults=["ours", "misunderstanding", "unfounded"],
         notes=notes,
+        may_delay=view.may_delay(state, datetime.now(UTC)),
+        delay_percent=state.care.remedies.delay_discount_percent,
+        delayed_from=when(state.delayed_from, zone, t.language) if state.delayed_from else None,
+        due_local=(
+            state.response_due_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+            if state.response_due_at
+            else ""
+        ),
     )
 
 
@@ -497,6 +506,8 @@ async def _act(ctx: Context, actor: Actor, case_id: str, action: str, form: dict
             await cases.record_satisfaction(
                 ctx, actor, case_id, _score(text("score")), optional("comment")
             )
+        case "delay":
+            await cases.record_delay(ctx, actor, case_id, text("until"), text("reason"))
         case "withdrawal":
             await cases.withdraw(ctx, actor, case_id, text("reason"))
         case _:

@@ -13,6 +13,7 @@ from domain.events import (
     CaseReopened,
     CaseWithdrawn,
     CauseAnalyzed,
+    DelayRecorded,
     Empathized,
     Escalated,
     Event,
@@ -74,8 +75,11 @@ class Line:
     detail: str
 
 
-def _detail(event: Event, t: Catalogue) -> str:
+def _detail(event: Event, t: Catalogue, zone: str) -> str:
     match event:
+        case DelayRecorded():
+            due = when(event.due_at, zone, t.language)
+            return t("event.delay_detail", due=due, reason=event.reason)
         case CaseOpened():
             return event.summary
         case Apologized():
@@ -122,7 +126,7 @@ def timeline(entries: list[Entry], zone: str, t: Catalogue) -> list[Line]:
             at=when(e.occurred_at, zone, t.language),
             who=e.event.by or t("case.by_clock"),
             what=_what(e.event, t),
-            detail=_detail(e.event, t),
+            detail=_detail(e.event, t, zone),
         )
         for e in reversed(entries)
     ]
@@ -136,11 +140,20 @@ class Menu:
     outside: tuple[RemedyKind, ...]  # for the owner's override
 
 
+def may_delay(state: CaseState, now: datetime) -> bool:
+    """Whether staff can still announce a delay: a target of theirs runs, not yet passed
+    (domain.decider says the same, in words, when it refuses one)."""
+    due = state.response_due_at
+    return state.clock_running and due is not None and now < due
+
+
 def menu(state: CaseState, t: Catalogue) -> Menu | None:
     """The remedies allowed now and why, in words (domain.remedies decides which)."""
     if state.fault is None:
         return None
-    found: RemedyMenu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+    found: RemedyMenu = remedy_menu(
+        state.motive, state.fault, state.profile.tier, state.delay_discount_due
+    )
     reasons = [t("why.unfounded" if state.fault == Fault.UNFOUNDED else f"why.{state.motive}")]
     if RemedyKind.DELAY_DISCOUNT in found.allowed:
         reasons.append(t("why.late"))

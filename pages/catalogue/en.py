@@ -213,6 +213,19 @@ TEXT: dict[str, str] = {
     "event.response_due_soon": "Reminder: due soon",
     "event.escalated": "Escalated to level {level}",
     "event.escalated_declined": "Declined twice: escalated to the owner",
+    "event.delay_recorded": "Delay announced (customer told)",
+    "event.delay_detail": "New time {due}. Reason: {reason}",
+    "form.delay": "Will it be late? Tell the customer now",
+    "form.delay_hint": (
+        "Before the deadline, give the new time and the reason: the customer gets a message "
+        "at once, the due time moves, and the policy's delay compensation ({percent} % off) "
+        "is offered with it."
+    ),
+    "form.delay_until": "New time",
+    "form.delay_reason": "Reason (the customer reads it; at most 300 characters)",
+    "form.delay_button": "Send the delay notice",
+    "case.delayed": "moved from {when} ({n} time(s))",
+    "case.delay_compensation": "Delay compensation",
     "event.case_withdrawn": "Withdrawn",
     "returning.title": "A returning customer",
     "returning.line": "{name} · {tier} · {visits} visits · {cases} earlier complaints",

@@ -223,6 +223,18 @@ TEXT: dict[str, str] = {
     "event.response_due_soon": "기한 임박 알림",
     "event.escalated": "{level}단계 보고",
     "event.escalated_declined": "두 번 거절되어 대표에게 보고",
+    "event.delay_recorded": "지연 안내 (고객에게 알림)",
+    "event.delay_detail": "새 예정 시각 {due}. 사유: {reason}",
+    "form.delay": "기한을 못 지킬 것 같으면: 고객에게 미리 알리기",
+    "form.delay_hint": (
+        "기한 전에 새 예정 시각과 사유를 적으면 고객에게 바로 안내 메시지가 가고, "
+        "응답 기한이 옮겨지며, 정책의 지연 보상({percent}% 할인)이 함께 안내됩니다."
+    ),
+    "form.delay_until": "새 예정 시각",
+    "form.delay_reason": "사유 (고객이 읽습니다, 300자 이내)",
+    "form.delay_button": "지연 안내 보내기",
+    "case.delayed": "원래 기한 {when}에서 연기됨 ({n}회)",
+    "case.delay_compensation": "지연 보상",
     "event.case_withdrawn": "철회",
     # returning customers, search by phone
     "returning.title": "다시 찾은 고객",
