@@ -234,6 +234,8 @@ def messages(rows: list[dict[str, Any]], zone: ZoneInfo) -> str:
     for r in rows:
         d = r["delivery"] or {}
         result = d.get("result") or ("not sent" if r["last_error"] else "sent")
+        if result == "accepted":  # the sweep looks it up again every 5 minutes
+            result = "on its way"
         detail = " ".join(
             x for x in (d.get("provider"), d.get("channel"), d.get("status_code")) if x
         )

@@ -443,6 +443,7 @@ async def _case_page(
         kept=request.query_params.get("kept") == "1",
         faults=["ours", "misunderstanding", "unfounded"],
         notes=notes,
+        messages=view.message_lines(await inbox.messages(ctx, actor, state.case_id), zone, t),
         may_delay=view.may_delay(state, datetime.now(UTC)),
         delay_percent=state.care.remedies.delay_discount_percent,
         delayed_from=when(state.delayed_from, zone, t.language) if state.delayed_from else None,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from app.inbox import Message
 from domain.events import (
     Apologized,
     CaseClosed,
@@ -25,6 +26,7 @@ from domain.events import (
     ResolutionOffered,
     SatisfactionRecorded,
 )
+from domain.messages import TEMPLATES
 from domain.model import CaseState, Fault, RemedyKind, Tier
 from domain.remedies import RemedyMenu, remedy_menu
 from domain.wording import duration, when
@@ -138,6 +140,30 @@ class Menu:
     recommended: RemedyKind
     why: str
     outside: tuple[RemedyKind, ...]  # for the owner's override
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    title: str  # the message's name ("접수 안내")
+    state: str  # what became of it, in words
+    tone: str  # ok, wait, bad: how the badge looks
+    at: str
+    detail: str
+
+
+_TONE = {"sent": "ok", "fallback_sms": "ok", "failed": "bad", "not_sent": "bad"}
+
+
+def message_lines(messages: list[Message], zone: str, t: Catalogue) -> list[MessageLine]:
+    """The case's customer messages, oldest first, each with its delivery state in words."""
+    lines = []
+    for m in messages:
+        template = TEMPLATES.get(m.kind)
+        title = template.title[t.language] if template else m.kind
+        at = when(m.at or m.written_at, zone, t.language)
+        state = t(f"msg.{m.state}", when=at)
+        lines.append(MessageLine(title, state, _TONE.get(m.state, "wait"), at, m.detail))
+    return lines
 
 
 def may_delay(state: CaseState, now: datetime) -> bool:

@@ -195,6 +195,20 @@ TEXT: dict[str, str] = {
     "name.no_follow_up_answer": "no follow-up answer",
     "name.unanswered": "offer unanswered",
     "name.intake": "intake system",
+    "case.messages": "Messages to the customer",
+    "case.messages_hint": (
+        "Sent as KakaoTalk notifications; a number without KakaoTalk gets a text message. "
+        "Results are checked again every 5 minutes."
+    ),
+    "msg.sent": "Delivered by KakaoTalk",
+    "msg.fallback_sms": "No KakaoTalk: delivered by text message",
+    "msg.accepted": "Sent · waiting for the result",
+    "msg.failed": "Could not be delivered",
+    "msg.not_sent": "Not sent",
+    "msg.held": "Waiting · goes out {when}",
+    "msg.sending": "Being sent",
+    "msg.retrying": "Being tried again",
+    "msg.waiting": "Waiting its turn",
     "event.case_opened": "Case opened",
     "event.apologized": "Apologized",
     "event.empathized": "Empathized",

@@ -205,6 +205,20 @@ TEXT: dict[str, str] = {
     "name.unanswered": "제안에 응답 없음",
     "name.intake": "접수 시스템",
     # the timeline, one phrase per event
+    "case.messages": "고객에게 보낸 메시지",
+    "case.messages_hint": (
+        "카카오톡 알림톡으로 보내고, 카카오톡이 없는 번호는 문자로 갑니다. "
+        "도착 결과는 5분마다 다시 확인합니다."
+    ),
+    "msg.sent": "카카오톡으로 도착",
+    "msg.fallback_sms": "카카오톡이 없어 문자로 도착",
+    "msg.accepted": "보냄 · 도착 확인 중",
+    "msg.failed": "보내지 못함",
+    "msg.not_sent": "보내지 않음",
+    "msg.held": "대기 중 · {when}에 보냄",
+    "msg.sending": "보내는 중",
+    "msg.retrying": "다시 보내는 중",
+    "msg.waiting": "보낼 차례를 기다리는 중",
     "event.case_opened": "민원 접수",
     "event.apologized": "사과",
     "event.empathized": "공감",

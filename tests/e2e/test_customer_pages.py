@@ -429,3 +429,72 @@ async def test_the_customer_page_speaks_english_when_the_shop_does(shop: Shop) -
         assert "Please choose the one you prefer" in page.text and "접수" not in page.text
         form = await browser.get("/c/new")
         assert "Tell us what went wrong" in form.text
+
+
+async def test_a_delay_told_on_the_staff_page_reaches_the_customer_and_shows_each_message(
+    shop: Shop,
+) -> None:
+    shop.visited.clear()
+    name, phone = customer()
+    opened = await cases.open_case(
+        shop.ctx, STAFF_ACTOR, name=name, phone=phone, channel="kakaotalk",
+        motive="compensation", what="케이크가 찌그러져 도착했습니다",
+    )  # fmt: skip
+    case_id = opened.case_id
+    # The receipt carries the customer's status link, which opens their page.
+    status_link = await shop.link_in(digits(phone), "case_received")
+    customer_page = await shop.phone()
+    await customer_page.goto(status_link)
+    assert await customer_page.get_by_role("heading", name=f"접수번호 {case_id}").is_visible()
+    await customer_page.context.close()
+
+    staff = await shop.phone()
+    await staff.goto(await sessions.sign_in_link(shop.ctx, STAFF))
+    await staff.get_by_role("button", name="로그인").click()
+    await staff.wait_for_url(f"{shop.url}/staff/")
+
+    async def delivered() -> None:
+        await staff.goto(f"{shop.url}/staff/cases/{case_id}")
+        shown = await staff.locator("#messages-h + p + ul").inner_text()
+        assert "접수 안내" in shown and "카카오톡으로 도착" in shown, shown
+
+    await eventually(delivered, timeout=30)
+    await staff.locator("details.delay summary").click()
+    until = staff.get_by_label("새 예정 시각")
+    due = await until.input_value()  # the current due time, to move from
+    earlier = datetime.fromisoformat(due) - timedelta(hours=1)
+    await until.fill(f"{earlier:%Y-%m-%dT%H:%M}")
+    await staff.get_by_label("사유 (고객이 읽습니다, 300자 이내)").fill("오븐이 고장 났습니다")
+    async with staff.expect_navigation():
+        await staff.get_by_role("button", name="지연 안내 보내기").click()
+    assert "give a later time" in await staff.locator("details.delay [role=alert]").inner_text()
+    assert "delay_recorded" not in await event_types(shop.pool, case_id), "nothing stored"
+    later = datetime.fromisoformat(due) + timedelta(hours=3)
+    await staff.get_by_label("새 예정 시각").fill(f"{later:%Y-%m-%dT%H:%M}")
+    async with staff.expect_navigation():
+        await staff.get_by_role("button", name="지연 안내 보내기").click()
+    facts = await staff.locator("dl.facts").inner_text()
+    assert "연기됨 (1회)" in facts and "지연 보상" in facts
+    assert "지연 안내 (고객에게 알림)" in await staff.locator(".timeline").last.inner_text()
+
+    (told,) = await eventually(lambda: _one(shop, digits(phone), "delay_announced"), timeout=30)
+    assert "오븐이 고장 났습니다" in told["text"] and "다음 이용 시 10% 할인" in told["text"]
+    assert f"{shop.url}/c/" in told["text"]
+
+    async def listed() -> None:
+        await staff.goto(f"{shop.url}/staff/cases/{case_id}")
+        shown = await staff.locator("#messages-h + p + ul").inner_text()
+        assert "지연 안내" in shown and shown.count("카카오톡으로 도착") == 2, shown
+
+    await eventually(listed, timeout=30)
+    await accessible(staff)
+    await fits_a_phone(staff)
+    await shot(staff, "staff-case-delay-and-messages")
+    await staff.context.close()
+    assert_no_personal_data(shop.visited, name, phone)
+
+
+async def _one(shop: Shop, number: str, kind: str) -> list[dict[str, Any]]:
+    found = shop.messages(number, kind)
+    assert len(found) == 1, found
+    return found
