@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import cases, customer_answers, inbox, reads, sessions
+from app import cases, customer_answers, inbox, photos, reads, sessions
 from app.context import Context
 from app.identity import OVERRIDE, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
@@ -28,6 +28,7 @@ from app.sessions import LinkRefused, Session
 from domain.clock import staff_due_at
 from domain.model import IntakeChannel, Motive
 from domain.phone import written_phone
+from domain.photos import shown_inline
 from domain.wording import when
 from pages import view
 from pages.catalogue import Catalogue
@@ -444,6 +445,9 @@ async def _case_page(
         faults=["ours", "misunderstanding", "unfounded"],
         notes=notes,
         messages=view.message_lines(await inbox.messages(ctx, actor, state.case_id), zone, t),
+        photos=view.photo_lines(
+            await photos.of_case(ctx, actor, state.case_id), state.case_id, zone, t
+        ),
         may_delay=view.may_delay(state, datetime.now(UTC)),
         delay_percent=state.care.remedies.delay_discount_percent,
         delayed_from=when(state.delayed_from, zone, t.language) if state.delayed_from else None,
@@ -462,6 +466,20 @@ def _may(actor: Actor, roles: frozenset[Role]) -> bool:
 @router.get("/staff/cases/{case_id}")
 async def case_page(request: Request, case_id: str) -> HTMLResponse:
     return await _case_page(request, await signed_in(request), case_id)
+
+
+@router.get("/staff/cases/{case_id}/photos/{photo_id}", response_model=None)
+async def case_photo(request: Request, case_id: str, photo_id: str) -> Response:
+    """A customer's photo, for staff signed in: by its id within its case, never cached by
+    anyone but the browser, its type as checked when it came (never sniffed again)."""
+    session = await signed_in(request)
+    kind, data = await photos.one(context(request), session.actor, case_id, photo_id)
+    headers = {
+        "Cache-Control": "private, max-age=3600",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": "inline" if shown_inline(kind) else "attachment",
+    }
+    return Response(data, media_type=kind, headers=headers)
 
 
 def _score(text: str) -> int:

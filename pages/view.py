@@ -28,9 +28,11 @@ from domain.events import (
 )
 from domain.messages import TEMPLATES
 from domain.model import CaseState, Fault, RemedyKind, Tier
+from domain.photos import shown_inline
 from domain.remedies import RemedyMenu, remedy_menu
 from domain.wording import duration, when
 from pages.catalogue import Catalogue
+from store.photos import Photo
 from store.timeline import Entry
 
 
@@ -164,6 +166,28 @@ def message_lines(messages: list[Message], zone: str, t: Catalogue) -> list[Mess
         state = t(f"msg.{m.state}", when=at)
         lines.append(MessageLine(title, state, _TONE.get(m.state, "wait"), at, m.detail))
     return lines
+
+
+@dataclass(frozen=True)
+class PhotoLine:
+    url: str  # the case page's own path to it: ids only
+    inline: bool  # drawn in the page (HEIC is offered as a download)
+    at: str
+    size: str
+
+
+def photo_lines(found: list[Photo], case_id: str, zone: str, t: Catalogue) -> list[PhotoLine]:
+    return [
+        PhotoLine(
+            url=f"/staff/cases/{case_id}/photos/{p.photo_id}",
+            inline=shown_inline(p.content_type),
+            at=when(p.uploaded_at, zone, t.language),
+            size=f"{p.size / (1024 * 1024):.1f} MB"
+            if p.size >= 102400
+            else f"{max(1, -(-p.size // 1024))} KB",
+        )
+        for p in found
+    ]
 
 
 def may_delay(state: CaseState, now: datetime) -> bool:

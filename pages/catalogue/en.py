@@ -315,6 +315,24 @@ TEXT: dict[str, str] = {
     "c.rate.comment": "Anything you would like to add (optional)",
     "c.rate.send": "Send my score",
     "c.rated": "Your score: {n} of 5",
+    "c.photo": "Send a photo",
+    "c.photo.lead": (
+        "If a photo shows what happened, send it here "
+        "(JPEG, PNG, WebP or HEIC, up to 5 MB, up to 5 photos)."
+    ),
+    "c.photo.file": "Photo",
+    "c.photo.send": "Send the photo",
+    "c.photo.kept": "Thank you: your photo has gone to the shop.",
+    "c.photo.kept_already": "We already have this photo.",
+    "c.bad.photo.too_large": "The photo is too large: choose one of 5 MB or less.",
+    "c.bad.photo.not_image": "Only photos can be sent (JPEG, PNG, WebP or HEIC).",
+    "c.bad.photo.too_many": "A complaint can have up to 5 photos.",
+    "c.bad.photo.closed": "This complaint is closed: no more photos can be added.",
+    "c.bad.photo.missing": "Choose a photo to send.",
+    "intake.photo": "Photo (optional, up to 5 MB)",
+    "case.photos": "Photos from the customer",
+    "case.photo_alt": "Customer's photo {n}",
+    "case.photo_download": "Download photo {n} (HEIC)",
     "c.write": "Write to the shop",
     "c.write.lead": "A question, or something to add? Write it here; someone will read it and get "
     "back to you.",
