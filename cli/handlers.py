@@ -116,7 +116,9 @@ async def delay(ctx: Context, args: argparse.Namespace) -> str:
     line = _recorded(args, summary)
     if summary.due_at:
         line += f"; due {render.when(summary.due_at, ctx.settings.zone)}"
-    return line + "; the customer is told"
+    if ctx.settings.messages == "off":  # no messages: nobody else will tell them
+        return line + "; customer messages are off: tell the customer yourself"
+    return line + "; the customer is told by message"
 
 
 async def withdraw(ctx: Context, args: argparse.Namespace) -> str:

@@ -277,9 +277,7 @@ def _delay(command: RecordDelay, state: CaseState, now: datetime) -> DelayRecord
             f"case {state.case_id}: {_shop_time(state, command.until)} is more than "
             f"{LONGEST_DELAY.days} days away; give the time the work will really be ready"
         )
-    compensation = state.delay_compensation or complete(
-        RemedyKind.DELAY_DISCOUNT, state.care.remedies
-    )
+    granted = state.delay_compensation is not None  # by an earlier delay: once a case
     return DelayRecorded(
         at=now,
         by=command.by,
@@ -287,7 +285,7 @@ def _delay(command: RecordDelay, state: CaseState, now: datetime) -> DelayRecord
         missed_due_at=due,
         due_at=command.until,
         reason=command.reason,
-        compensation=None if state.delay_compensation else compensation,
+        compensation=None if granted else complete(RemedyKind.DELAY_DISCOUNT, state.care.remedies),
     )
 
 
