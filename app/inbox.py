@@ -3,6 +3,7 @@ what waits on the owner, and a case's timeline from the event store."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from app.cases import case_id_of, phone_in
 from app.context import Context
@@ -96,25 +97,32 @@ class Message:
     detail: str = ""  # a provider's reason for a failure, or why it was not sent
 
 
+def message_of(row: dict[str, Any], now: datetime) -> Message:
+    """A customer message's outbox row as staff see it: what became of it."""
+    d, error, kind, written = (
+        row["delivery"] or {},
+        row["last_error"] or "",
+        row["kind"],
+        row["created_at"],
+    )
+    if row["sent_at"] is not None:
+        result = d.get("result") or ("not_sent" if error else "sent")
+        detail = (d.get("detail") or error) if result in ("failed", "not_sent") else ""
+        return Message(kind, written, result, row["sent_at"], detail)
+    if row["not_before"] is not None and row["not_before"] > now:
+        return Message(kind, written, "held", row["not_before"])
+    if row["sending"]:
+        return Message(kind, written, "sending", None)
+    if error:
+        return Message(kind, written, "retrying", None, error)
+    return Message(kind, written, "waiting", None)
+
+
 async def messages(ctx: Context, actor: Actor, case_id: str) -> list[Message]:
     """What the case told its customer (KakaoTalk or SMS), each with its delivery state."""
     require(actor, READ)
-    out = []
-    for r in await case_messages(await ctx.pool(), case_id_of(case_id)):
-        d, error = r["delivery"] or {}, r["last_error"] or ""
-        if r["sent_at"] is not None:
-            result = d.get("result") or ("not_sent" if error else "sent")
-            detail = d.get("detail") or error if result in ("failed", "not_sent") else ""
-            out.append(Message(r["kind"], r["created_at"], result, r["sent_at"], detail))
-        elif r["not_before"] is not None and r["not_before"] > datetime.now(UTC):
-            out.append(Message(r["kind"], r["created_at"], "held", r["not_before"]))
-        elif r["sending"]:
-            out.append(Message(r["kind"], r["created_at"], "sending", None))
-        elif error:
-            out.append(Message(r["kind"], r["created_at"], "retrying", None, error))
-        else:
-            out.append(Message(r["kind"], r["created_at"], "waiting", None))
-    return out
+    now = datetime.now(UTC)
+    return [message_of(r, now) for r in await case_messages(await ctx.pool(), case_id_of(case_id))]
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,13 @@ def _next(state: CaseState, zone: ZoneInfo) -> list[str]:
     rows = []
     if state.next_step and state.response_due_at:
         rows.append(f"next      {state.next_step.label}, due {when(state.response_due_at, zone)}")
+        if state.delayed_from:
+            rows.append(
+                f"delayed   from {when(state.delayed_from, zone)} "
+                f"({state.delays} delay{'s' if state.delays > 1 else ''} told the customer)"
+            )
+    if state.delay_compensation:
+        rows.append(f"for delay {state.delay_compensation.terms}")
     if state.stage == "offer_resolution" and state.fault is not None:
         menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.delay_discount_due)
         rows.append(f"remedies  {', '.join(menu.allowed)}")

@@ -164,7 +164,8 @@ def message_lines(messages: list[Message], zone: str, t: Catalogue) -> list[Mess
         title = template.title[t.language] if template else m.kind
         at = when(m.at or m.written_at, zone, t.language)
         state = t(f"msg.{m.state}", when=at)
-        lines.append(MessageLine(title, state, _TONE.get(m.state, "wait"), at, m.detail))
+        shown_at = "" if m.state == "held" else at  # a held one says its time in its words
+        lines.append(MessageLine(title, state, _TONE.get(m.state, "wait"), shown_at, m.detail))
     return lines
 
 
