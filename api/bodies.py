@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -159,6 +160,14 @@ Text = Annotated[
     AfterValidator(_bounded(TEXT_MAX)),  # counted as sent, before CR LF becomes LF
     AfterValidator(_checked(text_pattern, _domain_text)),
     _string(TEXT_MAX, text_pattern),
+]
+# A delay's reason goes to the customer in a KakaoTalk message: shorter (domain.commands).
+DELAY_REASON_MAX = 300
+DelayReason = Annotated[
+    str,
+    AfterValidator(_bounded(DELAY_REASON_MAX)),
+    AfterValidator(_checked(text_pattern, _domain_text)),
+    _string(DELAY_REASON_MAX, text_pattern),
 ]
 Name = Annotated[
     str,
@@ -328,6 +337,18 @@ class Satisfaction(Body):
         ge=1, le=5, examples=[5], description="1 to 5"
     )
     comment: Text | None = Field(None, examples=["The new cake was perfect"])
+
+
+class Delay(Body):
+    until: AwareDatetime = Field(
+        description="the new due time of the step now due, with its offset; later than the "
+        "current one, at most 30 days ahead",
+        examples=["2026-12-08T15:00:00+09:00"],
+    )
+    reason: DelayReason = Field(
+        description="why it will be late, as the customer reads it (at most 300 characters)",
+        examples=["The replacement part arrives on Tuesday"],
+    )
 
 
 class Withdrawal(Body):

@@ -44,7 +44,15 @@ def _settings(ctx: Context | None, settings: Settings | None) -> Settings:
 # Bodies larger than this, per path prefix, are refused with 413 (JSON_BODY_LIMIT elsewhere).
 # The codec's payload batches (from the Web UI or the CLI) are bounded by the codec itself,
 # after it knows who asks: a stranger gets 401, not a hint about sizes.
-BODY_LIMITS = {"/codec": 2 * codec.MAX_BODY}
+# A customer's photo (5 MB, domain.photos) is posted as a form to these two paths alone. The
+# limit is far above the photo's so a too-large photo reaches the page, which says so in the
+# customer's words; past it the body is cut off unread.
+PHOTO_BODY_LIMIT = 20 * 1024 * 1024
+BODY_LIMITS = {
+    "/codec": 2 * codec.MAX_BODY,
+    "/c/new": PHOTO_BODY_LIMIT,
+    "/c/photo": PHOTO_BODY_LIMIT,
+}
 
 
 def create_app(ctx: Context | None = None, settings: Settings | None = None) -> FastAPI:

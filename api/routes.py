@@ -91,6 +91,7 @@ NEXT = (
     "record_customer_response",
     "show_prevention",
     "record_satisfaction",
+    "record_delay",
     "withdraw",
 )
 
@@ -277,6 +278,18 @@ async def record_satisfaction(
 ) -> JSONResponse:
     summary = await within_deadline(
         cases.record_satisfaction(ctx, caller, case_id, body.score, body.comment)
+    )
+    return answer(ctx, summary)
+
+
+@_action(
+    "delay",
+    "record_delay",
+    "Before the deadline: the step now due will be late (the customer is told at once)",
+)
+async def record_delay(case_id: str, body: bodies.Delay, ctx: Ctx, caller: Caller) -> JSONResponse:
+    summary = await within_deadline(
+        cases.record_delay(ctx, caller, case_id, body.until, body.reason)
     )
     return answer(ctx, summary)
 

@@ -3,7 +3,7 @@ Temporal Update on the case's workflow; the actor's name goes into the command a
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -39,6 +39,7 @@ from domain.commands import (
     OfferResolution,
     OpenCase,
     RecordCustomerResponse,
+    RecordDelay,
     RecordSatisfaction,
     ShowPrevention,
     Withdraw,
@@ -459,6 +460,36 @@ async def record_satisfaction(
         case_id,
         ComplaintWorkflow.record_satisfaction,
         lambda: RecordSatisfaction(score=score, comment=comment, by=actor.name),
+    )
+
+
+def delay_until(text: str | datetime, settings: Settings) -> datetime:
+    """The new due time staff gave: in the shop's zone unless it names its own offset."""
+    if isinstance(text, datetime):
+        at = text
+    else:
+        try:
+            at = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+        except ValueError:
+            raise InvalidInput.about(
+                [("until", f"{text.strip()!r} is not a time; write e.g. 2026-12-08 15:00")]
+            ) from None
+    return at if at.tzinfo else at.replace(tzinfo=settings.zone)
+
+
+async def record_delay(
+    ctx: Context, actor: Actor, case_id: str, until: str | datetime, reason: str
+) -> CaseSummary:
+    """Bad news before the deadline: the step now due will be late, until `until`, because
+    of `reason`. The customer is told at once (the case's message), the due time moves, and
+    the first delay grants the policy's delay compensation."""
+    require(actor, WALK)
+    at = delay_until(until, ctx.settings)
+    return await _act(
+        ctx,
+        case_id,
+        ComplaintWorkflow.record_delay,
+        lambda: RecordDelay(until=at, reason=reason, by=actor.name),
     )
 
 

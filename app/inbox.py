@@ -2,7 +2,8 @@
 what waits on the owner, and a case's timeline from the event store."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from app.cases import case_id_of, phone_in
 from app.context import Context
@@ -16,6 +17,7 @@ from store import inbox as inbox_store
 from store import timeline as timeline_store
 from store.customers import CustomerDirectory, TierThresholds
 from store.inbox import InboxFilter
+from store.outbox import case_messages
 from store.timeline import Entry
 
 OPEN_STATUSES = tuple(s.value for s in CaseStatus if not s.is_final)
@@ -82,6 +84,45 @@ async def owner_waits(ctx: Context, actor: Actor) -> list[InboxRow]:
 async def timeline(ctx: Context, actor: Actor, case_id: str) -> list[Entry]:
     require(actor, READ)
     return await timeline_store.case_events(await ctx.pool(), case_id_of(case_id))
+
+
+@dataclass(frozen=True)
+class Message:
+    """A customer message of a case as staff see it: which, and what became of it."""
+
+    kind: str
+    written_at: datetime
+    state: str  # waiting, held, sending, retrying, accepted, sent, fallback_sms, failed, not_sent
+    at: datetime | None  # when it went out, or when a held one may
+    detail: str = ""  # a provider's reason for a failure, or why it was not sent
+
+
+def message_of(row: dict[str, Any], now: datetime) -> Message:
+    """A customer message's outbox row as staff see it: what became of it."""
+    d, error, kind, written = (
+        row["delivery"] or {},
+        row["last_error"] or "",
+        row["kind"],
+        row["created_at"],
+    )
+    if row["sent_at"] is not None:
+        result = d.get("result") or ("not_sent" if error else "sent")
+        detail = (d.get("detail") or error) if result in ("failed", "not_sent") else ""
+        return Message(kind, written, result, row["sent_at"], detail)
+    if row["not_before"] is not None and row["not_before"] > now:
+        return Message(kind, written, "held", row["not_before"])
+    if row["sending"]:
+        return Message(kind, written, "sending", None)
+    if error:
+        return Message(kind, written, "retrying", None, error)
+    return Message(kind, written, "waiting", None)
+
+
+async def messages(ctx: Context, actor: Actor, case_id: str) -> list[Message]:
+    """What the case told its customer (KakaoTalk or SMS), each with its delivery state."""
+    require(actor, READ)
+    now = datetime.now(UTC)
+    return [message_of(r, now) for r in await case_messages(await ctx.pool(), case_id_of(case_id))]
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import segno
 
-from app import cases
+from app import cases, photos
 from app.context import Context
 from app.identity import Actor, Role
 from app.refusals import InvalidInput, Refusal
@@ -70,8 +70,11 @@ async def complain(
     address: str,
     honeypot: str = "",
     now: datetime | None = None,
+    photo: photos.Upload | None = None,
 ) -> cases.Opened | None:
-    """Open the case the form describes; None when the honeypot was filled (a bot)."""
+    """Open the case the form describes, with its photo if one came; None when the honeypot
+    was filled (a bot). A photo that is no photo or too large refuses the form: nothing is
+    opened nor counted."""
     if honeypot.strip():
         return None
     chosen = motive if motive in {m.value for m in Motive} else Motive.COMPENSATION.value
@@ -81,8 +84,10 @@ async def complain(
     ).phone
     if not what.strip():
         raise InvalidInput.about([("what", "required")])
+    if photo is not None:
+        photos.checked(photo)
     await _within_limits(ctx, normalized, address or "unknown", now or datetime.now(UTC))
-    return await cases.open_case(
+    opened = await cases.open_case(
         ctx,
         WEB_FORM,
         name=name,
@@ -92,6 +97,9 @@ async def complain(
         what=what,
         key=key or None,
     )
+    if photo is not None:  # a double tap's second form finds the case and the photo kept
+        await photos.keep(ctx, opened.case_id, photo)
+    return opened
 
 
 def status_link(ctx: Context, case_id: str, now: datetime | None = None) -> str:

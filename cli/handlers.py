@@ -111,6 +111,16 @@ async def rate(ctx: Context, args: argparse.Namespace) -> str:
     return _recorded(args, summary)
 
 
+async def delay(ctx: Context, args: argparse.Namespace) -> str:
+    summary = await cases.record_delay(ctx, await _actor(ctx), args.case_id, args.until, args.text)
+    line = _recorded(args, summary)
+    if summary.due_at:
+        line += f"; due {render.when(summary.due_at, ctx.settings.zone)}"
+    if ctx.settings.messages == "off":  # no messages: nobody else will tell them
+        return line + "; customer messages are off: tell the customer yourself"
+    return line + "; the customer is told by message"
+
+
 async def withdraw(ctx: Context, args: argparse.Namespace) -> str:
     summary = await cases.withdraw(ctx, await _actor(ctx), args.case_id, args.text)
     return _recorded(args, summary)

@@ -38,6 +38,7 @@ _TYPED_AS: dict[str, dict[str, str]] = {
     "offer": {"options": "--option", "override_reason": "--override"},
     "answer": {"choice": "--choose", "decline_reason": "--decline"},
     "rate": {"comment": "--comment"},
+    "delay": {"until": "--until"},
     "visit": {"name": "--name"},
 }
 

@@ -89,6 +89,21 @@ def parser() -> argparse.ArgumentParser:
                 metavar="REASON",
                 help="the owner's reason for offering outside the policy (owner only)",
             )
+    d = sub.add_parser(
+        "delay",
+        help="before the deadline: the step now due will be late (the customer is told at "
+        "once, the due time moves, the policy's delay compensation follows)",
+    )
+    d.set_defaults(handler=handlers.delay)
+    d.add_argument("case_id")
+    d.add_argument("text", metavar="REASON", help="why it will be late (the customer reads it)")
+    d.add_argument(
+        "--until",
+        required=True,
+        metavar="TIME",
+        help="the new due time, the shop's local time unless it has an offset "
+        "(e.g. 2026-12-08 15:00)",
+    )
     a = sub.add_parser("answer", help="record the customer's answer to the offer")
     a.set_defaults(handler=handlers.answer)
     a.add_argument("case_id")

@@ -93,8 +93,15 @@ def _next(state: CaseState, zone: ZoneInfo) -> list[str]:
     rows = []
     if state.next_step and state.response_due_at:
         rows.append(f"next      {state.next_step.label}, due {when(state.response_due_at, zone)}")
+        if state.delayed_from:
+            rows.append(
+                f"delayed   from {when(state.delayed_from, zone)} "
+                f"({state.delays} delay{'s' if state.delays > 1 else ''} told the customer)"
+            )
+    if state.delay_compensation:
+        rows.append(f"for delay {state.delay_compensation.terms}")
     if state.stage == "offer_resolution" and state.fault is not None:
-        menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+        menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.delay_discount_due)
         rows.append(f"remedies  {', '.join(menu.allowed)}")
         rows.append(f"          recommended: {menu.recommended} ({menu.why})")
     return rows
@@ -234,6 +241,8 @@ def messages(rows: list[dict[str, Any]], zone: ZoneInfo) -> str:
     for r in rows:
         d = r["delivery"] or {}
         result = d.get("result") or ("not sent" if r["last_error"] else "sent")
+        if result == "accepted":  # the sweep looks it up again every 5 minutes
+            result = "on its way"
         detail = " ".join(
             x for x in (d.get("provider"), d.get("channel"), d.get("status_code")) if x
         )

@@ -1,8 +1,9 @@
 """What staff (or the clock) ask of a case, in the imperative. Each is one Update's input."""
 
+from datetime import datetime
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from domain.model import (
     CarePolicy,
@@ -12,6 +13,7 @@ from domain.model import (
     CustomerProfile,
     Fault,
     Frozen,
+    Instant,
     IntakeChannel,
     Motive,
     Name,
@@ -117,11 +119,37 @@ class Withdraw(Frozen):
     by: Staff = None
 
 
+def _with_offset(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("give the time with its zone or offset, e.g. 2026-12-08T15:00+09:00")
+    return at
+
+
+# The reason goes to the customer in a KakaoTalk message (1000 characters in all).
+DelayReason = Annotated[Text, StringConstraints(max_length=300)]
+
+
+class RecordDelay(Frozen):
+    """Bad news before the deadline: staff will not meet the target of the step now due (the
+    redo is not ready by the promised time). The new time and the reason; the customer is
+    told at once, and the delay compensation the shop's policy gives follows."""
+
+    until: Annotated[Instant, AfterValidator(_with_offset)]
+    reason: DelayReason
+    by: Staff = None
+
+
 class CheckClock(Frozen):
     """The clock's own command: the workflow raises it when the case's next deadline passes."""
 
 
 StepCommand = Apologize | Empathize | AnalyzeCause | OfferResolution | ShowPrevention
 Command = (
-    OpenCase | StepCommand | RecordCustomerResponse | RecordSatisfaction | Withdraw | CheckClock
+    OpenCase
+    | StepCommand
+    | RecordCustomerResponse
+    | RecordSatisfaction
+    | RecordDelay
+    | Withdraw
+    | CheckClock
 )

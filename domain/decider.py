@@ -1,8 +1,9 @@
 """The rulebook of a case: decide what happens, and evolve the state by what happened."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar, assert_never
+from zoneinfo import ZoneInfo
 
 from domain.clock import Due, next_deadline
 from domain.commands import (
@@ -14,6 +15,7 @@ from domain.commands import (
     OfferResolution,
     OpenCase,
     RecordCustomerResponse,
+    RecordDelay,
     RecordSatisfaction,
     ShowPrevention,
     Withdraw,
@@ -22,6 +24,8 @@ from domain.errors import (
     CaseAlreadyOpen,
     CaseClosed,
     CaseNotOpen,
+    DeadlinePassed,
+    NoTargetToDelay,
     NotAwaitingCustomer,
     NotResolved,
     RemedyNotAllowed,
@@ -34,6 +38,7 @@ from domain.events import (
     CaseWithdrawn,
     CauseAnalyzed,
     CustomerWaitExceeded,
+    DelayRecorded,
     Empathized,
     Escalated,
     Event,
@@ -57,6 +62,7 @@ from domain.model import (
     IntakeChannel,
     Motive,
     Offer,
+    RemedyKind,
     ResponseTargets,
     Step,
     StepDone,
@@ -73,6 +79,8 @@ STEP_OF: dict[type, Step] = {
     ShowPrevention: Step.SHOW_PREVENTION,
 }
 DECLINES_BEFORE_OWNER = 2
+# How far ahead a delay may move a target: further is a typo (a year), not a plan.
+LONGEST_DELAY = timedelta(days=30)
 
 
 def decide(command: Command, state: State, now: datetime) -> list[Event]:
@@ -108,6 +116,8 @@ def decide(command: Command, state: State, now: datetime) -> list[Event]:
             return _customer_response(command, state, now)
         case RecordSatisfaction():
             return _satisfaction(command, state, now)
+        case RecordDelay():
+            return [_delay(command, state, now)]
         case OfferResolution():
             _check_step(state, Step.OFFER_RESOLUTION)
             return _offer(command, state, now)
@@ -170,7 +180,7 @@ def _check_step(state: CaseState, step: Step) -> None:
 
 def _offer(command: OfferResolution, state: CaseState, now: datetime) -> list[Event]:
     assert state.fault is not None  # the cause analysis comes first
-    menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+    menu = remedy_menu(state.motive, state.fault, state.profile.tier, state.delay_discount_due)
     outside = tuple(o.kind for o in command.options if o.kind not in menu.allowed)
     if outside and command.override_reason is None:
         allowed = ", ".join(menu.allowed)
@@ -235,6 +245,48 @@ def _customer_response(
             )
         )
     return events
+
+
+def _shop_time(state: CaseState, t: datetime) -> str:
+    zone = state.targets.calendar.zone if state.targets.calendar else "UTC"
+    return t.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _delay(command: RecordDelay, state: CaseState, now: datetime) -> DelayRecorded:
+    """Bad news before the deadline: the target of the step now due moves to `until`, the
+    customer is told, and the first delay grants the policy's delay compensation."""
+    step, due = state.next_step, state.response_due_at
+    if not state.clock_running or step is None or due is None:
+        why = {
+            CaseStatus.AWAITING_CUSTOMER: "the customer is deciding on the offer",
+            CaseStatus.RESOLVED: "prevention is shown; the follow-up call is ahead",
+        }.get(state.status, "the top escalation level has been told")
+        raise NoTargetToDelay(f"case {state.case_id} has no response target to move now ({why})")
+    if now >= due:
+        raise DeadlinePassed(
+            f"case {state.case_id}: the {step.label} was due by {_shop_time(state, due)}; a "
+            "delay is announced before the deadline (past it, the case is escalated)"
+        )
+    if command.until <= due:
+        raise StepOutOfOrder(
+            f"case {state.case_id}: the {step.label} is due by {_shop_time(state, due)} "
+            "already; give a later time"
+        )
+    if command.until > now + LONGEST_DELAY:
+        raise StepOutOfOrder(
+            f"case {state.case_id}: {_shop_time(state, command.until)} is more than "
+            f"{LONGEST_DELAY.days} days away; give the time the work will really be ready"
+        )
+    granted = state.delay_compensation is not None  # by an earlier delay: once a case
+    return DelayRecorded(
+        at=now,
+        by=command.by,
+        step=step,
+        missed_due_at=due,
+        due_at=command.until,
+        reason=command.reason,
+        compensation=None if granted else complete(RemedyKind.DELAY_DISCOUNT, state.care.remedies),
+    )
 
 
 def _satisfaction(command: RecordSatisfaction, state: CaseState, now: datetime) -> list[Event]:
@@ -418,6 +470,17 @@ def evolve(state: State, event: Event) -> CaseState:
                             event.at, state.targets.target, state.next_step
                         ),
                     }
+        case DelayRecorded():
+            changes |= {
+                # The warning comes at its fraction of the new window, from now.
+                "window_started_at": event.at,
+                "response_due_at": event.due_at,
+                "warned": False,
+                "delayed_from": state.delayed_from or event.missed_due_at,
+                "delays": state.delays + 1,
+            }
+            if event.compensation is not None:
+                changes["delay_compensation"] = event.compensation
         case CaseWithdrawn():
             changes |= {
                 "status": CaseStatus.WITHDRAWN,
@@ -497,9 +560,11 @@ def _answered(
     done = state.done
     if step not in state.steps_done:
         due = state.response_due_at
-        if due is None or state.window_started_at != state.step_started_at:
-            # An escalation restarted the window (or it has no due time): count the step's
-            # first target from its start. Otherwise the window's due time is that.
+        moved = state.window_started_at != state.step_started_at or state.delayed_from
+        if due is None or moved:
+            # An escalation restarted the window or a delay moved it (or it has no due
+            # time): count the step's first target from its start. Otherwise the window's
+            # due time is that.
             due = state.targets.due_at(state.step_started_at, state.targets.target_for(step), step)
         done = (*done, _step_done(step, at, state.step_started_at, due))
     return {"done": done} | _window(state, at, following, paused)
@@ -525,6 +590,7 @@ def _window(
         "status": CaseStatus.OPEN,
         "escalation_level": 0,
         "warned": False,
+        "delayed_from": None,
         "step_started_at": at,
         "window_started_at": at,
         "response_due_at": (

@@ -37,5 +37,14 @@ class NotResolved(DomainError):
     pass
 
 
+class NoTargetToDelay(DomainError):
+    """A delay moves the target of the step now due; there is none while the customer
+    decides, after prevention, or once the top escalation level has been told."""
+
+
+class DeadlinePassed(DomainError):
+    """Bad news goes out before the deadline: past it, the case was escalated instead."""
+
+
 class CalendarClosed(DomainError):
     """The shop's calendar has no opening hours for a year: business time cannot pass."""

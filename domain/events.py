@@ -141,6 +141,19 @@ class Escalated(_Event):
     missed_due_at: Instant | None = None
 
 
+class DelayRecorded(_Event):
+    """Staff said, before the deadline, that the step now due will be late: its target moves
+    to `due_at` and the customer is told why. The first delay of a case grants the delay
+    compensation of the shop's policy (`compensation`); later ones repeat it, granted once."""
+
+    type: Literal["delay_recorded"] = "delay_recorded"
+    step: Step
+    missed_due_at: Instant  # the target it replaces
+    due_at: Instant
+    reason: str
+    compensation: Remedy | None = None
+
+
 class CaseWithdrawn(_Event):
     type: Literal["case_withdrawn"] = "case_withdrawn"
     reason: str
@@ -164,6 +177,7 @@ Event = Annotated[
     | CaseClosed
     | ResponseDueSoon
     | Escalated
+    | DelayRecorded
     | CaseWithdrawn,
     Field(discriminator="type"),
 ]

@@ -6,7 +6,8 @@ fallback. `complaints templates` prints them for the provider's approval.
 
 Variables hold no name, phone or case text: a case id, a time, a count, a link (`#{link}`,
 filled in when the message is sent: a signed `/c/<token>` for this case and purpose), and,
-for the improvement report only, the measure staff wrote for the customer to read.
+for the improvement report and the delay notice only, what staff wrote for the customer to
+read (the measure; the delay's reason).
 """
 
 import re
@@ -18,7 +19,7 @@ __all__ = ["TEMPLATES", "MessageTemplate", "template_for"]
 
 _SLOT = re.compile(r"#\{([a-z_]+)\}")
 # Purposes of a customer link (/c/<token>): what the page behind it lets the customer do.
-CHOOSE, RATE = "choose", "rate"
+CHOOSE, RATE, STATUS = "choose", "rate", "status"
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,12 @@ TEMPLATES: dict[str, MessageTemplate] = {
             text={
                 "ko": "고객님의 말씀을 접수했습니다.\n접수번호: #{case_id}\n"
                 "#{reply_by}까지 담당자가 먼저 연락드리겠습니다. 문의하실 때 접수번호를 "
-                "알려 주세요.",
+                "알려 주세요.\n진행 상황 보기: #{link}",
                 "en": "We have received your complaint.\nReference: #{case_id}\n"
                 "Someone will contact you by #{reply_by}. Please quote the reference "
-                "when you get in touch.",
+                "when you get in touch.\nSee where it stands: #{link}",
             },
+            link=STATUS,
         ),
         MessageTemplate(
             kind="offer_to_choose",
@@ -79,6 +81,20 @@ TEMPLATES: dict[str, MessageTemplate] = {
                 "#{link}",
             },
             link=CHOOSE,
+        ),
+        MessageTemplate(
+            kind="delay_announced",
+            moment="staff see, before the deadline, that what was promised will be late",
+            title={"ko": "지연 안내", "en": "delay notice"},
+            text={
+                "ko": "접수번호 #{case_id}: 약속드린 시간까지 마치지 못하게 되어 미리 "
+                "알려 드립니다. 죄송합니다.\n사유: #{reason}\n새 예정 시각: #{due}\n"
+                "늦어진 데 대한 보상: #{compensation}\n진행 상황 보기: #{link}",
+                "en": "Reference #{case_id}: we will not make the time we promised, and we "
+                "are telling you now. We are sorry.\nReason: #{reason}\nNew time: #{due}\n"
+                "For the delay: #{compensation}\nSee where it stands: #{link}",
+            },
+            link=STATUS,
         ),
         MessageTemplate(
             kind="improvement_reported",

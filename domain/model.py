@@ -381,6 +381,12 @@ class CaseState(Frozen):
     escalations: int = 0  # over the whole case
     breaches: int = 0  # escalations because the business was late
     resolved_at: Instant | None = None
+    # A delay staff announced before the deadline: the step now due's target before the
+    # first one (its response time is still counted from there), the delays of the case,
+    # and the compensation the first granted.
+    delayed_from: Instant | None = None
+    delays: int = 0
+    delay_compensation: Remedy | None = None
     withdrawn_reason: str | None = None
     closed_reason: str | None = None
     closed_at: Instant | None = None
@@ -420,6 +426,12 @@ class CaseState(Frozen):
     def breached(self) -> bool:
         """The business was late at least once: the guides' delay discount applies."""
         return self.breaches > 0 or any(not d.within_target for d in self.done)
+
+    @property
+    def delay_discount_due(self) -> bool:
+        """The menu offers the delay discount: the business was late, and no announced
+        delay has granted it already."""
+        return self.breached and self.delay_compensation is None
 
     @property
     def current_offer(self) -> Offer | None:

@@ -12,6 +12,7 @@ from domain.events import (
     CaseOpened,
     CaseReopened,
     CustomerWaitExceeded,
+    DelayRecorded,
     Escalated,
     Event,
     FollowUpDue,
@@ -99,6 +100,11 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
         "ko": "소중한 의견 감사합니다. 말씀해 주신 내용을 이렇게 반영했습니다: {measure}",
     },
 }
+# What an announced delay gives the customer, in their words (the policy's percent).
+_DELAY_COMPENSATION: dict[Language, str] = {
+    "ko": "다음 이용 시 {percent}% 할인",
+    "en": "{percent} % off your next order",
+}
 _DUE_SUFFIX: dict[Language, str] = {"en": "; it was due by {}", "ko": "({})"}
 
 
@@ -153,6 +159,16 @@ def _customer_message(
             kind, values = "offer_to_choose", {"options": len(event.options)}
         case CustomerWaitExceeded():
             kind, values = "offer_waiting", {}
+        case DelayRecorded():
+            percent = state.care.remedies.delay_discount_percent
+            kind, values = (
+                "delay_announced",
+                {
+                    "due": when(event.due_at, zone, language),
+                    "reason": event.reason,
+                    "compensation": _DELAY_COMPENSATION[language].format(percent=percent),
+                },
+            )
         case FollowUpDue():
             kind, values = "rating_requested", {}
         case CaseClosed(reason="unanswered"):

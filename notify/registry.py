@@ -54,6 +54,11 @@ class Registry:
             notice = notice | {"link": link, "message": f"{notice['message']}\n{link}"}
         return await self.sender_for(notice["recipient"]).send(notice)
 
+    async def recheck(self, accepted: Delivery) -> Delivery | None:
+        """A customer message's result now, when the customer's sender can look one up."""
+        look_up = getattr(self.customer, "recheck", None)
+        return await look_up(accepted) if look_up is not None else None
+
     @property
     def timeout(self) -> float:
         """The longest one delivery may take, over every sender: the outbox's claim on a

@@ -18,7 +18,8 @@ owns retries and we choose the timeouts.
   delivered. An error is a 4xx/5xx with `{"errorCode", "errorMessage"}`.
 - Look up: `GET /messages/v4/list-old?messageId=...` (or `?to=...`) answers
   `{"messageList": {"<id>": {..., "statusCode", "type", "customFields"}}}`; 4000 is
-  "received by the phone".
+  "received by the phone". A message still on its way when the send returned is recorded as
+  `accepted`; the outbox's sweep looks it up again (`recheck`) until its result is final.
 
 Idempotency: SOLAPI takes no idempotency key (`allowDuplicates` only concerns one request's
 own recipients), so every message carries its notice id in `customFields.noticeId`, and a
@@ -214,6 +215,11 @@ class SolapiClient:
             return Delivery("accepted", "solapi", **ids)
         return Delivery("failed", "solapi", detail=str(record.get("statusMessage", "")), **ids)
 
+    async def lookup(self, message_id: str) -> Delivery | None:
+        """A message's status now, by its id (`GET /messages/v4/list-old?messageId=`)."""
+        record = (await self._lookup({"messageId": message_id})).get(message_id)
+        return self.outcome({"messageId": message_id, **record}) if record else None
+
     async def find(self, notice_id: str, to: str) -> Delivery | None:
         """The message sent before for this notice, if the provider lists one."""
         for message_id, record in (await self._lookup({"to": to})).items():
@@ -307,6 +313,14 @@ class MessageSender:
         """The advertising message sent before under `ad_id`, if the provider lists one:
         a send whose answer was lost (a timeout, a sender that died) may have gone."""
         found = await self.client.find(ad_id, national(to)[1])
+        return self._as_ours(found) if found is not None else None
+
+    async def recheck(self, accepted: Delivery) -> Delivery | None:
+        """What became of a message the provider had only accepted when it was sent: its
+        final result, still `accepted`, or None when it is not ours or not listed (yet)."""
+        if accepted.provider != self.provider or not accepted.message_id:
+            return None
+        found = await self.client.lookup(accepted.message_id)
         return self._as_ours(found) if found is not None else None
 
     async def send(self, notice: NoticeRow) -> Delivery:

@@ -13,11 +13,15 @@ without gets the SMS/LMS fallback. A number has no KakaoTalk when its last four 
 
 What you can see and steer:
 - `GET /messages`: every message, oldest first: `to`, `type` (ATA, SMS, LMS), `template_id`,
-  `text`, `status` (`sent`, `fallback_sms`, `failed`), plus ids and the reason of a failure.
+  `text`, `status` (`sent`, `fallback_sms`, `failed`, `pending`), plus ids and the reason of
+  a failure.
 - `GET /`: the same as a page.
 - `POST /admin/fail {"status": 429 | 500, "times": N}`: the next N sends answer that.
 - `POST /admin/slow {"seconds": S}`: every send takes its messages, then waits S seconds
   before it answers (a sender that gives up or dies meanwhile must not send them twice).
+- `POST /admin/pending {"times": N}`: the next N messages stay on their way (status
+  `pending`, code 3000) until `POST /admin/settle` delivers them: the result a sender learns
+  only by looking the message up again later (the outbox's sweep does).
 - `POST /admin/reset`: forget messages and steering.
 
 Status codes are the stand-in's own where SOLAPI's are not public: the adapter reads only
@@ -71,6 +75,7 @@ class StandinState:
     salts: set[str] = field(default_factory=set)
     fail: list[int] = field(default_factory=list)  # HTTP statuses for the next sends
     delay: float = 0.0
+    pending: int = 0  # the next messages stay on their way until `POST /admin/settle`
 
     @classmethod
     def for_language(cls, language: Language = "ko") -> "StandinState":
@@ -179,6 +184,10 @@ def create_app(state: StandinState | None = None) -> FastAPI:
         for m in messages:
             message_id = "M4V" + uuid.uuid4().hex[:20].upper()
             kind, status, code, reason = _deliver(state, m)
+            final = (kind, status, code, reason)
+            if state.pending and not code.startswith("10"):  # on its way to the phone
+                state.pending -= 1
+                kind, status, code, reason = str(m.get("type", "")), "pending", "3000", ""
             kakao = m.get("kakaoOptions") or {}
             record = {
                 "messageId": message_id,
@@ -191,10 +200,12 @@ def create_app(state: StandinState | None = None) -> FastAPI:
                 "text": m.get("text"),
                 "status": status,
                 "statusCode": code,
-                "statusMessage": reason or "수신 완료",
+                "statusMessage": reason
+                or ("이통사 전송 중" if status == "pending" else "수신 완료"),
                 "replacement": status == "fallback_sms",
                 "customFields": m.get("customFields") or {},
                 "dateCreated": datetime.now(UTC).isoformat(),
+                "_final": final,
             }
             state.messages.append(record)
             if status == "failed" and code.startswith("10"):  # refused on arrival
@@ -263,7 +274,7 @@ def create_app(state: StandinState | None = None) -> FastAPI:
                 "startKey": None,
                 "nextKey": None,
                 "messageList": {
-                    r["messageId"]: {k: v for k, v in r.items() if k != "status"} for r in found
+                    r["messageId"]: {k: v for k, v in r.items() if k not in _OURS} for r in found
                 },
             }
         )
@@ -313,17 +324,41 @@ def create_app(state: StandinState | None = None) -> FastAPI:
         state.delay = float((await request.json()).get("seconds", 0))
         return {"seconds": state.delay}
 
+    @app.post("/admin/pending")
+    async def pending(request: Request) -> dict[str, Any]:
+        state.pending = int((await request.json()).get("times", 1))
+        return {"pending": state.pending}
+
+    @app.post("/admin/settle")
+    async def settle() -> dict[str, Any]:
+        settled = 0
+        for r in state.messages:
+            if r["status"] == "pending":
+                kind, status, code, reason = r["_final"]
+                r |= {
+                    "type": kind or r["type"],
+                    "status": status,
+                    "statusCode": code,
+                    "statusMessage": reason or "수신 완료",
+                    "replacement": status == "fallback_sms",
+                }
+                settled += 1
+        return {"settled": settled}
+
     @app.post("/admin/reset")
     async def reset() -> dict[str, Any]:
         state.messages.clear()
         state.no_kakao.clear()
         state.fail.clear()
         state.delay = 0.0
+        state.pending = 0
         return {"reset": True}
 
     return app
 
 
+_SAID = {False: "수신 완료", True: "이통사 전송 중"}  # a delivered message, one on its way
+_OURS = ("status", "_final")  # the stand-in's own bookkeeping, not SOLAPI's fields
 _URL = re.compile(r"(https?://[^\s<]+)")
 
 

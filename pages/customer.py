@@ -17,12 +17,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.datastructures import FormData, UploadFile
 
-from app import customer_answers, intake, keeping
+from app import customer_answers, intake, keeping, photos
 from app.customer_answers import Outcome, Visit
 from app.refusals import InvalidInput, Refusal
 from domain.model import CaseState, CaseStatus, Motive, Step
 from domain.phone import written_phone
+from domain.photos import MAX_PHOTO_BYTES
 from domain.wording import when
 from infra.links import LinkExpired, LinkRefused
 from pages.catalogue import Catalogue
@@ -33,6 +35,8 @@ _NOTICES = {
     "already": "c.already",
     "wrote": "c.wrote",
     "wrote_already": "c.wrote_already",
+    "photo": "c.photo.kept",
+    "photo_already": "c.photo.kept_already",
 }
 
 
@@ -113,6 +117,21 @@ def render(request: Request, template: str, status: int = 200, **values: Any) ->
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+async def _upload(form: FormData, name: str = "photo") -> photos.Upload | None:
+    """The file sent as `name`, read up to one byte past the limit (enough to refuse a
+    larger one without reading it all); None when none was chosen. Its name is not read."""
+    item = form.get(name)
+    if not isinstance(item, UploadFile):
+        return None
+    data = await item.read(MAX_PHOTO_BYTES + 1)
+    await item.close()
+    return photos.Upload(data) if data else None
+
+
+def _photo_refusal(t: Catalogue, err: photos.PhotoRefused) -> str:
+    return t(f"c.bad.photo.{err.reason}")
 
 
 # -- where the case stands, in words --------------------------------------------------------
@@ -214,7 +233,8 @@ async def intake_page(request: Request) -> HTMLResponse:
 async def intake_post(request: Request) -> Response:
     ctx = context(request)
     t = catalogue(request)
-    form = {k: _text(v) for k, v in (await request.form()).items()}
+    raw = await request.form()
+    form = {k: _text(v) for k, v in raw.items() if k != "photo"}
     try:
         opened = await intake.complain(
             ctx,
@@ -225,7 +245,10 @@ async def intake_post(request: Request) -> Response:
             key=form.get("key") or None,
             address=request.client.host if request.client else "",
             honeypot=form.get("website", ""),
+            photo=await _upload(raw),
         )
+    except photos.PhotoRefused as err:
+        return _intake_form(request, form, err.status, "photo", _photo_refusal(t, err))
     except intake.TooMany as err:
         key = "intake.flood.phone" if err.field == "phone" else "intake.flood.address"
         return _intake_form(request, form, err.status, err.field, t(key))
@@ -325,6 +348,23 @@ async def write(request: Request, token: str) -> Response:
     except InvalidInput:
         return _case_page(request, v, 422, form, "message", t("c.bad.message"))
     return _done(token, outcome, wrote=True)
+
+
+@router.post("/c/photo/{token}", response_model=None)
+async def photo(request: Request, token: str) -> Response:
+    """A photo from the case page (its own path, so the body limit can allow a photo here
+    and nowhere else under /c/)."""
+    v, form = await _posted(request, token)
+    t = catalogue(request)
+    upload = await _upload(await request.form())
+    try:
+        if upload is None:
+            raise photos.PhotoRefused("missing", "choose a photo")
+        outcome = await photos.from_customer(context(request), v, upload)
+    except photos.PhotoRefused as err:
+        return _case_page(request, v, err.status, form, "photo", _photo_refusal(t, err))
+    word = "photo" if outcome == Outcome.RECORDED else "photo_already"
+    return RedirectResponse(f"/c/{token}?answer={word}", status_code=303)
 
 
 # -- the opt-out link of an advertising message: no sign-in, free, at once ------------------

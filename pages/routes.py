@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +21,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import cases, customer_answers, inbox, keeping, reads, sessions
+from app import cases, customer_answers, inbox, keeping, photos, reads, sessions
 from app.context import Context
 from app.identity import OVERRIDE, VISIT, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
@@ -28,6 +29,7 @@ from app.sessions import LinkRefused, Session
 from domain.clock import staff_due_at
 from domain.model import CaseState, IntakeChannel, Motive, RemedyKind, RemedyTerms
 from domain.phone import written_phone
+from domain.photos import shown_inline
 from domain.wording import when
 from pages import view
 from pages.catalogue import Catalogue
@@ -454,6 +456,18 @@ async def _case_page(
         consent_choices=list(keeping.PAGE_CHOICES),
         saved=_saved(request, t),
         standard_terms=_standard_terms(state, t),
+        messages=view.message_lines(await inbox.messages(ctx, actor, state.case_id), zone, t),
+        photos=view.photo_lines(
+            await photos.of_case(ctx, actor, state.case_id), state.case_id, zone, t
+        ),
+        may_delay=view.may_delay(state, datetime.now(UTC)),
+        delay_percent=state.care.remedies.delay_discount_percent,
+        delayed_from=when(state.delayed_from, zone, t.language) if state.delayed_from else None,
+        due_local=(
+            state.response_due_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+            if state.response_due_at
+            else ""
+        ),
     )
 
 
@@ -489,6 +503,20 @@ def _may(actor: Actor, roles: frozenset[Role]) -> bool:
 @router.get("/staff/cases/{case_id}")
 async def case_page(request: Request, case_id: str) -> HTMLResponse:
     return await _case_page(request, await signed_in(request), case_id)
+
+
+@router.get("/staff/cases/{case_id}/photos/{photo_id}", response_model=None)
+async def case_photo(request: Request, case_id: str, photo_id: str) -> Response:
+    """A customer's photo, for staff signed in: by its id within its case, never cached by
+    anyone but the browser, its type as checked when it came (never sniffed again)."""
+    session = await signed_in(request)
+    kind, data = await photos.one(context(request), session.actor, case_id, photo_id)
+    headers = {
+        "Cache-Control": "private, max-age=3600",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Disposition": "inline" if shown_inline(kind) else "attachment",
+    }
+    return Response(data, media_type=kind, headers=headers)
 
 
 def _score(text: str) -> int:
@@ -534,6 +562,8 @@ async def _act(ctx: Context, actor: Actor, case_id: str, action: str, form: dict
             await cases.record_satisfaction(
                 ctx, actor, case_id, _score(text("score")), optional("comment")
             )
+        case "delay":
+            await cases.record_delay(ctx, actor, case_id, text("until"), text("reason"))
         case "withdrawal":
             await cases.withdraw(ctx, actor, case_id, text("reason"))
         case _:

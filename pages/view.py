@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from app.inbox import Message
 from domain.events import (
     Apologized,
     CaseClosed,
@@ -13,6 +14,7 @@ from domain.events import (
     CaseReopened,
     CaseWithdrawn,
     CauseAnalyzed,
+    DelayRecorded,
     Empathized,
     Escalated,
     Event,
@@ -24,11 +26,14 @@ from domain.events import (
     ResolutionOffered,
     SatisfactionRecorded,
 )
+from domain.messages import TEMPLATES
 from domain.model import CaseState, Fault, RemedyKind, Tier
+from domain.photos import shown_inline
 from domain.remedies import RemedyMenu, remedy_menu
 from domain.wording import duration, when
 from pages.catalogue import Catalogue
 from store.consents import ConsentCard
+from store.photos import Photo
 from store.timeline import Entry
 
 
@@ -75,8 +80,11 @@ class Line:
     detail: str
 
 
-def _detail(event: Event, t: Catalogue) -> str:
+def _detail(event: Event, t: Catalogue, zone: str) -> str:
     match event:
+        case DelayRecorded():
+            due = when(event.due_at, zone, t.language)
+            return t("event.delay_detail", due=due, reason=event.reason)
         case CaseOpened():
             return event.summary
         case Apologized():
@@ -123,7 +131,7 @@ def timeline(entries: list[Entry], zone: str, t: Catalogue) -> list[Line]:
             at=when(e.occurred_at, zone, t.language),
             who=e.event.by or t("case.by_clock"),
             what=_what(e.event, t),
-            detail=_detail(e.event, t),
+            detail=_detail(e.event, t, zone),
         )
         for e in reversed(entries)
     ]
@@ -137,11 +145,67 @@ class Menu:
     outside: tuple[RemedyKind, ...]  # for the owner's override
 
 
+@dataclass(frozen=True)
+class MessageLine:
+    title: str  # the message's name ("접수 안내")
+    state: str  # what became of it, in words
+    tone: str  # ok, wait, bad: how the badge looks
+    at: str
+    detail: str
+
+
+_TONE = {"sent": "ok", "fallback_sms": "ok", "failed": "bad", "not_sent": "bad"}
+
+
+def message_lines(messages: list[Message], zone: str, t: Catalogue) -> list[MessageLine]:
+    """The case's customer messages, oldest first, each with its delivery state in words."""
+    lines = []
+    for m in messages:
+        template = TEMPLATES.get(m.kind)
+        title = template.title[t.language] if template else m.kind
+        at = when(m.at or m.written_at, zone, t.language)
+        state = t(f"msg.{m.state}", when=at)
+        shown_at = "" if m.state == "held" else at  # a held one says its time in its words
+        lines.append(MessageLine(title, state, _TONE.get(m.state, "wait"), shown_at, m.detail))
+    return lines
+
+
+@dataclass(frozen=True)
+class PhotoLine:
+    url: str  # the case page's own path to it: ids only
+    inline: bool  # drawn in the page (HEIC is offered as a download)
+    at: str
+    size: str
+
+
+def photo_lines(found: list[Photo], case_id: str, zone: str, t: Catalogue) -> list[PhotoLine]:
+    return [
+        PhotoLine(
+            url=f"/staff/cases/{case_id}/photos/{p.photo_id}",
+            inline=shown_inline(p.content_type),
+            at=when(p.uploaded_at, zone, t.language),
+            size=f"{p.size / (1024 * 1024):.1f} MB"
+            if p.size >= 102400
+            else f"{max(1, -(-p.size // 1024))} KB",
+        )
+        for p in found
+    ]
+
+
+def may_delay(state: CaseState, now: datetime) -> bool:
+    """Whether staff can still announce a delay: a target of theirs runs, not yet passed
+    (domain.decider says the same, in words, when it refuses one)."""
+    due = state.response_due_at
+    return state.clock_running and due is not None and now < due
+
+
 def menu(state: CaseState, t: Catalogue) -> Menu | None:
     """The remedies allowed now and why, in words (domain.remedies decides which)."""
     if state.fault is None:
         return None
-    found: RemedyMenu = remedy_menu(state.motive, state.fault, state.profile.tier, state.breached)
+    found: RemedyMenu = remedy_menu(
+        state.motive, state.fault, state.profile.tier, state.delay_discount_due
+    )
     reasons = [t("why.unfounded" if state.fault == Fault.UNFOUNDED else f"why.{state.motive}")]
     if RemedyKind.DELAY_DISCOUNT in found.allowed:
         reasons.append(t("why.late"))

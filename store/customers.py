@@ -187,6 +187,8 @@ class CustomerDirectory:
                 " WHERE case_id = ANY($1) AND data ? 'to'",
                 case_ids,
             )
+            # Photos they sent may show them, their home or their things: gone, not kept.
+            await conn.execute("DELETE FROM case_photos WHERE case_id = ANY($1)", case_ids)
             await conn.execute(
                 "UPDATE customers SET phone = 'forgotten:' || id, name = NULL,"
                 " forgotten_at = now() WHERE phone = $1",

@@ -3,7 +3,7 @@ it to, and what a delivery reports back. Defined beside the outbox that uses it,
 needs nothing from the senders (notify/) that implement it."""
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast, get_args, runtime_checkable
 
 # A notice as the outbox hands it over: its row (`id`, `case_id`, `kind`, `recipient`,
 # `message`, `data`, `created_at`, `not_before`), a customer's address filled into `data`.
@@ -40,3 +40,22 @@ class Sender(Protocol):
         notice's `id` goes with every delivery, so a receiver can drop a repeat. A sender
         that knows more than "delivered" says so in a Delivery."""
         ...
+
+
+@runtime_checkable
+class Rechecker(Protocol):
+    async def recheck(self, accepted: Delivery) -> Delivery | None:
+        """What became of a message the provider had accepted without a final result: its
+        result now (`accepted` again while it is still on its way), or None when the sender
+        cannot tell."""
+        ...
+
+
+def delivery_of(recorded: dict[str, Any]) -> Delivery:
+    """A Delivery as `as_json` stored it."""
+    result = str(recorded.get("result"))
+    known = cast(Result, result if result in get_args(Result) else "accepted")
+    ids = ("channel", "group_id", "message_id", "status_code", "detail")
+    return Delivery(
+        known, str(recorded.get("provider", "")), *(str(recorded.get(k, "")) for k in ids)
+    )

@@ -11,7 +11,7 @@ import asyncpg
 import structlog
 
 from domain.notifications import CUSTOMER, Language, call_instead, outdated
-from store.delivery import Delivery, Sender
+from store.delivery import Delivery, Rechecker, Sender, delivery_of
 
 log = structlog.get_logger(__name__)
 
@@ -84,6 +84,26 @@ SELECT DISTINCT case_id FROM notifications
 WHERE sent_at IS NULL AND created_at < now() - $1::interval
   AND (claimed_until IS NULL OR claimed_until < now())
   AND (not_before IS NULL OR not_before <= now())
+"""
+
+
+# Messages the provider had accepted without a final result when they were sent; looked up
+# again by the sweep for as long as a result may still come (`within`).
+_ACCEPTED = """
+SELECT id, case_id, kind, delivery FROM notifications
+WHERE recipient = 'customer' AND sent_at > now() - $1::interval
+  AND delivery->>'result' = 'accepted'
+ORDER BY sent_at, id LIMIT $2
+"""
+_RESULT = """
+UPDATE notifications SET delivery = $2, last_error = $3
+WHERE id = $1 AND delivery->>'result' = 'accepted'
+"""
+_CASE_MESSAGES = """
+SELECT id, kind, created_at, not_before, sent_at, attempts, last_error, delivery,
+       claimed_until > now() AS sending
+FROM notifications WHERE case_id = $1 AND recipient = 'customer'
+ORDER BY created_at, id
 """
 
 
@@ -209,7 +229,42 @@ class Outbox:
             except Exception as err:  # one receiver's trouble must not stop the others
                 failed += 1
                 log.warning("notice not sent by the sweep", case_id=case_id, error=str(err))
-        return {"cases": len(cases), "sent": sent, "failed": failed}
+        return {"cases": len(cases), "sent": sent, "failed": failed, **await self.recheck()}
+
+    async def recheck(
+        self, within: timedelta = timedelta(days=3), limit: int = 200
+    ) -> dict[str, int]:
+        """Look up again the customer messages the provider had only accepted, and record
+        each final result (sent, fell back to SMS, failed) as the send would have."""
+        checker = self.sender
+        if not isinstance(checker, Rechecker):
+            return {"rechecked": 0, "settled": 0}
+        rows = await self.pool.fetch(_ACCEPTED, within, limit)
+        settled = 0
+        for row in rows:
+            accepted = delivery_of(json.loads(row["delivery"]))
+            try:
+                now = await checker.recheck(accepted)
+            except Exception as err:  # the provider away: the next sweep asks again
+                log.warning("delivery not looked up", case_id=row["case_id"], error=str(err))
+                break
+            if now is None or now.result == "accepted":
+                continue
+            why = f"not delivered: {now.status_code} {now.detail}".strip()
+            await self.pool.execute(
+                _RESULT,
+                row["id"],
+                json.dumps(now.as_json()),
+                why[:500] if now.result == "failed" else None,
+            )
+            self.count(
+                "complaints_messages",
+                "Customer messages by result (sent, fallback_sms, accepted, failed)",
+                row["kind"],
+                now.result,
+            )
+            settled += 1
+        return {"rechecked": len(rows), "settled": settled}
 
     async def unsent(self, limit: int = 100) -> list[dict[str, Any]]:
         """The notices not yet delivered, oldest first (no message text: it may be the
@@ -226,3 +281,18 @@ class Outbox:
             | {"id": str(r["id"]), "delivery": json.loads(r["delivery"]) if r["delivery"] else None}
             for r in rows
         ]
+
+
+async def case_messages(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
+    """The customer messages of one case, oldest first, with what became of each (no
+    number, no text): for the staff case page."""
+    rows = await pool.fetch(_CASE_MESSAGES, case_id)
+    return [
+        dict(r)
+        | {
+            "id": str(r["id"]),
+            "sending": bool(r["sending"]),
+            "delivery": json.loads(r["delivery"]) if r["delivery"] else None,
+        }
+        for r in rows
+    ]

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         OfferResolution,
         OpenCase,
         RecordCustomerResponse,
+        RecordDelay,
         RecordSatisfaction,
         ShowPrevention,
         Withdraw,
@@ -219,6 +220,16 @@ class ComplaintWorkflow:
 
     @record_satisfaction.validator
     def _validate_record_satisfaction(self, command: RecordSatisfaction) -> None:
+        self._validate(command)
+
+    # A new Update and event change no command of a recorded history (none holds either),
+    # so no patch marks them: an old case meets them only as a new action, decided anew.
+    @workflow.update
+    async def record_delay(self, command: RecordDelay) -> CaseSummary:
+        return await self._execute(command)
+
+    @record_delay.validator
+    def _validate_record_delay(self, command: RecordDelay) -> None:
         self._validate(command)
 
     @workflow.update

@@ -308,6 +308,20 @@ TEXT: dict[str, str] = {
     "name.no_follow_up_answer": "no follow-up answer",
     "name.unanswered": "offer unanswered",
     "name.intake": "intake system",
+    "case.messages": "Messages to the customer",
+    "case.messages_hint": (
+        "Sent as KakaoTalk notifications; a number without KakaoTalk gets a text message. "
+        "Results are checked again every 5 minutes."
+    ),
+    "msg.sent": "Delivered by KakaoTalk",
+    "msg.fallback_sms": "No KakaoTalk: delivered by text message",
+    "msg.accepted": "Sent · waiting for the result",
+    "msg.failed": "Could not be delivered",
+    "msg.not_sent": "Not sent",
+    "msg.held": "Waiting · goes out {when}",
+    "msg.sending": "Being sent",
+    "msg.retrying": "Being tried again",
+    "msg.waiting": "Waiting its turn",
     "event.case_opened": "Case opened",
     "event.apologized": "Apologized",
     "event.empathized": "Empathized",
@@ -326,6 +340,19 @@ TEXT: dict[str, str] = {
     "event.response_due_soon": "Reminder: due soon",
     "event.escalated": "Escalated to level {level}",
     "event.escalated_declined": "Declined twice: escalated to the owner",
+    "event.delay_recorded": "Delay announced (customer told)",
+    "event.delay_detail": "New time {due}. Reason: {reason}",
+    "form.delay": "Will it be late? Tell the customer now",
+    "form.delay_hint": (
+        "Before the deadline, give the new time and the reason: the customer gets a message "
+        "at once, the due time moves, and the policy's delay compensation ({percent} % off) "
+        "is offered with it."
+    ),
+    "form.delay_until": "New time",
+    "form.delay_reason": "Reason (the customer reads it; at most 300 characters)",
+    "form.delay_button": "Send the delay notice",
+    "case.delayed": "moved from {when} ({n} time(s))",
+    "case.delay_compensation": "Delay compensation",
     "event.case_withdrawn": "Withdrawn",
     "returning.title": "A returning customer",
     "returning.line": "{name} · {tier} · {visits} visits · {cases} earlier complaints",
@@ -401,6 +428,24 @@ TEXT: dict[str, str] = {
     "c.rate.comment": "Anything you would like to add (optional)",
     "c.rate.send": "Send my score",
     "c.rated": "Your score: {n} of 5",
+    "c.photo": "Send a photo",
+    "c.photo.lead": (
+        "If a photo shows what happened, send it here "
+        "(JPEG, PNG, WebP or HEIC, up to 5 MB, up to 5 photos)."
+    ),
+    "c.photo.file": "Photo",
+    "c.photo.send": "Send the photo",
+    "c.photo.kept": "Thank you: your photo has gone to the shop.",
+    "c.photo.kept_already": "We already have this photo.",
+    "c.bad.photo.too_large": "The photo is too large: choose one of 5 MB or less.",
+    "c.bad.photo.not_image": "Only photos can be sent (JPEG, PNG, WebP or HEIC).",
+    "c.bad.photo.too_many": "A complaint can have up to 5 photos.",
+    "c.bad.photo.closed": "This complaint is closed: no more photos can be added.",
+    "c.bad.photo.missing": "Choose a photo to send.",
+    "intake.photo": "Photo (optional, up to 5 MB)",
+    "case.photos": "Photos from the customer",
+    "case.photo_alt": "Customer's photo {n}",
+    "case.photo_download": "Download photo {n} (HEIC)",
     "c.write": "Write to the shop",
     "c.write.lead": "A question, or something to add? Write it here; someone will read it and get "
     "back to you.",

@@ -325,6 +325,20 @@ TEXT: dict[str, str] = {
     "name.unanswered": "제안에 응답 없음",
     "name.intake": "접수 시스템",
     # the timeline, one phrase per event
+    "case.messages": "고객에게 보낸 메시지",
+    "case.messages_hint": (
+        "카카오톡 알림톡으로 보내고, 카카오톡이 없는 번호는 문자로 갑니다. "
+        "도착 결과는 5분마다 다시 확인합니다."
+    ),
+    "msg.sent": "카카오톡으로 도착",
+    "msg.fallback_sms": "카카오톡이 없어 문자로 도착",
+    "msg.accepted": "보냄 · 도착 확인 중",
+    "msg.failed": "보내지 못함",
+    "msg.not_sent": "보내지 않음",
+    "msg.held": "대기 중 · {when}에 보냄",
+    "msg.sending": "보내는 중",
+    "msg.retrying": "다시 보내는 중",
+    "msg.waiting": "보낼 차례를 기다리는 중",
     "event.case_opened": "민원 접수",
     "event.apologized": "사과",
     "event.empathized": "공감",
@@ -343,6 +357,18 @@ TEXT: dict[str, str] = {
     "event.response_due_soon": "기한 임박 알림",
     "event.escalated": "{level}단계 보고",
     "event.escalated_declined": "두 번 거절되어 대표에게 보고",
+    "event.delay_recorded": "지연 안내 (고객에게 알림)",
+    "event.delay_detail": "새 예정 시각 {due}. 사유: {reason}",
+    "form.delay": "기한을 못 지킬 것 같으면: 고객에게 미리 알리기",
+    "form.delay_hint": (
+        "기한 전에 새 예정 시각과 사유를 적으면 고객에게 바로 안내 메시지가 가고, "
+        "응답 기한이 옮겨지며, 정책의 지연 보상({percent}% 할인)이 함께 안내됩니다."
+    ),
+    "form.delay_until": "새 예정 시각",
+    "form.delay_reason": "사유 (고객이 읽습니다, 300자 이내)",
+    "form.delay_button": "지연 안내 보내기",
+    "case.delayed": "원래 기한 {when}에서 연기됨 ({n}회)",
+    "case.delay_compensation": "지연 보상",
     "event.case_withdrawn": "철회",
     # returning customers, search by phone
     "returning.title": "다시 찾은 고객",
@@ -420,6 +446,24 @@ TEXT: dict[str, str] = {
     "c.rate.comment": "하고 싶은 말씀 (선택)",
     "c.rate.send": "점수 보내기",
     "c.rated": "남겨 주신 점수: {n}점",
+    "c.photo": "사진 보내기",
+    "c.photo.lead": (
+        "무슨 일이 있었는지 보여 주는 사진이 있으면 보내 주세요 "
+        "(JPEG, PNG, WebP, HEIC, 5MB까지, 5장까지)."
+    ),
+    "c.photo.file": "사진",
+    "c.photo.send": "사진 보내기",
+    "c.photo.kept": "감사합니다. 사진을 가게에 전했습니다.",
+    "c.photo.kept_already": "같은 사진을 이미 받았습니다.",
+    "c.bad.photo.too_large": "사진이 너무 큽니다. 5MB 이하의 사진을 골라 주세요.",
+    "c.bad.photo.not_image": "사진 파일(JPEG, PNG, WebP, HEIC)만 보낼 수 있습니다.",
+    "c.bad.photo.too_many": "사진은 한 접수에 5장까지 보낼 수 있습니다.",
+    "c.bad.photo.closed": "마무리된 접수에는 사진을 더 보낼 수 없습니다.",
+    "c.bad.photo.missing": "보낼 사진을 골라 주세요.",
+    "intake.photo": "사진 (선택, 5MB까지)",
+    "case.photos": "고객이 보낸 사진",
+    "case.photo_alt": "고객이 보낸 사진 {n}",
+    "case.photo_download": "사진 {n} 내려받기 (HEIC)",
     "c.write": "가게에 글 남기기",
     "c.write.lead": "궁금한 점이나 더 하고 싶은 말씀을 남겨 주시면 담당자가 읽고 연락드립니다.",
     "c.write.message": "남기실 말씀",

@@ -5,6 +5,7 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -275,3 +276,42 @@ async def test_staff_are_added_listed_and_revoked_from_the_cli(
     assert "was revoked on" in await cli("list", ok=False)
     cli.env["COMPLAINTS_STAFF"] = "Nobody Here"
     assert "names no staff member 'Nobody Here'" in await cli("list", ok=False)
+
+
+async def test_a_delay_told_over_http_or_from_the_cli_moves_the_due_time(
+    api: Api, dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    cli = Cli(dev_env, settings)
+    cli.env["COMPLAINTS_STAFF"] = STAFF
+    opened = await api("POST", "/cases", json=NEW_CASE | {"phone": phone()})
+    case_id = opened.json()["case_id"]
+    due = datetime.fromisoformat(opened.json()["due_at"])
+    until = due + timedelta(hours=3)
+    body = {"until": until.isoformat(), "reason": "The technician is ill today"}
+    moved = await api("POST", f"/cases/{case_id}/delay", json=body)
+    assert moved.status_code == 200, moved.text
+    assert datetime.fromisoformat(moved.json()["due_at"]) == until
+    assert moved.json()["recorded"] == ["delay_recorded"]
+    naive = refusal(
+        await api("POST", f"/cases/{case_id}/delay", json=body | {"until": "2030-01-01T10:00"}), 422
+    )
+    assert naive.startswith("until: ")
+    # A time no later than the due one: the same words from both doors, nothing stored.
+    earlier = (until - timedelta(hours=1)).astimezone(settings.zone)
+    over_http = refusal(
+        await api("POST", f"/cases/{case_id}/delay", json=body | {"until": earlier.isoformat()}),
+        409,
+    )
+    assert "give a later time" in over_http
+    line = await cli("delay", case_id, "x", "--until", f"{earlier:%Y-%m-%d %H:%M}", ok=False)
+    assert line == f"complaints: error: {over_http}"
+    bad = await cli("delay", case_id, "x", "--until", "tomorrow", ok=False)
+    assert (
+        bad == "complaints: error: --until: 'tomorrow' is not a time; write e.g. 2026-12-08 15:00"
+    )
+    later = (until + timedelta(hours=2)).astimezone(settings.zone)
+    out = await cli("delay", case_id, "Still ill", "--until", f"{later:%Y-%m-%d %H:%M}")
+    assert "delay recorded" in out and "tell the customer yourself" in out, out
+    shown = (await api("GET", f"/cases/{case_id}")).json()
+    assert (shown["delays"], shown["delay_compensation"]["kind"]) == (2, "delay_discount")
+    assert (await event_types(pool, case_id)).count("delay_recorded") == 2

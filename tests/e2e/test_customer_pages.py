@@ -429,3 +429,166 @@ async def test_the_customer_page_speaks_english_when_the_shop_does(shop: Shop) -
         assert "Please choose the one you prefer" in page.text and "접수" not in page.text
         form = await browser.get("/c/new")
         assert "Tell us what went wrong" in form.text
+
+
+async def test_a_delay_told_on_the_staff_page_reaches_the_customer_and_shows_each_message(
+    shop: Shop,
+) -> None:
+    shop.visited.clear()
+    name, phone = customer()
+    opened = await cases.open_case(
+        shop.ctx, STAFF_ACTOR, name=name, phone=phone, channel="kakaotalk",
+        motive="compensation", what="케이크가 찌그러져 도착했습니다",
+    )  # fmt: skip
+    case_id = opened.case_id
+    # The receipt carries the customer's status link, which opens their page.
+    status_link = await shop.link_in(digits(phone), "case_received")
+    customer_page = await shop.phone()
+    await customer_page.goto(status_link)
+    assert await customer_page.get_by_role("heading", name=f"접수번호 {case_id}").is_visible()
+    await customer_page.context.close()
+
+    staff = await shop.phone()
+    await staff.goto(await sessions.sign_in_link(shop.ctx, STAFF))
+    await staff.get_by_role("button", name="로그인").click()
+    await staff.wait_for_url(f"{shop.url}/staff/")
+
+    async def delivered() -> None:
+        await staff.goto(f"{shop.url}/staff/cases/{case_id}")
+        shown = await staff.locator("#messages-h + p + ul").inner_text()
+        assert "접수 안내" in shown and "카카오톡으로 도착" in shown, shown
+
+    await eventually(delivered, timeout=30)
+    await staff.locator("details.delay summary").click()
+    until = staff.get_by_label("새 예정 시각")
+    due = await until.input_value()  # the current due time, to move from
+    earlier = datetime.fromisoformat(due) - timedelta(hours=1)
+    await until.fill(f"{earlier:%Y-%m-%dT%H:%M}")
+    await staff.get_by_label("사유 (고객이 읽습니다, 300자 이내)").fill("오븐이 고장 났습니다")
+    async with staff.expect_navigation():
+        await staff.get_by_role("button", name="지연 안내 보내기").click()
+    assert "give a later time" in await staff.locator("details.delay [role=alert]").inner_text()
+    assert "delay_recorded" not in await event_types(shop.pool, case_id), "nothing stored"
+    later = datetime.fromisoformat(due) + timedelta(hours=3)
+    await staff.get_by_label("새 예정 시각").fill(f"{later:%Y-%m-%dT%H:%M}")
+    async with staff.expect_navigation():
+        await staff.get_by_role("button", name="지연 안내 보내기").click()
+    facts = await staff.locator("dl.facts").inner_text()
+    assert "연기됨 (1회)" in facts and "지연 보상" in facts
+    assert "지연 안내 (고객에게 알림)" in await staff.locator(".timeline").last.inner_text()
+
+    (told,) = await eventually(lambda: _only(shop, digits(phone), "delay_announced"), timeout=30)
+    assert "오븐이 고장 났습니다" in told["text"] and "다음 이용 시 10% 할인" in told["text"]
+    assert f"{shop.url}/c/" in told["text"]
+
+    async def listed() -> None:
+        await staff.goto(f"{shop.url}/staff/cases/{case_id}")
+        shown = await staff.locator("#messages-h + p + ul").inner_text()
+        assert "지연 안내" in shown and shown.count("카카오톡으로 도착") == 2, shown
+
+    await eventually(listed, timeout=30)
+    await accessible(staff)
+    await fits_a_phone(staff)
+    await shot(staff, "staff-case-delay-and-messages")
+    await staff.context.close()
+    assert_no_personal_data(shop.visited, name, phone)
+
+
+async def _only(shop: Shop, number: str, kind: str) -> list[dict[str, Any]]:
+    found = shop.messages(number, kind)
+    assert len(found) == 1, found
+    return found
+
+
+# The smallest PNG there is (1x1, one red pixel) and a JPEG's first bytes.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108020000009077"
+    "53de0000000c4944415408d763f8cfc0000003010100c9fe92ef0000000049454e44ae426082"
+)
+JPEG_HEAD = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
+
+
+async def test_a_photo_sent_with_the_form_and_from_the_case_page_shows_to_staff(
+    shop: Shop,
+) -> None:
+    shop.visited.clear()
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    page = await shop.phone({"X-Forwarded-For": address})
+    name, phone = customer()
+    await page.goto(f"{shop.url}/c/new")
+    await page.get_by_label("이름").fill(name)
+    await page.get_by_label("휴대전화 번호").fill(phone)
+    await page.get_by_label("무슨 일이 있었나요?").fill("케이크 상자가 찌그러져 왔습니다")
+    photo = page.get_by_label("사진 (선택, 5MB까지)")
+    # Not a photo, whatever its name says: one line beside the field, nothing opened.
+    await photo.set_input_files(
+        {"name": "cake.jpg", "mimeType": "image/jpeg", "buffer": b"<html>not a photo</html>"}
+    )
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="접수하기").click()
+    assert (await page.locator("#err-photo").inner_text()).strip() == (
+        "사진 파일(JPEG, PNG, WebP, HEIC)만 보낼 수 있습니다."
+    )
+    # Too large: the same.
+    big = JPEG_HEAD + bytes(5 * 1024 * 1024)
+    await page.get_by_label("사진 (선택, 5MB까지)").set_input_files(
+        {"name": "big.jpg", "mimeType": "image/jpeg", "buffer": big}
+    )
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="접수하기").click()
+    assert "사진이 너무 큽니다" in await page.locator("#err-photo").inner_text()
+    await fits_a_phone(page)
+    customers = "SELECT count(*) FROM customers WHERE phone = $1"
+    assert await shop.pool.fetchval(customers, "+82" + digits(phone)[1:]) == 0, "nothing opened"
+
+    await page.get_by_label("사진 (선택, 5MB까지)").set_input_files(
+        {"name": "케이크.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="접수하기").click()
+    case_id = (await page.locator("h1").inner_text()).removeprefix("접수번호 ").strip()
+    kept = await shop.pool.fetch(
+        "SELECT content_type, size FROM case_photos WHERE case_id = $1", case_id
+    )
+    assert [(r["content_type"], r["size"]) for r in kept] == [("image/png", len(PNG))]
+
+    # From the case page: the same photo again is kept once; a WebP is a second one.
+    webp = b"RIFF" + (30).to_bytes(4, "little") + b"WEBPVP8 " + bytes(22)
+    await page.get_by_label("사진", exact=True).set_input_files(
+        {"name": "a.png", "mimeType": "image/png", "buffer": PNG}
+    )
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="사진 보내기").click()
+    assert "같은 사진을 이미 받았습니다" in await page.locator("[role=status]").inner_text()
+    await page.get_by_label("사진", exact=True).set_input_files(
+        {"name": "b.webp", "mimeType": "image/webp", "buffer": webp}
+    )
+    async with page.expect_navigation():
+        await page.get_by_role("button", name="사진 보내기").click()
+    assert "사진을 가게에 전했습니다" in await page.locator("[role=status]").inner_text()
+    await accessible(page)
+    await fits_a_phone(page)
+    await shot(page, "customer-photo")
+    await page.context.close()
+
+    staff = await shop.phone()
+    await staff.goto(await sessions.sign_in_link(shop.ctx, STAFF))
+    await staff.get_by_role("button", name="로그인").click()
+    await staff.wait_for_url(f"{shop.url}/staff/")
+    await staff.goto(f"{shop.url}/staff/cases/{case_id}")
+    first = staff.get_by_role("img", name="고객이 보낸 사진 1")
+    await first.wait_for()
+    assert await first.evaluate("img => img.complete && img.naturalWidth") == 1, "drawn"
+    assert await staff.locator(".photos li").count() == 2
+    src = await first.get_attribute("src")
+    assert re.fullmatch(rf"/staff/cases/{case_id}/photos/[0-9a-f-]{{36}}", src or ""), src
+    await fits_a_phone(staff)
+    await shot(staff, "staff-case-photos")
+    # Without a session the photo is not served.
+    anonymous = await shop.phone()
+    response = await anonymous.request.get(f"{shop.url}{src}", max_redirects=0)
+    assert response.status in (303, 307, 401), response.status
+    await anonymous.context.close()
+    await staff.context.close()
+    assert_no_personal_data(shop.visited, name, phone)
+    assert not any("케이크.png" in u or "cake" in u for u in shop.visited)

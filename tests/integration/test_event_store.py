@@ -18,7 +18,7 @@ from domain.effects import Voice
 from domain.events import RecordedEvent
 from domain.model import Customer, Fault
 from domain.phone import normalize_phone
-from store import read_model
+from store import photos, read_model
 from store.customers import CustomerDirectory
 from store.events import EventStore, SequenceConflict
 from store.folding import CASE_COLUMNS
@@ -389,8 +389,10 @@ async def test_a_legacy_case_forgotten_between_appends_stays_forgotten(
     assert case_id in store.kept
     rev = "SELECT rev FROM complaint_cases WHERE case_id = $1"
     before = await pool.fetchval(rev, case_id)
+    await photos.add(pool, case_id, "image/png", b"\x89PNG\r\n\x1a\n-photo", 5)
     forgotten = await CustomerDirectory(pool).forget(normalize_phone(PHONE))
     assert forgotten.cases == 1
+    assert await photos.listed(pool, case_id) == [], "the customer's photos go with them"
     assert await pool.fetchval(rev, case_id) not in (before, None)  # not only a new xmin
     assert await store.append(case_id, events[1:]) == 1
     row = await pool.fetchrow(

@@ -59,6 +59,7 @@ def messaging(settings: Settings, provider: tuple[str, standin.StandinState]) ->
     state.no_kakao.clear()
     state.fail.clear()
     state.delay = 0.0
+    state.pending = 0
     port = int(url.rsplit(":", 1)[1])
     return settings.model_copy(
         update={"messages": "standin", "standin_port": port, "public_url": "https://shop.test"}
@@ -257,3 +258,39 @@ async def test_a_worker_killed_mid_send_still_yields_one_message(
     assert row["attempts"] == 2 and row["delivery"]["result"] == "sent"
     assert len(to(state, number)) == 1, "looked up by its notice id, not sent twice"
     await dev_env.client.get_workflow_handle(f"complaint-{case_id}").terminate("test over")
+
+
+async def test_a_message_still_on_its_way_is_looked_up_again_and_its_result_recorded(
+    api: Api,
+    pool: asyncpg.Pool,
+    messaging: Settings,
+    staff_tokens: dict[str, str],
+    provider: tuple[str, standin.StandinState],
+) -> None:
+    url, state = provider
+    typed, number = a_phone()
+    state.no_kakao.add(number)
+    httpx.post(f"{url}/admin/pending", json={"times": 1})  # the provider has no result yet
+    case_id = await api.open(typed)
+
+    async def accepted() -> dict[str, Any]:
+        row = await delivery(pool, case_id, "case_received")
+        assert row["delivery"]["result"] == "accepted"
+        return row
+
+    row = await eventually(accepted, timeout=30)
+    assert row["delivery"]["message_id"] and to(state, number)[0]["status"] == "pending"
+    outbox = Outbox(pool, senders_for(messaging))
+    assert (await outbox.recheck())["settled"] == 0, "still on its way: nothing to record"
+    assert httpx.post(f"{url}/admin/settle").json()["settled"] == 1
+    swept = await outbox.sweep()
+    assert swept["settled"] >= 1
+    row = await delivery(pool, case_id, "case_received")
+    assert (row["delivery"]["result"], row["delivery"]["channel"]) == ("fallback_sms", "LMS")
+    assert len(to(state, number)) == 1, "looked up, never sent again"
+    # The receipt carries the customer's status link, which opens their page.
+    (message,) = to(state, number)
+    link = message["text"].rsplit("\n", 1)[-1].split()[-1]
+    assert link.startswith("https://shop.test/c/")
+    page = await api.client.get(link.removeprefix("https://shop.test"))
+    assert page.status_code == 200 and case_id in page.text

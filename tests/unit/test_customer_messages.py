@@ -43,6 +43,7 @@ def test_each_template_is_information_only_in_both_languages_with_the_same_slots
         "case_received",
         "offer_to_choose",
         "offer_waiting",
+        "delay_announced",
         "improvement_reported",
         "rating_requested",
         "case_closed_unanswered",
@@ -64,7 +65,9 @@ def test_a_case_opened_with_messages_on_tells_the_customer_once_and_old_cases_do
     ]
     received = notices_on[0].notice
     assert received.data["customer_id"] == "cus-0123456789ab" and "to" not in received.data
-    assert "4f7k-q2mx-9bd3" in received.message and "#{" not in received.message
+    assert "4f7k-q2mx-9bd3" in received.message
+    assert received.data["link"] == "status", "the receipt links to where the case stands"
+    assert received.message.count("#{") == 1 and received.message.endswith("#{link}")
     _, notices_off = effects(None, opening(False))
     assert notices_off == [], "a case opened before messages (its snapshot lacks them) replays"
     assert on.care.customer_messages

@@ -16,6 +16,7 @@ from domain.commands import (
     OfferedRemedy,
     OfferResolution,
     RecordCustomerResponse,
+    RecordDelay,
     RecordSatisfaction,
     ShowPrevention,
     Withdraw,
@@ -73,6 +74,11 @@ LIFE: list[tuple[timedelta, Command]] = [
 ]
 SATISFIED: list[tuple[timedelta, Command]] = [
     *LIFE[2:5],
+    # the offer will be late: told before its target (T0 + 24 h 15 min)
+    (
+        timedelta(minutes=5),
+        RecordDelay(until=T0 + timedelta(hours=30), reason="The owner decides", by=STAFF),
+    ),
     (timedelta(minutes=5), offer(K.THANKS)),
     (timedelta(minutes=5), answer(choice=K.THANKS)),
     (timedelta(minutes=5), ShowPrevention(measure="A queue board at the door", by=STAFF)),

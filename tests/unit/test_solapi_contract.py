@@ -136,6 +136,21 @@ async def test_accepted_without_a_final_result_is_recorded_as_accepted() -> None
     assert (delivery.result, delivery.status_code) == ("accepted", "2000")
 
 
+async def test_an_accepted_message_is_looked_up_again_by_its_id_for_its_final_result() -> None:
+    provider = Provider((200, fixture("send_success.json")), fixture("list_fell_back.json"))
+    message_id = "M4V20261206141011PQRSTUVWXYZABCD"
+    accepted = Delivery("accepted", "solapi", channel="ATA", message_id=message_id)
+    final = await sender(provider).recheck(accepted)
+    assert final is not None and (final.result, final.channel) == ("fallback_sms", "LMS")
+    (lookup,) = provider.requests
+    assert lookup.url.path == LIST_PATH and lookup.url.params["messageId"] == message_id
+    assert provider.sent() == [], "a lookup never sends"
+    other = Delivery("accepted", "webhook", message_id=message_id)
+    assert await sender(provider).recheck(other) is None, "not ours to look up"
+    unknown = Provider((200, fixture("send_success.json")))
+    assert await sender(unknown).recheck(accepted) is None, "not listed (yet): unchanged"
+
+
 async def test_a_template_mismatch_fails_for_good_with_the_providers_reason() -> None:
     provider = Provider((200, fixture("send_template_mismatch.json")))
     delivery = await sender(provider).send(NOTICE)

@@ -23,6 +23,7 @@ from domain.commands import (
     OfferedRemedy,
     OfferResolution,
     RecordCustomerResponse,
+    RecordDelay,
     RecordSatisfaction,
     ShowPrevention,
     Withdraw,
@@ -109,6 +110,35 @@ async def review_held_overnight(
     await finish(env, handle)
 
 
+async def delayed_then_walked(
+    env: WorkflowEnvironment, client: Client, settings: Settings, case_id: str
+) -> None:
+    """Bad news before the deadline (v7 on): the redo will be late, the customer is told, the
+    target moves; warned and escalated past the new time, then prevention is shown."""
+    await start_case(client, settings, open_command(case_id))
+    handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
+    await handle.execute_update(WF.apologize, Apologize(what="Sorry the cake was crushed"))
+    await handle.execute_update(WF.empathize, Empathize(customer_words="It was for my son"))
+    await handle.execute_update(
+        WF.analyze_cause, AnalyzeCause(cause="Box slid in the van", fault=Fault.OURS)
+    )
+    await handle.execute_update(
+        WF.offer_resolution,
+        OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan="A new cake"),
+    )
+    state = await handle.execute_update(
+        WF.record_customer_response, RecordCustomerResponse(choice=RemedyKind.FREE_REDO)
+    )
+    assert state.due_at is not None
+    until = state.due_at + timedelta(hours=6)
+    await handle.execute_update(WF.record_delay, RecordDelay(until=until, reason="Oven broke"))
+    await env.sleep(timedelta(hours=31))  # past the first target: quiet; past the new: late
+    await asyncio.sleep(1)
+    await handle.execute_update(WF.show_prevention, ShowPrevention(measure="Boxes strapped"))
+    await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
+    await finish(env, handle)
+
+
 async def finish(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
     """The test server does not skip time for `result()` right after an Update: move the
     clock over any notice still held for opening hours first."""
@@ -138,6 +168,10 @@ async def main() -> None:
                 (
                     "review_held_overnight",
                     lambda c: review_held_overnight(env, env.client, settings, c),
+                ),
+                (
+                    "delayed_then_walked",
+                    lambda c: delayed_then_walked(env, env.client, settings, c),
                 ),
             ]:
                 case_id = uuid.uuid4().hex[:8]

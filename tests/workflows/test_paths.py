@@ -20,6 +20,7 @@ from domain.commands import (
     OfferedRemedy,
     OfferResolution,
     RecordCustomerResponse,
+    RecordDelay,
     RecordSatisfaction,
     ShowPrevention,
 )
@@ -208,6 +209,39 @@ async def test_a_late_case_gains_the_delay_discount_and_the_rebuild_matches(
     await rebuild_read_model(pool)
     rebuilt = await _rows(pool)
     assert rebuilt == live and len(live) >= 1
+
+
+async def test_bad_news_before_the_deadline_moves_the_clock_and_the_rebuild_matches(
+    case: Callable[[Motive], Any], pool: asyncpg.Pool, settings: Settings, case_id: str
+) -> None:
+    driver: Driver = await case(Motive.COMPENSATION)
+    await driver.to_offer(Fault.OURS)
+    await driver.offer(K.FREE_REDO)
+    state = await driver.accept(K.FREE_REDO)  # the redo is promised by the prevention's target
+    first = state.response_due_at
+    assert first is not None
+    until = first + timedelta(hours=6)
+    state = await driver.do(WF.record_delay, RecordDelay(until=until, reason="The oven broke"))
+    assert (state.response_due_at, state.delayed_from, state.delays) == (until, first, 1)
+    assert state.delay_compensation is not None
+    assert state.delay_compensation.kind == K.DELAY_DISCOUNT
+    # Past the first target nothing is escalated; past the new one it is, naming the new one.
+    state = await driver.skip(timedelta(hours=25), lambda s: s.warned)
+    assert state.escalations == 0
+    state = await driver.skip(timedelta(hours=6), lambda s: s.escalation_level == 1)
+    types = await event_types(pool, case_id)
+    assert types.count("delay_recorded") == 1 and types[-2:] == ["response_due_soon", "escalated"]
+    notices = await pool.fetch(
+        "SELECT kind, recipient FROM notifications WHERE case_id = $1 ORDER BY created_at",
+        case_id,
+    )
+    told = [(n["kind"], n["recipient"]) for n in notices if n["recipient"] == "customer"]
+    if settings.care_policy().customer_messages:
+        assert ("delay_announced", "customer") in told
+    await driver.handle.terminate("test over")
+    live = await _rows(pool)
+    await rebuild_read_model(pool)
+    assert await _rows(pool) == live
 
 
 async def _rows(pool: asyncpg.Pool) -> list[dict[str, object]]:
