@@ -53,6 +53,35 @@ SHAPES: list[tuple[str, str]] = [
     ),
     ("no_offer", rf"case {_ID} has no open offer to answer \(it is at (?P<stage>{_NAMES})\)"),
     (
+        "delay_deciding",
+        rf"case {_ID} has no response target to move now \(the customer is deciding on the "
+        r"offer\)",
+    ),
+    (
+        "delay_resolved",
+        rf"case {_ID} has no response target to move now \(prevention is shown; the "
+        r"follow-up call is ahead\)",
+    ),
+    (
+        "delay_top",
+        rf"case {_ID} has no response target to move now \(the top escalation level has "
+        r"been told\)",
+    ),
+    (
+        "delay_past",
+        rf"case {_ID}: the (?P<step>{_NAMES}) was due by (?P<due>.+); a delay is announced "
+        r"before the deadline \(past it, the case is escalated\)",
+    ),
+    (
+        "delay_not_later",
+        rf"case {_ID}: the (?P<step>{_NAMES}) is due by (?P<due>.+) already; give a later time",
+    ),
+    (
+        "delay_too_far",
+        rf"case {_ID}: (?P<until>.+) is more than (?P<days>\d+) days away; give the time the "
+        r"work will really be ready",
+    ),
+    (
         "not_resolved",
         rf"case {_ID} is not resolved yet \(it is at (?P<stage>{_NAMES})\); satisfaction is "
         r"recorded at the follow-up after prevention is shown",

@@ -66,6 +66,18 @@ TEXT: dict[str, str] = {
     "owner can override with a reason.",
     "refusal.remedy_not_offered": "case {case_id}: {choice} was not offered in round {round}; "
     "the customer can choose from: {offered}",
+    "refusal.delay_deciding": "case {case_id} has no response target to move now (the "
+    "customer is deciding on the offer)",
+    "refusal.delay_resolved": "case {case_id} has no response target to move now (prevention "
+    "is shown; the follow-up call is ahead)",
+    "refusal.delay_top": "case {case_id} has no response target to move now (the top "
+    "escalation level has been told)",
+    "refusal.delay_past": "case {case_id}: the {step} was due by {due}; a delay is announced "
+    "before the deadline (past it, the case is escalated)",
+    "refusal.delay_not_later": "case {case_id}: the {step} is due by {due} already; give a "
+    "later time",
+    "refusal.delay_too_far": "case {case_id}: {until} is more than {days} days away; give the "
+    "time the work will really be ready",
     "refusal.no_offer": "case {case_id} has no open offer to answer (it is at {stage})",
     "refusal.not_resolved": "case {case_id} is not resolved yet (it is at {stage})",
     "refusal.not_stored": "case {case_id}: nothing was recorded; send it again in a moment",

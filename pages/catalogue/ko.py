@@ -68,6 +68,18 @@ TEXT: dict[str, str] = {
     "사유를 적어 예외로 제안할 수 있습니다.",
     "refusal.remedy_not_offered": "민원 {case_id}: {choice}은(는) {round}차 제안에 없었습니다. "
     "고객이 고를 수 있는 것: {offered}.",
+    "refusal.delay_deciding": "민원 {case_id}은(는) 고객이 제안을 고르는 중이라 옮길 응답 "
+    "기한이 없습니다.",
+    "refusal.delay_resolved": "민원 {case_id}은(는) 재발 방지 안내까지 끝나 옮길 응답 기한이 "
+    "없습니다. 사후 확인 전화가 남았습니다.",
+    "refusal.delay_top": "민원 {case_id}은(는) 이미 마지막 단계까지 보고되어 옮길 응답 기한이 "
+    "없습니다.",
+    "refusal.delay_past": "민원 {case_id}: {step} 기한({due})이 지났습니다. 지연 안내는 기한 "
+    "전에만 보낼 수 있습니다 (지난 뒤에는 보고됩니다).",
+    "refusal.delay_not_later": "민원 {case_id}: {step} 기한이 이미 {due}입니다. 그보다 늦은 "
+    "시각을 고르세요.",
+    "refusal.delay_too_far": "민원 {case_id}: {until}은(는) {days}일보다 먼 시각입니다. 실제로 "
+    "준비될 시각을 적으세요.",
     "refusal.no_offer": "민원 {case_id}에는 답을 기다리는 제안이 없습니다 (지금 단계: {stage}).",
     "refusal.not_resolved": "민원 {case_id}은(는) 아직 해결되지 않았습니다 (지금 단계: {stage}). "
     "만족도는 재발 방지 안내 뒤 사후 확인 때 기록합니다.",

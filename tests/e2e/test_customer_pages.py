@@ -467,13 +467,13 @@ async def test_a_delay_told_on_the_staff_page_reaches_the_customer_and_shows_eac
     await staff.get_by_label("사유 (고객이 읽습니다, 300자 이내)").fill("오븐이 고장 났습니다")
     async with staff.expect_navigation():
         await staff.get_by_role("button", name="지연 안내 보내기").click()
-    assert "give a later time" in await staff.locator("details.delay [role=alert]").inner_text()
+    assert "그보다 늦은 시각" in await staff.locator("details.delay [role=alert]").inner_text()
     assert "delay_recorded" not in await event_types(shop.pool, case_id), "nothing stored"
     later = datetime.fromisoformat(due) + timedelta(hours=3)
     await staff.get_by_label("새 예정 시각").fill(f"{later:%Y-%m-%dT%H:%M}")
     async with staff.expect_navigation():
         await staff.get_by_role("button", name="지연 안내 보내기").click()
-    facts = await staff.locator("dl.facts").inner_text()
+    facts = await staff.locator("dl.facts").first.inner_text()
     assert "연기됨 (1회)" in facts and "지연 보상" in facts
     assert "지연 안내 (고객에게 알림)" in await staff.locator(".timeline").last.inner_text()
 

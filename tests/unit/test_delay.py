@@ -110,15 +110,22 @@ def test_the_delay_discount_is_not_offered_again_once_a_delay_granted_it() -> No
         )
 
 
-@pytest.mark.parametrize(
-    ("steps", "now", "until", "refusal", "words"),
-    [
-        ([], T0 + timedelta(hours=25), UNTIL, DeadlinePassed, "before the deadline"),
-        ([], T0 + timedelta(hours=1), T0 + timedelta(hours=23), StepOutOfOrder, "later time"),
-        ([], T0, T0 + timedelta(days=31), StepOutOfOrder, "more than 30 days"),
-        (WALK_TO_REDO[:4], T0, UNTIL, NoTargetToDelay, "customer is deciding"),
-    ],
-)
+REFUSED: list[tuple[list[Command], datetime, datetime, type, str]] = [
+    ([], T0 + timedelta(hours=25), UNTIL, DeadlinePassed, "before the deadline"),
+    ([], T0 + timedelta(hours=1), T0 + timedelta(hours=23), StepOutOfOrder, "later time"),
+    ([], T0, T0 + timedelta(days=31), StepOutOfOrder, "more than 30 days"),
+    (WALK_TO_REDO[:4], T0, UNTIL, NoTargetToDelay, "customer is deciding"),
+    (
+        [*WALK_TO_REDO[:5], ShowPrevention(measure="Vans get straps")],
+        T0,
+        UNTIL,
+        NoTargetToDelay,
+        "follow-up call is ahead",
+    ),
+]
+
+
+@pytest.mark.parametrize(("steps", "now", "until", "refusal", "words"), REFUSED)
 def test_a_delay_is_refused_when_it_is_not_bad_news_before_a_deadline(
     steps: list[Command], now: datetime, until: datetime, refusal: type, words: str
 ) -> None:

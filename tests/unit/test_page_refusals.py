@@ -22,6 +22,7 @@ from infra.settings import Settings
 from pages import routes
 from pages.catalogue import Catalogue
 from pages.refusals import known, said
+from tests.unit import test_delay
 from tests.unit.test_decider import REFUSALS, T0, run
 
 KO, EN = Catalogue("ko"), Catalogue("en")
@@ -103,8 +104,23 @@ async def form_refusals() -> list[Refusal]:
     ]
 
 
+def delay_refusals() -> list[Refusal]:
+    """Each refusal of a delay (bad news before the deadline), as the case page shows it."""
+    out: list[Refusal] = []
+    for steps, now, until, _, _ in test_delay.REFUSED:
+        with pytest.raises(DomainError) as raised:
+            decide(test_delay.delay(until), test_delay.walked(test_delay.opened(), steps), now)
+        out.append(Conflict(str(raised.value)))
+    return out
+
+
 async def every_refusal() -> list[Refusal]:
-    return [*domain_refusals(), *app_refusals(), *await form_refusals()]
+    return [
+        *domain_refusals(),
+        *delay_refusals(),
+        *app_refusals(),
+        *await form_refusals(),
+    ]
 
 
 async def test_every_refusal_a_page_shows_is_said_in_korean_under_ko() -> None:
