@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -217,18 +217,39 @@ async def seal_open_us(codec: EncryptionCodec, rounds: int = 2000) -> dict[str, 
     }
 
 
-async def loaded(client: Client, walk: Walk, cases: int, concurrency: int) -> dict[str, float]:
+def cpu_ms(pid: int) -> float:
+    """A process's own CPU time so far (user + system), as the kernel accounts it: what its
+    work cost, whatever else ran on the machine meanwhile."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system) * 1000
+
+
+async def loaded(
+    client: Client,
+    walk: Walk,
+    cases: int,
+    concurrency: int,
+    pids: Mapping[str, int] | None = None,
+) -> dict[str, float]:
+    """`cases` walked with `concurrency` in flight; with `pids` (e.g. the worker serving the
+    walk, the server), each process's CPU milliseconds per case walked as well."""
     gate = asyncio.Semaphore(concurrency)
     rtts: list[float] = []
+    pids = pids or {}
 
     async def one(i: int) -> None:
         async with gate:
             rtts.extend(await walk(client, f"l{i}"))
 
+    before = {name: cpu_ms(pid) for name, pid in pids.items()}
     t = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(cases)))
     elapsed = time.perf_counter() - t
-    return {"cases_per_s": cases / elapsed, **percentiles(rtts)}
+    cpu = {
+        f"{name}_cpu_ms_per_case": (cpu_ms(pid) - before[name]) / cases
+        for name, pid in pids.items()
+    }
+    return {"cases_per_s": cases / elapsed, **percentiles(rtts), **cpu}
 
 
 # -- event store --------------------------------------------------------------------------
@@ -534,16 +555,20 @@ async def main() -> None:
                 # of the server): references, not targets (README). Each repeat starts with
                 # another walk: the machine drifts within a run, and no walk should always
                 # run first.
-                walks: list[tuple[str, Client, Walk]] = [
-                    ("ours", client, walk_ours),
-                    ("baseline", bare, walk_baseline),
-                    ("baseline_indexed", bare, walk_baseline_indexed),
-                    ("baseline_clocked", bare, walk_baseline_clocked),
+                # Each walk's worker and the server: their own CPU per case walked (issue
+                # 30: ours against the floor's worker, which the machine's noise barely moves).
+                walks: list[tuple[str, Client, Walk, int]] = [
+                    ("ours", client, walk_ours, ours.pid),
+                    ("baseline", bare, walk_baseline, base.pid),
+                    ("baseline_indexed", bare, walk_baseline_indexed, base.pid),
+                    ("baseline_clocked", bare, walk_baseline_clocked, base.pid),
                 ]
                 turn = r % len(walks)
                 run["loaded"] = {
-                    name: await loaded(c, walk, load_cases, concurrency)
-                    for name, c, walk in walks[turn:] + walks[:turn]
+                    name: await loaded(
+                        c, walk, load_cases, concurrency, {"worker": pid, "server": server.pid}
+                    )
+                    for name, c, walk, pid in walks[turn:] + walks[:turn]
                 }
             if "appends" in parts:
                 run["appends"] = await appends(pool, append_cases)
@@ -622,6 +647,36 @@ FIGURES: list[tuple[str, Callable[[Results], float], str, Callable[[float], bool
         "throughput ours / bare + attrs + timers",
         lambda r: (
             r["loaded"]["ours"]["cases_per_s"] / r["loaded"]["baseline_clocked"]["cases_per_s"]
+        ),
+        "",
+        None,
+    ),
+    (
+        "worker CPU ms per case walked, ours",
+        lambda r: r["loaded"]["ours"]["worker_cpu_ms_per_case"],
+        "",
+        None,
+    ),
+    (
+        "worker CPU ms per case walked, floor",
+        lambda r: r["loaded"]["baseline_clocked"]["worker_cpu_ms_per_case"],
+        "",
+        None,
+    ),
+    (
+        "worker CPU per case ours / floor",
+        lambda r: (
+            r["loaded"]["ours"]["worker_cpu_ms_per_case"]
+            / r["loaded"]["baseline_clocked"]["worker_cpu_ms_per_case"]
+        ),
+        "<= 1.20",
+        lambda v: v <= 1.2,
+    ),
+    (
+        "server CPU per case ours / floor",
+        lambda r: (
+            r["loaded"]["ours"]["server_cpu_ms_per_case"]
+            / r["loaded"]["baseline_clocked"]["server_cpu_ms_per_case"]
         ),
         "",
         None,
@@ -705,6 +760,12 @@ TARGETS: list[tuple[str, Callable[[Results], float], str, float]] = [
         _median("throughput ours / bare + attrs + timers"),
         ">=",
         0.90,
+    ),
+    (
+        "worker CPU per case walked: ours / the floor's",
+        _median("worker CPU per case ours / floor"),
+        "<=",
+        1.20,
     ),
     (
         "action round trip unloaded p50: ours / bare",
