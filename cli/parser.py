@@ -85,17 +85,6 @@ def _filters(p: Parser) -> None:
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="opened on or after")
 
 
-# The step commands: (handler, help) each; each takes a case id and a text.
-STEPS = {
-    "apologize": ("apologize", "apologize for the specific thing that went wrong"),
-    "empathize": ("empathize", "record what the customer said, in their words"),
-    "analyze": ("analyze", "state the cause and whose fault it was"),
-    "offer": ("offer", "offer the customer one or more concrete remedies"),
-    "prevent": ("prevent", "state what changes so it does not happen again"),
-    "withdraw": ("withdraw", "end the case with a reason (managers and the owner)"),
-}
-
-
 def parser() -> Parser:
     p = Parser(
         prog="complaints",
@@ -104,8 +93,12 @@ def parser() -> Parser:
     sub = p.add_subparsers(dest="command", required=True, action=Commands)
     assert isinstance(sub, Commands)
     cmd(sub, "open", "open a complaint case", "open_case", _open)
-    for name, (handler, help_text) in STEPS.items():
-        cmd(sub, name, help_text, handler, _step)
+    cmd(sub, "apologize", "apologize for the specific thing that went wrong", "apologize", _step)
+    cmd(sub, "empathize", "record what the customer said, in their words", "empathize", _step)
+    cmd(sub, "analyze", "state the cause and whose fault it was", "analyze", _analyze)
+    cmd(sub, "offer", "offer the customer one or more concrete remedies", "offer", _offer)
+    cmd(sub, "prevent", "state what changes so it does not happen again", "prevent", _step)
+    cmd(sub, "withdraw", "end the case with a reason (managers and the owner)", "withdraw", _step)
     cmd(sub, "answer", "record the customer's answer to the offer", "answer", _answer)
     cmd(sub, "rate", "record the follow-up satisfaction score (1-5)", "rate", _rate)
     cmd(
@@ -210,24 +203,29 @@ def _open(o: Parser) -> None:
 def _step(s: Parser) -> None:
     s.add_argument("case_id")
     s.add_argument("text")
-    name = s.prog.rsplit(" ", 1)[-1]
-    if name == "analyze":
-        from domain.model import Fault
 
-        s.add_argument("--fault", required=True, choices=[f.value for f in Fault])
-    if name == "offer":
-        s.add_argument(
-            "--option",
-            action="append",
-            required=True,
-            metavar="KIND[=TERMS]",
-            help="a remedy the customer may choose; repeat for a choice",
-        )
-        s.add_argument(
-            "--override",
-            metavar="REASON",
-            help="the owner's reason for offering outside the policy (owner only)",
-        )
+
+def _analyze(s: Parser) -> None:
+    from domain.model import Fault
+
+    _step(s)
+    s.add_argument("--fault", required=True, choices=[f.value for f in Fault])
+
+
+def _offer(s: Parser) -> None:
+    _step(s)
+    s.add_argument(
+        "--option",
+        action="append",
+        required=True,
+        metavar="KIND[=TERMS]",
+        help="a remedy the customer may choose; repeat for a choice",
+    )
+    s.add_argument(
+        "--override",
+        metavar="REASON",
+        help="the owner's reason for offering outside the policy (owner only)",
+    )
 
 
 def _answer(a: Parser) -> None:
