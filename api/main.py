@@ -14,6 +14,7 @@ from api.bodies import JSON_BODY_LIMIT
 from api.limits import BodyLimit
 from api.routes import router
 from app.context import Context
+from domain.wording import load_locales
 from infra import logs
 from infra.settings import Settings
 from pages.customer import install as install_customer_pages
@@ -58,6 +59,7 @@ BODY_LIMITS = {
 def create_app(ctx: Context | None = None, settings: Settings | None = None) -> FastAPI:
     """The app over `ctx` (a test's), or over a context of its own opened at startup."""
     shop = _settings(ctx, settings)
+    load_locales()  # the pages write dates as the locale does: read now, not on a first page
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

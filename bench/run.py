@@ -11,9 +11,12 @@ same business calendar.
 
 The `pages` part (bench/pages.py) times the staff inbox and a case page with
 BENCH_PAGES_CASES (100000) cases in the read model, against GET /cases and GET /cases/{id}.
+The `cli` part times the CLI's start as whole commands beside `python -c pass` and
+`temporal workflow describe` (bench/cli_start.py), once per run, before the repeats.
 
-Environment: BENCH_PARTS (unloaded,codec,loaded,appends,rebuild,growth,pages; `scale` is the
-old name of growth), BENCH_PAGES_REQUESTS (200), BENCH_REPEAT (3), BENCH_CONCURRENCY (200),
+Environment: BENCH_PARTS (cli,unloaded,codec,loaded,appends,rebuild,growth,pages; `scale` is
+the old name of growth), BENCH_PAGES_REQUESTS (200), BENCH_CLI_RUNS (15), BENCH_REPEAT (3),
+BENCH_CONCURRENCY (200),
 BENCH_LOAD_CASES (400), BENCH_UNLOADED_CASES (20), BENCH_OPEN_CASES (10000),
 BENCH_REBUILD_EVENTS (100000), BENCH_REBUILD_BIG (ten times that: the linearity run).
 BENCH_QUICK=1: the same parts small (under 3 minutes), and the exit status is 1 when a ratio
@@ -32,7 +35,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,8 @@ from app.context import Context
 from app.ids import workflow_id
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BaselineWorkflow
+from bench.cli_start import cli_start
+from bench.cli_start import report as cli_report
 from bench.pages import pages as pages_part
 from domain.commands import (
     AnalyzeCause,
@@ -217,18 +222,39 @@ async def seal_open_us(codec: EncryptionCodec, rounds: int = 2000) -> dict[str, 
     }
 
 
-async def loaded(client: Client, walk: Walk, cases: int, concurrency: int) -> dict[str, float]:
+def cpu_ms(pid: int) -> float:
+    """A process's own CPU time so far (user + system), as the kernel accounts it: what its
+    work cost, whatever else ran on the machine meanwhile."""
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system) * 1000
+
+
+async def loaded(
+    client: Client,
+    walk: Walk,
+    cases: int,
+    concurrency: int,
+    pids: Mapping[str, int] | None = None,
+) -> dict[str, float]:
+    """`cases` walked with `concurrency` in flight; with `pids` (e.g. the worker serving the
+    walk, the server), each process's CPU milliseconds per case walked as well."""
     gate = asyncio.Semaphore(concurrency)
     rtts: list[float] = []
+    pids = pids or {}
 
     async def one(i: int) -> None:
         async with gate:
             rtts.extend(await walk(client, f"l{i}"))
 
+    before = {name: cpu_ms(pid) for name, pid in pids.items()}
     t = time.perf_counter()
     await asyncio.gather(*(one(i) for i in range(cases)))
     elapsed = time.perf_counter() - t
-    return {"cases_per_s": cases / elapsed, **percentiles(rtts)}
+    cpu = {
+        f"{name}_cpu_ms_per_case": (cpu_ms(pid) - before[name]) / cases
+        for name, pid in pids.items()
+    }
+    return {"cases_per_s": cases / elapsed, **percentiles(rtts), **cpu}
 
 
 # -- event store --------------------------------------------------------------------------
@@ -451,7 +477,7 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 async def main() -> None:
-    default_parts = "unloaded,codec,loaded,appends,rebuild,growth,pages"
+    default_parts = "cli,unloaded,codec,loaded,appends,rebuild,growth,pages"
     parts = set(ENV("BENCH_PARTS", default_parts).split(","))
     if "scale" in parts:  # its old name
         parts.add("growth")
@@ -465,6 +491,7 @@ async def main() -> None:
     append_cases = knob("BENCH_APPEND_CASES", 300, 60)
     page_cases = knob("BENCH_PAGES_CASES", 100_000, 10_000)
     page_requests = knob("BENCH_PAGES_REQUESTS", 200, 40)
+    cli_runs = knob("BENCH_CLI_RUNS", 15, 5)
     run_dir = DATA / f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     run_dir.mkdir(parents=True)
     server_url = postgres.start_embedded(DATA)
@@ -517,6 +544,9 @@ async def main() -> None:
         if "codec" in parts:
             await walk_ours(bare, "warm", PLAIN_QUEUE)
             results["codec"] = await seal_open_us(codec)
+        if "cli" in parts:
+            print(f"timing the CLI's start ({cli_runs} runs of each command) ...", flush=True)
+            results["cli"] = await asyncio.to_thread(cli_start, env, cli_runs)
         for r in range(repeat):
             print(f"run {r + 1}/{repeat} ...", flush=True)
             run: dict[str, Any] = {}
@@ -533,16 +563,20 @@ async def main() -> None:
                 # of the server): references, not targets (README). Each repeat starts with
                 # another walk: the machine drifts within a run, and no walk should always
                 # run first.
-                walks: list[tuple[str, Client, Walk]] = [
-                    ("ours", client, walk_ours),
-                    ("baseline", bare, walk_baseline),
-                    ("baseline_indexed", bare, walk_baseline_indexed),
-                    ("baseline_clocked", bare, walk_baseline_clocked),
+                # Each walk's worker and the server: their own CPU per case walked (issue
+                # 30: ours against the floor's worker, which the machine's noise barely moves).
+                walks: list[tuple[str, Client, Walk, int]] = [
+                    ("ours", client, walk_ours, ours.pid),
+                    ("baseline", bare, walk_baseline, base.pid),
+                    ("baseline_indexed", bare, walk_baseline_indexed, base.pid),
+                    ("baseline_clocked", bare, walk_baseline_clocked, base.pid),
                 ]
                 turn = r % len(walks)
                 run["loaded"] = {
-                    name: await loaded(c, walk, load_cases, concurrency)
-                    for name, c, walk in walks[turn:] + walks[:turn]
+                    name: await loaded(
+                        c, walk, load_cases, concurrency, {"worker": pid, "server": server.pid}
+                    )
+                    for name, c, walk, pid in walks[turn:] + walks[:turn]
                 }
             if "appends" in parts:
                 run["appends"] = await appends(pool, append_cases)
@@ -631,6 +665,36 @@ FIGURES: list[tuple[str, Callable[[Results], float], str, Callable[[float], bool
         "",
         None,
     ),
+    (
+        "worker CPU ms per case walked, ours",
+        lambda r: r["loaded"]["ours"]["worker_cpu_ms_per_case"],
+        "",
+        None,
+    ),
+    (
+        "worker CPU ms per case walked, floor",
+        lambda r: r["loaded"]["baseline_clocked"]["worker_cpu_ms_per_case"],
+        "",
+        None,
+    ),
+    (
+        "worker CPU per case ours / floor",
+        lambda r: (
+            r["loaded"]["ours"]["worker_cpu_ms_per_case"]
+            / r["loaded"]["baseline_clocked"]["worker_cpu_ms_per_case"]
+        ),
+        "<= 1.20",
+        lambda v: v <= 1.2,
+    ),
+    (
+        "server CPU per case ours / floor",
+        lambda r: (
+            r["loaded"]["ours"]["server_cpu_ms_per_case"]
+            / r["loaded"]["baseline_clocked"]["server_cpu_ms_per_case"]
+        ),
+        "",
+        None,
+    ),
     ("unloaded action p50 ms, ours", lambda r: r["unloaded"]["ours"]["p50"], "", None),
     ("unloaded action p50 ms, baseline", lambda r: r["unloaded"]["baseline"]["p50"], "", None),
     (
@@ -712,6 +776,12 @@ TARGETS: list[tuple[str, Callable[[Results], float], str, float]] = [
         0.90,
     ),
     (
+        "worker CPU per case walked: ours / the floor's",
+        _median("worker CPU per case ours / floor"),
+        "<=",
+        1.20,
+    ),
+    (
         "action round trip unloaded p50: ours / bare",
         _median("unloaded p50 ours / baseline"),
         "<=",
@@ -735,6 +805,9 @@ TARGETS: list[tuple[str, Callable[[Results], float], str, float]] = [
     # Issue 24's: server time at BENCH_PAGES_CASES cases, as a share of its budget.
     ("inbox page p95 / 50 ms", lambda r: r["pages"]["inbox"]["p95"] / 50, "<=", 1.0),
     ("case page p95 / 80 ms", lambda r: r["pages"]["case"]["p95"] / 80, "<=", 1.0),
+    # Issue 30's: seconds of wall time, not ratios (the ratios to `python -c pass` are printed).
+    ("CLI start: complaints --help p50, s", lambda r: r["cli"]["help"]["p50_s"], "<=", 0.25),
+    ("CLI start: complaints show p50, s", lambda r: r["cli"]["show"]["p50_s"], "<=", 0.60),
     ("worker RSS: all open / a quarter open", _rss_growth, "<=", 1.10),
 ]
 
@@ -832,7 +905,9 @@ def report(results: Results) -> str:
         seq = shown["explain"]["seq_scan"]
         plans = "sequential scan in " + ", ".join(seq) if seq else "indexed"
         lines.append(f"  inbox plans: {plans}")
-    lines += ["", f"targets of issues 12 and 24 (ratios in this run{', QUICK' if QUICK else ''}):"]
+    if "cli" in results:
+        lines += cli_report(results["cli"])
+    lines += ["", f"targets of issues 12, 24 and 30 (this run{', QUICK' if QUICK else ''}):"]
     for t in results["targets"]:
         verdict = "met" if t["met"] else "MISSED"
         lines.append(f"  {t['figure']:<48} {t['ratio']:>6.2f}  {t['target']:<8} {verdict}")

@@ -1,27 +1,41 @@
 """The entry point: parse, run the handler in a fresh context, print; a refusal is one line
-on stderr and a non-zero exit."""
+on stderr and a non-zero exit.
+
+Only the parser is read before the arguments are: the settings, the application layer and
+the command's handler are imported once parsing is done, so `--help` and a usage mistake
+answer at once, and each command reads only what it uses.
+"""
+
+from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
+import importlib
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from pydantic import ValidationError
-
-from app.context import Context
-from app.refusals import InvalidInput, Refusal
 from cli.parser import parser
-from infra import telemetry
-from infra.settings import Settings, explain
 
-Handler = Callable[[Context, argparse.Namespace], Awaitable[str]]
+if TYPE_CHECKING:
+    from app.context import Context
+    from infra.settings import Settings
+
+Handler = Callable[["Context", argparse.Namespace], Awaitable[str]]
+
+
+def handler_of(args: argparse.Namespace) -> Handler:
+    """The function in cli/handlers.py that the parsed command names."""
+    handlers = importlib.import_module("cli.handlers")
+    found: Handler = getattr(handlers, args.handler)
+    return found
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> str:
-    handler: Handler = args.handler
+    from app.context import Context
+
+    handler = handler_of(args)
     async with Context(settings) as ctx:
         return await handler(ctx, args)
 
@@ -55,6 +69,13 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    import asyncio
+
+    from pydantic import ValidationError
+
+    from app.refusals import InvalidInput, Refusal
+    from infra.settings import Settings, explain
+
     try:
         settings = Settings()
         print(asyncio.run(run(args, settings)))
@@ -77,7 +98,9 @@ def cli() -> None:
         code = exit_.code if isinstance(exit_.code, int) else 1
     except BrokenPipeError:
         code = 0  # the reader (`| head`) has what it wanted
-    telemetry.flush()  # spans, when tracing is on: exit handlers do not run here
+    telemetry = sys.modules.get("infra.telemetry")  # read only by a command that connects
+    if telemetry is not None:
+        telemetry.flush()  # spans, when tracing is on: exit handlers do not run here
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()

@@ -1,13 +1,16 @@
-"""The CLI's arguments: one subparser per command, each naming its handler."""
+"""The CLI's arguments: one subcommand each, naming its handler in cli/handlers.py.
+
+Nothing of the service is imported here, and a command's arguments are added only when that
+command is chosen: `complaints --help` answers before Python has read the rest of the CLI
+(tests/unit/test_cli_start.py holds it to that). A new command is one `cmd(...)` line in
+`parser()` with a function that adds its arguments; whatever that function needs (an enum
+for `choices`) it imports itself.
+"""
 
 import argparse
+from collections.abc import Callable, Sequence
 from datetime import date
-from typing import NoReturn
-
-from app.identity import STAFF_ROLES
-from app.reads import STAGES
-from cli import handlers
-from domain.model import CaseStatus, Fault, IntakeChannel, Motive
+from typing import Any, NoReturn
 
 
 class Parser(argparse.ArgumentParser):
@@ -17,6 +20,49 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
+Arguments = Callable[[Parser], None]
+
+
+class Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """Subcommands whose arguments are added when one of them is chosen, not before: the
+    top-level help lists names and one line each, and building forty parsers (and importing
+    the enums their choices come from) is work no single command needs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._arguments: dict[str, Arguments] = {}
+
+    def command(
+        self, name: str, help: str, handler: str | None, arguments: Arguments | None
+    ) -> None:
+        sub = self.add_parser(name, help=help)
+        if handler is not None:
+            sub.set_defaults(handler=handler)
+        if arguments is not None:
+            self._arguments[name] = arguments
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        assert isinstance(values, list)
+        arguments = self._arguments.pop(values[0], None)
+        if arguments is not None:
+            arguments(self._name_parser_map[values[0]])
+        super().__call__(parser, namespace, values, option_string)
+
+
+def cmd(
+    sub: Commands, name: str, help: str, handler: str | None, arguments: Arguments | None = None
+) -> None:
+    """Register `complaints NAME`: `handler` names its function in cli/handlers.py (imported
+    when the command runs), `arguments` adds its arguments (run when it is chosen)."""
+    sub.command(name, help, handler, arguments)
+
+
 def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -24,7 +70,10 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
-def _filters(p: argparse.ArgumentParser) -> None:
+def _filters(p: Parser) -> None:
+    from app.reads import STAGES
+    from domain.model import CaseStatus, Motive
+
     p.add_argument("--status", choices=[s.value for s in CaseStatus])
     p.add_argument(
         "--step",
@@ -36,24 +85,112 @@ def _filters(p: argparse.ArgumentParser) -> None:
     p.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="opened on or after")
 
 
-STEPS = {
-    "apologize": (handlers.apologize, "apologize for the specific thing that went wrong"),
-    "empathize": (handlers.empathize, "record what the customer said, in their words"),
-    "analyze": (handlers.analyze, "state the cause and whose fault it was"),
-    "offer": (handlers.offer, "offer the customer one or more concrete remedies"),
-    "prevent": (handlers.prevent, "state what changes so it does not happen again"),
-    "withdraw": (handlers.withdraw, "end the case with a reason (managers and the owner)"),
-}
-
-
-def parser() -> argparse.ArgumentParser:
+def parser() -> Parser:
     p = Parser(
         prog="complaints",
         description="Handle customer complaints. Acts as the staff member COMPLAINTS_STAFF names.",
     )
-    sub = p.add_subparsers(dest="command", required=True)
-    o = sub.add_parser("open", help="open a complaint case")
-    o.set_defaults(handler=handlers.open_case)
+    sub = p.add_subparsers(dest="command", required=True, action=Commands)
+    assert isinstance(sub, Commands)
+    cmd(sub, "open", "open a complaint case", "open_case", _open)
+    cmd(sub, "apologize", "apologize for the specific thing that went wrong", "apologize", _step)
+    cmd(sub, "empathize", "record what the customer said, in their words", "empathize", _step)
+    cmd(sub, "analyze", "state the cause and whose fault it was", "analyze", _analyze)
+    cmd(sub, "offer", "offer the customer one or more concrete remedies", "offer", _offer)
+    cmd(sub, "prevent", "state what changes so it does not happen again", "prevent", _step)
+    cmd(sub, "withdraw", "end the case with a reason (managers and the owner)", "withdraw", _step)
+    cmd(
+        sub,
+        "delay",
+        "before the deadline: the step now due will be late (the customer is told at once, "
+        "the due time moves, the policy's delay compensation follows)",
+        "delay",
+        _delay,
+    )
+    cmd(sub, "answer", "record the customer's answer to the offer", "answer", _answer)
+    cmd(sub, "rate", "record the follow-up satisfaction score (1-5)", "rate", _rate)
+    cmd(
+        sub,
+        "calendar",
+        "the shop's calendar: the next days, due times, closures",
+        "calendar_days",
+        _calendar,
+    )
+    cmd(
+        sub,
+        "forget",
+        "remove a customer's name and phone everywhere (cases stay, anonymous)",
+        "forget",
+        _phone,
+    )
+    cmd(sub, "visit", "record a customer's visit (it sets their tier)", "visit", _visit)
+    cmd(
+        sub,
+        "consent",
+        "record a customer's consent to advertising messages, or its withdrawal",
+        "consent",
+        _consent,
+    )
+    cmd(
+        sub,
+        "keep-in-touch",
+        "send the keep-in-touch messages due now (the worker does it hourly)",
+        "keep_in_touch",
+        _keep_in_touch,
+    )
+    cmd(sub, "show", "show a case", "show", _show)
+    cmd(sub, "rebuild", "rebuild complaint_cases from complaint_events", "rebuild")
+    cmd(
+        sub,
+        "migrate",
+        "apply pending database migrations (a worker start does too)",
+        "migrate",
+        _migrate,
+    )
+    cmd(
+        sub,
+        "notifications",
+        "notices not delivered yet, oldest first",
+        "notifications",
+        _notifications,
+    )
+    cmd(
+        sub,
+        "templates",
+        "the customer message templates, as a provider needs them for approval",
+        "templates",
+        _json,
+    )
+    cmd(
+        sub,
+        "qr",
+        "the public complaint form's QR code (COMPLAINTS_PUBLIC_URL/c/new) to print",
+        "qr",
+        _qr,
+    )
+    cmd(
+        sub,
+        "setup",
+        "register the search attributes on TEMPORAL_NAMESPACE (once per cluster)",
+        "setup",
+    )
+    cmd(sub, "list", "list cases, newest first", "list_cases", _list)
+    cmd(sub, "report", "the figures for a period (default: the last 30 days)", "report", _report)
+    cmd(sub, "export", "the case rows as CSV (no customer names or phones)", "export", _export)
+    cmd(
+        sub,
+        "staff",
+        "staff accounts (needs the database connection only: it is the trust line)",
+        None,  # each of its subcommands names its own
+        _staff,
+    )
+    _operator(sub)
+    return p
+
+
+def _open(o: Parser) -> None:
+    from domain.model import IntakeChannel, Motive
+
     o.add_argument("--name", required=True, help="customer's name")
     o.add_argument("--phone", required=True, help="customer's phone, e.g. 010-1234-5678")
     o.add_argument("--channel", required=True, choices=[c.value for c in IntakeChannel])
@@ -69,32 +206,37 @@ def parser() -> argparse.ArgumentParser:
         help="idempotency key: the same key always gives the same case, so a retried "
         "open never makes a second one (e.g. the booking or message id)",
     )
-    for name, (handler, help_text) in STEPS.items():
-        s = sub.add_parser(name, help=help_text)
-        s.set_defaults(handler=handler)
-        s.add_argument("case_id")
-        s.add_argument("text")
-        if name == "analyze":
-            s.add_argument("--fault", required=True, choices=[f.value for f in Fault])
-        if name == "offer":
-            s.add_argument(
-                "--option",
-                action="append",
-                required=True,
-                metavar="KIND[=TERMS]",
-                help="a remedy the customer may choose; repeat for a choice",
-            )
-            s.add_argument(
-                "--override",
-                metavar="REASON",
-                help="the owner's reason for offering outside the policy (owner only)",
-            )
-    d = sub.add_parser(
-        "delay",
-        help="before the deadline: the step now due will be late (the customer is told at "
-        "once, the due time moves, the policy's delay compensation follows)",
+
+
+def _step(s: Parser) -> None:
+    s.add_argument("case_id")
+    s.add_argument("text")
+
+
+def _analyze(s: Parser) -> None:
+    from domain.model import Fault
+
+    _step(s)
+    s.add_argument("--fault", required=True, choices=[f.value for f in Fault])
+
+
+def _offer(s: Parser) -> None:
+    _step(s)
+    s.add_argument(
+        "--option",
+        action="append",
+        required=True,
+        metavar="KIND[=TERMS]",
+        help="a remedy the customer may choose; repeat for a choice",
     )
-    d.set_defaults(handler=handlers.delay)
+    s.add_argument(
+        "--override",
+        metavar="REASON",
+        help="the owner's reason for offering outside the policy (owner only)",
+    )
+
+
+def _delay(d: Parser) -> None:
     d.add_argument("case_id")
     d.add_argument("text", metavar="REASON", help="why it will be late (the customer reads it)")
     d.add_argument(
@@ -104,39 +246,46 @@ def parser() -> argparse.ArgumentParser:
         help="the new due time, the shop's local time unless it has an offset "
         "(e.g. 2026-12-08 15:00)",
     )
-    a = sub.add_parser("answer", help="record the customer's answer to the offer")
-    a.set_defaults(handler=handlers.answer)
+
+
+def _answer(a: Parser) -> None:
     a.add_argument("case_id")
     answer = a.add_mutually_exclusive_group(required=True)
     answer.add_argument("--choose", metavar="KIND", help="the remedy the customer chose")
     answer.add_argument("--decline", metavar="REASON", help="why the customer declined")
-    r = sub.add_parser("rate", help="record the follow-up satisfaction score (1-5)")
-    r.set_defaults(handler=handlers.rate)
+
+
+def _rate(r: Parser) -> None:
     r.add_argument("case_id")
     r.add_argument("score", type=int)
     r.add_argument("--comment")
-    cal = sub.add_parser("calendar", help="the shop's calendar: the next days, due times, closures")
-    cal.set_defaults(handler=handlers.calendar_days)
+
+
+def _calendar(cal: Parser) -> None:
     cal.add_argument("--days", type=int, default=14, help="how many days to show (14)")
     cal_sub = cal.add_subparsers(dest="calendar_command")
     due = cal_sub.add_parser("due", help="when a target started at a time falls due")
-    due.set_defaults(handler=handlers.calendar_due)
+    due.set_defaults(handler="calendar_due")
     due.add_argument("--target", required=True, help="e.g. 24h, 8h, 4h30m")
     due.add_argument(
         "--from", dest="start", metavar="TIME", help="the shop's local time (default: now)"
     )
     due.add_argument("--mode", choices=["wall", "business"], help="default: the shop's")
     shut = cal_sub.add_parser("close", help="record a day the shop is closed")
-    shut.set_defaults(handler=handlers.calendar_close)
+    shut.set_defaults(handler="calendar_close")
     shut.add_argument("day", type=_date, metavar="YYYY-MM-DD")
     shut.add_argument("--reason", required=True)
-    fg = sub.add_parser(
-        "forget", help="remove a customer's name and phone everywhere (cases stay, anonymous)"
-    )
-    fg.set_defaults(handler=handlers.forget)
-    fg.add_argument("phone")
-    v = sub.add_parser("visit", help="record a customer's visit (it sets their tier)")
-    v.set_defaults(handler=handlers.visit)
+
+
+def _phone(p: Parser) -> None:
+    p.add_argument("phone")
+
+
+def _json(p: Parser) -> None:
+    p.add_argument("--json", action="store_true")
+
+
+def _visit(v: Parser) -> None:
     v.add_argument("phone")
     v.add_argument("--name")
     v.add_argument(
@@ -153,10 +302,9 @@ def parser() -> argparse.ArgumentParser:
         help="use up a reward the customer holds (its number, as a visit lists it)",
     )
     v.add_argument("--json", action="store_true")
-    cs = sub.add_parser(
-        "consent", help="record a customer's consent to advertising messages, or its withdrawal"
-    )
-    cs.set_defaults(handler=handlers.consent)
+
+
+def _consent(cs: Parser) -> None:
     cs.add_argument("phone")
     cs.add_argument("answer", choices=["yes", "no"])
     cs.add_argument(
@@ -165,113 +313,121 @@ def parser() -> argparse.ArgumentParser:
         help="the separate consent to messages between 21:00 and 08:00 (with no: only that)",
     )
     cs.add_argument("--json", action="store_true")
-    kt = sub.add_parser(
-        "keep-in-touch",
-        help="send the keep-in-touch messages due now (the worker does it hourly)",
-    )
-    kt.set_defaults(handler=handlers.keep_in_touch)
+
+
+def _keep_in_touch(kt: Parser) -> None:
     kt.add_argument("--dry-run", action="store_true", help="list who would get one; send none")
     kt.add_argument("--json", action="store_true")
-    sh = sub.add_parser("show", help="show a case")
-    sh.set_defaults(handler=handlers.show)
+
+
+def _show(sh: Parser) -> None:
     sh.add_argument("case_id")
     sh.add_argument("--json", action="store_true")
-    rb = sub.add_parser("rebuild", help="rebuild complaint_cases from complaint_events")
-    rb.set_defaults(handler=handlers.rebuild)
-    mg = sub.add_parser(
-        "migrate", help="apply pending database migrations (a worker start does too)"
-    )
-    mg.set_defaults(handler=handlers.migrate)
+
+
+def _migrate(mg: Parser) -> None:
     mg.add_argument(
         "--status", action="store_true", help="list applied and pending migrations; apply nothing"
     )
-    nt = sub.add_parser("notifications", help="notices not delivered yet, oldest first")
-    nt.set_defaults(handler=handlers.notifications)
+
+
+def _notifications(nt: Parser) -> None:
     nt.add_argument("--limit", type=int, default=50)
     nt.add_argument("--json", action="store_true")
     nt.add_argument(
         "--sent", action="store_true", help="customer messages done, with what became of each"
     )
-    tp = sub.add_parser(
-        "templates", help="the customer message templates, as a provider needs them for approval"
-    )
-    tp.set_defaults(handler=handlers.templates)
-    tp.add_argument("--json", action="store_true")
-    qr = sub.add_parser(
-        "qr", help="the public complaint form's QR code (COMPLAINTS_PUBLIC_URL/c/new) to print"
-    )
-    qr.set_defaults(handler=handlers.qr)
+
+
+def _qr(qr: Parser) -> None:
     qr.add_argument("--output", metavar="FILE", help="write FILE.svg or FILE.png (else text)")
     qr.add_argument("--scale", type=int, default=8, help="pixels per module (default 8)")
-    su = sub.add_parser(
-        "setup", help="register the search attributes on TEMPORAL_NAMESPACE (once per cluster)"
-    )
-    su.set_defaults(handler=handlers.setup)
-    ls = sub.add_parser("list", help="list cases, newest first")
-    ls.set_defaults(handler=handlers.list_cases)
+
+
+def _list(ls: Parser) -> None:
     _filters(ls)
     ls.add_argument("--limit", type=int, default=20)
     ls.add_argument("--page", type=int, default=1)
     ls.add_argument("--json", action="store_true")
-    rp = sub.add_parser("report", help="the figures for a period (default: the last 30 days)")
-    rp.set_defaults(handler=handlers.report)
+
+
+def _report(rp: Parser) -> None:
     rp.add_argument("--from", dest="start", type=_date, metavar="YYYY-MM-DD")
     rp.add_argument("--to", dest="end", type=_date, metavar="YYYY-MM-DD", help="inclusive")
     rp.add_argument("--json", action="store_true")
-    ex = sub.add_parser("export", help="the case rows as CSV (no customer names or phones)")
-    ex.set_defaults(handler=handlers.export)
+
+
+def _export(ex: Parser) -> None:
     _filters(ex)
     ex.add_argument("--output", "-o", help="a file; standard output if left out")
-    st = sub.add_parser(
-        "staff", help="staff accounts (needs the database connection only: it is the trust line)"
-    )
+
+
+def _staff(st: Parser) -> None:
+    from app.identity import STAFF_ROLES
+
     st_sub = st.add_subparsers(dest="staff_command", required=True)
     add = st_sub.add_parser("add", help="add a staff member; prints their API token once")
-    add.set_defaults(handler=handlers.staff_add)
+    add.set_defaults(handler="staff_add")
     add.add_argument("name")
     add.add_argument("--role", required=True, choices=[r.value for r in STAFF_ROLES])
     sl = st_sub.add_parser("list", help="staff members and their roles")
-    sl.set_defaults(handler=handlers.staff_list)
+    sl.set_defaults(handler="staff_list")
     sl.add_argument("--json", action="store_true")
     rv = st_sub.add_parser("revoke", help="revoke a staff member: name and token stop working")
-    rv.set_defaults(handler=handlers.staff_revoke)
+    rv.set_defaults(handler="staff_revoke")
     rv.add_argument("name")
     lk = st_sub.add_parser(
         "link", help="a one-time sign-in link to the pages (15 minutes, single use)"
     )
-    lk.set_defaults(handler=handlers.staff_link)
+    lk.set_defaults(handler="staff_link")
     lk.add_argument("name")
-    _operator(sub)
-    return p
 
 
-def _operator(sub: "argparse._SubParsersAction[Parser]") -> None:
+def _operator(sub: Commands) -> None:
     """Backup, restore, doctor, retention: run by whoever holds the database's credentials."""
-    bk = sub.add_parser(
+    cmd(
+        sub,
         "backup",
-        help="the database (one snapshot) and the payload keys sealed with a passphrase "
+        "the database (one snapshot) and the payload keys sealed with a passphrase "
         "(COMPLAINTS_BACKUP_PASSPHRASE, else asked) into a new folder",
+        "backup",
+        _folder,
     )
-    bk.set_defaults(handler=handlers.backup)
-    bk.add_argument("folder", metavar="DIR")
-    rs = sub.add_parser(
-        "restore", help="a backup into an empty database (DATABASE_URL); refuses one with data"
+    cmd(
+        sub,
+        "restore",
+        "a backup into an empty database (DATABASE_URL); refuses one with data",
+        "restore",
+        _restore,
     )
-    rs.set_defaults(handler=handlers.restore)
+    cmd(
+        sub,
+        "doctor",
+        "where Temporal and PostgreSQL disagree about cases (after a restore)",
+        "doctor",
+    )
+    cmd(
+        sub,
+        "retention",
+        "remove the name and phone of customers whose cases all closed longer ago than "
+        "COMPLAINTS_RETENTION (3y); a daily schedule does it too",
+        "retention",
+        _retention,
+    )
+
+
+def _folder(p: Parser) -> None:
+    p.add_argument("folder", metavar="DIR")
+
+
+def _restore(rs: Parser) -> None:
     rs.add_argument("folder", metavar="DIR")
     rs.add_argument(
         "--keys-out",
         metavar="FILE",
         help="write the backup's payload keys here (mode 600) to configure them again",
     )
-    dr = sub.add_parser(
-        "doctor", help="where Temporal and PostgreSQL disagree about cases (after a restore)"
-    )
-    dr.set_defaults(handler=handlers.doctor)
-    rt = sub.add_parser(
-        "retention",
-        help="remove the name and phone of customers whose cases all closed longer ago than "
-        "COMPLAINTS_RETENTION (3y); a daily schedule does it too",
-    )
-    rt.set_defaults(handler=handlers.retention)
+
+
+def _retention(rt: Parser) -> None:
     rt.add_argument("--dry-run", action="store_true", help="say what is due; change nothing")

@@ -1,23 +1,27 @@
 """What the CLI prints: cases, lists, reports and notices, every time in the shop's zone."""
 
+from __future__ import annotations
+
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from app.admin import MigrationStatus
-from app.customers import VisitRecorded
-from app.reads import CasePage
 from app.times import in_zone
 from domain.messages import TEMPLATES
 from domain.model import STEPS, CaseState, CaseStatus, stage_name
 from domain.phone import written_phone
 from domain.remedies import remedy_menu
 from domain.wording import stamp
-from notify.keep_in_touch import KeepInTouchRun
-from store.consents import ConsentState
-from store.referrals import Reward
-from store.report import Report
+
+if TYPE_CHECKING:  # what the commands return, each imported by the command that runs
+    from app.admin import MigrationStatus
+    from app.customers import VisitRecorded
+    from app.reads import CasePage
+    from notify.keep_in_touch import KeepInTouchRun
+    from store.consents import ConsentState
+    from store.referrals import Reward
+    from store.report import Report
 
 
 def as_json(value: Any, zone: ZoneInfo, indent: int | None = None) -> str:

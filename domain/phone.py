@@ -12,10 +12,15 @@ import phonenumbers
 
 from domain.errors import InvalidPhone
 
-# Load every region's metadata now (about 80 ms). Loaded lazily, the first number of a
-# region is parsed under phonenumbers' import lock, which deadlocks inside Temporal's
-# workflow sandbox when two workflow threads decode a case at once.
-phonenumbers.PhoneMetadata.load_all()
+
+def load_metadata() -> None:
+    """Load every region's metadata now (about 80 ms). Loaded lazily, the first number of a
+    region is parsed under phonenumbers' import lock, which deadlocks inside Temporal's
+    workflow sandbox when two workflow threads decode a case at once: the workflow's module
+    calls this when the worker imports it, outside the sandbox. Another process (the CLI)
+    loads a region's when it first reads one of its numbers. Idempotent, and cheap again."""
+    phonenumbers.PhoneMetadata.load_all()
+
 
 # What staff type around the digits; anything else (a letter, a second '+') is a typo.
 _ALLOWED = re.compile(r"^\+?[0-9\s\-().]+$")

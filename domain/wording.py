@@ -1,19 +1,23 @@
 """The words staff and customers read, in the shop's language (ko, en): names of steps,
 motives, statuses and tiers, and times in the shop's zone as the locale writes them."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-import babel.numbers  # noqa: F401  (format_datetime imports it lazily: not in the sandbox)
-from babel import Locale
-from babel.dates import format_datetime
+if TYPE_CHECKING:
+    from babel import Locale
 
 Language = Literal["ko", "en"]
 
-# Locale data is read once here, at import: never lazily inside the workflow sandbox (a
-# module imported there for the first time is sandboxed, and babel's takes a lock).
-_LOCALES = {language: Locale.parse(language) for language in ("ko", "en")}
+# babel's locale data is read by `load_locales()`, never lazily inside the workflow sandbox
+# (a module imported there for the first time is sandboxed, and babel's takes a lock): the
+# workflow's module calls it when the worker imports it, outside the sandbox. Any other
+# process reads it on its first `when`; one that never writes a notice (the CLI showing a
+# case) never reads it, nor imports babel.
+_LOCALES: "dict[Language, Locale]" = {}
+_format_datetime: Callable[..., str] | None = None
 
 _PATTERNS: dict[Language, str] = {
     "ko": "MMMM d일 (E) aaaa h:mm",  # 11월 24일 (화) 오후 3:25
@@ -88,18 +92,40 @@ def name(value: str, language: Language) -> str:
     return NAMES[language].get(value, value)
 
 
+def load_locales() -> None:
+    """Import babel and read the locales' data now, with every lazy load babel does on a
+    first format. Idempotent."""
+    global _LOCALES, _format_datetime
+    if _format_datetime is not None:
+        return
+    import babel.numbers  # noqa: F401  (format_datetime imports it lazily: not in the sandbox)
+    from babel import Locale
+    from babel.dates import format_datetime
+
+    _LOCALES = {language: Locale.parse(language) for language in _PATTERNS}
+    for language in _PATTERNS:
+        format_datetime(
+            datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")),
+            _PATTERNS[language],
+            tzinfo=ZoneInfo("Asia/Seoul"),
+            locale=_LOCALES[language],
+        )
+    _format_datetime = format_datetime
+
+
 def when(t: datetime, zone: str, language: Language) -> str:
     """`t` in the shop's zone, as the locale writes a date and time: 11월 24일 (화) 오후 3:25."""
-    return format_datetime(t, _PATTERNS[language], tzinfo=ZoneInfo(zone), locale=_LOCALES[language])
+    if _format_datetime is None:
+        load_locales()
+    assert _format_datetime is not None
+    return _format_datetime(
+        t, _PATTERNS[language], tzinfo=ZoneInfo(zone), locale=_LOCALES[language]
+    )
 
 
 def stamp(t: datetime, zone: str) -> str:
     """`t` in `zone` for staff screens: 2026-11-24 15:25 KST."""
     return t.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
-
-
-for _language in _PATTERNS:  # every lazy load babel does on a first format, done here
-    when(datetime(2026, 1, 1, tzinfo=ZoneInfo("UTC")), "Asia/Seoul", _language)
 
 
 _UNITS = (

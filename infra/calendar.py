@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 
 import holidays
+from holidays import registry
 from pydantic import ValidationError
 
 from domain.calendar import BusinessCalendar, OpeningHours, QuietHours
@@ -132,6 +133,26 @@ def _holiday_dates(country: str, years: tuple[int, ...]) -> tuple[date, ...]:
             "leave it empty for none"
         ) from None
     return tuple(sorted(found))
+
+
+def check_calendar(zone: str, hours: str | WeekHours, country: str | None) -> None:
+    """Refuses what `shop_calendar` refuses, with the same words, without working out a
+    holiday: the settings check the calendar at every start, and the first holidays the
+    package works out load every country's rules (a fifth of a second), which a command
+    that never counts business time (`complaints show`) does not need."""
+    shop_calendar(zone, hours, None, ())
+    if country and country.strip() and country.strip().upper() not in _known_countries():
+        raise ValueError(
+            f"no public holidays known for {country.strip().upper()!r}; give a country code "
+            "such as KR, or leave it empty for none"
+        )
+
+
+@functools.cache
+def _known_countries() -> frozenset[str]:
+    """Every name `holidays.country_holidays` takes (codes, class names), from the package's
+    registry: nothing of any country is imported for it."""
+    return frozenset(name for names in registry.COUNTRIES.values() for name in names)
 
 
 def holiday_names(country: str | None, years: Iterable[int]) -> dict[date, str]:

@@ -29,7 +29,13 @@ from domain.calendar import BusinessCalendar
 from domain.messages import TEMPLATES
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets, Step
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
-from infra.calendar import DEFAULT_OPENING_HOURS, quiet_hours, shop_calendar, snapshot_years
+from infra.calendar import (
+    DEFAULT_OPENING_HOURS,
+    check_calendar,
+    quiet_hours,
+    shop_calendar,
+    snapshot_years,
+)
 from infra.codec import parse_keys
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
@@ -357,7 +363,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _calendar(self) -> Self:
-        self.calendar()  # a bad calendar is a configuration error at start, in one line
+        # A bad calendar is a configuration error at start, in one line.
+        check_calendar(self.timezone, self.opening_hours or DEFAULT_OPENING_HOURS, self.holidays)
         quiet_hours(self.quiet_hours, self.timezone)
         return self
 

@@ -23,10 +23,8 @@ import logging
 import os
 import socket
 import threading
-import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from temporalio.runtime import (
@@ -41,6 +39,8 @@ from temporalio.runtime import (
 from infra.settings import Settings
 
 if TYPE_CHECKING:
+    from http.server import ThreadingHTTPServer
+
     from temporalio.common import MetricGaugeFloat, MetricMeter
 
     from store.health import Readings
@@ -186,8 +186,13 @@ def _loopback_address() -> str:
         return f"127.0.0.1:{probe.getsockname()[1]}"
 
 
-def _serve_probes(address: str, internal: str) -> ThreadingHTTPServer:
+def _serve_probes(address: str, internal: str) -> "ThreadingHTTPServer":
     """`/metrics` (core's exporter at `internal`, relayed) and `/ready` on `address`."""
+    # Here, not at the top: only a worker serves probes, and a CLI command that connects
+    # (and so imports this module) should not read an HTTP server's modules.
+    import urllib.request
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
     host, _, port = address.rpartition(":")
     host = host.strip("[]")
 

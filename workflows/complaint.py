@@ -40,8 +40,16 @@ with workflow.unsafe.imports_passed_through():
     from domain.errors import DomainError
     from domain.events import Escalated, Event, RecordedEvent
     from domain.model import CaseState
+    from domain.phone import load_metadata
     from domain.summary import CaseSummary, summarize
+    from domain.wording import load_locales
     from workflows import details, search_attributes
+
+# What would otherwise load lazily on a workflow thread, under an import lock that deadlocks
+# in the sandbox (domain/phone.py, domain/wording.py): loaded when the worker imports this
+# module, before any case runs; a no-op when the sandbox imports it again for each case.
+load_metadata()
+load_locales()
 
 T = TypeVar("T")
 STORE_RETRY = RetryPolicy(

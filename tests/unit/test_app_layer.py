@@ -43,7 +43,7 @@ from domain.summary import summarize
 from infra.case_ids import case_id_for_key
 from infra.settings import Settings
 from workflows import search_attributes
-from workflows.complaint import ComplaintWorkflow, refusal
+from workflows.complaint import refusal
 
 NOW = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # a Monday, 10:00 in Seoul
 PHONE = "010-1234-5678"
@@ -73,6 +73,7 @@ class FakeTemporal:
     fail_query: BaseException | None = None
 
     async def start_workflow(self, run: Any, command: OpenCase, **options: Any) -> "FakeHandle":
+        assert run == "ComplaintWorkflow"
         self.starts.append({"command": command, **options})
         workflow_id = options["id"]
         if workflow_id in self.runs:
@@ -107,13 +108,14 @@ class FakeHandle:
         return run
 
     async def query(self, query: Any, **_: Any) -> CaseState | None:
-        assert query is ComplaintWorkflow.current
+        assert query == "state"  # the application layer calls it by name
         if self.temporal.fail_query is not None:
             raise self.temporal.fail_query
         return self._run().state
 
     async def execute_update(self, update: Any, command: Any, **_: Any) -> Any:
-        self.temporal.updates.append((update.__name__, command))
+        assert isinstance(update, str)  # by name, as the workflow registers it
+        self.temporal.updates.append((update, command))
         if self.temporal.fail_update is not None:
             raise self.temporal.fail_update
         run = self._run()
