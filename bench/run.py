@@ -339,14 +339,14 @@ def _templates() -> list[list[TemplateRow]]:
     return walks
 
 
-def rebuild_rows(total: int) -> Iterator[tuple[Any, ...]]:
+def rebuild_rows(total: int, every: timedelta = timedelta(minutes=3)) -> Iterator[tuple[Any, ...]]:
     """`total` events of walked cases: case n copies template walk n % TEMPLATES, its
-    instants moved 3 minutes later for every earlier copy of that walk."""
+    instants moved `every` later for every earlier copy of that walk."""
     templates = _templates()
     made = 0
     for n in itertools.count():
         case_id = f"r{n:09d}"
-        shift = (n // TEMPLATES) * timedelta(minutes=3)
+        shift = (n // TEMPLATES) * every
         for seq, kind, data, at, stamps in templates[n % TEMPLATES]:
             if made == total:
                 return

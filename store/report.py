@@ -84,13 +84,16 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
             end,
         )
         # Staff answers recorded in the fold: when each step was answered and its target.
+        # Only cases that can hold one are read: opened before the end, last changed after
+        # the start (migration 0018's indexes), not every case's state.
         steps = await conn.fetch(
             """
             SELECT d->>'step' AS step, count(*) AS answered,
                    count(*) FILTER (WHERE (d->>'at')::timestamptz <= (d->>'due_at')::timestamptz)
                      AS within_target
             FROM complaint_cases c, json_array_elements(c.state->'done') d
-            WHERE (d->>'at')::timestamptz >= $1 AND (d->>'at')::timestamptz < $2
+            WHERE c.opened_at < $2 AND c.updated_at >= $1
+              AND (d->>'at')::timestamptz >= $1 AND (d->>'at')::timestamptz < $2
             GROUP BY 1
             """,
             start,
