@@ -22,6 +22,7 @@ from domain.events import (
     ResolutionAccepted,
     ResolutionDeclined,
     ResolutionOffered,
+    RulesChanged,
     SatisfactionRecorded,
 )
 from domain.model import CaseState, Fault, RemedyKind, Tier
@@ -100,6 +101,8 @@ def _detail(event: Event, t: Catalogue) -> str:
         case CaseClosed():
             return t.name(event.reason)
         case CaseWithdrawn():
+            return event.reason
+        case RulesChanged():
             return event.reason
         case _:
             return ""

@@ -214,6 +214,7 @@ TEXT: dict[str, str] = {
     "event.escalated": "Escalated to level {level}",
     "event.escalated_declined": "Declined twice: escalated to the owner",
     "event.case_withdrawn": "Withdrawn",
+    "event.rules_changed": "The shop's rules changed: due times moved",
     "returning.title": "A returning customer",
     "returning.line": "{name} · {tier} · {visits} visits · {cases} earlier complaints",
     "returning.open": "Open cases",

@@ -224,6 +224,7 @@ TEXT: dict[str, str] = {
     "event.escalated": "{level}단계 보고",
     "event.escalated_declined": "두 번 거절되어 대표에게 보고",
     "event.case_withdrawn": "철회",
+    "event.rules_changed": "가게 규칙 변경: 기한 다시 계산",
     # returning customers, search by phone
     "returning.title": "다시 찾은 고객",
     "returning.line": "{name} · {tier} · 방문 {visits}회 · 이전 민원 {cases}건",
