@@ -412,7 +412,9 @@ class ComplaintWorkflow:
 
     def _rules_to_read(self, state: CaseState) -> str | None:
         """Why the case should read its rules again now, if it should: a change signalled,
-        or a next deadline past the last year whose holidays its calendar holds."""
+        or a next deadline past the last year whose holidays its calendar holds while that
+        year's holidays can be read (from the year before it: a case opened in 2026 that
+        is still open in 2027 reads 2028's before counting into them)."""
         if self.rules_stale:
             return self.rules_stale
         calendar = state.targets.calendar
@@ -420,10 +422,10 @@ class ComplaintWorkflow:
         if calendar is None or deadline is None:
             return None
         covered = calendar.years[1] if calendar.years else state.opened_at.year + 1
-        year = deadline.at.year
-        if year > covered and year > self.extended_through:
-            self.extended_through = year
-            return f"the calendar's public holidays extended to {year}"
+        year = workflow.now().year
+        if deadline.at.year > covered and year + 1 > covered and year > self.extended_through:
+            self.extended_through = year  # once a year at most, whatever the activity says
+            return f"the calendar's public holidays extended to {year + 1}"
         return None
 
     async def _read_rules(self, state: CaseState, reason: str) -> None:
