@@ -255,7 +255,7 @@ async def setup(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def calendar_days(ctx: Context, args: argparse.Namespace) -> str:
-    settings = ctx.settings
+    settings, _ = await rules.effective(ctx)  # the owner's rules over the environment's
     lines = [
         f"the shop's next {args.days} days ({settings.timezone}; "
         f"targets count {settings.default_mode} time)"
