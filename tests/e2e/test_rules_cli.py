@@ -21,6 +21,7 @@ async def clean_rulebook(pool: asyncpg.Pool) -> AsyncIterator[None]:
     await pool.execute("DELETE FROM rulebook")
     yield
     await pool.execute("DELETE FROM rulebook")
+    await pool.execute("DELETE FROM calendar_openings WHERE day = '2026-12-14'")
 
 
 async def test_an_owner_sets_a_break_and_regular_closing_days(
@@ -42,6 +43,15 @@ async def test_an_owner_sets_a_break_and_regular_closing_days(
         "calendar", "due", "--target", "1h", "--from", "2026-12-13 22:00", "--mode", "business"
     )
     assert second.splitlines()[0] == "2026-12-15T12:00:00+09:00"
+    # The 2nd Monday opened once, from noon: the same hour falls due there.
+    opened = await cli("calendar", "open", "2026-12-14", "12:00-16:00", "--reason", "a party")
+    assert "2026-12-14 (Mon) open once 12:00-16:00: a party" in opened
+    again = await cli(
+        "calendar", "due", "--target", "1h", "--from", "2026-12-13 22:00", "--mode", "business"
+    )
+    assert again.splitlines()[0] == "2026-12-14T13:00:00+09:00"
+    both = await cli("calendar", "close", "2026-12-14", "--reason", "no", ok=False)
+    assert "has a one-off extra opening" in both
     shown = await cli("rules", "show")
     assert "11:00-15:00,17:00-22:00" in shown and "(set by " in shown
     changes = await cli("rules", "changes")
