@@ -68,8 +68,9 @@ def text_of(settings: Settings, key: str) -> str:
 
 
 def _duration(value: Any) -> str:
+    """24h, 4h30m, 3d: whole days from two days on, as an owner would write them."""
     seconds = int(value.total_seconds())
-    days, rest = divmod(seconds, 86400)
+    days, rest = divmod(seconds, 86400) if seconds >= 2 * 86400 else (0, seconds)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     parts = [f"{n}{u}" for n, u in ((days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")) if n]
