@@ -2,6 +2,7 @@
 (managers), list every change. The same application layer as the CLI and the pages."""
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -9,10 +10,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Caller, Ctx
+from api.bodies import Text
 from api.problems import responses
 from api.routes import IsoDate, answer
 from app import rules
 from app.identity import READ, require
+from infra.rulebook import RULE_KEYS
 
 router = APIRouter(tags=["rulebook"])
 
@@ -49,8 +52,26 @@ class AppliedOut(BaseModel):
     unreached: int = Field(description="open cases not reached (they keep their rules)")
 
 
+_DAY = (
+    "(mon|tue|wed|thu|fri|sat|sun|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
+    "|월|화|수|목|금|토|일|월요일|화요일|수요일|목요일|금요일|토요일|일요일|[0-6])"
+)
+_NTH = (
+    "(1st|2nd|3rd|4th|5th|first|second|third|fourth|fifth|last"
+    "|첫째|둘째|셋째|넷째|다섯째|마지막|[1-5])"
+)
+_TIME = "([01]?[0-9]|2[0-3]):[0-5][0-9]"
+_PERIODS = f"{_TIME}-{_TIME}(,{_TIME}-{_TIME})*"
+DAYS = f"^{_DAY}(-{_DAY})?(,{_DAY}(-{_DAY})?)*$"
+PERIODS = f"^(closed|{_PERIODS})$"
+OPENING = f"^(none|{_PERIODS})$"
+_EVERY = f"({_NTH}(,{_NTH})* )?{_DAY}"
+CLOSED_EVERY = f"^(none|{_EVERY}(; ?{_EVERY})*)$"
+RuleKey = Enum("RuleKey", {k: k for k in RULE_KEYS}, type=str)  # type: ignore[misc]
+
+
 class RulesChange(_Body):
-    rules: dict[str, str | None] = Field(
+    rules: dict[RuleKey, str | None] = Field(
         min_length=1,
         max_length=30,
         description="rule -> value as its environment variable takes it; null: back to it",
@@ -59,23 +80,25 @@ class RulesChange(_Body):
 
 
 class Hours(_Body):
-    days: str = Field(min_length=1, max_length=40, examples=["mon-sun"])
-    periods: str = Field(min_length=1, max_length=200, examples=["11:00-15:00,17:00-22:00"])
+    days: str = Field(max_length=100, pattern=DAYS, examples=["mon-sun"])
+    periods: str = Field(
+        max_length=200, pattern=PERIODS, examples=["11:00-15:00,17:00-22:00", "closed"]
+    )
 
 
 class ClosedEvery(_Body):
-    days: str = Field(max_length=200, examples=["2nd,4th mon"])
+    days: str = Field(max_length=200, pattern=CLOSED_EVERY, examples=["2nd,4th mon", "none"])
 
 
 class Closure(_Body):
     day: IsoDate
-    reason: str = Field(min_length=1, max_length=500, examples=["a funeral in the family"])
+    reason: Text = Field(examples=["a funeral in the family"])
 
 
 class Opening(_Body):
     day: IsoDate
-    hours: str = Field(min_length=1, max_length=200, examples=["12:00-16:00"])
-    reason: str = Field(min_length=1, max_length=500, examples=["open before the holiday"])
+    hours: str = Field(max_length=200, pattern=OPENING, examples=["12:00-16:00"])
+    reason: Text = Field(examples=["open before the holiday"])
 
 
 def _applied(done: rules.Applied) -> AppliedOut:
@@ -86,7 +109,7 @@ def _applied(done: rules.Applied) -> AppliedOut:
     )
 
 
-CHANGE = responses(400, 401, 403, 413, 422, 503)
+CHANGE = responses(400, 401, 403, 409, 413, 422, 503)
 
 
 @router.get(
@@ -110,7 +133,8 @@ async def show_rules(ctx: Ctx, caller: Caller) -> JSONResponse:
     summary="Change rules (the owner); a contradictory rulebook is refused, nothing changed",
 )
 async def set_rules(body: RulesChange, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, _applied(await rules.set_rules(ctx, caller, body.rules)))
+    values = {key.value: value for key, value in body.rules.items()}
+    return answer(ctx, _applied(await rules.set_rules(ctx, caller, values)))
 
 
 @router.get(

@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 from app.context import Context
 from app.identity import CALENDAR, RULES, Actor, require
 from app.ids import workflow_id
-from app.refusals import InvalidInput, Unavailable
+from app.refusals import Conflict, InvalidInput, Unavailable
 from domain.calendar import periods_of
 from domain.errors import CalendarClosed
 from domain.model import Text
@@ -35,6 +35,12 @@ from store.rulebook import Change, ShopRules
 SIGNAL_BATCH = 16
 _TEXT = TypeAdapter(Text)
 _ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class Contradiction(Conflict):
+    """The rulebook would contradict itself (or the calendar it already has): nothing is
+    written. A conflict with what is there, not a malformed request: each value may be
+    well formed on its own."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ def _checked(
     closures: dict[date, str] | None = None,
     openings: tuple[tuple[date, str], ...] | None = None,
 ) -> None:
-    """A calendar with an open hour in the coming year, or InvalidInput in one line."""
+    """A calendar with an open hour in the coming year, or Contradiction in one line."""
     now = datetime.now(UTC)
     try:
         calendar = shop_calendar_now(
@@ -95,11 +101,11 @@ def _checked(
         )
         calendar.next_open(now)
     except CalendarClosed:
-        raise InvalidInput(
+        raise Contradiction(
             "the calendar would have no open hour in the coming year; nothing changed"
         ) from None
     except ValueError as err:
-        raise InvalidInput(f"{err}; nothing changed") from None
+        raise Contradiction(f"{err}; nothing changed") from None
 
 
 async def set_rules(ctx: Context, actor: Actor, values: dict[str, str | None]) -> Applied:
@@ -117,7 +123,7 @@ async def set_rules(ctx: Context, actor: Actor, values: dict[str, str | None]) -
     try:
         settings = apply(ctx.settings, rules)
     except ValueError as err:
-        raise InvalidInput(f"{err}; nothing changed") from None
+        raise Contradiction(f"{err}; nothing changed") from None
     _checked(settings, shop)
     # Stored as the settings read them back, so `rules show` and a later read agree.
     stored = {k: (v if v is None else v.strip()) for k, v in named.items()}
@@ -163,7 +169,7 @@ async def set_hours(ctx: Context, actor: Actor, days: str, hours: str) -> Applie
         try:
             day_hours(text)
         except ValueError as err:
-            raise InvalidInput(f"PERIODS: {err}; nothing changed") from None
+            raise Contradiction(f"PERIODS: {err}; nothing changed") from None
     for n in week_days(days):
         week[_ORDER[n]] = None if closed else ",".join(p.label() for p in periods(text))
     return await set_rules(ctx, actor, {"opening_hours": json.dumps(week)})
@@ -182,7 +188,7 @@ async def close_day(ctx: Context, actor: Actor, day: date, reason: str) -> tuple
     text = _reason(reason)
     settings, shop = await effective(ctx)
     if day in {o.day for o in shop.openings}:
-        raise InvalidInput(
+        raise Contradiction(
             f"{day} has a one-off extra opening; remove it first "
             f"(`complaints calendar open {day} none`); nothing changed"
         )
@@ -201,11 +207,11 @@ async def open_day(ctx: Context, actor: Actor, day: date, hours: str, reason: st
     value = None if hours.strip().lower() in ("none", "off", "") else hours.strip()
     if value is not None:
         if day in shop.closures:
-            raise InvalidInput(f"{day} is closed ({shop.closures[day]}); nothing changed")
+            raise Contradiction(f"{day} is closed ({shop.closures[day]}); nothing changed")
         try:
             periods(value)
         except ValueError as err:
-            raise InvalidInput(f"HOURS: {err}; nothing changed") from None
+            raise Contradiction(f"HOURS: {err}; nothing changed") from None
     openings = {o.day: o.hours for o in shop.openings}
     if value is None:
         openings.pop(day, None)

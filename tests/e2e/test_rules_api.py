@@ -63,7 +63,7 @@ async def test_a_contradictory_rulebook_is_refused_in_one_line_and_nothing_chang
         as_=OWNER,
         json={"days": "mon", "periods": "11:00-15:00,14:00-22:00"},
     )
-    detail = refusal(bad, 422)
+    detail = refusal(bad, 409)
     assert "overlap or are out of order" in detail and "\n" not in detail
     none_open = await api(
         "PATCH",
@@ -71,7 +71,7 @@ async def test_a_contradictory_rulebook_is_refused_in_one_line_and_nothing_chang
         as_=OWNER,
         json={"rules": {"closed_every": "mon;tue;wed;thu;fri;sat;sun"}},
     )
-    assert "needs opening hours on at least one weekday" in refusal(none_open, 422)
+    assert "needs opening hours on at least one weekday" in refusal(none_open, 409)
     assert (await api("GET", "/rules")).json() == before
     assert await pool.fetchval("SELECT count(*) FROM rulebook") == 0
     forbidden = await api("PATCH", "/rules", as_=MANAGER, json={"rules": {"language": "en"}})
