@@ -3,7 +3,7 @@ under the real activity names, no PostgreSQL at all. The decisions, the clock an
 Update answers are the workflow's own."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
@@ -24,7 +24,7 @@ STORED: list[AppendBatch] = []
 
 
 @activity.defn(name="case_rules")
-async def fake_case_rules(motive: Motive) -> CaseRules:
+async def fake_case_rules(motive: Motive, opened_at: datetime | None = None) -> CaseRules:
     return CaseRules(targets=ResponseTargets(target=timedelta(hours=2)), care=CarePolicy())
 
 
