@@ -54,6 +54,7 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         notify.sweep_notifications,
         CustomerActivities(directory).customer_profile,
         RulebookActivities(settings, pool).case_rules,
+        RulebookActivities(settings, pool).current_rules,
         RetentionActivities(pool, settings.retention, settings.records_hold_years).apply_retention,
         keeping.keep_in_touch,
         keeping.end_legal_holds,

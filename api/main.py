@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api import codec, docs, health, problems
+from api import rules as rulebook
 from api.bodies import JSON_BODY_LIMIT
 from api.limits import BodyLimit
 from api.routes import router
@@ -85,6 +86,7 @@ def create_app(ctx: Context | None = None, settings: Settings | None = None) -> 
         app.state.ctx = ctx
     app.include_router(router)
     app.include_router(codec.router)
+    app.include_router(rulebook.router)
     install_pages(app)  # the staff pages (/, /staff/...) and their static files
     install_customer_pages(app)  # the customer's pages (/c/<token>) and the form (/c/new)
     app.add_middleware(codec.CodecCors, origins=codec.ui_origins(shop))

@@ -6,14 +6,16 @@ from datetime import date, datetime, timedelta
 
 from pydantic import TypeAdapter, ValidationError
 
+from app import rules
 from app.context import Context
-from app.identity import CALENDAR, Actor, require
+from app.identity import Actor
 from app.refusals import InvalidInput
-from domain.calendar import due_at
+from domain.calendar import BusinessCalendar, due_at
 from domain.model import Text
 from infra.calendar import holiday_names
-from infra.settings import Duration, explain
-from store import calendar as calendar_store
+from infra.rulebook import shop_calendar_now
+from infra.settings import Duration, Settings, explain
+from store.rulebook import ShopRules
 
 _TARGET = TypeAdapter(Duration)
 # The calendar counts holidays and open hours year by year: these years, a year ahead at most.
@@ -28,6 +30,8 @@ class Day:
     opens: datetime | None  # None: closed, and `closed_for` says why if it is known
     closes: datetime | None
     closed_for: str | None
+    # Every period of the day (a break between them; the last may end the next morning).
+    periods: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -53,13 +57,10 @@ def local_time(ctx: Context, text: str | None) -> datetime:
 
 
 async def close_day(ctx: Context, actor: Actor, day: date, reason: str) -> bool:
-    """Record a closure; False if the day was closed already (its reason is updated)."""
-    require(actor, CALENDAR)
-    try:
-        text = _TEXT.validate_python(reason)
-    except ValidationError as err:
-        raise InvalidInput(f"--reason: {explain(err)}") from None
-    return await calendar_store.close(await ctx.pool(), day, text)
+    """Record a closure (the open cases take it); False if the day was closed already (its
+    reason is updated)."""
+    new, _ = await rules.close_day(ctx, actor, day, reason)
+    return new
 
 
 async def due(ctx: Context, target: str, start: str | None, mode: str | None) -> Due:
@@ -67,11 +68,10 @@ async def due(ctx: Context, target: str, start: str | None, mode: str | None) ->
         length = _TARGET.validate_python(target)
     except ValidationError as err:
         raise InvalidInput(f"--target: {explain(err)}") from None
-    settings = ctx.settings
+    settings, book = await rules.effective(ctx)
     begin = local_time(ctx, start)
-    closed = await calendar_store.closures(await ctx.pool())
     shop = (
-        settings.calendar(closed, begin) if (mode or settings.default_mode) == "business" else None
+        _calendar(settings, book, begin) if (mode or settings.default_mode) == "business" else None
     )
     return Due(
         due=due_at(begin, length, shop).astimezone(settings.zone),
@@ -83,22 +83,37 @@ async def due(ctx: Context, target: str, start: str | None, mode: str | None) ->
 async def days_ahead(ctx: Context, days: int) -> list[Day]:
     if not 1 <= days <= MAX_DAYS:
         raise InvalidInput(f"--days: {days} is not between 1 and {MAX_DAYS}")
-    settings = ctx.settings
-    closed = await calendar_store.closures(await ctx.pool())
+    settings, book = await rules.effective(ctx)
+    closed = book.closures
     today = datetime.now(settings.zone).date()
-    shop = settings.calendar(closed, datetime.now(settings.zone))
+    shop = _calendar(settings, book, datetime.now(settings.zone))
     names = holiday_names(settings.holidays, range(today.year, today.year + 2))
+    extra = {o.day: o.reason for o in book.openings}
     out = []
     for offset in range(days):
         day = today + timedelta(days=offset)
-        interval = shop.open_interval(day)
+        intervals = tuple(
+            (a.astimezone(settings.zone), b.astimezone(settings.zone))
+            for a, b in shop.open_intervals(day)
+        )
         if day in closed:
             out.append(Day(day, None, None, closed[day]))
+        elif intervals:
+            note = f"opened once: {extra[day]}" if day in extra else None
+            out.append(Day(day, intervals[0][0], intervals[-1][1], note, intervals))
         elif day in names:
             out.append(Day(day, None, None, f"public holiday ({names[day]})"))
-        elif interval is None:
-            out.append(Day(day, None, None, None))
+        elif shop.hours[day.weekday()] is not None:
+            out.append(Day(day, None, None, "regular closing day"))
         else:
-            opens, closes = (t.astimezone(settings.zone) for t in interval)
-            out.append(Day(day, opens, closes, None))
+            out.append(Day(day, None, None, None))
     return out
+
+
+def _calendar(settings: Settings, book: ShopRules, now: datetime) -> BusinessCalendar:
+    try:
+        return shop_calendar_now(
+            settings, book.closures, tuple((o.day, o.hours) for o in book.openings), now
+        )
+    except ValueError as err:
+        raise InvalidInput(f"the shop's calendar: {err}") from None

@@ -60,6 +60,7 @@ REPORT = Permission("see reports and exports", _MANAGERS)
 VISIT = Permission("record a visit", _WALKERS)
 FORGET = Permission("forget a customer", _MANAGERS)
 CALENDAR = Permission("close the shop's calendar", _MANAGERS)
+RULES = Permission("change the shop's rulebook", frozenset({Role.OWNER}))
 REBUILD = Permission("rebuild the read model", _MANAGERS)
 NOTICES = Permission("see undelivered notices", _WALKERS)
 # The customer's answers: staff record them from a call, the customer from their link.

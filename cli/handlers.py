@@ -9,6 +9,7 @@ handler does the same.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from app.context import Context
     from app.identity import Actor
     from app.reads import Filters
+    from app.rules import Applied
     from domain.commands import OfferedRemedy
     from domain.summary import CaseSummary
 
@@ -321,16 +323,17 @@ async def setup(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def calendar_days(ctx: Context, args: argparse.Namespace) -> str:
-    from app import calendar
+    from app import calendar, rules
 
-    settings = ctx.settings
+    settings, _ = await rules.effective(ctx)  # the owner's rules over the environment's
     lines = [
         f"the shop's next {args.days} days ({settings.timezone}; "
         f"targets count {settings.default_mode} time)"
     ]
     for d in await calendar.days_ahead(ctx, args.days):
-        if d.opens and d.closes:
-            what = f"{d.opens:%H:%M}-{d.closes:%H:%M}"
+        if d.periods:
+            what = ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in d.periods)
+            what += f" ({d.closed_for})" if d.closed_for else ""
         else:
             what = f"closed: {d.closed_for}" if d.closed_for else "closed"
         lines.append(f"{d.day:%Y-%m-%d %a}  {what}")
@@ -349,11 +352,114 @@ async def calendar_due(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def calendar_close(ctx: Context, args: argparse.Namespace) -> str:
-    from app import calendar
+    from app import rules
 
-    new = await calendar.close_day(ctx, await _actor(ctx), args.day, args.reason)
+    new, done = await rules.close_day(ctx, await _actor(ctx), args.day, args.reason)
     verb = "closed" if new else "still closed (reason updated)"
-    return f"{args.day:%Y-%m-%d (%a)} {verb}: {args.reason.strip()}"
+    return f"{args.day:%Y-%m-%d (%a)} {verb}: {args.reason.strip()}" + _reached(done)
+
+
+async def calendar_open(ctx: Context, args: argparse.Namespace) -> str:
+    from app import rules
+
+    done = await rules.open_day(ctx, await _actor(ctx), args.day, args.hours, args.reason)
+    if not done.changes:
+        return f"{args.day:%Y-%m-%d (%a)}: no change"
+    after = done.changes[-1].after
+    what = f"open once {after}" if after else "extra opening removed"
+    return f"{args.day:%Y-%m-%d (%a)} {what}: {args.reason.strip()}" + _reached(done)
+
+
+async def calendar_hours(ctx: Context, args: argparse.Namespace) -> str:
+    from app import rules
+
+    done = await rules.set_hours(ctx, await _actor(ctx), args.days, args.periods)
+    return _applied(done)
+
+
+async def calendar_closed_every(ctx: Context, args: argparse.Namespace) -> str:
+    from app import rules
+
+    done = await rules.set_closed_every(ctx, await _actor(ctx), args.days)
+    return _applied(done)
+
+
+async def rules_show(ctx: Context, args: argparse.Namespace) -> str:
+    from app import rules
+
+    found = await rules.show(ctx)
+    if args.json:
+        return json.dumps(
+            [{"key": r.key, "value": r.value, "set_by": r.set_by} for r in found],
+            ensure_ascii=False,
+        )
+    width = max(len(r.key) for r in found)
+    return "\n".join(
+        f"{r.key:<{width}}  {r.value}" + (f"  (set by {r.set_by})" if r.set_by else "")
+        for r in found
+    )
+
+
+async def rules_set(ctx: Context, args: argparse.Namespace) -> str:
+    from app import rules
+
+    pairs = args.pairs
+    if len(pairs) % 2:
+        from app.refusals import InvalidInput
+
+        raise InvalidInput("give KEY VALUE pairs, e.g. response_target 48h (VALUE - unsets)")
+    values: dict[str, str | None] = {
+        pairs[i]: (None if pairs[i + 1] == "-" else pairs[i + 1]) for i in range(0, len(pairs), 2)
+    }
+    return _applied(await rules.set_rules(ctx, await _actor(ctx), values))
+
+
+async def rules_changes(ctx: Context, args: argparse.Namespace) -> str:
+    from app import rules
+
+    found = await rules.changes(ctx, args.limit)
+    if args.json:
+        return json.dumps(
+            [
+                {
+                    "at": c.at.astimezone(ctx.settings.zone).isoformat(),
+                    "by": c.by,
+                    "what": c.what,
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in found
+            ],
+            ensure_ascii=False,
+        )
+    if not found:
+        return "no changes recorded"
+    return "\n".join(
+        f"{c.at.astimezone(ctx.settings.zone):%Y-%m-%d %H:%M}  {c.by}  {c.what}: "
+        f"{c.before if c.before is not None else '(default)'} -> "
+        f"{c.after if c.after is not None else '(default)'}"
+        for c in found
+    )
+
+
+def _applied(done: Applied) -> str:
+    if not done.changes:
+        return "no change: the rulebook says so already"
+    lines = [
+        f"{c.what}: {c.before if c.before is not None else '(default)'} -> "
+        f"{c.after if c.after is not None else '(default)'}"
+        for c in done.changes
+    ]
+    return "\n".join(lines) + _reached(done)
+
+
+def _reached(done: Applied) -> str:
+    if not done.changes:
+        return ""
+    text = f"\n{done.reached} open case(s) take the new rules"
+    if done.unreached:
+        text += f"; {done.unreached} not reached (Temporal away?): they keep their rules"
+    return text
 
 
 async def staff_add(ctx: Context, args: argparse.Namespace) -> str:

@@ -116,6 +116,7 @@ def parser() -> Parser:
         "calendar_days",
         _calendar,
     )
+    cmd(sub, "rules", "the shop's rulebook: show, set, changes", "rules_show", _rules)
     cmd(
         sub,
         "forget",
@@ -275,6 +276,37 @@ def _calendar(cal: Parser) -> None:
     shut.set_defaults(handler="calendar_close")
     shut.add_argument("day", type=_date, metavar="YYYY-MM-DD")
     shut.add_argument("--reason", required=True)
+    extra = cal_sub.add_parser("open", help="open a day once (a closed weekday, a holiday)")
+    extra.set_defaults(handler="calendar_open")
+    extra.add_argument("day", type=_date, metavar="YYYY-MM-DD")
+    extra.add_argument("hours", help="e.g. 12:00-16:00 or 11:00-15:00,17:00-22:00; none removes")
+    extra.add_argument("--reason", required=True)
+    hrs = cal_sub.add_parser("hours", help="the opening hours of some weekdays (the owner)")
+    hrs.set_defaults(handler="calendar_hours")
+    hrs.add_argument("days", metavar="DAYS", help="e.g. mon-sun, mon-fri, sat,sun")
+    hrs.add_argument(
+        "periods",
+        metavar="PERIODS",
+        help="e.g. 10:00-19:00, 11:00-15:00,17:00-22:00 (a break), 18:00-02:00, or closed",
+    )
+    every = cal_sub.add_parser("closed-every", help="regular closing days (the owner)")
+    every.set_defaults(handler="calendar_closed_every")
+    every.add_argument("days", metavar="DAYS", help='e.g. mon, "2nd,4th mon", "last sun"; none')
+
+
+def _rules(rl: Parser) -> None:
+    rl.set_defaults(json=False)
+    rl_sub = rl.add_subparsers(dest="rules_command")
+    rshow = rl_sub.add_parser("show", help="every rule and its value")
+    rshow.set_defaults(handler="rules_show")
+    rshow.add_argument("--json", action="store_true")
+    rset = rl_sub.add_parser("set", help="set rules: KEY VALUE... (VALUE - unsets; the owner)")
+    rset.set_defaults(handler="rules_set")
+    rset.add_argument("pairs", nargs="+", metavar="KEY VALUE")
+    rch = rl_sub.add_parser("changes", help="every change: who, when, before, after")
+    rch.set_defaults(handler="rules_changes")
+    rch.add_argument("--limit", type=int, default=50)
+    rch.add_argument("--json", action="store_true")
 
 
 def _phone(p: Parser) -> None:

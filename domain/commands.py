@@ -143,6 +143,15 @@ class CheckClock(Frozen):
     """The clock's own command: the workflow raises it when the case's next deadline passes."""
 
 
+class ChangeRules(Frozen):
+    """The shop's rulebook moved (the owner changed a rule, the calendar, or the case outlived
+    the years its holidays covered): the case takes `rules` from now on."""
+
+    targets: ResponseTargets
+    care: CarePolicy
+    reason: Text
+
+
 StepCommand = Apologize | Empathize | AnalyzeCause | OfferResolution | ShowPrevention
 Command = (
     OpenCase
@@ -152,4 +161,5 @@ Command = (
     | RecordDelay
     | Withdraw
     | CheckClock
+    | ChangeRules
 )

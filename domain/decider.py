@@ -9,6 +9,7 @@ from domain.clock import Due, next_deadline
 from domain.commands import (
     AnalyzeCause,
     Apologize,
+    ChangeRules,
     CheckClock,
     Command,
     Empathize,
@@ -50,6 +51,7 @@ from domain.events import (
     ResolutionDeclined,
     ResolutionOffered,
     ResponseDueSoon,
+    RulesChanged,
     SatisfactionRecorded,
 )
 from domain.events import (
@@ -107,6 +109,8 @@ def decide(command: Command, state: State, now: datetime) -> list[Event]:
         raise CaseNotOpen("the case has not been opened")
     if isinstance(command, CheckClock):
         return _clock(state, now)
+    if isinstance(command, ChangeRules):
+        return _rules_changed(command, state, now)
     if state.status.is_final:
         raise CaseClosed(f"case {state.case_id} is {state.status}; nothing more can be recorded")
     match command:
@@ -316,6 +320,34 @@ def _clock(state: CaseState, now: datetime) -> list[Event]:
     return events
 
 
+def _rules_changed(command: ChangeRules, state: CaseState, now: datetime) -> list[Event]:
+    """The new rules from `now` on, or nothing when they are the case's already (or it is
+    over). The pending response window keeps the time it used under the old rules; the rest
+    of its target (the new target) is counted under the new ones, from `now`: a closure
+    entered today moves a due time that would fall on it, and never makes the case late
+    for hours the shop has since closed."""
+    if state.status.is_final or (command.targets == state.targets and command.care == state.care):
+        return []
+    due = state.response_due_at
+    step = state.next_step
+    if due is not None and step is not None:
+        new = command.targets
+        first = state.escalation_level == 0 and state.window_started_at == state.step_started_at
+        target = new.target_for(step) if first else new.target
+        used = state.targets.time_between(state.window_started_at, now, step)
+        left = max(target - used, target * 0)
+        due = new.due_at(now, left, step)
+    return [
+        RulesChanged(
+            at=now,
+            targets=command.targets,
+            care=command.care,
+            reason=command.reason,
+            response_due_at=due,
+        )
+    ]
+
+
 def _fire(due: Due, state: CaseState, now: datetime) -> Event:
     match due:
         case Due.RESPONSE_WARNING if state.response_due_at and now < state.response_due_at:
@@ -481,6 +513,10 @@ def evolve(state: State, event: Event) -> CaseState:
             }
             if event.compensation is not None:
                 changes["delay_compensation"] = event.compensation
+        case RulesChanged():
+            changes |= {"targets": event.targets, "care": event.care}
+            if state.response_due_at is not None:
+                changes["response_due_at"] = event.response_due_at
         case CaseWithdrawn():
             changes |= {
                 "status": CaseStatus.WITHDRAWN,

@@ -154,6 +154,18 @@ class DelayRecorded(_Event):
     compensation: Remedy | None = None
 
 
+class RulesChanged(_Event):
+    """The case took the shop's new rules from `at` on: what had fired stays fired; the
+    response target now due moved to `response_due_at` (the time the step had used under
+    the old rules counts, the rest is counted under the new ones)."""
+
+    type: Literal["rules_changed"] = "rules_changed"
+    targets: ResponseTargets
+    care: CarePolicy
+    reason: str
+    response_due_at: Instant | None = None
+
+
 class CaseWithdrawn(_Event):
     type: Literal["case_withdrawn"] = "case_withdrawn"
     reason: str
@@ -178,6 +190,7 @@ Event = Annotated[
     | ResponseDueSoon
     | Escalated
     | DelayRecorded
+    | RulesChanged
     | CaseWithdrawn,
     Field(discriminator="type"),
 ]

@@ -14,9 +14,12 @@ one-off closures (kept in PostgreSQL) are passed in by the caller. What the shel
     quiet_hours(window, zone) -> QuietHours | None   (COMPLAINTS_QUIET_HOURS "21:00-09:00")
 
 COMPLAINTS_OPENING_HOURS names weekdays by English name ("mon", "monday"), Korean name
-("월", "월요일") or number (0 = Monday .. 6 = Sunday), each mapped to "10:00-19:00" or null
-(closed); a weekday it leaves out is closed. Bad input raises ValueError with one line
-that says what to write instead.
+("월", "월요일") or number (0 = Monday .. 6 = Sunday), each mapped to "10:00-19:00", to
+several periods "11:00-15:00,17:00-22:00" (a break between them), to a period past
+midnight "18:00-02:00" (it belongs to the day it starts), or null (closed); a weekday it
+leaves out is closed. COMPLAINTS_CLOSED_EVERY names regular closing days:
+"mon" (every Monday), "2nd,4th sun", "last fri", several joined by ";". Bad input raises
+ValueError with one line that says what to write instead.
 """
 
 import functools
@@ -29,7 +32,14 @@ import holidays
 from holidays import registry
 from pydantic import ValidationError
 
-from domain.calendar import BusinessCalendar, OpeningHours, QuietHours
+from domain.calendar import (
+    BusinessCalendar,
+    DayHours,
+    ExtraOpening,
+    OpeningHours,
+    QuietHours,
+    RegularClosing,
+)
 
 # Weekday (a name, or 0..6 from Monday) -> "10:00-19:00", or None for closed. Two mappings,
 # not one keyed by str | int: a dict keyed by str alone is not a Mapping[str | int, ...].
@@ -76,7 +86,31 @@ def parse_window(window: str) -> tuple[time, time]:
     return times[0], times[1]
 
 
-def opening_hours(hours: str | WeekHours) -> tuple[OpeningHours | None, ...]:
+def periods(text: str) -> tuple[OpeningHours, ...]:
+    """ "11:00-15:00,17:00-22:00" -> its periods, in the order written."""
+    out = []
+    for window in text.split(","):
+        opens, closes = parse_window(window)
+        try:
+            out.append(OpeningHours(opens=opens, closes=closes))
+        except ValidationError as err:
+            raise ValueError(_one_line(err)) from None
+    return tuple(out)
+
+
+def day_hours(text: str) -> DayHours:
+    """One weekday's hours as written: one period stays one (as cases have always held it)."""
+    found = periods(text)
+    if len(found) == 1:
+        return found[0]
+    try:
+        BusinessCalendar(hours=(found,) * 7)  # the periods in order, apart
+    except ValidationError as err:
+        raise ValueError(_one_line(err).removeprefix("mon: ")) from None
+    return found
+
+
+def opening_hours(hours: str | WeekHours) -> tuple[DayHours, ...]:
     """The seven weekdays' hours, Monday first, from JSON text or a mapping."""
     if isinstance(hours, str):
         try:
@@ -87,9 +121,10 @@ def opening_hours(hours: str | WeekHours) -> tuple[OpeningHours | None, ...]:
             ) from None
     if not isinstance(hours, Mapping):
         raise ValueError('opening hours must be a JSON object like {"mon": "10:00-19:00"}')
-    week: list[OpeningHours | None] = [None] * 7
+    week: list[DayHours] = [None] * 7
     named: dict[int, str] = {}
-    for key, window in hours.items():
+    for key, given in hours.items():
+        window: object = given
         day = WEEKDAYS.get(str(key).strip().lower())
         if day is None:
             raise ValueError(
@@ -101,16 +136,61 @@ def opening_hours(hours: str | WeekHours) -> tuple[OpeningHours | None, ...]:
         named[day] = str(key)
         if window is None:
             continue
+        if isinstance(window, list) and all(isinstance(w, str) for w in window):
+            window = ",".join(window)
         if not isinstance(window, str):
             raise ValueError(f'opening hours: {key!r} needs "10:00-19:00" or null, not {window!r}')
         try:
-            opens, closes = parse_window(window)
-            week[day] = OpeningHours(opens=opens, closes=closes)
-        except ValidationError as err:
-            raise ValueError(f"opening hours: {key!r}: {_one_line(err)}") from None
+            week[day] = day_hours(window)
         except ValueError as err:
             raise ValueError(f"opening hours: {key!r}: {err}") from None
     return tuple(week)
+
+
+_NTH = {
+    "1st": 1, "first": 1, "첫째": 1, "1": 1,
+    "2nd": 2, "second": 2, "둘째": 2, "2": 2,
+    "3rd": 3, "third": 3, "셋째": 3, "3": 3,
+    "4th": 4, "fourth": 4, "넷째": 4, "4": 4,
+    "5th": 5, "fifth": 5, "다섯째": 5, "5": 5,
+    "last": -1, "마지막": -1,
+}  # fmt: skip
+
+
+def closed_every(text: str) -> tuple[RegularClosing, ...]:
+    """Regular closing days: "mon" (every Monday), "2nd,4th sun", "last fri", "둘째,넷째 월",
+    several joined by ";"; empty: none."""
+    out = []
+    for part in text.split(";"):
+        words = part.replace(",", " ").split()
+        if not words:
+            continue
+        day = WEEKDAYS.get(words[-1].lower())
+        if day is None:
+            raise ValueError(
+                f"closed every: {part.strip()!r} does not end with a weekday; write e.g. "
+                '"mon", "2nd,4th sun" or "last fri"'
+            )
+        weeks = []
+        for word in words[:-1]:
+            nth = _NTH.get(word.lower())
+            if nth is None:
+                raise ValueError(
+                    f"closed every: {word!r} is not a week of the month; write 1st..5th or last"
+                )
+            weeks.append(nth)
+        out.append(RegularClosing(weekday=day, weeks=tuple(weeks)))
+    return tuple(out)
+
+
+def closed_every_text(days: tuple[RegularClosing, ...]) -> str:
+    """closed_every's input, written back."""
+    names = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 5: "5th", -1: "last"}
+    parts = []
+    for c in days:
+        weeks = ",".join(names[n] for n in c.weeks)
+        parts.append(f"{weeks} {_NAMES[c.weekday][0]}" if weeks else _NAMES[c.weekday][0])
+    return "; ".join(parts)
 
 
 def holiday_dates(country: str | None, years: Iterable[int]) -> tuple[date, ...]:
@@ -171,13 +251,25 @@ def shop_calendar(
     country: str | None,
     years: Iterable[int],
     closures: Iterable[date] = (),
+    regular: str = "",
+    openings: Iterable[ExtraOpening] = (),
 ) -> BusinessCalendar:
-    """The shop's calendar: its hours, `country`'s public holidays in `years`, and its own
-    one-off closures."""
+    """The shop's calendar: its hours, `country`'s public holidays in `years`, its regular
+    closing days (`regular`, as closed_every reads it), its own one-off closures and extra
+    openings."""
     week = opening_hours(hours)
-    days_off = holiday_dates(country, years)
+    span = tuple(years)
+    days_off = holiday_dates(country, span)
     try:
-        return BusinessCalendar(zone=zone, hours=week, holidays=days_off, closures=tuple(closures))
+        return BusinessCalendar(
+            zone=zone,
+            hours=week,
+            holidays=days_off,
+            closures=tuple(closures),
+            closed_every=closed_every(regular),
+            openings=tuple(openings),
+            years=(min(span), max(span)) if span else None,
+        )
     except ValidationError as err:
         raise ValueError(f"calendar: {_one_line(err)}") from None
 

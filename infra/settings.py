@@ -25,7 +25,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from temporalio.envconfig import ClientConfigProfile
 
-from domain.calendar import BusinessCalendar
+from domain.calendar import BusinessCalendar, ExtraOpening
 from domain.messages import TEMPLATES
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets, Step
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
@@ -228,6 +228,8 @@ class Settings(BaseSettings):
     # public holidays of a country (KR; empty: none), and whether response targets count
     # wall-clock hours or only open hours.
     opening_hours: str = ""
+    # Regular closing days: "mon", "2nd,4th sun", "last fri"; several joined by ";".
+    closed_every: str = ""
     holidays: str = "KR"
     # "wall", "business", or per step and motive as JSON, the most specific key winning:
     # '{"default": "business", "apologize": "wall", "protect_others.apologize": "wall"}'
@@ -369,15 +371,22 @@ class Settings(BaseSettings):
         return self
 
     def calendar(
-        self, closures: Iterable[date] = (), now: datetime | None = None
+        self,
+        closures: Iterable[date] = (),
+        now: datetime | None = None,
+        openings: Iterable[ExtraOpening] = (),
+        years: Iterable[int] | None = None,
     ) -> BusinessCalendar:
-        """The shop's calendar as a case opened `now` snapshots it."""
+        """The shop's calendar as a case opened `now` snapshots it (the holidays of
+        `years`, else of `now`'s year and the next)."""
         return shop_calendar(
             self.timezone,
             self.opening_hours or DEFAULT_OPENING_HOURS,
             self.holidays,
-            snapshot_years(now or datetime.now(UTC)),
+            snapshot_years(now or datetime.now(UTC)) if years is None else years,
             closures,
+            self.closed_every,
+            openings,
         )
 
     @field_validator("codec_keys")

@@ -86,7 +86,10 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 def install(app: FastAPI) -> None:
     """The pages and their static files on the API's app."""
+    from pages import rules  # it builds on this module's helpers
+
     app.include_router(router)
+    app.include_router(rules.router)
     app.mount("/staff/static", StaticFiles(directory=HERE / "static"), name="pages-static")
 
 

@@ -24,6 +24,7 @@ from domain.events import (
     ResolutionAccepted,
     ResolutionDeclined,
     ResolutionOffered,
+    RulesChanged,
     SatisfactionRecorded,
 )
 from domain.messages import TEMPLATES
@@ -109,6 +110,8 @@ def _detail(event: Event, t: Catalogue, zone: str) -> str:
         case CaseClosed():
             return t.name(event.reason)
         case CaseWithdrawn():
+            return event.reason
+        case RulesChanged():
             return event.reason
         case _:
             return ""

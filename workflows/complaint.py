@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.commands import (
         AnalyzeCause,
         Apologize,
+        ChangeRules,
         CheckClock,
         Command,
         Empathize,
@@ -68,6 +69,10 @@ CHANGED_SEARCH_ATTRIBUTES = "changed-search-attributes"  # patch: before it, all
 # the patches above too, so it records only this one: each patch's first use also upserts
 # the TemporalChangeVersion search attribute, a visibility write on the server.
 OPENING_LOCAL = "opening-local"
+# patch: before it, a case kept the rules it opened with. With it, a `rules_changed` signal
+# (or a case outliving the years its calendar's holidays cover) makes the case read the
+# rules again through an activity and record what moved (a rules_changed event).
+RULES_CHANGED = "rules-changed"
 
 
 def refusal(err: DomainError) -> ApplicationError:
@@ -105,6 +110,9 @@ class ComplaintWorkflow:
         # when they may go out. Rebuilt from the stored events on replay, like the state.
         self.held: list[tuple[str, datetime]] = []
         self.all_patched: bool | None = None  # opened with OPENING_LOCAL (see _patched)
+        # The shop's rules moved (the rules_changed signal): read them again, with why.
+        self.rules_stale: str | None = None
+        self.extended_through = 0  # the last year a calendar extension was read for
 
     @workflow.run
     async def run(self, command: OpenCase) -> CaseState:
@@ -153,6 +161,10 @@ class ComplaintWorkflow:
                     self._start_sender()  # nor the clock: the loop goes straight on
                 else:
                     await self._send_notifications()
+            reason = self._rules_to_read(self.case)
+            if reason and workflow.patched(RULES_CHANGED):
+                await self._read_rules(self.case, reason)
+                continue
             await self._wait_for_clock(self.case)
         await workflow.wait_condition(workflow.all_handlers_finished)
         while self.held:  # a notice held past the case's end still goes out, once
@@ -168,6 +180,11 @@ class ComplaintWorkflow:
             await self._send_notifications()
         assert self.case is not None
         return self.case
+
+    @workflow.signal(name="rules_changed")
+    def rules_changed(self, reason: str = "") -> None:
+        """The shop's rulebook or calendar changed: the case takes the new rules from now."""
+        self.rules_stale = reason or "the shop's rules changed"
 
     @workflow.query(name="state")
     def current(self) -> CaseState | None:
@@ -383,7 +400,9 @@ class ComplaintWorkflow:
             if release > now:
                 try:
                     await workflow.wait_condition(
-                        lambda: self.case is not state or self._sender_due(),
+                        lambda: (
+                            self.case is not state or self._sender_due() or bool(self.rules_stale)
+                        ),
                         timeout=release - now,
                         timeout_summary="release held notices",
                     )
@@ -393,12 +412,14 @@ class ComplaintWorkflow:
             self._release()
             return
         if deadline is None:  # nothing is due until someone acts
-            await workflow.wait_condition(lambda: self.case is not state or self._sender_due())
+            await workflow.wait_condition(
+                lambda: self.case is not state or self._sender_due() or bool(self.rules_stale)
+            )
             return
         if deadline.at > now:
             try:
                 await workflow.wait_condition(
-                    lambda: self.case is not state or self._sender_due(),
+                    lambda: self.case is not state or self._sender_due() or bool(self.rules_stale),
                     timeout=deadline.at - now,
                     timeout_summary=deadline.label,
                 )
@@ -407,6 +428,40 @@ class ComplaintWorkflow:
                 pass
         async with self.lock:
             await self._store(decide(CheckClock(), self.case, workflow.now()))
+
+    def _rules_to_read(self, state: CaseState) -> str | None:
+        """Why the case should read its rules again now, if it should: a change signalled,
+        or a next deadline past the last year whose holidays its calendar holds while that
+        year's holidays can be read (from the year before it: a case opened in 2026 that
+        is still open in 2027 reads 2028's before counting into them)."""
+        if self.rules_stale:
+            return self.rules_stale
+        calendar = state.targets.calendar
+        deadline = next_deadline(state)
+        if calendar is None or deadline is None:
+            return None
+        covered = calendar.years[1] if calendar.years else state.opened_at.year + 1
+        year = workflow.now().year
+        if deadline.at.year > covered and year + 1 > covered and year > self.extended_through:
+            self.extended_through = year  # once a year at most, whatever the activity says
+            return f"the calendar's public holidays extended to {year + 1}"
+        return None
+
+    async def _read_rules(self, state: CaseState, reason: str) -> None:
+        """Read the rules as they stand and take them from now (nothing when unchanged)."""
+        self.rules_stale = None
+        rules = await workflow.execute_activity_method(
+            RulebookActivities.current_rules,
+            args=[state.motive, state.opened_at, workflow.now()],
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=STORE_RETRY,
+            summary="read the shop's rulebook again",
+        )
+        async with self.lock:
+            if self.case is None:
+                return
+            command = ChangeRules(targets=rules.targets, care=rules.care, reason=reason[:500])
+            await self._store(decide(command, self.case, workflow.now()))
 
     def _patched(self, patch: str) -> bool:
         """workflow.patched, except that a case opened with OPENING_LOCAL has every earlier

@@ -366,6 +366,7 @@ TEXT: dict[str, str] = {
     "case.delayed": "moved from {when} ({n} time(s))",
     "case.delay_compensation": "Delay compensation",
     "event.case_withdrawn": "Withdrawn",
+    "event.rules_changed": "The shop's rules changed: due times moved",
     "returning.title": "A returning customer",
     "returning.line": "{name} · {tier} · {visits} visits · {cases} earlier complaints",
     "returning.open": "Open cases",
@@ -552,4 +553,52 @@ TEXT: dict[str, str] = {
     "consent.refused.choice": "Choose what the customer said.",
     "consent.refused.forgotten": "The customer's details were erased: there is no one to "
     "record consent for.",
+    "nav.rules": "Rulebook",
+    "rules.title": "The shop's rulebook and calendar",
+    "rules.lead": (
+        "Opening hours, regular closing days, one-off closures and "
+        "response targets. A change moves the due times of open "
+        "cases."
+    ),
+    "rules.done": "Changed. Open cases take the new rules.",
+    "rules.days": "The next 14 days",
+    "rules.closed": "closed",
+    "rules.close": "Close a day · open a day once",
+    "rules.day": "Date",
+    "rules.reason": "Reason",
+    "rules.close_button": "Close this day",
+    "rules.open_button": "Open this day",
+    "rules.hours": "Opening hours",
+    "rules.weekdays": "Weekdays",
+    "rules.periods": "Hours",
+    "rules.periods_hint": (
+        "e.g. 10:00-19:00 · a break: 11:00-15:00,17:00-22:00 · past midnight: 18:00-02:00 · closed"
+    ),
+    "rules.closed_every": "Regular closing days",
+    "rules.save": "Save",
+    "rules.book": "Rules",
+    "rules.set_by": "set by {name}",
+    "rules.key": "Rule",
+    "rules.value": "Value",
+    "rules.value_hint": "Empty: back to the default (the environment's value).",
+    "rules.changes": "Changes",
+    "rules.default": "default",
+    "rules.no_changes": "Nothing changed yet.",
+    "rules.err.overlap": (
+        "Not changed: the periods overlap or are out of order; "
+        "write them in order, e.g. 11:00-15:00,17:00-22:00."
+    ),
+    "rules.err.spill": "Not changed: a period past midnight runs into the next day's opening.",
+    "rules.err.never_open": "Not changed: the shop would have no open hour in the coming year.",
+    "rules.err.both": "Not changed: a day cannot be both closed and opened once.",
+    "rules.err.time": "Not changed: write times like 10:00-19:00.",
+    "rules.err.days": 'Not changed: write weekdays like mon-sun, sat,sun or "2nd,4th mon".',
+    "rules.err.other": "Not changed: {detail}",
+    "rules.weekday.0": "Mon",
+    "rules.weekday.1": "Tue",
+    "rules.weekday.2": "Wed",
+    "rules.weekday.3": "Thu",
+    "rules.weekday.4": "Fri",
+    "rules.weekday.5": "Sat",
+    "rules.weekday.6": "Sun",
 }

@@ -382,6 +382,7 @@ TEXT: dict[str, str] = {
     "case.delayed": "원래 기한 {when}에서 연기됨 ({n}회)",
     "case.delay_compensation": "지연 보상",
     "event.case_withdrawn": "철회",
+    "event.rules_changed": "가게 규칙 변경: 기한 다시 계산",
     # returning customers, search by phone
     "returning.title": "다시 찾은 고객",
     "returning.line": "{name} · {tier} · 방문 {visits}회 · 이전 민원 {cases}건",
@@ -565,4 +566,52 @@ TEXT: dict[str, str] = {
     "남습니다.",
     "consent.refused.choice": "고객이 말한 내용을 하나 고르세요.",
     "consent.refused.forgotten": "고객 정보가 삭제되어 동의를 기록할 수 없습니다.",
+    "nav.rules": "가게 규칙",
+    "rules.title": "가게 규칙과 영업일",
+    "rules.lead": (
+        "영업시간, 정기휴무, 임시휴무와 응답 기한입니다. "
+        "바꾸면 진행 중인 민원의 기한이 다시 계산됩니다."
+    ),
+    "rules.done": "바꿨습니다. 진행 중인 민원에 새 규칙이 적용됩니다.",
+    "rules.days": "앞으로 14일",
+    "rules.closed": "휴무",
+    "rules.close": "하루 쉬기 · 하루 더 열기",
+    "rules.day": "날짜",
+    "rules.reason": "사유",
+    "rules.close_button": "이날 쉽니다",
+    "rules.open_button": "이날 엽니다",
+    "rules.hours": "영업시간",
+    "rules.weekdays": "요일",
+    "rules.periods": "시간",
+    "rules.periods_hint": (
+        "예: 10:00-19:00 · 브레이크타임은 11:00-15:00,17:00-22:00 · 자정 넘어 "
+        "18:00-02:00 · 쉬는 요일은 closed"
+    ),
+    "rules.closed_every": "정기휴무",
+    "rules.save": "저장",
+    "rules.book": "규칙",
+    "rules.set_by": "{name} 설정",
+    "rules.key": "규칙",
+    "rules.value": "값",
+    "rules.value_hint": "비워 두면 기본값(환경 설정)으로 돌아갑니다.",
+    "rules.changes": "바뀐 기록",
+    "rules.default": "기본값",
+    "rules.no_changes": "아직 바꾼 적이 없습니다.",
+    "rules.err.overlap": (
+        "바꾸지 않았습니다: 시간대가 겹치거나 순서가 맞지 않습니다. "
+        "11:00-15:00,17:00-22:00처럼 순서대로 적어 주세요."
+    ),
+    "rules.err.spill": "바꾸지 않았습니다: 자정을 넘는 시간이 다음 날 영업 시작과 겹칩니다.",
+    "rules.err.never_open": "바꾸지 않았습니다: 이렇게 하면 앞으로 1년 동안 여는 시간이 없습니다.",
+    "rules.err.both": "바꾸지 않았습니다: 같은 날을 쉬는 날과 여는 날로 함께 둘 수 없습니다.",
+    "rules.err.time": "바꾸지 않았습니다: 시간은 10:00-19:00처럼 적어 주세요.",
+    "rules.err.days": '바꾸지 않았습니다: 요일은 mon-sun, sat,sun, "2nd,4th mon"처럼 적어 주세요.',
+    "rules.err.other": "바꾸지 않았습니다: {detail}",
+    "rules.weekday.0": "월",
+    "rules.weekday.1": "화",
+    "rules.weekday.2": "수",
+    "rules.weekday.3": "목",
+    "rules.weekday.4": "금",
+    "rules.weekday.5": "토",
+    "rules.weekday.6": "일",
 }

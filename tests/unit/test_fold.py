@@ -10,6 +10,7 @@ from domain import decider
 from domain.commands import (
     AnalyzeCause,
     Apologize,
+    ChangeRules,
     CheckClock,
     Command,
     Empathize,
@@ -24,7 +25,7 @@ from domain.commands import (
 from domain.decider import decide, evolve, fold
 from domain.errors import CaseNotOpen
 from domain.events import Apologized, CaseClosed, Escalated, Event
-from domain.model import CaseState, Fault, Motive, RemedyKind, ResponseTargets, StepDone
+from domain.model import CarePolicy, CaseState, Fault, Motive, RemedyKind, ResponseTargets, StepDone
 from tests.helpers import open_command
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -51,7 +52,14 @@ def answer(choice: RemedyKind | None = None, decline: str | None = None) -> Reco
 # the previous action, and what happens.
 LIFE: list[tuple[timedelta, Command]] = [
     (timedelta(hours=19), CheckClock()),  # warned
-    (timedelta(hours=6), CheckClock()),  # late: escalated to the manager
+    # The owner changes the warning fraction: the case takes it, its due time stays.
+    (
+        timedelta(hours=1),
+        ChangeRules(
+            targets=ResponseTargets(warn_fraction=0.8), care=CarePolicy(), reason="warn later"
+        ),
+    ),
+    (timedelta(hours=5), CheckClock()),  # late: escalated to the manager
     (timedelta(minutes=5), Apologize(what="Sorry the queue was so long", by=STAFF)),
     (timedelta(minutes=5), Empathize(customer_words="Nobody told me the wait", by=STAFF)),
     (timedelta(minutes=5), AnalyzeCause(cause="No queue board", fault=Fault.OURS, by=STAFF)),
@@ -73,7 +81,7 @@ LIFE: list[tuple[timedelta, Command]] = [
     (timedelta(days=7), CheckClock()),  # nobody answered: closed
 ]
 SATISFIED: list[tuple[timedelta, Command]] = [
-    *LIFE[2:5],
+    *LIFE[3:6],
     # the offer will be late: told before its target (T0 + 24 h 15 min)
     (
         timedelta(minutes=5),
@@ -150,7 +158,7 @@ def test_every_staff_action_records_who_acted(steps) -> None:
     doing; everything else a staff command causes names the staff member."""
     for command, events, _ in live(steps):
         for event in events:
-            if isinstance(command, CheckClock) or isinstance(event, Escalated):
+            if isinstance(command, CheckClock | ChangeRules) or isinstance(event, Escalated):
                 assert event.by is None, event.type
             else:
                 assert event.by == STAFF, event.type

@@ -141,9 +141,12 @@ def test_a_saturday_morning_and_early_hours() -> None:
             "opening hours: 'mon': '10:00-19:00-20:00' is not a window of two times",
         ),
         (
-            '{"tue": "19:00-10:00"}',
-            "opening hours: 'tue': the shop must open before it closes, not 19:00-10:00 "
-            "(hours past midnight are not supported)",
+            '{"tue": "10:00-10:00"}',
+            "opening hours: 'tue': a period opens and closes at 10:00: give a window",
+        ),
+        (
+            '{"tue": "11:00-15:00,14:00-22:00"}',
+            "opening hours: 'tue': 11:00-15:00 and 14:00-22:00 overlap or are out of order",
         ),
     ],
 )

@@ -136,6 +136,29 @@ async def delayed_then_walked(
     await asyncio.sleep(1)
     await handle.execute_update(WF.show_prevention, ShowPrevention(measure="Boxes strapped"))
     await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
+
+
+async def rules_changed(
+    env: WorkflowEnvironment, client: Client, settings: Settings, case_id: str, pool: Any
+) -> None:
+    """The owner raises the target from 24 h to 48 h two hours into the apology's window:
+    the case reads the rules again and its escalation moves (v7 on)."""
+    await start_case(client, settings, open_command(case_id))
+    handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
+    await env.sleep(timedelta(hours=2))
+    await pool.execute(
+        "INSERT INTO rulebook (key, value, updated_by) VALUES ('response_target', '48h', "
+        "'record') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+    )
+    try:
+        await handle.signal(WF.rules_changed, "response_target changed")
+        await asyncio.sleep(1)
+        await env.sleep(timedelta(hours=30))  # past the old due time: nothing fires
+        await asyncio.sleep(1)
+        await handle.execute_update(WF.apologize, Apologize(what="Sorry for the wait"))
+        await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
+    finally:
+        await pool.execute("DELETE FROM rulebook")
     await finish(env, handle)
 
 
@@ -157,6 +180,7 @@ async def main() -> None:
     await migrations.migrate(pool)
     settings = Settings(task_queue="record", database_url=url)
     tag = sys.argv[1] if len(sys.argv) > 1 else "v2"
+    only = set(sys.argv[2:])  # scenario names; none: all of them
     try:
         async with build_worker(env.client, pool, settings):
             for name, scenario in [
@@ -173,7 +197,10 @@ async def main() -> None:
                     "delayed_then_walked",
                     lambda c: delayed_then_walked(env, env.client, settings, c),
                 ),
+                ("rules_changed", lambda c: rules_changed(env, env.client, settings, c, pool)),
             ]:
+                if only and name not in only:
+                    continue
                 case_id = uuid.uuid4().hex[:8]
                 await scenario(case_id)
                 history = await env.client.get_workflow_handle(workflow_id(case_id)).fetch_history()

@@ -1,0 +1,44 @@
+"""The rulebook's keys: each rule written back as its environment variable takes it reads
+back as the same value, and a set of rules that contradicts itself is refused in one line."""
+
+import pytest
+
+from infra.rulebook import RULE_KEYS, apply, check_key, text_of
+from infra.settings import Settings
+
+
+def test_every_rule_reads_back_as_written() -> None:
+    settings = Settings()
+    written = {key: text_of(settings, key) for key in RULE_KEYS if text_of(settings, key)}
+    again = apply(settings, written)
+    for key in written:
+        assert getattr(again, key) == getattr(settings, key), key
+
+
+def test_rules_go_over_the_environment() -> None:
+    changed = apply(Settings(), {"response_target": "48h", "closed_every": "2nd,4th mon"})
+    assert text_of(changed, "response_target") == "2d"
+    assert changed.calendar().closed_every[0].weeks == (2, 4)
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"opening_hours": '{"mon": "11:00-15:00,14:00-22:00"}'}, "overlap or are out of order"),
+        ({"closed_every": "mon;tue;wed;thu;fri"}, "at least one weekday"),
+        ({"warn_fraction": "1.5"}, "warn_fraction"),
+        ({"remedy_terms": "{"}, "remedy_terms: not JSON"),
+    ],
+)
+def test_a_contradictory_rulebook_is_refused_in_one_line(
+    rules: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
+        apply(Settings(), rules)
+    assert message in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_rule_is_named_as_its_environment_variable() -> None:
+    assert check_key("COMPLAINTS_OPENING_HOURS") == "opening_hours"
+    with pytest.raises(ValueError, match="'webhook_url' is not a rule"):
+        check_key("webhook_url")
