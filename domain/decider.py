@@ -330,7 +330,11 @@ def _rules_changed(command: ChangeRules, state: CaseState, now: datetime) -> lis
         return []
     due = state.response_due_at
     step = state.next_step
-    if due is not None and step is not None:
+    # A time staff promised the customer (a delay announced before the deadline) stays as
+    # promised: new rules do not move it (another delay does). Once that promise was missed
+    # and the case escalated, the new rules count again.
+    promised = state.delayed_from is not None and state.escalation_level == 0
+    if due is not None and step is not None and not promised:
         new = command.targets
         first = state.escalation_level == 0 and state.window_started_at == state.step_started_at
         target = new.target_for(step) if first else new.target

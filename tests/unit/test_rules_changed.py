@@ -5,7 +5,7 @@ stays fired, and nothing is recorded when nothing changed."""
 from datetime import UTC, date, datetime, time, timedelta
 
 from domain.calendar import BusinessCalendar, OpeningHours
-from domain.commands import ChangeRules, CheckClock, Withdraw
+from domain.commands import ChangeRules, CheckClock, RecordDelay, Withdraw
 from domain.decider import decide, evolve, fold
 from domain.events import RulesChanged
 from domain.model import CaseState, ResponseTargets
@@ -53,6 +53,21 @@ def test_a_lowered_target_already_used_up_falls_due_at_once_not_in_the_past() ->
     moved = change(state, ResponseTargets(target=4 * HOUR), at)
     assert moved.response_due_at == at
     assert [e.type for e in decide(CheckClock(), moved, at)] == ["escalated"]
+
+
+def test_a_time_promised_to_the_customer_stays_until_it_is_missed() -> None:
+    state = opened(ResponseTargets(target=24 * HOUR))
+    promised_at = T0 + 30 * HOUR
+    delay = RecordDelay(until=promised_at, reason="The oven broke", by="Park")
+    delayed = fold(decide(delay, state, T0 + HOUR), state)
+    assert delayed is not None
+    kept = change(delayed, ResponseTargets(target=48 * HOUR), T0 + 2 * HOUR)
+    assert kept.response_due_at == promised_at, "new rules do not move a promise"
+    assert kept.targets.target == 48 * HOUR
+    missed = fold(decide(CheckClock(), kept, promised_at), kept)
+    assert missed is not None and missed.escalation_level == 1
+    recounted = change(missed, ResponseTargets(target=72 * HOUR), promised_at + HOUR)
+    assert recounted.response_due_at == promised_at + 72 * HOUR, "a missed promise: counted"
 
 
 def test_what_fired_stays_fired() -> None:
