@@ -215,12 +215,14 @@ def _holiday_dates(country: str, years: tuple[int, ...]) -> tuple[date, ...]:
     return tuple(sorted(found))
 
 
-def check_calendar(zone: str, hours: str | WeekHours, country: str | None) -> None:
+def check_calendar(
+    zone: str, hours: str | WeekHours, country: str | None, regular: str = ""
+) -> None:
     """Refuses what `shop_calendar` refuses, with the same words, without working out a
     holiday: the settings check the calendar at every start, and the first holidays the
     package works out load every country's rules (a fifth of a second), which a command
     that never counts business time (`complaints show`) does not need."""
-    shop_calendar(zone, hours, None, ())
+    shop_calendar(zone, hours, None, (), regular=regular)
     if country and country.strip() and country.strip().upper() not in _known_countries():
         raise ValueError(
             f"no public holidays known for {country.strip().upper()!r}; give a country code "

@@ -366,7 +366,12 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _calendar(self) -> Self:
         # A bad calendar is a configuration error at start, in one line.
-        check_calendar(self.timezone, self.opening_hours or DEFAULT_OPENING_HOURS, self.holidays)
+        check_calendar(
+            self.timezone,
+            self.opening_hours or DEFAULT_OPENING_HOURS,
+            self.holidays,
+            self.closed_every,
+        )
         quiet_hours(self.quiet_hours, self.timezone)
         return self
 
