@@ -84,15 +84,15 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
             end,
         )
         # Staff answers recorded in the fold: when each step was answered and its target.
-        # Only cases that can hold one are read: opened before the end, last changed after
-        # the start (migration 0018's indexes), not every case's state.
+        # Only cases that can hold one are read: those whose life (opened .. last event)
+        # overlaps the period (migration 0018's range index), not every case's state.
         steps = await conn.fetch(
             """
             SELECT d->>'step' AS step, count(*) AS answered,
                    count(*) FILTER (WHERE (d->>'at')::timestamptz <= (d->>'due_at')::timestamptz)
                      AS within_target
             FROM complaint_cases c, json_array_elements(c.state->'done') d
-            WHERE c.opened_at < $2 AND c.updated_at >= $1
+            WHERE tstzrange(c.opened_at, c.updated_at, '[]') && tstzrange($1, $2, '[)')
               AND (d->>'at')::timestamptz >= $1 AND (d->>'at')::timestamptz < $2
             GROUP BY 1
             """,
