@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import cases, customer_answers, inbox, keeping, photos, reads, sessions
+from app import admin, cases, customer_answers, inbox, keeping, photos, reads, sessions
 from app.context import Context
 from app.identity import OVERRIDE, VISIT, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
@@ -647,6 +647,17 @@ def _day(text: str | None) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+@router.get("/staff/notifications")
+async def notices_page(request: Request) -> HTMLResponse:
+    """What has not reached anyone yet, and why: held for quiet or closed hours, being sent,
+    failed and retried (`complaints notifications`, in the page's language)."""
+    session = await signed_in(request)
+    ctx = context(request)
+    rows = await admin.unsent_notices(ctx, session.actor, 200)
+    lines = view.notice_lines(rows, datetime.now(UTC), ctx.settings.timezone, catalogue(request))
+    return render(request, "notices.html", session=session, lines=lines)
 
 
 @router.get("/staff/reports")

@@ -284,3 +284,60 @@ def consent(card: ConsentCard, zone: str, t: Catalogue) -> ConsentView:
             by=by,
         )
     return ConsentView(marketing=marketing, night=night, last=last, opted_out=opted_out)
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    case_id: str
+    title: str  # what the notice is about, in the page's language
+    to: str  # whom it is for, in words
+    state: str  # held until ..., being sent, failed (why), waiting
+    tone: str  # wait, late: the colour of the state
+    since: str
+    attempts: int
+
+
+def notice_title(kind: str, t: Catalogue) -> str:
+    """A notice's kind in words: a customer message by its template's title, a staff notice
+    by the catalogue's name for it."""
+    template = TEMPLATES.get(kind)
+    if template is not None:
+        return template.title[t.language]
+    for key in (f"notice.{kind}", f"event.{kind}"):
+        if t.has(key):
+            return t(key)
+    return kind
+
+
+def notice_lines(
+    rows: list[dict[str, object]], now: datetime, zone: str, t: Catalogue
+) -> list[NoticeLine]:
+    """The notices not delivered yet, oldest first, each with why it has not gone (the CLI's
+    `complaints notifications` in the page's language). No text: it may be the customer's."""
+    lines = []
+    for r in rows:
+        held = r["not_before"]
+        error = r["last_error"]
+        if isinstance(held, datetime) and held > now:
+            state, tone = t("notices.held", when=when(held, zone, t.language)), "wait"
+        elif r["sending"]:
+            state, tone = t("notices.sending"), "wait"
+        elif error:
+            state, tone = t("notices.failed", why=str(error)), "bad"
+        else:
+            state, tone = t("notices.waiting"), "wait"
+        recipient = str(r["recipient"])
+        key = f"notices.to.{recipient}"
+        created = r["created_at"]
+        lines.append(
+            NoticeLine(
+                case_id=str(r["case_id"]),
+                title=notice_title(str(r["kind"]), t),
+                to=t(key) if t.has(key) else recipient,
+                state=state,
+                tone=tone,
+                since=when(created, zone, t.language) if isinstance(created, datetime) else "",
+                attempts=int(str(r["attempts"])),
+            )
+        )
+    return lines
