@@ -4,17 +4,10 @@ on them (retries exhausted while a receiver was down, or a worker lost mid-send)
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
+from temporalio.client import Client
 from temporalio.common import RetryPolicy
+
+from workflows import schedules
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
@@ -39,19 +32,6 @@ async def ensure_schedule(
     client: Client, task_queue: str, schedule_id: str = SCHEDULE_ID, every: timedelta = EVERY
 ) -> bool:
     """Create the sweep's schedule unless it exists; returns whether it was created."""
-    try:
-        await client.create_schedule(
-            schedule_id,
-            Schedule(
-                action=ScheduleActionStartWorkflow(
-                    NotificationSweepWorkflow.run,
-                    id=f"{schedule_id}-run",
-                    task_queue=task_queue,
-                ),
-                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-    except ScheduleAlreadyRunningError:
-        return False
-    return True
+    return await schedules.ensure_schedule(
+        client, NotificationSweepWorkflow.run, schedule_id, task_queue, every
+    )

@@ -4,17 +4,10 @@ whose cases all closed longer ago than COMPLAINTS_RETENTION (store.retention).""
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleIntervalSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleSpec,
-)
+from temporalio.client import Client
 from temporalio.common import RetryPolicy
+
+from workflows import schedules
 
 with workflow.unsafe.imports_passed_through():
     from activities.retention import RetentionActivities
@@ -40,20 +33,6 @@ async def ensure_schedule(
     client: Client, task_queue: str, schedule_id: str = SCHEDULE_ID, every: timedelta = EVERY
 ) -> bool:
     """Create the daily retention schedule unless it exists; returns whether it was created."""
-    try:
-        await client.create_schedule(
-            schedule_id,
-            Schedule(
-                action=ScheduleActionStartWorkflow(
-                    RetentionWorkflow.run,
-                    False,
-                    id=f"{schedule_id}-run",
-                    task_queue=task_queue,
-                ),
-                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=every)]),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-    except ScheduleAlreadyRunningError:
-        return False
-    return True
+    return await schedules.ensure_schedule(
+        client, RetentionWorkflow.run, schedule_id, task_queue, every, args=(False,)
+    )
