@@ -26,7 +26,7 @@ from infra import connection, logs, postgres, sandbox, telemetry, temporal_serve
 from infra.calendar import quiet_hours
 from infra.rulebook import Effective
 from infra.settings import Settings
-from notify.keep_in_touch import keep_in_touch_for
+from notify.keep_in_touch import KeepInTouch, keep_in_touch_for
 from notify.registry import senders_for
 from store import health, migrations, retention, rulebook
 from store.customers import CustomerDirectory, TierThresholds
@@ -51,7 +51,11 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
     )
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
-    keeping = KeepingActivities(keep_in_touch_for(pool, settings))
+
+    async def keeping_now() -> KeepInTouch:
+        return keep_in_touch_for(pool, await rules.get())
+
+    keeping = KeepingActivities(keep_in_touch_for(pool, settings), keeping_now)
     return [
         stored.append_events,
         stored.append_opening,
