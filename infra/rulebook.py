@@ -132,7 +132,7 @@ class Effective:
     read again at most once every `ttl` seconds. A TTL rather than a version check: a check
     would still be a database read per notice, and the rulebook changes a few times a year;
     five seconds is the longest a change waits. A read that fails (PostgreSQL away) keeps
-    the rules last read (at first, the environment's) and is tried again at the next ask."""
+    the rules last read (at first, the environment's) until the TTL is up again."""
 
     def __init__(
         self,
@@ -154,12 +154,12 @@ class Effective:
         now = self.clock()
         if now < self._until:
             return self._current
+        self._until = now + self.ttl  # a failed read too: asked again after the TTL
         try:
             rules = await self.read()
-        except Exception:  # the rules last read hold until the next ask
+        except Exception:  # the rules last read hold until then
             return self._current
         self._current = applied(self.environment, rules)
-        self._until = now + self.ttl
         return self._current
 
     def forget(self) -> None:

@@ -1,0 +1,43 @@
+"""The pages speak the owner's language: `language` set with `rules set` is the pages' as soon
+as this process has set it, and another process's pages follow within the cache's TTL."""
+
+import asyncpg
+import httpx
+import pytest
+
+from api.main import create_app
+from app import rules
+from app.context import Context
+from app.identity import Actor, Role
+from infra.settings import Settings
+from tests.helpers import OWNER
+
+pytestmark = pytest.mark.db
+
+
+async def lang(client: httpx.AsyncClient) -> str:
+    response = await client.get("/staff/sign-in")
+    assert response.status_code == 200, response.text
+    return response.text.split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def client(ctx: Context, base: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=create_app(ctx)), base_url=base)
+
+
+async def test_the_pages_speak_the_language_the_owner_sets(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    env = settings.model_copy(update={"language": "en"})
+    ours, theirs = Context(env, pool=pool), Context(env, pool=pool)
+    try:
+        async with client(ours, "http://a") as here, client(theirs, "http://b") as there:
+            assert await lang(here) == "en" and await lang(there) == "en"
+            await rules.set_rules(ours, Actor(OWNER, Role.OWNER), {"language": "ko"})
+            assert await lang(here) == "ko"  # the process that set it: at once
+            theirs.rules_changed()  # what the TTL does in a few seconds
+            assert await lang(there) == "ko"
+            await rules.set_rules(ours, Actor(OWNER, Role.OWNER), {"language": None})
+            assert await lang(here) == "en"  # back to the environment's
+    finally:
+        await pool.execute("DELETE FROM rulebook")
