@@ -1,6 +1,9 @@
 """The pages speak the owner's language: `language` set with `rules set` is the pages' as soon
 as this process has set it, and another process's pages follow within the cache's TTL."""
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import asyncpg
 import httpx
 import pytest
@@ -39,5 +42,22 @@ async def test_the_pages_speak_the_language_the_owner_sets(
             assert await lang(there) == "ko"
             await rules.set_rules(ours, Actor(OWNER, Role.OWNER), {"language": None})
             assert await lang(here) == "en"  # back to the environment's
+    finally:
+        await pool.execute("DELETE FROM rulebook")
+
+
+async def test_the_api_shows_times_in_the_zone_the_owner_sets(
+    pool: asyncpg.Pool, settings: Settings, staff_tokens: dict[str, str]
+) -> None:
+    ctx = Context(settings.model_copy(update={"timezone": "Asia/Seoul"}), pool=pool)
+    auth = {"Authorization": f"Bearer {staff_tokens[OWNER]}"}
+    try:
+        async with client(ctx, "http://api") as api:
+            await rules.set_rules(ctx, Actor(OWNER, Role.OWNER), {"timezone": "America/New_York"})
+            response = await api.get("/rules/changes?limit=1", headers=auth)
+            assert response.status_code == 200, response.text
+            at = datetime.fromisoformat(response.json()["changes"][0]["at"])
+            assert at.utcoffset() == at.astimezone(ZoneInfo("America/New_York")).utcoffset()
+            assert at.utcoffset() != timedelta(hours=9)
     finally:
         await pool.execute("DELETE FROM rulebook")
