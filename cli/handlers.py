@@ -411,7 +411,22 @@ async def rules_set(ctx: Context, args: argparse.Namespace) -> str:
     values: dict[str, str | None] = {
         pairs[i]: (None if pairs[i + 1] == "-" else pairs[i + 1]) for i in range(0, len(pairs), 2)
     }
-    return _applied(await rules.set_rules(ctx, await _actor(ctx), values))
+    done = await rules.set_rules(ctx, await _actor(ctx), values)
+    return _applied(done) + _templates_note(ctx, done)
+
+
+def _templates_note(ctx: Context, done: Applied) -> str:
+    """A language change re-words notices and pages, not a KakaoTalk message: Kakao sends only
+    the templates registered in the environment's language (docs/rulebook.md)."""
+    env = ctx.settings
+    changed = [c for c in done.changes if c.what == "language"]
+    if env.messages == "off" or not changed or (changed[-1].after or env.language) == env.language:
+        return ""
+    return (
+        f"\nnotices and pages now speak {changed[-1].after}; KakaoTalk messages keep the templates"
+        f" registered in {env.language} (COMPLAINTS_LANGUAGE) until templates in"
+        f" {changed[-1].after} are registered and the environment says so"
+    )
 
 
 async def rules_changes(ctx: Context, args: argparse.Namespace) -> str:

@@ -1,6 +1,7 @@
 """The pages speak the owner's language: `language` set with `rules set` is the pages' as soon
 as this process has set it, and another process's pages follow within the cache's TTL."""
 
+import argparse
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from api.main import create_app
 from app import rules
 from app.context import Context
 from app.identity import Actor, Role
+from cli import handlers
 from infra.settings import Settings
 from tests.helpers import OWNER
 
@@ -59,5 +61,22 @@ async def test_the_api_shows_times_in_the_zone_the_owner_sets(
             at = datetime.fromisoformat(response.json()["changes"][0]["at"])
             assert at.utcoffset() == at.astimezone(ZoneInfo("America/New_York")).utcoffset()
             assert at.utcoffset() != timedelta(hours=9)
+    finally:
+        await pool.execute("DELETE FROM rulebook")
+
+
+async def test_rules_set_language_says_a_kakaotalk_message_keeps_its_templates(
+    pool: asyncpg.Pool, settings: Settings
+) -> None:
+    env = settings.model_copy(
+        update={"language": "en", "messages": "standin", "public_url": "https://shop.test"}
+    )
+    ctx = Context(env.model_copy(update={"staff": OWNER}), pool=pool)
+    try:
+        said = await handlers.rules_set(ctx, argparse.Namespace(pairs=["language", "ko"]))
+        assert said.startswith("language: (default) -> ko")
+        assert said.splitlines()[-1].startswith("notices and pages now speak ko; KakaoTalk")
+        said = await handlers.rules_set(ctx, argparse.Namespace(pairs=["language", "-"]))
+        assert "KakaoTalk" not in said
     finally:
         await pool.execute("DELETE FROM rulebook")
