@@ -5,7 +5,7 @@ import atexit
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NoReturn
 
 import asyncpg
@@ -21,12 +21,14 @@ from activities.retention import RetentionActivities
 from activities.rules import RulebookActivities
 from activities.store import StoreActivities
 from domain.effects import Voice
+from domain.notifications import Language
 from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
+from infra.rulebook import Effective
 from infra.settings import Settings
-from notify.keep_in_touch import keep_in_touch_for
+from notify.keep_in_touch import KeepInTouch, keep_in_touch_for
 from notify.registry import senders_for
-from store import health, migrations, retention
+from store import health, migrations, retention, rulebook
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
 from store.outbox import Outbox
@@ -40,13 +42,20 @@ log = structlog.get_logger(__name__)
 
 
 def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[..., Any]]:
-    store = EventStore(pool, voice_for(settings))
+    # The notices' language, recipients, zone and holds follow the owner's rulebook, read
+    # again at most every few seconds (infra.rulebook.Effective), never once per notice.
+    rules = Effective(settings, lambda: rulebook.rules(pool))
+    store = EventStore(pool, voice_source(rules))
     outbox = Outbox(
-        pool, senders_for(settings), count=count_in_activity, language=settings.language
+        pool, senders_for(settings), count=count_in_activity, language=language_source(rules)
     )
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored, notify = StoreActivities(store), NotifyActivities(outbox)
-    keeping = KeepingActivities(keep_in_touch_for(pool, settings))
+
+    async def keeping_now() -> KeepInTouch:
+        return keep_in_touch_for(pool, await rules.get())
+
+    keeping = KeepingActivities(keep_in_touch_for(pool, settings), keeping_now)
     return [
         stored.append_events,
         stored.append_opening,
@@ -68,6 +77,27 @@ def voice_for(settings: Settings) -> Voice:
         zone=settings.timezone,
         quiet_hours=quiet_hours(settings.quiet_hours, settings.timezone),
     )
+
+
+def voice_source(rules: Effective) -> Callable[[], Awaitable[Voice]]:
+    """The voice of the rules in force now; made again only when they change (`applied`
+    gives the very same settings while the rulebook stays as it was)."""
+    last: list[tuple[Settings, Voice]] = []
+
+    async def voice() -> Voice:
+        settings = await rules.get()
+        if not last or last[0][0] is not settings:
+            last[:] = [(settings, voice_for(settings))]
+        return last[0][1]
+
+    return voice
+
+
+def language_source(rules: Effective) -> Callable[[], Awaitable[Language]]:
+    async def language() -> Language:
+        return (await rules.get()).language
+
+    return language
 
 
 def thresholds_for(settings: Settings) -> TierThresholds:

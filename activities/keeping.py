@@ -1,6 +1,7 @@
 """The keep-in-touch run's Temporal adapter (the rules in domain.advertising, the run in
 notify.keep_in_touch, the SQL in store.advertising)."""
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from temporalio import activity
@@ -10,13 +11,19 @@ from store import records
 
 
 class KeepingActivities:
-    def __init__(self, runner: KeepInTouch) -> None:
+    def __init__(
+        self, runner: KeepInTouch, runner_now: Callable[[], Awaitable[KeepInTouch]] | None = None
+    ) -> None:
         self.runner = runner
+        # The run as the rules in force now make it (the owner's language, zone and
+        # calendar): each hourly run asks; `runner` when none is given.
+        self.runner_now = runner_now
 
     @activity.defn(name="keep_in_touch")
     async def keep_in_touch(self) -> dict[str, int]:
         """One run: every customer due a keep-in-touch message who may get one now."""
-        return (await self.runner.run(datetime.now(UTC))).counts()
+        runner = await self.runner_now() if self.runner_now else self.runner
+        return (await runner.run(datetime.now(UTC))).counts()
 
     @activity.defn(name="end_legal_holds")
     async def end_legal_holds(self) -> int:

@@ -96,8 +96,12 @@ NEXT = (
 )
 
 
-def answer(ctx: Context, value: BaseModel | dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(in_zone(value, ctx.settings.zone), status_code=status)
+async def answer(
+    ctx: Context, value: BaseModel | dict[str, Any], status: int = 200
+) -> JSONResponse:
+    """`value` as JSON, its times in the shop's zone (the owner's rulebook's, cached)."""
+    zone = (await ctx.shop_settings()).zone
+    return JSONResponse(in_zone(value, zone), status_code=status)
 
 
 @router.post(
@@ -137,7 +141,7 @@ async def open_case(
         key=header_text(idempotency_key) if idempotency_key is not None else None,
         rename=body.rename,
     )
-    response = answer(ctx, summary, 201)
+    response = await answer(ctx, summary, 201)
     response.headers["Location"] = f"/cases/{summary.case_id}"
     return response
 
@@ -168,7 +172,7 @@ async def list_cases(
         overdue=overdue,
         since=since,
     )
-    return answer(ctx, await reads.list_cases(ctx, caller, filters, limit, page))
+    return await answer(ctx, await reads.list_cases(ctx, caller, filters, limit, page))
 
 
 @router.get(
@@ -180,7 +184,7 @@ async def list_cases(
     tags=["cases"],
 )
 async def show_case(case_id: str, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await cases.show(ctx, caller, case_id))
+    return await answer(ctx, await cases.show(ctx, caller, case_id))
 
 
 Route = TypeVar("Route", bound=Callable[..., Any])
@@ -220,12 +224,14 @@ def _action(path: str, operation: str, summary: str) -> Callable[[Route], Route]
 
 @_action("apology", "apologize", "Step 1: apologize for the specific thing that went wrong")
 async def apologize(case_id: str, body: bodies.Apology, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await within_deadline(cases.apologize(ctx, caller, case_id, body.what)))
+    return await answer(
+        ctx, await within_deadline(cases.apologize(ctx, caller, case_id, body.what))
+    )
 
 
 @_action("empathy", "empathize", "Step 2: what the customer said, in their words")
 async def empathize(case_id: str, body: bodies.Empathy, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(
+    return await answer(
         ctx, await within_deadline(cases.empathize(ctx, caller, case_id, body.customer_words))
     )
 
@@ -235,7 +241,7 @@ async def analyze_cause(case_id: str, body: bodies.Cause, ctx: Ctx, caller: Call
     summary = await within_deadline(
         cases.analyze_cause(ctx, caller, case_id, body.cause, body.fault.value)
     )
-    return answer(ctx, summary)
+    return await answer(ctx, summary)
 
 
 @_action("offers", "offer_resolution", "Step 4: offer remedies (an override is the owner's alone)")
@@ -246,7 +252,7 @@ async def offer_resolution(
     summary = await within_deadline(
         cases.offer_resolution(ctx, caller, case_id, body.plan, options, body.override_reason)
     )
-    return answer(ctx, summary)
+    return await answer(ctx, summary)
 
 
 @_action(
@@ -260,14 +266,14 @@ async def record_customer_response(
     summary = await within_deadline(
         cases.record_customer_response(ctx, caller, case_id, body.choice, body.decline_reason)
     )
-    return answer(ctx, summary)
+    return await answer(ctx, summary)
 
 
 @_action("prevention", "show_prevention", "Step 5: what changes so it does not happen again")
 async def show_prevention(
     case_id: str, body: bodies.Prevention, ctx: Ctx, caller: Caller
 ) -> JSONResponse:
-    return answer(
+    return await answer(
         ctx, await within_deadline(cases.show_prevention(ctx, caller, case_id, body.measure))
     )
 
@@ -279,7 +285,7 @@ async def record_satisfaction(
     summary = await within_deadline(
         cases.record_satisfaction(ctx, caller, case_id, body.score, body.comment)
     )
-    return answer(ctx, summary)
+    return await answer(ctx, summary)
 
 
 @_action(
@@ -291,12 +297,14 @@ async def record_delay(case_id: str, body: bodies.Delay, ctx: Ctx, caller: Calle
     summary = await within_deadline(
         cases.record_delay(ctx, caller, case_id, body.until, body.reason)
     )
-    return answer(ctx, summary)
+    return await answer(ctx, summary)
 
 
 @_action("withdrawal", "withdraw", "End the case with a reason (managers and the owner)")
 async def withdraw(case_id: str, body: bodies.Withdrawal, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, await within_deadline(cases.withdraw(ctx, caller, case_id, body.reason)))
+    return await answer(
+        ctx, await within_deadline(cases.withdraw(ctx, caller, case_id, body.reason))
+    )
 
 
 @router.get(
@@ -315,7 +323,7 @@ async def report(
     start: Annotated[IsoDate | None, Query(alias="from")] = None,
     end: Annotated[IsoDate | None, Query(alias="to", description="inclusive")] = None,
 ) -> JSONResponse:
-    return answer(ctx, await reads.period_report(ctx, caller, start, end))
+    return await answer(ctx, await reads.period_report(ctx, caller, start, end))
 
 
 @router.get(
@@ -363,7 +371,7 @@ async def export(
 )
 async def record_visit(body: bodies.Visit, ctx: Ctx, caller: Caller) -> JSONResponse:
     visit = await customers.record_visit(ctx, caller, body.phone, body.name, body.referred_by)
-    return answer(ctx, visit)
+    return await answer(ctx, visit)
 
 
 @router.post(
@@ -378,7 +386,7 @@ async def record_visit(body: bodies.Visit, ctx: Ctx, caller: Caller) -> JSONResp
 )
 async def record_consent(body: bodies.ConsentChange, ctx: Ctx, caller: Caller) -> JSONResponse:
     state = await keeping.consent(ctx, caller, body.phone, body.given, body.night, keeping.API)
-    return answer(ctx, state)
+    return await answer(ctx, state)
 
 
 class SignInLink(BaseModel):
@@ -404,7 +412,7 @@ async def make_sign_in_link(
 ) -> JSONResponse:
     url = await sessions.sign_in_link(ctx, body.name, caller)
     lasts = int(sessions.LINK_LASTS.total_seconds())
-    return answer(ctx, SignInLink(name=body.name.strip(), url=url, expires_in=lasts), 201)
+    return await answer(ctx, SignInLink(name=body.name.strip(), url=url, expires_in=lasts), 201)
 
 
 @router.api_route(

@@ -122,7 +122,7 @@ CHANGE = responses(400, 401, 403, 409, 413, 422, 503)
 async def show_rules(ctx: Ctx, caller: Caller) -> JSONResponse:
     require(caller, READ)
     found = await rules.show(ctx)
-    return answer(ctx, RulesOut(rules=[RuleOut(**r.__dict__) for r in found]))
+    return await answer(ctx, RulesOut(rules=[RuleOut(**r.__dict__) for r in found]))
 
 
 @router.patch(
@@ -134,7 +134,7 @@ async def show_rules(ctx: Ctx, caller: Caller) -> JSONResponse:
 )
 async def set_rules(body: RulesChange, ctx: Ctx, caller: Caller) -> JSONResponse:
     values = {key.value: value for key, value in body.rules.items()}
-    return answer(ctx, _applied(await rules.set_rules(ctx, caller, values)))
+    return await answer(ctx, _applied(await rules.set_rules(ctx, caller, values)))
 
 
 @router.get(
@@ -149,7 +149,7 @@ async def rule_changes(
 ) -> JSONResponse:
     require(caller, READ)
     found = await rules.changes(ctx, limit)
-    return answer(ctx, ChangesOut(changes=[ChangeOut(**c.__dict__) for c in found]))
+    return await answer(ctx, ChangesOut(changes=[ChangeOut(**c.__dict__) for c in found]))
 
 
 @router.post(
@@ -160,7 +160,7 @@ async def rule_changes(
     summary="Opening hours of some weekdays (the owner): periods, a break, past midnight",
 )
 async def set_hours(body: Hours, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, _applied(await rules.set_hours(ctx, caller, body.days, body.periods)))
+    return await answer(ctx, _applied(await rules.set_hours(ctx, caller, body.days, body.periods)))
 
 
 @router.post(
@@ -171,7 +171,7 @@ async def set_hours(body: Hours, ctx: Ctx, caller: Caller) -> JSONResponse:
     summary='Regular closing days (the owner): "mon", "2nd,4th sun"; "none" clears them',
 )
 async def set_closed_every(body: ClosedEvery, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(ctx, _applied(await rules.set_closed_every(ctx, caller, body.days)))
+    return await answer(ctx, _applied(await rules.set_closed_every(ctx, caller, body.days)))
 
 
 @router.post(
@@ -183,7 +183,7 @@ async def set_closed_every(body: ClosedEvery, ctx: Ctx, caller: Caller) -> JSONR
 )
 async def close_day(body: Closure, ctx: Ctx, caller: Caller) -> JSONResponse:
     _, done = await rules.close_day(ctx, caller, body.day, body.reason)
-    return answer(ctx, _applied(done))
+    return await answer(ctx, _applied(done))
 
 
 @router.post(
@@ -194,6 +194,6 @@ async def close_day(body: Closure, ctx: Ctx, caller: Caller) -> JSONResponse:
     summary='Open a day once with its hours (managers and the owner); "none" removes it',
 )
 async def open_day(body: Opening, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return answer(
+    return await answer(
         ctx, _applied(await rules.open_day(ctx, caller, body.day, body.hours, body.reason))
     )

@@ -3,6 +3,7 @@ it needs no identity (it is the shop's opening hours); closing a day needs a man
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -41,10 +42,10 @@ class Due:
     counted: str  # "open hours" or "wall-clock time"
 
 
-def local_time(ctx: Context, text: str | None) -> datetime:
+def local_time(zone: ZoneInfo, text: str | None) -> datetime:
     """A time staff typed, in the shop's zone unless it names its own offset."""
     if text is None:
-        return datetime.now(ctx.settings.zone)
+        return datetime.now(zone)
     try:
         at = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
     except ValueError:
@@ -53,7 +54,7 @@ def local_time(ctx: Context, text: str | None) -> datetime:
         raise InvalidInput(
             f"--from: {text!r} is outside the years the calendar counts ({FIRST_YEAR}-{LAST_YEAR})"
         )
-    return at if at.tzinfo else at.replace(tzinfo=ctx.settings.zone)
+    return at if at.tzinfo else at.replace(tzinfo=zone)
 
 
 async def close_day(ctx: Context, actor: Actor, day: date, reason: str) -> bool:
@@ -69,7 +70,7 @@ async def due(ctx: Context, target: str, start: str | None, mode: str | None) ->
     except ValidationError as err:
         raise InvalidInput(f"--target: {explain(err)}") from None
     settings, book = await rules.effective(ctx)
-    begin = local_time(ctx, start)
+    begin = local_time(settings.zone, start)
     shop = (
         _calendar(settings, book, begin) if (mode or settings.default_mode) == "business" else None
     )

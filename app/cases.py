@@ -372,7 +372,7 @@ async def _act(
     command = validated(build)
     client = await ctx.client()
     handle: Handle = client.get_workflow_handle(workflow_id(case_id))
-    return await send(handle, update, command, ctx.settings)
+    return await send(handle, update, command, await ctx.shop_settings())
 
 
 def remedy(kind: str, terms: str | None = None) -> OfferedRemedy:
@@ -495,7 +495,7 @@ async def record_delay(
     of `reason`. The customer is told at once (the case's message), the due time moves, and
     the first delay grants the policy's delay compensation."""
     require(actor, WALK)
-    at = delay_until(until, ctx.settings)
+    at = delay_until(until, await ctx.shop_settings())
     return await _act(
         ctx,
         case_id,

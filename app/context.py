@@ -10,8 +10,9 @@ from temporalio.client import Client
 
 from app.refusals import Unavailable
 from infra import connection, postgres
+from infra.rulebook import Effective
 from infra.settings import Settings
-from store import migrations
+from store import migrations, rulebook
 
 
 class Context:
@@ -28,6 +29,20 @@ class Context:
         self._owns_pool = pool is None
         self._pool_size = pool_size
         self._lock = asyncio.Lock()
+        self._rules = Effective(settings, self._read_rules)
+
+    async def shop_settings(self) -> Settings:
+        """The settings with the owner's rulebook on top, as the pages and the API show the
+        shop (its language, its zone): read at most every few seconds
+        (infra.rulebook.Effective); the environment's alone when there is no database."""
+        return await self._rules.get()
+
+    def rules_changed(self) -> None:
+        """This process has just changed the rulebook: the next ask reads it again."""
+        self._rules.forget()
+
+    async def _read_rules(self) -> dict[str, str]:
+        return await rulebook.rules(await self.pool())
 
     async def client(self) -> Client:
         async with self._lock:

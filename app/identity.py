@@ -117,6 +117,6 @@ async def actor_named(ctx: Context, name: str | None) -> Actor:
             f"COMPLAINTS_STAFF names no staff member {name.strip()!r}: see `complaints staff list`"
         )
     if row.revoked_at is not None:
-        when = row.revoked_at.astimezone(ctx.settings.zone)
+        when = row.revoked_at.astimezone((await ctx.shop_settings()).zone)
         raise Unauthorized(f"staff member {row.name!r} was revoked on {when:%Y-%m-%d %H:%M %Z}")
     return Actor(row.name, Role(row.role))

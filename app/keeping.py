@@ -7,6 +7,7 @@ from app.cases import phone_in, validated
 from app.context import Context
 from app.identity import REPORT, VISIT, Actor, require
 from app.refusals import Forbidden
+from app.rules import effective
 from domain.model import Customer
 from infra.links import OPT_OUT, LinkClaim, link_signer
 from notify.keep_in_touch import KeepInTouchRun, keep_in_touch_for
@@ -65,5 +66,6 @@ async def keep_in_touch(
     """Who is due a keep-in-touch message now, and (unless a dry run) send theirs, as the
     hourly schedule does. Managers and the owner: it speaks for the shop."""
     require(actor, REPORT)
-    runner = keep_in_touch_for(await ctx.pool(), ctx.settings)
+    settings, _ = await effective(ctx)  # the owner's language, zone and opening hours
+    runner = keep_in_touch_for(await ctx.pool(), settings)
     return await runner.run(now or datetime.now(UTC), dry_run)

@@ -59,7 +59,8 @@ def start_of(day: date, settings: Settings) -> datetime:
     return datetime.combine(day, time.min, tzinfo=settings.zone)
 
 
-def _where(filters: Filters, settings: Settings) -> case_store.CaseFilter:
+async def _where(filters: Filters, ctx: Context) -> case_store.CaseFilter:
+    """The filter, checked before anything is read; a day in the shop's zone (the owner's)."""
     for name, value, known in (
         ("status", filters.status, [s.value for s in CaseStatus]),
         ("step", filters.step, list(STAGES)),
@@ -72,7 +73,9 @@ def _where(filters: Filters, settings: Settings) -> case_store.CaseFilter:
         step=filters.step,
         motive=filters.motive,
         overdue_at=datetime.now(UTC) if filters.overdue else None,
-        opened_since=start_of(filters.since, settings) if filters.since else None,
+        opened_since=(
+            start_of(filters.since, await ctx.shop_settings()) if filters.since else None
+        ),
     )
 
 
@@ -82,15 +85,15 @@ async def list_cases(
     require(actor, READ)
     if limit < 1 or page < 1:
         raise InvalidInput("--limit and --page start at 1")
-    where = _where(filters, ctx.settings)
+    where = await _where(filters, ctx)
     rows, total = await case_store.list_cases(await ctx.pool(), where, limit, page)
     return CasePage(total=total, page=page, cases=[CaseRow.model_validate(r) for r in rows])
 
 
 async def export_csv(ctx: Context, actor: Actor, filters: Filters) -> str:
     require(actor, REPORT)
-    where = _where(filters, ctx.settings)
-    return await case_store.export_csv(await ctx.pool(), where, ctx.settings.zone)
+    where = await _where(filters, ctx)
+    return await case_store.export_csv(await ctx.pool(), where, (await ctx.shop_settings()).zone)
 
 
 async def period_report(
@@ -99,11 +102,12 @@ async def period_report(
     """The figures from `start` to `end` inclusive, in the shop's days (default: 30 days).
     Given the other way round, the same days: the period between the two dates."""
     require(actor, REPORT)
-    today = datetime.now(ctx.settings.zone).date()
+    shop = await ctx.shop_settings()  # the shop's days in its zone (the owner's)
+    today = datetime.now(shop.zone).date()
     last = end or max(today, start or today)
     first = start or last - timedelta(days=29)
     first, last = min(first, last), max(first, last)
-    start_day, end_day = first, start_of(last, ctx.settings).date() + timedelta(days=1)
+    start_day, end_day = first, start_of(last, shop).date() + timedelta(days=1)
     return await report_store.period_report(
-        await ctx.pool(), start_of(start_day, ctx.settings), start_of(end_day, ctx.settings)
+        await ctx.pool(), start_of(start_day, shop), start_of(end_day, shop)
     )

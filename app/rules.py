@@ -233,6 +233,7 @@ def _reason(reason: str) -> str:
 async def _reach(ctx: Context, done: list[Change], reason: str) -> Applied:
     if not done:
         return Applied([], 0, 0)
+    ctx.rules_changed()  # this process's pages show the change at once
     reached, unreached = await reach_open_cases(ctx, reason)
     return Applied(done, reached, unreached)
 

@@ -72,7 +72,7 @@ async def open_case(ctx: Context, args: argparse.Namespace) -> str:
         )
     lines = [f"opened case {opened.case_id}: next, apologize"]
     if opened.due_at:
-        lines[0] += f" (due {render.when(opened.due_at, ctx.settings.zone)})"
+        lines[0] += f" (due {render.when(opened.due_at, (await ctx.shop_settings()).zone)})"
     if opened.name_kept:
         lines.append(
             "this phone number is on file under another name, which was kept "
@@ -144,7 +144,7 @@ async def delay(ctx: Context, args: argparse.Namespace) -> str:
     summary = await cases.record_delay(ctx, await _actor(ctx), args.case_id, args.until, args.text)
     line = _recorded(args, summary)
     if summary.due_at:
-        line += f"; due {render.when(summary.due_at, ctx.settings.zone)}"
+        line += f"; due {render.when(summary.due_at, (await ctx.shop_settings()).zone)}"
     if ctx.settings.messages == "off":  # no messages: nobody else will tell them
         return line + "; customer messages are off: tell the customer yourself"
     return line + "; the customer is told by message"
@@ -161,7 +161,7 @@ async def show(ctx: Context, args: argparse.Namespace) -> str:
     from app import cases
 
     state = await cases.show(ctx, await _actor(ctx), args.case_id)
-    zone = ctx.settings.zone
+    zone = (await ctx.shop_settings()).zone
     if args.json:
         return render.as_json(state, zone, indent=2)
     return render.case(state, zone, ctx.settings.phone_region)
@@ -183,7 +183,7 @@ async def list_cases(ctx: Context, args: argparse.Namespace) -> str:
     from app import reads
 
     page = await reads.list_cases(ctx, await _actor(ctx), _filters(args), args.limit, args.page)
-    zone = ctx.settings.zone
+    zone = (await ctx.shop_settings()).zone
     return render.as_json(page, zone) if args.json else render.case_list(page, args.limit, zone)
 
 
@@ -202,7 +202,7 @@ async def report(ctx: Context, args: argparse.Namespace) -> str:
 
     figures = await reads.period_report(ctx, await _actor(ctx), args.start, args.end)
     if args.json:
-        return render.as_json(figures, ctx.settings.zone, indent=2)
+        return render.as_json(figures, (await ctx.shop_settings()).zone, indent=2)
     return render.period_report(figures)
 
 
@@ -213,7 +213,7 @@ async def visit(ctx: Context, args: argparse.Namespace) -> str:
         ctx, await _actor(ctx), args.phone, args.name, args.referred_by, args.redeem
     )
     if args.json:
-        return render.as_json(profile, ctx.settings.zone, indent=2)
+        return render.as_json(profile, (await ctx.shop_settings()).zone, indent=2)
     earlier = profile.previous_cases
     complaints = f", {render.counted(earlier, 'earlier complaint')}" if earlier else ""
     visits = render.counted(profile.visits, "visit")
@@ -229,15 +229,15 @@ async def consent(ctx: Context, args: argparse.Namespace) -> str:
     actor = await _actor(ctx)
     state = await keeping.consent(ctx, actor, args.phone, given, args.night, keeping.CLI)
     if args.json:
-        return render.as_json(state, ctx.settings.zone, indent=2)
-    return render.consent(state, ctx.settings.zone)
+        return render.as_json(state, (await ctx.shop_settings()).zone, indent=2)
+    return render.consent(state, (await ctx.shop_settings()).zone)
 
 
 async def keep_in_touch(ctx: Context, args: argparse.Namespace) -> str:
     from app import keeping
 
     run = await keeping.keep_in_touch(ctx, await _actor(ctx), args.dry_run)
-    settings = ctx.settings
+    settings = await ctx.shop_settings()
     if args.json:
         return render.as_json(render.keep_in_touch_rows(run), settings.zone, indent=2)
     return render.keep_in_touch(run, args.dry_run, settings.zone, settings.phone_region)
@@ -265,7 +265,7 @@ async def forget(ctx: Context, args: argparse.Namespace) -> str:
 async def notifications(ctx: Context, args: argparse.Namespace) -> str:
     from app import admin
 
-    zone = ctx.settings.zone
+    zone = (await ctx.shop_settings()).zone
     if args.sent:
         done = await admin.delivered_messages(ctx, await _actor(ctx), args.limit)
         return render.as_json(done, zone) if args.json else render.messages(done, zone)
@@ -411,18 +411,34 @@ async def rules_set(ctx: Context, args: argparse.Namespace) -> str:
     values: dict[str, str | None] = {
         pairs[i]: (None if pairs[i + 1] == "-" else pairs[i + 1]) for i in range(0, len(pairs), 2)
     }
-    return _applied(await rules.set_rules(ctx, await _actor(ctx), values))
+    done = await rules.set_rules(ctx, await _actor(ctx), values)
+    return _applied(done) + _templates_note(ctx, done)
+
+
+def _templates_note(ctx: Context, done: Applied) -> str:
+    """A language change re-words notices and pages, not a KakaoTalk message: Kakao sends only
+    the templates registered in the environment's language (docs/rulebook.md)."""
+    env = ctx.settings
+    changed = [c for c in done.changes if c.what == "language"]
+    if env.messages == "off" or not changed or (changed[-1].after or env.language) == env.language:
+        return ""
+    return (
+        f"\nnotices and pages now speak {changed[-1].after}; KakaoTalk messages keep the templates"
+        f" registered in {env.language} (COMPLAINTS_LANGUAGE) until templates in"
+        f" {changed[-1].after} are registered and the environment says so"
+    )
 
 
 async def rules_changes(ctx: Context, args: argparse.Namespace) -> str:
     from app import rules
 
     found = await rules.changes(ctx, args.limit)
+    zone = (await ctx.shop_settings()).zone
     if args.json:
         return json.dumps(
             [
                 {
-                    "at": c.at.astimezone(ctx.settings.zone).isoformat(),
+                    "at": c.at.astimezone(zone).isoformat(),
                     "by": c.by,
                     "what": c.what,
                     "before": c.before,
@@ -435,7 +451,7 @@ async def rules_changes(ctx: Context, args: argparse.Namespace) -> str:
     if not found:
         return "no changes recorded"
     return "\n".join(
-        f"{c.at.astimezone(ctx.settings.zone):%Y-%m-%d %H:%M}  {c.by}  {c.what}: "
+        f"{c.at.astimezone(zone):%Y-%m-%d %H:%M}  {c.by}  {c.what}: "
         f"{c.before if c.before is not None else '(default)'} -> "
         f"{c.after if c.after is not None else '(default)'}"
         for c in found
@@ -478,10 +494,10 @@ async def staff_list(ctx: Context, args: argparse.Namespace) -> str:
 
     rows = await staff_accounts.everyone(ctx)
     if args.json:
-        return render.as_json([r.__dict__ for r in rows], ctx.settings.zone)
+        return render.as_json([r.__dict__ for r in rows], (await ctx.shop_settings()).zone)
     if not rows:
         return 'no staff yet: `complaints staff add "NAME" --role owner` makes the first'
-    zone = ctx.settings.zone
+    zone = (await ctx.shop_settings()).zone
     lines = [f"{'name':<24} {'role':<8} since"]
     for r in rows:
         gone = f"  (revoked {render.when(r.revoked_at, zone)})" if r.revoked_at else ""
@@ -494,8 +510,9 @@ async def staff_revoke(ctx: Context, args: argparse.Namespace) -> str:
 
     row = await staff_accounts.revoke(ctx, args.name)
     assert row.revoked_at is not None
+    zone = (await ctx.shop_settings()).zone
     return (
-        f"revoked {row.name} ({row.role}) on {render.when(row.revoked_at, ctx.settings.zone)}: "
+        f"revoked {row.name} ({row.role}) on {render.when(row.revoked_at, zone)}: "
         "their token and name no longer work"
     )
 
@@ -553,7 +570,7 @@ async def retention(ctx: Context, args: argparse.Namespace) -> str:
     period, due = await retention_runs.run(ctx, await _actor(ctx), args.dry_run)
     if due is None:
         return "retention is off (COMPLAINTS_RETENTION=off): customer data stays until forget"
-    when = render.when(due.cutoff, ctx.settings.zone)
+    when = render.when(due.cutoff, (await ctx.shop_settings()).zone)
     people = render.counted(due.people, "customer")
     cases = render.counted(due.cases, "case")
     if args.dry_run:

@@ -7,7 +7,8 @@ worker start would, so a contradictory rulebook is refused before anything is wr
 """
 
 import json
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -118,6 +119,52 @@ def applied(settings: Settings, rules: Mapping[str, str]) -> Settings:
         result = settings
     _APPLIED[key] = (settings, result)
     return result
+
+
+# How long a process trusts the rulebook it last read: a rule set by the owner reaches the
+# notices, their holds and the pages within this many seconds, at one small read of the
+# `rulebook` table per process per interval at most (never one per notice).
+RULES_TTL = 5.0
+
+
+class Effective:
+    """The environment's settings with the owner's rules on top, as `applied` gives them,
+    read again at most once every `ttl` seconds. A TTL rather than a version check: a check
+    would still be a database read per notice, and the rulebook changes a few times a year;
+    five seconds is the longest a change waits. A read that fails (PostgreSQL away) keeps
+    the rules last read (at first, the environment's) until the TTL is up again."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        read: Callable[[], Awaitable[Mapping[str, str]]] | None = None,
+        ttl: float = RULES_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.environment = settings
+        self.read = read
+        self.ttl = ttl
+        self.clock = clock
+        self._current = settings
+        self._until = float("-inf")
+
+    async def get(self) -> Settings:
+        if self.read is None:
+            return self.environment
+        now = self.clock()
+        if now < self._until:
+            return self._current
+        self._until = now + self.ttl  # a failed read too: asked again after the TTL
+        try:
+            rules = await self.read()
+        except Exception:  # the rules last read hold until then
+            return self._current
+        self._current = applied(self.environment, rules)
+        return self._current
+
+    def forget(self) -> None:
+        """Read the rulebook again at the next ask (this process has just changed it)."""
+        self._until = float("-inf")
 
 
 def extra_openings(openings: Iterable[tuple[date, str]]) -> tuple[ExtraOpening, ...]:

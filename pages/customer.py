@@ -28,7 +28,7 @@ from domain.photos import MAX_PHOTO_BYTES
 from domain.wording import when
 from infra.links import LinkExpired, LinkRefused
 from pages.catalogue import Catalogue
-from pages.routes import _CATALOGUES, _templates, context
+from pages.routes import _CATALOGUES, _templates, context, shop
 
 _NOTICES = {
     "recorded": "c.recorded",
@@ -52,11 +52,14 @@ class CustomerRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
+            # The shop as the owner's rulebook has it (its language, its zone), for the
+            # page and any refusal of it.
+            request.state.shop = await context(request).shop_settings()
             try:
                 return await handler(request)
             except LinkExpired as err:
                 t = catalogue(request)
-                zone = context(request).settings.timezone
+                zone = shop(request).timezone
                 return render(
                     request,
                     "customer_refused.html",
@@ -86,11 +89,11 @@ def install(app: FastAPI) -> None:
 
 
 def catalogue(request: Request) -> Catalogue:
-    return _CATALOGUES[context(request).settings.language]
+    return _CATALOGUES[shop(request).language]
 
 
 def render(request: Request, template: str, status: int = 200, **values: Any) -> HTMLResponse:
-    settings = context(request).settings
+    settings = shop(request)
     phone = settings.sender_number
     values.setdefault("error_field", None)
     values.setdefault("error_text", None)
@@ -172,7 +175,7 @@ def _case_page(
     ctx = context(request)
     t = catalogue(request)
     state, purpose = v.state, v.claim.purpose
-    zone = ctx.settings.timezone
+    zone = shop(request).timezone
     reply_by = None
     if state.next_step == Step.APOLOGIZE and state.response_due_at and not state.done:
         reply_by = when(state.response_due_at, zone, t.language)
@@ -341,7 +344,7 @@ async def write(request: Request, token: str) -> Response:
     v, form = await _posted(request, token)
     ctx = context(request)
     t = catalogue(request)
-    staff_t = _CATALOGUES[ctx.settings.language]
+    staff_t = _CATALOGUES[shop(request).language]
     notice = staff_t("c.staff_notice", case_id=v.claim.case_id)
     try:
         outcome = await customer_answers.write_back(ctx, v, form.get("message", ""), notice)

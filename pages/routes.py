@@ -31,6 +31,7 @@ from domain.model import CaseState, IntakeChannel, Motive, RemedyKind, RemedyTer
 from domain.phone import written_phone
 from domain.photos import shown_inline
 from domain.wording import when
+from infra.settings import Settings
 from pages import view
 from pages.catalogue import Catalogue
 from pages.refusals import Said, said
@@ -67,6 +68,9 @@ class PageRoute(APIRoute):
         handler = super().get_route_handler()
 
         async def guarded(request: Request) -> Response:
+            # The shop as the owner's rulebook has it (its language, its zone), for the
+            # page and any refusal of it.
+            request.state.shop = await context(request).shop_settings()
             try:
                 return await handler(request)
             except Refusal as err:
@@ -99,8 +103,15 @@ def context(request: Request) -> Context:
     return ctx
 
 
+def shop(request: Request) -> Settings:
+    """The settings with the owner's rulebook on top (read by the page's route), so a
+    language or zone set with `rules set` is the pages' too."""
+    found: Settings | None = getattr(request.state, "shop", None)
+    return found if found is not None else context(request).settings
+
+
 def catalogue(request: Request) -> Catalogue:
-    return _CATALOGUES[context(request).settings.language]
+    return _CATALOGUES[shop(request).language]
 
 
 def render(
@@ -110,7 +121,7 @@ def render(
     session: Session | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    settings = context(request).settings
+    settings = shop(request)
     actor = session.actor if session else None
     for name, default in (("error", None), ("error_field", None), ("posted_to", None)):
         values.setdefault(name, default)
@@ -278,7 +289,7 @@ async def inbox_page(
     found = await inbox.inbox(ctx, session.actor, where, PAGE_SIZE, max(1, page))
     t = catalogue(request)
     now = datetime.now(UTC)
-    zone = ctx.settings.timezone
+    zone = shop(request).timezone
     rows = [(r, view.due(r.response_due_at, now, zone, t)) for r in found.rows]
     query = {
         "status": where.status or "",
@@ -315,7 +326,7 @@ async def owner_page(request: Request) -> HTMLResponse:
     t = catalogue(request)
     now = datetime.now(UTC)
     rows = [
-        (r, view.due(r.response_due_at, now, ctx.settings.timezone, t))
+        (r, view.due(r.response_due_at, now, shop(request).timezone, t))
         for r in await inbox.owner_waits(ctx, session.actor)
     ]
     return render(request, "owner.html", session=session, rows=rows)
@@ -415,7 +426,7 @@ async def _case_page(
     actor = session.actor
     state = await cases.show(ctx, actor, case_id)
     entries = await inbox.timeline(ctx, actor, state.case_id)
-    zone = ctx.settings.timezone
+    zone = shop(request).timezone
     phone = (
         written_phone(state.customer.phone, ctx.settings.phone_region) if state.customer else None
     )
@@ -668,8 +679,8 @@ async def reports_page(
     ctx = context(request)
     t = catalogue(request)
     report = await reads.period_report(ctx, session.actor, _day(start), _day(end))
-    last_day = (report.end - timedelta(seconds=1)).astimezone(ctx.settings.zone).date()
-    first_day = report.start.astimezone(ctx.settings.zone).date()
+    last_day = (report.end - timedelta(seconds=1)).astimezone(shop(request).zone).date()
+    first_day = report.start.astimezone(shop(request).zone).date()
     return render(
         request,
         "reports.html",
@@ -707,7 +718,7 @@ async def sessions_page(request: Request) -> HTMLResponse:
     session = await signed_in(request)
     ctx = context(request)
     rows = await sessions.live_sessions(ctx, session.actor)
-    zone, language = ctx.settings.timezone, catalogue(request).language
+    zone, language = shop(request).timezone, catalogue(request).language
     listed = [
         (r, when(r.created_at, zone, language), when(r.last_seen_at, zone, language)) for r in rows
     ]

@@ -11,7 +11,7 @@ from app import calendar, rules
 from app.refusals import InvalidInput, Refusal, Unauthorized
 from app.sessions import Session
 from pages.catalogue import Catalogue
-from pages.routes import PageRoute, catalogue, context, posted, render, signed_in
+from pages.routes import PageRoute, catalogue, context, posted, render, shop, signed_in
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -59,7 +59,7 @@ async def _page(
         refused=refusal_line(error, t) if error else None,
         refused_form=form,
         done=request.query_params.get("done") == "1",
-        tz=ctx.settings.zone,
+        tz=shop(request).zone,
     )
 
 

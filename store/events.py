@@ -3,7 +3,7 @@ transaction, idempotent by event id and gap-free by sequence; load them back."""
 
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
@@ -75,12 +75,18 @@ def _columns(rows: list[tuple[Any, ...]], first: int, width: int) -> list[list[A
     return [[r[i] for r in rows] for i in range(first, first + width)]
 
 
+# The voice as the rules give it now (the environment's settings with the owner's rulebook
+# on top, read through a short cache: worker.voice_source).
+VoiceSource = Callable[[], Awaitable[Voice]]
+
+
 class EventStore:
     """A case's events, appended once each in sequence, with what they cause (the outbox's
     notices, the read model's row: domain.effects) in the same transaction; `voice` words
-    the notices (the worker's settings)."""
+    the notices: a fixed one, or a source asked at each write (the rulebook's, which the
+    owner may change while the worker runs)."""
 
-    def __init__(self, pool: asyncpg.Pool, voice: Voice = DEFAULT_VOICE) -> None:
+    def __init__(self, pool: asyncpg.Pool, voice: Voice | VoiceSource = DEFAULT_VOICE) -> None:
         self.pool = pool
         self.voice = voice
         self.kept: OrderedDict[str, _Copy] = OrderedDict()  # least recently used first
@@ -165,9 +171,10 @@ class EventStore:
         """Fold `new` into the copy (None: a case not stored yet) and store it all; the copy
         as written, or None when the row is no longer the copy's (nothing written)."""
         state = copy.state if copy else None
+        voice = self.voice if isinstance(self.voice, Voice) else await self.voice()
         notices: list[tuple[Any, ...]] = []
         for e in new:
-            state, outgoing = effects(state, e.event, self.voice)
+            state, outgoing = effects(state, e.event, voice)
             for i, (n, not_before) in enumerate(outgoing):
                 notices.append(
                     (

@@ -3,6 +3,7 @@ transaction, then marked sent. Every delivery of a notice carries the notice's i
 receiver that saw it before (a timeout after it had answered) can drop the repeat."""
 
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import NAMESPACE_URL, uuid5
@@ -114,12 +115,13 @@ class Outbox:
         sender: Sender,
         lease: timedelta | None = None,
         count: Count = _uncounted,
-        language: Language = "ko",
+        language: Language | Callable[[], Awaitable[Language]] = "ko",
     ) -> None:
         self.pool = pool
         self.sender = sender
         self.count = count
-        self.language = language  # of the "call instead" notice
+        # Of the "call instead" notice: fixed, or the rulebook's as it is now.
+        self.language = language
         # Longer than one send may take: a claim that expires frees the notice for a retry.
         self.lease = lease or timedelta(seconds=getattr(sender, "timeout", 10.0) + 30)
 
@@ -189,7 +191,8 @@ class Outbox:
         """The customer asked for no messages: none goes out, and staff get a notice to
         call instead (written beside it, from the same event; sent after it)."""
         staff_id = uuid5(NAMESPACE_URL, f"{notice['id']}/call_instead")
-        message = call_instead(notice["kind"], notice["case_id"], self.language)
+        language = self.language if isinstance(self.language, str) else await self.language()
+        message = call_instead(notice["kind"], notice["case_id"], language)
         data = json.dumps({"case_id": notice["case_id"], "about": notice["kind"]})
         await self.pool.execute(_NO_MESSAGES, notice["id"], staff_id, message, data)
         self.count(

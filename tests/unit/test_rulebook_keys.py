@@ -3,7 +3,7 @@ back as the same value, and a set of rules that contradicts itself is refused in
 
 import pytest
 
-from infra.rulebook import RULE_KEYS, apply, check_key, text_of
+from infra.rulebook import RULE_KEYS, Effective, apply, check_key, text_of
 from infra.settings import Settings
 
 
@@ -42,3 +42,30 @@ def test_a_rule_is_named_as_its_environment_variable() -> None:
     assert check_key("COMPLAINTS_OPENING_HOURS") == "opening_hours"
     with pytest.raises(ValueError, match="'webhook_url' is not a rule"):
         check_key("webhook_url")
+
+
+async def test_the_effective_rules_are_read_at_most_once_a_ttl_and_outlast_a_failed_read() -> None:
+    stored: dict[str, str] = {"language": "en"}
+    reads, now = [], [0.0]
+
+    async def read() -> dict[str, str]:
+        reads.append(now[0])
+        if stored.get("fail"):
+            raise OSError("PostgreSQL away")
+        return dict(stored)
+
+    effective = Effective(Settings(language="ko"), read, ttl=5.0, clock=lambda: now[0])
+    assert (await effective.get()).language == "en"
+    stored["language"] = "ko"
+    now[0] = 4.9
+    assert (await effective.get()).language == "en", "within the TTL: no read"
+    assert reads == [0.0]
+    now[0] = 5.0
+    assert (await effective.get()).language == "ko"
+    stored["fail"] = "yes"
+    now[0] = 11.0
+    assert (await effective.get()).language == "ko", "the rules last read"
+    effective.forget()
+    assert len(reads) == 3
+    assert (await effective.get()).language == "ko" and len(reads) == 4
+    assert (await Effective(Settings(language="ko")).get()).language == "ko"  # no database
