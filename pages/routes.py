@@ -667,7 +667,7 @@ async def notices_page(request: Request) -> HTMLResponse:
     session = await signed_in(request)
     ctx = context(request)
     rows = await admin.unsent_notices(ctx, session.actor, 200)
-    lines = view.notice_lines(rows, datetime.now(UTC), ctx.settings.timezone, catalogue(request))
+    lines = view.notice_lines(rows, datetime.now(UTC), shop(request).timezone, catalogue(request))
     return render(request, "notices.html", session=session, lines=lines)
 
 
