@@ -19,7 +19,7 @@ from domain.wording import load_locales
 from infra import logs
 from infra.settings import Settings
 from pages.customer import install as install_customer_pages
-from pages.routes import install as install_pages
+from pages.staff import install as install_pages
 
 DESCRIPTION = """Complaint handling over HTTP: the same rules as the `complaints` CLI.
 

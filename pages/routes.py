@@ -15,10 +15,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
-from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app import admin, cases, customer_answers, inbox, keeping, photos, reads, sessions
@@ -86,15 +85,6 @@ class PageRoute(APIRoute):
 
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-
-def install(app: FastAPI) -> None:
-    """The pages and their static files on the API's app."""
-    from pages import rules  # it builds on this module's helpers
-
-    app.include_router(router)
-    app.include_router(rules.router)
-    app.mount("/staff/static", StaticFiles(directory=HERE / "static"), name="pages-static")
 
 
 # -- rendering ---------------------------------------------------------------------------
