@@ -3,7 +3,7 @@ record of every change to them (who, when, before, after)."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import asyncpg
 
@@ -141,9 +141,40 @@ async def open_case_ids(pool: asyncpg.Pool) -> list[str]:
     return [r["case_id"] for r in rows]
 
 
+async def delivery_version(pool: asyncpg.Pool) -> int:
+    """The count of changes so far; read before signalling the open cases, so that
+    `delivered` clears the mark only if no change came in the meantime."""
+    return int(await pool.fetchval("SELECT version FROM rulebook_delivery"))
+
+
+async def undelivered(pool: asyncpg.Pool, older_than: timedelta) -> int | None:
+    """The version of a change that may not have reached every open case, left so for
+    `older_than` (the process that stored it died, or Temporal was away); None if every
+    open case has the rules as they are (or the signalling may still be under way)."""
+    version = await pool.fetchval(
+        "SELECT version FROM rulebook_delivery WHERE changed_at < now() - $1::interval",
+        older_than,
+    )
+    return None if version is None else int(version)
+
+
+async def delivered(pool: asyncpg.Pool, version: int) -> bool:
+    """Every open case has been signalled since the rulebook was at `version`: clear the
+    mark, unless a newer change came meanwhile (it is still to be delivered)."""
+    status = await pool.execute(
+        "UPDATE rulebook_delivery SET changed_at = NULL "
+        "WHERE version = $1 AND changed_at IS NOT NULL",
+        version,
+    )
+    return bool(status == "UPDATE 1")
+
+
 async def _record(
     conn: asyncpg.Connection, by: str, what: str, before: str | None, after: str | None
 ) -> Change:
+    # In the change's own transaction: the change is to be delivered to the open cases
+    # (its row lock also puts concurrent changes in line, so versions follow commits).
+    await conn.execute("UPDATE rulebook_delivery SET version = version + 1, changed_at = now()")
     row = await conn.fetchrow(
         "INSERT INTO rulebook_changes (by, what, before, after) VALUES ($1, $2, $3, $4) "
         "RETURNING id, at, by, what, before, after",
