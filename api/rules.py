@@ -49,7 +49,10 @@ class ChangesOut(BaseModel):
 class AppliedOut(BaseModel):
     changes: list[ChangeOut]
     reached: int = Field(description="open cases that take the new rules")
-    unreached: int = Field(description="open cases not reached (they keep their rules)")
+    unreached: int = Field(
+        description="open cases not reached yet (the notification sweep brings them the "
+        "change within 5 minutes)"
+    )
 
 
 _DAY = (

@@ -4,35 +4,29 @@ or open a day once (managers), list every change; and take each change to the op
 A change is checked whole before anything is written: a contradictory rulebook (periods
 that overlap, a zone that does not exist, a calendar with no open hour in the coming year)
 is refused in one line and nothing changes. Once stored, every open case is signalled
-`rules_changed` (see `reach_open_cases`) and records what moved.
+`rules_changed` (see `reach_open_cases`) and records what moved; a case missed then is
+signalled by the notification sweep (infra.rule_delivery).
 """
 
-import asyncio
-import contextlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from pydantic import TypeAdapter, ValidationError
-from temporalio.service import RPCError
 
 from app.context import Context
 from app.identity import CALENDAR, RULES, Actor, require
-from app.ids import workflow_id
 from app.refusals import Conflict, InvalidInput, Unavailable
 from domain.calendar import periods_of
 from domain.errors import CalendarClosed
 from domain.model import Text
+from infra import rule_delivery as delivery
 from infra.calendar import DEFAULT_OPENING_HOURS, WEEKDAYS, day_hours, opening_hours, periods
 from infra.rulebook import RULE_KEYS, applied, apply, check_key, shop_calendar_now, text_of
 from infra.settings import Settings, explain
 from store import rulebook as store
 from store.rulebook import Change, ShopRules
 
-# Signals go out this many at a time: each wakes a case that reads the rulebook through an
-# activity, so a shop with thousands of open cases feeds the workers a steady stream
-# instead of a burst (see reach_open_cases).
-SIGNAL_BATCH = 16
 _TEXT = TypeAdapter(Text)
 _ORDER = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -54,7 +48,7 @@ class Rule:
 class Applied:
     changes: list[Change]
     reached: int  # open cases signalled
-    unreached: int  # open cases the signal did not reach (Temporal away): they keep old rules
+    unreached: int  # open cases not reached yet (Temporal away): the sweep takes it to them
 
 
 async def effective(ctx: Context) -> tuple[Settings, ShopRules]:
@@ -239,29 +233,16 @@ async def _reach(ctx: Context, done: list[Change], reason: str) -> Applied:
 
 
 async def reach_open_cases(ctx: Context, reason: str) -> tuple[int, int]:
-    """Signal `rules_changed` to every open case, SIGNAL_BATCH at a time. From here, not a
-    Temporal batch operation or a sweep: the read model names the open cases in one query,
-    the caller learns at once how many took the change, and batches of 16 keep the workers'
-    queue of rulebook reads short (each signalled case reads the rules once, then sleeps
-    to its moved due time). Returns (reached, not reached)."""
-    ids = await store.open_case_ids(await ctx.pool())
-    if not ids:
-        return 0, 0
+    """Signal `rules_changed` to every open case, SIGNAL_BATCH at a time (see
+    infra.rule_delivery). From here, not a Temporal batch operation: the read model names
+    the open cases in one query, the caller learns at once how many took the change, and
+    batches of 16 keep the workers' queue of rulebook reads short. Those missed (this
+    process dies partway, Temporal is away) are signalled by the notification sweep within
+    5 minutes: the change stays marked undelivered until every open case is reached.
+    Returns (reached, not reached)."""
     try:
         client = await ctx.client()
     except Unavailable:
-        return 0, len(ids)
-    reached = 0
-
-    async def signal(case_id: str) -> bool:
-        with contextlib.suppress(RPCError):  # ended since, or not started
-            await client.get_workflow_handle(workflow_id(case_id)).signal(
-                "rules_changed", reason[:500]
-            )
-            return True
-        return False
-
-    for start in range(0, len(ids), SIGNAL_BATCH):
-        results = await asyncio.gather(*(signal(i) for i in ids[start : start + SIGNAL_BATCH]))
-        reached += sum(results)
-    return reached, len(ids) - reached
+        client = None
+    done = await delivery.reach_open_cases(await ctx.pool(), client, reason)
+    return done.reached, done.unreached

@@ -474,7 +474,10 @@ def _reached(done: Applied) -> str:
         return ""
     text = f"\n{done.reached} open case(s) take the new rules"
     if done.unreached:
-        text += f"; {done.unreached} not reached (Temporal away?): they keep their rules"
+        text += (
+            f"; {done.unreached} not reached (Temporal away?): they keep their rules"
+            " until the notification sweep brings them the change, within 5 minutes"
+        )
     return text
 
 
