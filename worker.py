@@ -22,7 +22,7 @@ from activities.rules import RulebookActivities
 from activities.store import StoreActivities
 from domain.effects import Voice
 from domain.notifications import Language
-from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
+from infra import connection, logs, postgres, rule_delivery, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.rulebook import Effective
 from infra.settings import Settings
@@ -50,7 +50,8 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
         pool, senders_for(settings), count=count_in_activity, language=language_source(rules)
     )
     directory = CustomerDirectory(pool, thresholds_for(settings))
-    stored, notify = StoreActivities(store), NotifyActivities(outbox)
+    stored = StoreActivities(store)
+    notify = NotifyActivities(outbox, lambda client: rule_delivery.redeliver(pool, client))
 
     async def keeping_now() -> KeepInTouch:
         return keep_in_touch_for(pool, await rules.get())
