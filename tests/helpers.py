@@ -56,13 +56,18 @@ async def event_types(pool: asyncpg.Pool, case_id: str) -> list[str]:
     return [r["type"] for r in rows]
 
 
-async def eventually(check: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
-    """Poll `check` until it returns without AssertionError (the worker runs in real time)."""
+async def eventually(
+    check: Callable[[], Awaitable[T]],
+    timeout: float = 10.0,
+    retry: tuple[type[BaseException], ...] = (AssertionError,),
+) -> T:
+    """Poll `check` until it returns without AssertionError (the worker runs in real time),
+    or without one of `retry`."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         try:
             return await check()
-        except AssertionError:
+        except retry:
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.05)

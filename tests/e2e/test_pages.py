@@ -112,8 +112,9 @@ async def site(
 
 
 def customer() -> tuple[str, str]:
-    digits = f"{uuid.uuid4().int % 10**8:08d}"
-    return f"김민지{uuid.uuid4().hex[:4]}", f"010-{digits[:4]}-{digits[4:]}"
+    # 010-2xxx to 010-4xxx: every such number exists (010-5970 to 010-5999 do not)
+    middle, last = 2000 + uuid.uuid4().int % 3000, uuid.uuid4().int % 10000
+    return f"김민지{uuid.uuid4().hex[:4]}", f"010-{middle:04d}-{last:04d}"
 
 
 def assert_no_personal_data(urls: list[str], name: str, phone: str) -> None:

@@ -233,7 +233,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
         db_file, search_attributes.ALL, port=port, ui_port=None
     )
     try:
-        client = await eventually(connect, timeout=90)
+        client = await eventually(connect, timeout=90, retry=(AssertionError, RuntimeError))
         async with build_worker(client, pool, settings):
             await start_case(client, settings, open_command(case_id))
         server.terminate()
@@ -245,7 +245,7 @@ async def test_temporal_restarted_on_its_data_file_keeps_cases_and_timers(
         server = temporal_server.start_dev_server(
             db_file, search_attributes.ALL, port=port, ui_port=None
         )
-        client = await eventually(connect, timeout=90)
+        client = await eventually(connect, timeout=90, retry=(AssertionError, RuntimeError))
         handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
         async with build_worker(client, pool, settings):
 

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.db
 
 
 def a_phone() -> str:
-    return f"010-{random.randint(2000, 9999)}-{random.randint(1000, 9999)}"
+    return f"010-{random.randint(2000, 4999)}-{random.randint(1000, 9999)}"
 
 
 @pytest.fixture

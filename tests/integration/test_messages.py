@@ -104,7 +104,7 @@ async def api(
 
 def a_phone(last4: str | None = None) -> tuple[str, str]:
     """A mobile number as typed, and as the provider gets it."""
-    middle = f"{uuid.uuid4().int % 10000:04d}"
+    middle = f"{2000 + uuid.uuid4().int % 3000:04d}"  # 010-597x to 010-599x do not exist
     last = last4 or f"{uuid.uuid4().int % 9000 + 1000:04d}"
     return f"010-{middle}-{last}", f"010{middle}{last}"
 
