@@ -14,8 +14,9 @@ from domain.events import (
     ResponseDueSoon,
 )
 from domain.model import Customer, IntakeChannel, Step
-from domain.notifications import notices_for
+from domain.notifications import keep_in_touch_call, notices_for
 from domain.policy import escalation_contact
+from domain.wording import when
 from tests.helpers import open_command
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -133,3 +134,16 @@ def test_a_case_opened_before_customer_references_still_tells_its_customer() -> 
     assert state is not None
     [notice] = notices_for(ImprovementReported(at=DUE, measure="Menus"), state, "en", CONTACTS)
     assert notice.data["to"] == "+821012345678" and "customer_id" not in notice.data
+
+
+def test_a_regular_customer_no_message_may_reach_is_a_call_for_staff() -> None:
+    last = datetime(2026, 11, 24, 6, 25, tzinfo=UTC)  # 15:25 in Seoul
+    ko = keep_in_touch_call("cus-7hx2", 4, last, "Asia/Seoul")  # Korean unless asked
+    en = keep_in_touch_call("cus-7hx2", 4, last, "Asia/Seoul", "en")
+    seen = when(last, "Asia/Seoul", "ko")
+    assert ko.startswith(f"안부 연락: 단골 고객 cus-7hx2(방문 4회)의 마지막 방문은 {seen}입니다.")
+    assert "안부 전화를 드려 주세요" in ko
+    assert en.startswith(
+        "Keep in touch: regular customer cus-7hx2 (4 visits) was last here "
+        f"{when(last, 'Asia/Seoul', 'en')}. No message went to them"
+    )
