@@ -156,7 +156,13 @@ async def load(pool: asyncpg.Pool, folder: Path, schema: list[dict[str, Any]]) -
         names = [r["name"] for r in await conn.fetch(_TABLES)]
         refs = [(r["child"], r["parent"]) for r in await conn.fetch(_REFERENCES)]
         loaded: dict[str, int] = {}
-        for name in load_order([n for n in names if n != SCHEMA_TABLE], refs):
+        order = load_order([n for n in names if n != SCHEMA_TABLE], refs)
+        # The backup is the whole truth: rows the migrations seeded (a table's one row of
+        # state) give way to the backup's, children before their parents.
+        for name in reversed(order):
+            if (folder / f"{name}.csv").exists():
+                await conn.execute(f'DELETE FROM "{name}"')
+        for name in order:
             path = folder / f"{name}.csv"
             if not path.exists():
                 continue  # a table later migrations made: empty in the backup's release
