@@ -123,12 +123,13 @@ async def open_real_cases(ctx: Context, owner: Actor, count: int) -> list[str]:
     """Cases opened through the worker, each walked one step (so its page has a timeline)."""
     opened = []
     for n in range(count):
-        digits = f"{uuid.uuid4().int % 10**8:08d}"
+        # 010-2000 to 010-4999: every one exists (010-5970 to 010-5999 do not)
+        middle, last = 2000 + uuid.uuid4().int % 3000, uuid.uuid4().int % 10000
         case = await cases.open_case(
             ctx,
             owner,
             name=f"Bench Customer {n}",
-            phone=f"010-{digits[:4]}-{digits[4:]}",
+            phone=f"010-{middle:04d}-{last:04d}",
             channel="phone",
             motive=Motive.COMPENSATION.value,
             what="The cake arrived crushed",
