@@ -30,7 +30,8 @@ def read_shop_id(text: str) -> str:
     """A shop id as someone typed it, in its written form (case and spaces ignored)."""
     plain = text.strip().lower().replace("-", "").replace(" ", "")
     plain = plain.translate(str.maketrans({"i": "1", "l": "1", "o": "0"}))
-    return f"{plain[:4]}-{plain[4:]}" if len(plain) == 8 else text.strip()
+    shop = f"{plain[:4]}-{plain[4:]}"
+    return shop if _SHOP.match(shop) else text.strip()
 
 
 def is_shop_id(text: str) -> bool:
