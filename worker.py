@@ -19,6 +19,7 @@ from activities.keeping import KeepingActivities
 from activities.notify import NotifyActivities, count_in_activity
 from activities.retention import RetentionActivities
 from activities.rules import RulebookActivities
+from activities.scoping import ShopScope
 from activities.store import StoreActivities
 from domain.effects import Voice
 from domain.notifications import Language
@@ -173,6 +174,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
             keep_in_touch.KeepInTouchWorkflow,
         ],
         activities=activities_for(pool, settings),
+        interceptors=[ShopScope()],
         # On shutdown, activities in flight get this long to finish before they are cancelled.
         graceful_shutdown_timeout=settings.shutdown_grace,
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from temporalio import activity
 
 from notify.keep_in_touch import KeepInTouch
-from store import records
+from store import records, shops
 
 
 class KeepingActivities:
@@ -22,8 +22,12 @@ class KeepingActivities:
     @activity.defn(name="keep_in_touch")
     async def keep_in_touch(self) -> dict[str, int]:
         """One run: every customer due a keep-in-touch message who may get one now."""
-        runner = await self.runner_now() if self.runner_now else self.runner
-        return (await runner.run(datetime.now(UTC))).counts()
+
+        async def one_shop() -> dict[str, int]:
+            runner = await self.runner_now() if self.runner_now else self.runner
+            return (await runner.run(datetime.now(UTC))).counts()
+
+        return await shops.each(self.runner.pool, one_shop)
 
     @activity.defn(name="end_legal_holds")
     async def end_legal_holds(self) -> int:

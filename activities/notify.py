@@ -9,6 +9,7 @@ import structlog
 from temporalio import activity
 from temporalio.client import Client
 
+from store import shops
 from store.outbox import Outbox
 
 log = structlog.get_logger(__name__)
@@ -44,7 +45,7 @@ class NotifyActivities:
         """Notices left unsent, then a rulebook change some open cases missed. Within the
         activity the workflow already runs, so the sweep's workflow (and its recorded
         histories) stay as they are."""
-        swept = await self.outbox.sweep()
+        swept = await shops.each(self.outbox.pool, self.outbox.sweep)
         if self.redeliver is None:
             return swept
         try:

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import asyncpg
 from temporalio import activity
 
-from store import retention
+from store import retention, shops
 
 
 class RetentionActivities:
@@ -21,12 +21,17 @@ class RetentionActivities:
         if kept is None:
             return {"retention": "off", "customers": 0, "cases": 0}
         cutoff = kept.cutoff(datetime.now(UTC))
-        due = await retention.apply(self.pool, cutoff, dry_run, self.hold_years)
+
+        async def one_shop() -> dict[str, int]:
+            due = await retention.apply(self.pool, cutoff, dry_run, self.hold_years)
+            return {"customers": due.people, "cases": due.cases, "records_kept": due.records}
+
+        counts = await shops.each(self.pool, one_shop)
         return {
             "retention": str(kept),
-            "cutoff": due.cutoff.isoformat(),
-            "customers": due.people,
-            "cases": due.cases,
-            "records_kept": due.records,
+            "cutoff": cutoff.isoformat(),
+            "customers": counts.get("customers", 0),
+            "cases": counts.get("cases", 0),
+            "records_kept": counts.get("records_kept", 0),
             "dry_run": dry_run,
         }

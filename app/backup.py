@@ -32,6 +32,7 @@ from app.refusals import Conflict, InvalidInput
 from infra import postgres
 from infra.codec import local_keys, parse_keys
 from store import backup as store_backup
+from store import scope
 
 FORMAT = "complaints-backup/1"
 KEYS_FORMAT = "complaints-keys/1"
@@ -159,8 +160,9 @@ async def backup(ctx: Context, folder: Path, secret: str | None = None) -> Backu
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     pool = await open_pool(ctx.settings, size=1)
     try:
-        async with pool.acquire() as conn:
-            exported = await store_backup.export(conn, folder / "tables")
+        with scope.every_shop():  # every shop's rows
+            async with pool.acquire() as conn:
+                exported = await store_backup.export(conn, folder / "tables")
     except store_backup.RestoreRefused as err:
         raise BackupRefused(str(err)) from None
     finally:
@@ -243,7 +245,8 @@ async def restore(
             rows = await store_backup.load(pool, folder / "tables", manifest["schema"])
         except store_backup.RestoreRefused as err:
             raise BackupRefused(str(err)) from None
-        cases = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+        with scope.every_shop():
+            cases = await pool.fetchval("SELECT count(*) FROM complaint_cases")
     finally:
         await pool.close()
     return RestoreDone(rows=rows, cases=cases, keys=_keys_outcome(ctx, keys, active, keys_out))

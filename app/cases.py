@@ -15,7 +15,12 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -48,9 +53,11 @@ from domain.errors import InvalidPhone
 from domain.model import CaseState, Customer, RemedyKind
 from domain.phone import normalize_phone
 from domain.summary import CaseSummary, summarize
+from infra import shop_ids
 from infra.case_ids import case_id_for_key, new_case_id
 from infra.settings import Settings, explained
 from store.customers import CustomerDirectory
+from store.scope import shop_now
 from workflows import details, search_attributes
 
 # The case's workflow by the names its contract gives it (DESIGN.md): its type, the `state`
@@ -98,6 +105,12 @@ def case_id_of(text: str) -> str:
 
 
 # -- opening ----------------------------------------------------------------------------
+def _key_space() -> str | None:
+    """Whose idempotency keys: the first shop's keep the case ids they had before shops."""
+    shop = shop_now()
+    return None if shop == shop_ids.FIRST_SHOP else shop
+
+
 async def start_case(
     client: Client,
     settings: Settings,
@@ -122,6 +135,9 @@ async def start_case(
             ),
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=details.summary(command.case_id, command.motive, command.channel),
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(search_attributes.SHOP, shop_now())]
+            ),
         )
     except WorkflowAlreadyStartedError:
         if not keyed:
@@ -231,7 +247,7 @@ async def open_case(
     directory = CustomerDirectory(await ctx.pool())
     wait = ctx.settings.open_wait.total_seconds()
     if key:
-        case_id = case_id_for_key(key)
+        case_id = case_id_for_key(key, _key_space())
         earlier = await _opened_earlier(client, case_id, wait)
         if earlier is not None:  # a retry: answered from the case, nothing written
             known = await directory.find(customer.phone)
@@ -240,7 +256,7 @@ async def open_case(
     contact = await directory.register(customer.phone, customer.name, rename)
     kept = contact.name != customer.name
     if key:
-        command = opening(case_id_for_key(key), contact.customer_id)
+        command = opening(case_id_for_key(key, _key_space()), contact.customer_id)
         state = await start_case(client, ctx.settings, command, wait, keyed=True)
         return Opened(**summarize(state).model_dump(), name_kept=kept)
     for attempt in range(3):  # a fresh random id clashes about never; then try another
@@ -334,7 +350,7 @@ async def send(handle: Handle, update: str, command: BaseModel, settings: Settin
 
 
 def _rpc_refusal(handle: Handle, err: RPCError) -> Refusal:
-    case_id = handle.id.removeprefix("complaint-")
+    case_id = shop_ids.case_of(handle.id)
     if err.status == RPCStatusCode.NOT_FOUND:
         if "update" in err.message.lower() and "not found" not in err.message.lower():
             return Conflict(err.message)
@@ -346,7 +362,7 @@ def _rpc_refusal(handle: Handle, err: RPCError) -> Refusal:
 
 async def _ended(handle: Handle, settings: Settings) -> Refusal | None:
     """Why an action found no running case: it ended (and when), or there is none."""
-    case_id = handle.id.removeprefix("complaint-")
+    case_id = shop_ids.case_of(handle.id)
     try:
         description = await handle.describe()
     except RPCError as err:

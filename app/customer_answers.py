@@ -27,12 +27,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from app import cases
 from app.context import Context
-from app.identity import READ, Actor, Role, require
+from app.identity import READ, Actor, Role, acting, require
 from app.refusals import Conflict, Forbidden, InvalidInput
 from domain.model import CaseState, CaseStatus, Text
-from infra.links import LinkClaim, LinkSigner, link_signer
+from infra.links import LinkClaim, LinkExpired, LinkRefused, LinkSigner, link_signer
 from infra.settings import explain
-from store import customer_pages
+from store import customer_pages, scope, shops
 from store.customer_pages import Note
 
 # The `by` on events the customer records: a role's word, not their name (Temporal never
@@ -61,15 +61,26 @@ def signer(ctx: Context) -> LinkSigner:
     return link_signer(ctx.settings)
 
 
-def customer_actor(claim: LinkClaim) -> Actor:
-    return Actor(CUSTOMER_BY, Role.CUSTOMER, claim.case_id)
+def customer_actor(claim: LinkClaim, shop: str) -> Actor:
+    return acting(Actor(CUSTOMER_BY, Role.CUSTOMER, claim.case_id, shop=shop))
 
 
 async def visit(ctx: Context, token: str, now: datetime | None = None) -> Visit:
-    """The case a link is for; LinkRefused or LinkExpired for one that is not ours or old."""
-    claim = signer(ctx).read(token, now or datetime.now(UTC))
+    """The case a link is for; LinkRefused or LinkExpired for one that is not ours or old.
+    The link names its case; the case its shop, which the visit then acts for alone."""
+    try:
+        claim = signer(ctx).read(token, now or datetime.now(UTC))
+    except LinkExpired as expired:  # the page names the shop to call: its own rulebook
+        shop = await shops.shop_of_case(await ctx.pool(), expired.claim.case_id)
+        if shop is not None:
+            scope.enter(shop)
+        raise
+    shop = await shops.shop_of_case(await ctx.pool(), claim.case_id)
+    if shop is None:
+        raise LinkRefused("this link names no case")
+    actor = customer_actor(claim, shop)
     state = await cases.query_case(await ctx.client(), claim.case_id, ctx)
-    return Visit(token, claim, customer_actor(claim), state)
+    return Visit(token, claim, actor, state)
 
 
 def csrf_token(ctx: Context, token: str) -> str:

@@ -16,11 +16,11 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from app.context import Context
-from app.ids import workflow_id
 from domain.model import CaseState
+from infra import shop_ids
+from store import scope
 from workflows.complaint import ComplaintWorkflow
 
-PREFIX = "complaint-"
 FINAL = ("closed", "withdrawn")
 
 
@@ -42,20 +42,21 @@ class Findings:
 
 async def examine(ctx: Context, query_timeout: float = 5.0) -> Findings:
     pool, client = await ctx.pool(), await ctx.client()
-    rows = {
-        r["case_id"]: (r["status"], r["stored"])
-        for r in await pool.fetch(
-            "SELECT c.case_id, c.status, (SELECT max(seq) FROM complaint_events e"
-            " WHERE e.case_id = c.case_id) AS stored FROM complaint_cases c"
-        )
-    }
+    with scope.every_shop():  # the operator's check: every shop's cases
+        rows = {
+            r["case_id"]: (r["status"], r["stored"])
+            for r in await pool.fetch(
+                "SELECT c.case_id, c.status, (SELECT max(seq) FROM complaint_events e"
+                " WHERE e.case_id = c.case_id) AS stored FROM complaint_cases c"
+            )
+        }
     running: list[str] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # case id: its workflow id (which carries its shop)
     async for wf in client.list_workflows(
         f"WorkflowType = 'ComplaintWorkflow' AND TaskQueue = '{ctx.settings.task_queue}'"
     ):
-        case_id = wf.id.removeprefix(PREFIX)
-        seen.add(case_id)
+        case_id = shop_ids.case_of(wf.id)
+        seen[case_id] = wf.id
         if wf.status == WorkflowExecutionStatus.RUNNING:
             running.append(case_id)
     found = Findings(checked_rows=len(rows), checked_workflows=len(seen))
@@ -65,13 +66,13 @@ async def examine(ctx: Context, query_timeout: float = 5.0) -> Findings:
                 found.expired_in_temporal += 1
             else:
                 found.only_in_postgres.append(case_id)
-    found.only_in_temporal = sorted(seen - set(rows))
+    found.only_in_temporal = sorted(set(seen) - set(rows))
 
     limit = asyncio.Semaphore(8)
 
     async def compare(case_id: str) -> None:
         async with limit:
-            handle = client.get_workflow_handle(workflow_id(case_id))
+            handle = client.get_workflow_handle(seen[case_id])
             try:
                 state: CaseState | None = await handle.query(
                     ComplaintWorkflow.current, rpc_timeout=timedelta(seconds=query_timeout)

@@ -11,7 +11,9 @@ from enum import StrEnum
 
 from app.context import Context
 from app.refusals import Forbidden, Unauthorized
+from store import scope
 from store import staff as staff_store
+from store.staff import StaffRow
 
 
 class Role(StrEnum):
@@ -19,6 +21,8 @@ class Role(StrEnum):
     MANAGER = "manager"  # also withdraws, sees reports and exports
     OWNER = "owner"  # also offers outside the policy (override)
     INTAKE = "intake"  # another system: opens cases, nothing else
+    # Runs the deployment: adds shops, sees no shop's cases, customers or staff.
+    OPERATOR = "operator"
     # The customer, through a signed link to their own case (/c/<token>): answers the offer
     # and rates the follow-up of that case, nothing else. Never a staff account's role.
     CUSTOMER = "customer"
@@ -30,8 +34,10 @@ _PLURAL = {
     Role.OWNER: "the owner",
     Role.INTAKE: "intake systems",
     Role.CUSTOMER: "the customer",
+    Role.OPERATOR: "operators",
 }
-STAFF_ROLES = (Role.STAFF, Role.MANAGER, Role.OWNER, Role.INTAKE)  # what an account may have
+# What an account may have.
+STAFF_ROLES = (Role.STAFF, Role.MANAGER, Role.OWNER, Role.INTAKE, Role.OPERATOR)
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class Actor:
     role: Role
     # A customer's actor holds the one case its link is for; staff actors hold none.
     case_id: str | None = None
+    # The shop they act for (an operator's: none; they see no shop's rows).
+    shop: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,11 +75,28 @@ NOTICES = Permission("see undelivered notices", _WALKERS)
 ANSWER = Permission("record the customer's answer", _WALKERS | {Role.CUSTOMER})
 
 
+SHOPS = Permission("administer the shops", frozenset({Role.OPERATOR}))
+
+
+def acting(actor: Actor) -> Actor:
+    """From here on, the current task (a request, a command) sees the actor's shop alone:
+    every database call (store.scope) and every case's workflow id (app.ids)."""
+    if actor.shop is not None:
+        scope.enter(actor.shop)
+    return actor
+
+
+def from_row(row: StaffRow) -> Actor:
+    return acting(Actor(row.name, Role(row.role), shop=row.shop_id))
+
+
 def require(actor: Actor, permission: Permission) -> None:
+    """Refused unless the actor's role may do it; allowed, the task acts for their shop."""
     if actor.role not in permission.roles:
         allowed = [_PLURAL[r] for r in Role if r in permission.roles]
         who = ", ".join(allowed[:-1]) + " and " + allowed[-1] if len(allowed) > 1 else allowed[0]
         raise Forbidden(f"{actor.name} is {actor.role.value}: only {who} may {permission.doing}")
+    acting(actor)
 
 
 def require_case(actor: Actor, case_id: str) -> None:
@@ -101,7 +126,7 @@ async def actor_for_token(ctx: Context, token: str | None) -> Actor:
     row = await staff_store.by_token(await ctx.pool(), token_hash(token.strip()))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("this token is not a staff member's (unknown or revoked)")
-    return Actor(row.name, Role(row.role))
+    return from_row(row)
 
 
 async def actor_named(ctx: Context, name: str | None) -> Actor:
@@ -111,12 +136,27 @@ async def actor_named(ctx: Context, name: str | None) -> Actor:
             "set COMPLAINTS_STAFF to your name as `complaints staff list` shows it "
             '(staff are added with `complaints staff add "NAME" --role R`)'
         )
-    row = await staff_store.by_name(await ctx.pool(), name.strip())
-    if row is None:
+    rows = await staff_store.named(await ctx.pool(), name.strip())
+    shop = ctx.settings.shop
+    if shop:
+        rows = [r for r in rows if r.shop_id in (shop, None)]
+    if not rows:
+        where = f" in shop {shop}" if shop else ""
         raise Unauthorized(
-            f"COMPLAINTS_STAFF names no staff member {name.strip()!r}: see `complaints staff list`"
+            f"COMPLAINTS_STAFF names no staff member {name.strip()!r}{where}: "
+            "see `complaints staff list`"
         )
-    if row.revoked_at is not None:
-        when = row.revoked_at.astimezone((await ctx.shop_settings()).zone)
+    active = [r for r in rows if r.revoked_at is None]
+    if len(active) > 1:
+        shops = ", ".join(sorted(str(r.shop_id) for r in active))
+        raise Unauthorized(
+            f"{name.strip()!r} is staff in shops {shops}: set COMPLAINTS_SHOP to the one to act for"
+        )
+    if not active:
+        row = rows[0]
+        assert row.revoked_at is not None
+        with scope.shop(row.shop_id or scope.NO_SHOP):  # in their shop's zone
+            zone = (await ctx.shop_settings()).zone
+        when = row.revoked_at.astimezone(zone)
         raise Unauthorized(f"staff member {row.name!r} was revoked on {when:%Y-%m-%d %H:%M %Z}")
-    return Actor(row.name, Role(row.role))
+    return from_row(active[0])

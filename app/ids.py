@@ -3,14 +3,18 @@
 import re
 import unicodedata
 
+from infra import shop_ids
 from infra.case_ids import read_case_id
 from infra.settings import Settings
+from store import scope
 
 _SANE = re.compile(r"^[0-9a-z_-]{1,40}$")  # anything else names no case (never sent on)
 
 
 def workflow_id(case_id: str) -> str:
-    return f"complaint-{case_id}"
+    """The workflow id of this case of the shop the caller acts for: another shop's case id
+    names no workflow, so Temporal answers it as an unknown case."""
+    return shop_ids.workflow_id(scope.shop_now(), case_id)
 
 
 def case_link(settings: Settings, case_id: str) -> str:

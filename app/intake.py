@@ -19,14 +19,15 @@ import segno
 
 from app import cases, photos
 from app.context import Context
-from app.identity import Actor, Role
-from app.refusals import InvalidInput, Refusal
+from app.identity import Actor, Role, acting
+from app.refusals import InvalidInput, NotFound, Refusal
 from domain.model import Customer, Motive
 from infra.links import link_signer
 from infra.settings import Settings
-from store import customer_pages
+from infra.shop_ids import FIRST_SHOP, read_shop_id
+from store import customer_pages, shops
 
-WEB_FORM = Actor("web form", Role.INTAKE)
+WEB_FORM = "web form"  # who opened the case, as its events record it
 # At most this many complaints in the window: a household sharing an address (or a shop's
 # own Wi-Fi) fits well under 5 an hour; one person has no reason for a 4th in a day.
 PER_ADDRESS = (5, timedelta(hours=1))
@@ -59,9 +60,25 @@ async def _within_limits(ctx: Context, phone: str, address: str, now: datetime) 
         raise TooMany(f"more than {limit} complaints for one phone within {window}", "phone")
 
 
+def web_form(shop: str) -> Actor:
+    return acting(Actor(WEB_FORM, Role.INTAKE, shop=shop))
+
+
+async def form_shop(ctx: Context, typed: str | None) -> str:
+    """The shop whose form a visitor opened (`/c/new`: the first shop's); NotFound for an id
+    that names no shop."""
+    if typed is None:
+        return FIRST_SHOP
+    found = await shops.by_id(await ctx.pool(), read_shop_id(typed))
+    if found is None:
+        raise NotFound("no such shop")
+    return found.shop_id
+
+
 async def complain(
     ctx: Context,
     *,
+    shop: str,
     name: str,
     phone: str,
     what: str,
@@ -77,6 +94,7 @@ async def complain(
     opened nor counted."""
     if honeypot.strip():
         return None
+    actor = web_form(shop)
     chosen = motive if motive in {m.value for m in Motive} else Motive.COMPENSATION.value
     # The form's own check first, so a refused form is not counted against anyone.
     normalized = cases.validated(
@@ -89,7 +107,7 @@ async def complain(
     await _within_limits(ctx, normalized, address or "unknown", now or datetime.now(UTC))
     opened = await cases.open_case(
         ctx,
-        WEB_FORM,
+        actor,
         name=name,
         phone=phone,
         channel="web",
@@ -113,9 +131,14 @@ def status_link(ctx: Context, case_id: str, now: datetime | None = None) -> str:
 FORM_PATH = "/c/new"
 
 
-def form_url(settings: Settings) -> str:
-    """The public form's address as people reach it (COMPLAINTS_PUBLIC_URL + /c/new)."""
-    return settings.public_url.rstrip("/") + FORM_PATH
+def form_path(shop: str) -> str:
+    return FORM_PATH if shop == FIRST_SHOP else f"{FORM_PATH}/{shop}"
+
+
+def form_url(settings: Settings, shop: str) -> str:
+    """The shop's public form as people reach it: COMPLAINTS_PUBLIC_URL + /c/new (the first
+    shop's) or /c/new/<shop id>."""
+    return settings.public_url.rstrip("/") + form_path(shop)
 
 
 def qr_text(url: str) -> str:

@@ -14,9 +14,10 @@ from datetime import timedelta
 from typing import ClassVar
 
 from app.context import Context
-from app.identity import Actor, Permission, Role, require, token_hash
+from app.identity import Actor, Permission, Role, acting, require, token_hash
 from app.refusals import NotFound, Unauthorized
 from app.staff import staff_name
+from store import scope
 from store import sessions as session_store
 from store.sessions import LinkRefusal, SessionRow
 
@@ -73,20 +74,26 @@ async def sign_in(ctx: Context, link_token: str, device: str) -> Session:
     """Spend the link and start a session; the session's token is for the cookie."""
     token = "ses_" + secrets.token_urlsafe(32)
     pool = await ctx.pool()
-    refused = await session_store.use_link(
-        pool, token_hash(link_token.strip()), token_hash(token), SESSION_LASTS, device[:_DEVICE]
-    )
-    if refused is not None:
-        raise LinkRefused(refused)
-    row = await session_store.live_session(pool, token_hash(token))
+    with scope.every_shop():  # the link names its shop
+        refused = await session_store.use_link(
+            pool, token_hash(link_token.strip()), token_hash(token), SESSION_LASTS, device[:_DEVICE]
+        )
+        if refused is not None:
+            raise LinkRefused(refused)
+        row = await session_store.live_session(pool, token_hash(token))
     assert row is not None
-    return Session(Actor(row.name, Role(row.role)), token)
+    return Session(_actor(row), token)
+
+
+def _actor(row: SessionRow) -> Actor:
+    return acting(Actor(row.name, Role(row.role), shop=row.shop_id))
 
 
 async def link_holder(ctx: Context, link_token: str) -> str:
     """The name of the member a link would sign in (nothing spent: a link preview that
     fetches the page must not use the link up); refused if it cannot be used."""
-    name, refused = await session_store.link_holder(await ctx.pool(), token_hash(link_token))
+    with scope.every_shop():
+        name, refused = await session_store.link_holder(await ctx.pool(), token_hash(link_token))
     if refused is not None or name is None:
         raise LinkRefused(refused or "unknown")
     return name
@@ -96,10 +103,11 @@ async def session_for(ctx: Context, token: str | None) -> Session:
     """The session this cookie names, if it is live."""
     if not token:
         raise Unauthorized("not signed in: open a sign-in link from `complaints staff link NAME`")
-    row = await session_store.live_session(await ctx.pool(), token_hash(token))
+    with scope.every_shop():  # the session names its shop
+        row = await session_store.live_session(await ctx.pool(), token_hash(token))
     if row is None:
         raise Unauthorized("this session has ended (expired, signed out or revoked)")
-    return Session(Actor(row.name, Role(row.role)), token)
+    return Session(_actor(row), token)
 
 
 def csrf_token(session_token: str) -> str:

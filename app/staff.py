@@ -37,6 +37,10 @@ async def add(ctx: Context, name: str, role: str) -> str:
         known = ", ".join(r.value for r in STAFF_ROLES)
         raise InvalidInput(f"unknown role {role!r}; known: {known}") from None
     token = new_token()
+    if kind == Role.OPERATOR:  # of no shop
+        if not await staff_store.add_operator(await ctx.pool(), name, token_hash(token)):
+            raise Conflict(f"operator {name!r} exists already")
+        return token
     if not await staff_store.add(await ctx.pool(), name, kind.value, token_hash(token)):
         raise Conflict(
             f"staff member {name!r} exists already: `complaints staff revoke {name!r}` first "

@@ -285,7 +285,7 @@ async def qr(ctx: Context, args: argparse.Namespace) -> str:
     """The form's address as a QR code: a file to print, or text for a terminal."""
     from app import intake
 
-    url = intake.form_url(ctx.settings)
+    url = intake.form_url(ctx.settings, await _shop(ctx))
     if not args.output:
         return f"{intake.qr_text(url)}\n{url}"
     written = intake.write_qr(url, Path(args.output), args.scale)
@@ -323,6 +323,7 @@ async def setup(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def calendar_days(ctx: Context, args: argparse.Namespace) -> str:
+    await _shop(ctx)
     from app import calendar, rules
 
     settings, _ = await rules.effective(ctx)  # the owner's rules over the environment's
@@ -341,6 +342,7 @@ async def calendar_days(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def calendar_due(ctx: Context, args: argparse.Namespace) -> str:
+    await _shop(ctx)
     from app import calendar
 
     due = await calendar.due(ctx, args.target, args.start, args.mode)
@@ -385,6 +387,7 @@ async def calendar_closed_every(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def rules_show(ctx: Context, args: argparse.Namespace) -> str:
+    await _shop(ctx)
     from app import rules
 
     found = await rules.show(ctx)
@@ -430,6 +433,7 @@ def _templates_note(ctx: Context, done: Applied) -> str:
 
 
 async def rules_changes(ctx: Context, args: argparse.Namespace) -> str:
+    await _shop(ctx)
     from app import rules
 
     found = await rules.changes(ctx, args.limit)
@@ -481,9 +485,40 @@ def _reached(done: Applied) -> str:
     return text
 
 
+async def _shop(ctx: Context, typed: str | None = None) -> str:
+    """The shop a command without an actor acts for (its trust line is the database)."""
+    from app import shops
+
+    return await shops.act_for(ctx, typed)
+
+
+async def shop_add(ctx: Context, args: argparse.Namespace) -> str:
+    from app import shops
+
+    row = await shops.add(ctx, await _actor(ctx), args.name)
+    return (
+        f"added shop {row.name!r}; add its owner with "
+        f'`complaints staff add "NAME" --role owner --shop {row.shop_id}`\n{row.shop_id}'
+    )
+
+
+async def shop_list(ctx: Context, args: argparse.Namespace) -> str:
+    from app import shops
+
+    rows = await shops.everyone(ctx, await _actor(ctx))
+    zone = ctx.settings.zone
+    if args.json:
+        return render.as_json([r.__dict__ for r in rows], zone)
+    lines = [f"{'id':<10} {'since':<17} name"]
+    lines += [f"{r.shop_id:<10} {render.when(r.created_at, zone):<17} {r.name}" for r in rows]
+    return "\n".join(lines)
+
+
 async def staff_add(ctx: Context, args: argparse.Namespace) -> str:
     from app import staff as staff_accounts
 
+    if args.role != "operator":
+        await _shop(ctx, args.shop)
     token = await staff_accounts.add(ctx, args.name, args.role)
     return (
         f"added {args.name.strip()} ({args.role}); their API token, shown this once "
@@ -493,6 +528,7 @@ async def staff_add(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def staff_list(ctx: Context, args: argparse.Namespace) -> str:
+    await _shop(ctx, args.shop)
     from app import staff as staff_accounts
 
     rows = await staff_accounts.everyone(ctx)
@@ -509,6 +545,7 @@ async def staff_list(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def staff_revoke(ctx: Context, args: argparse.Namespace) -> str:
+    await _shop(ctx, args.shop)
     from app import staff as staff_accounts
 
     row = await staff_accounts.revoke(ctx, args.name)
@@ -521,6 +558,7 @@ async def staff_revoke(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def staff_link(ctx: Context, args: argparse.Namespace) -> str:
+    await _shop(ctx, args.shop)
     from app import sessions
 
     url = await sessions.sign_in_link(ctx, args.name)

@@ -185,6 +185,13 @@ def parser() -> Parser:
         None,  # each of its subcommands names its own
         _staff,
     )
+    cmd(
+        sub,
+        "shop",
+        "the shops on this deployment (an operator's: COMPLAINTS_STAFF names one)",
+        None,
+        _shops,
+    )
     _operator(sub)
     return p
 
@@ -413,6 +420,22 @@ def _staff(st: Parser) -> None:
     )
     lk.set_defaults(handler="staff_link")
     lk.add_argument("name")
+    for each in (add, sl, rv, lk):
+        each.add_argument(
+            "--shop",
+            help="the shop (default: COMPLAINTS_SHOP, else the only one); "
+            "an operator belongs to none",
+        )
+
+
+def _shops(sh: Parser) -> None:
+    sh_sub = sh.add_subparsers(dest="shop_command", required=True)
+    add = sh_sub.add_parser("add", help="add a shop; prints its id on the last line")
+    add.set_defaults(handler="shop_add")
+    add.add_argument("name", help="the shop's name, as its staff and customers know it")
+    sl = sh_sub.add_parser("list", help="the shops, oldest first")
+    sl.set_defaults(handler="shop_list")
+    sl.add_argument("--json", action="store_true")
 
 
 def _operator(sub: Commands) -> None:

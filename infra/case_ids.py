@@ -33,10 +33,12 @@ def new_case_id() -> str:
     return _encode(secrets.randbits(5 * LENGTH))
 
 
-def case_id_for_key(key: str) -> str:
+def case_id_for_key(key: str, shop: str | None = None) -> str:
     """The case id an idempotency key stands for: the same key always opens the same case,
-    with no table to look it up in (any client, any process, any retry)."""
-    digest = hashlib.sha256(f"complaints/open/{key}".encode()).digest()
+    with no table to look it up in (any client, any process, any retry). The same key in
+    two shops is two cases; the first shop (`shop` None) keeps the ids keys had before."""
+    name = f"complaints/open/{key}" if shop is None else f"complaints/open/{shop}/{key}"
+    digest = hashlib.sha256(name.encode()).digest()
     return _encode(int.from_bytes(digest[:8]) >> (64 - 5 * LENGTH))
 
 

@@ -17,7 +17,9 @@ import structlog
 from structlog.typing import EventDict, Processor
 from temporalio import activity, workflow
 
-WORKFLOW_ID_PREFIX = "complaint-"  # the contract: workflow id `complaint-<case id>`
+from infra import shop_ids
+
+WORKFLOW_ID_PREFIX = shop_ids.PREFIX  # workflow ids `complaint-[<shop>-]<case id>`
 
 # The SDK's context dicts, flattened; the activity's `workflow_run_id` is the run's id.
 _RENAMED = {"workflow_run_id": "run_id"}
@@ -63,7 +65,8 @@ def _case_from_workflow(_: Any, __: str, event_dict: EventDict) -> EventDict:
         and isinstance(workflow_id, str)
         and workflow_id.startswith(WORKFLOW_ID_PREFIX)
     ):
-        event_dict["case_id"] = workflow_id.removeprefix(WORKFLOW_ID_PREFIX)
+        event_dict["case_id"] = shop_ids.case_of(workflow_id)
+        event_dict.setdefault("shop", shop_ids.shop_of(workflow_id))
     return event_dict
 
 

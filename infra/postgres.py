@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from store import scope as store_scope
+
 if TYPE_CHECKING:  # the embedded server's alone: not installed in the production image
     import psutil
 
@@ -86,13 +88,20 @@ async def _keep_session(connection: asyncpg.Connection) -> None:
 
 
 async def connect(
-    url: str, min_size: int = 1, max_size: int = 10, statement_cache_size: int = 100
+    url: str,
+    min_size: int = 1,
+    max_size: int = 10,
+    statement_cache_size: int = 100,
+    scope: str = store_scope.NO_SHOP,
 ) -> asyncpg.Pool:
-    """A pool; it runs no DDL (schema changes are `store.migrations.migrate`'s alone)."""
+    """A pool; it runs no DDL (schema changes are `store.migrations.migrate`'s alone). Each
+    acquire acts for the shop of the task acquiring (store.scope), else for `scope`: by
+    default no shop, so a call that forgot its shop sees no row."""
     return await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max(min_size, max_size),
         reset=_keep_session,
+        setup=store_scope.Setup(scope),
         statement_cache_size=statement_cache_size,
     )

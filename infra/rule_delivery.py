@@ -12,8 +12,8 @@ import asyncpg
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from infra.logs import WORKFLOW_ID_PREFIX
-from store import rulebook
+from infra import shop_ids
+from store import rulebook, scope, shops
 
 # Signals go out this many at a time: each wakes a case that reads the rulebook through an
 # activity, so a shop with thousands of open cases feeds the workers a steady stream
@@ -35,6 +35,7 @@ async def reach_open_cases(pool: asyncpg.Pool, client: Client | None, reason: st
     """Signal `rules_changed` to every open case, SIGNAL_BATCH at a time; with none
     missed, the change is marked delivered (unless a newer one came meanwhile). `client`
     None: Temporal is away, nothing reached (the sweep delivers it later)."""
+    shop = scope.shop_now()
     version = await rulebook.delivery_version(pool)  # before the open cases are read
     ids = await rulebook.open_case_ids(pool)
     if client is None and ids:
@@ -43,7 +44,7 @@ async def reach_open_cases(pool: asyncpg.Pool, client: Client | None, reason: st
     async def signal(case_id: str) -> str:
         assert client is not None
         try:
-            await client.get_workflow_handle(WORKFLOW_ID_PREFIX + case_id).signal(
+            await client.get_workflow_handle(shop_ids.workflow_id(shop, case_id)).signal(
                 "rules_changed", reason[:500]
             )
         except RPCError as err:
@@ -63,9 +64,14 @@ async def reach_open_cases(pool: asyncpg.Pool, client: Client | None, reason: st
 async def redeliver(
     pool: asyncpg.Pool, client: Client, older_than: timedelta = REDELIVER_AFTER
 ) -> dict[str, int]:
-    """The sweep's step: one cheap read of the mark and, if a change was left undelivered
-    for `older_than`, every open case signalled again."""
-    if await rulebook.undelivered(pool, older_than) is None:
-        return {"rules_reached": 0, "rules_unreached": 0}
-    done = await reach_open_cases(pool, client, REDELIVERED)
-    return {"rules_reached": done.reached, "rules_unreached": done.unreached}
+    """The sweep's step, shop after shop: one cheap read of the shop's mark and, if a change
+    was left undelivered for `older_than`, every open case of the shop signalled again."""
+    counts = {"rules_reached": 0, "rules_unreached": 0}
+    for shop in await shops.ids(pool):
+        with scope.shop(shop):
+            if await rulebook.undelivered(pool, older_than) is None:
+                continue
+            done = await reach_open_cases(pool, client, REDELIVERED)
+        counts["rules_reached"] += done.reached
+        counts["rules_unreached"] += done.unreached
+    return counts

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from domain.calendar import BusinessCalendar, ExtraOpening
 from infra.calendar import periods
 from infra.settings import Settings, explain
+from store import scope
 
 # What the owner may change, in the order `rules show` lists them.
 RULE_KEYS = (
@@ -129,10 +130,11 @@ RULES_TTL = 5.0
 
 class Effective:
     """The environment's settings with the owner's rules on top, as `applied` gives them,
-    read again at most once every `ttl` seconds. A TTL rather than a version check: a check
-    would still be a database read per notice, and the rulebook changes a few times a year;
-    five seconds is the longest a change waits. A read that fails (PostgreSQL away) keeps
-    the rules last read (at first, the environment's) until the TTL is up again."""
+    read again at most once every `ttl` seconds, for each shop apart (the shop the calling
+    task acts for, store.scope). A TTL rather than a version check: a check would still be
+    a database read per notice, and the rulebook changes a few times a year; five seconds is
+    the longest a change waits. A read that fails (PostgreSQL away) keeps the rules last
+    read (at first, the environment's) until the TTL is up again."""
 
     def __init__(
         self,
@@ -145,26 +147,28 @@ class Effective:
         self.read = read
         self.ttl = ttl
         self.clock = clock
-        self._current = settings
-        self._until = float("-inf")
+        self._current: dict[str | None, Settings] = {}
+        self._until: dict[str | None, float] = {}
 
     async def get(self) -> Settings:
         if self.read is None:
             return self.environment
+        shop = scope.current()
         now = self.clock()
-        if now < self._until:
-            return self._current
-        self._until = now + self.ttl  # a failed read too: asked again after the TTL
+        last = self._current.get(shop, self.environment)
+        if now < self._until.get(shop, float("-inf")):
+            return last
+        self._until[shop] = now + self.ttl  # a failed read too: asked again after the TTL
         try:
             rules = await self.read()
         except Exception:  # the rules last read hold until then
-            return self._current
-        self._current = applied(self.environment, rules)
-        return self._current
+            return last
+        self._current[shop] = applied(self.environment, rules)
+        return self._current[shop]
 
     def forget(self) -> None:
         """Read the rulebook again at the next ask (this process has just changed it)."""
-        self._until = float("-inf")
+        self._until.pop(scope.current(), None)
 
 
 def extra_openings(openings: Iterable[tuple[date, str]]) -> tuple[ExtraOpening, ...]:

@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     public_url: str = "http://localhost:8000"
     # The CLI acts as this staff member (a name `complaints staff list` shows).
     staff: str | None = None
+    # The shop the CLI acts for (`complaints shop list` shows the ids); unset, the staff
+    # member's only shop.
+    shop: str = ""
     # The HTTP API (`make run`, `make api`): where uvicorn listens.
     api_port: int = Field(8000, ge=1, le=65535)
     api_host: str = "127.0.0.1"  # 0.0.0.0 in a container

@@ -16,6 +16,7 @@ from infra.case_ids import ALPHABET
 
 FIRST_SHOP = "0000-0000"
 PREFIX = "complaint-"
+_READ_AS = str.maketrans({"i": "1", "l": "1", "o": "0"})
 _SHOP = re.compile(rf"^[{ALPHABET}]{{4}}-[{ALPHABET}]{{4}}$")
 
 
@@ -29,7 +30,7 @@ def new_shop_id() -> str:
 def read_shop_id(text: str) -> str:
     """A shop id as someone typed it, in its written form (case and spaces ignored)."""
     plain = text.strip().lower().replace("-", "").replace(" ", "")
-    plain = plain.translate(str.maketrans({"i": "1", "l": "1", "o": "0"}))
+    plain = plain.translate(_READ_AS)
     shop = f"{plain[:4]}-{plain[4:]}"
     return shop if _SHOP.match(shop) else text.strip()
 

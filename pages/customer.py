@@ -219,6 +219,7 @@ def _intake_form(
         request,
         "intake.html",
         status,
+        action=request.url.path,
         typed=shown,
         motives=[m.value for m in Motive],
         error_field=error_field,
@@ -232,15 +233,32 @@ async def intake_page(request: Request) -> HTMLResponse:
     return _intake_form(request)
 
 
+@router.get("/c/new/{shop}")
+async def shop_intake_page(request: Request, shop: str) -> HTMLResponse:
+    await intake.form_shop(context(request), shop)
+    return _intake_form(request)
+
+
 @router.post("/c/new", response_model=None)
 async def intake_post(request: Request) -> Response:
+    return await _intake(request, None)
+
+
+@router.post("/c/new/{shop}", response_model=None)
+async def shop_intake_post(request: Request, shop: str) -> Response:
+    return await _intake(request, shop)
+
+
+async def _intake(request: Request, typed_shop: str | None) -> Response:
     ctx = context(request)
     t = catalogue(request)
+    shop = await intake.form_shop(ctx, typed_shop)
     raw = await request.form()
     form = {k: _text(v) for k, v in raw.items() if k != "photo"}
     try:
         opened = await intake.complain(
             ctx,
+            shop=shop,
             name=form.get("name", ""),
             phone=form.get("phone", ""),
             what=form.get("what", ""),

@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from store import migrations
+from store import migrations, scope
 
 _TABLES = """
 SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -97,14 +97,44 @@ async def export(conn: asyncpg.Connection, folder: Path) -> Exported:
     )
 
 
-async def rows_in(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, int]:
-    """Rows per table of the schema (schema_migrations aside): all zero means empty."""
-    names = [r["name"] for r in await conn.fetch(_TABLES)]
-    return {
-        name: await conn.fetchval(f'SELECT count(*) FROM "{name}"')
-        for name in names
-        if name != SCHEMA_TABLE
-    }
+_FORCED = (
+    "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE n.nspname = current_schema() AND c.relkind = 'r' AND c.relforcerowsecurity"
+)
+
+
+async def _unforced(conn: asyncpg.Connection) -> list[str]:
+    """Within the connection's transaction, the owner reads and writes every shop's rows
+    (row-level security is forced on the owner too, and COPY FROM refuses a table under
+    it); the tables to force again before the transaction ends."""
+    names = [r["name"] for r in await conn.fetch(_FORCED)]
+    for name in names:
+        await conn.execute(f'ALTER TABLE "{name}" NO FORCE ROW LEVEL SECURITY')
+    return names
+
+
+async def _forced(conn: asyncpg.Connection, names: list[str]) -> None:
+    for name in names:
+        await conn.execute(f'ALTER TABLE "{name}" FORCE ROW LEVEL SECURITY')
+
+
+@scope.as_owner
+async def rows_in(pool: asyncpg.Pool) -> dict[str, int]:
+    """Rows per table of the schema (schema_migrations aside), every shop's: all zero means
+    empty. Read as the owner in a transaction that is rolled back."""
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        try:
+            await _unforced(conn)
+            names = [r["name"] for r in await conn.fetch(_TABLES)]
+            return {
+                name: await conn.fetchval(f'SELECT count(*) FROM "{name}"')
+                for name in names
+                if name != SCHEMA_TABLE
+            }
+        finally:
+            await tx.rollback()
 
 
 def load_order(tables: list[str], references: list[tuple[str, str]]) -> list[str]:
@@ -152,7 +182,15 @@ async def load(pool: asyncpg.Pool, folder: Path, schema: list[dict[str, Any]]) -
         )
     upto = max(backup_versions, default=0)
     await migrations.migrate(pool, up_to=upto)
+    with scope.owner():
+        loaded = await _copy_in(pool, folder)
+    await migrations.migrate(pool)  # what this release adds after the backup's schema
+    return loaded
+
+
+async def _copy_in(pool: asyncpg.Pool, folder: Path) -> dict[str, int]:
     async with pool.acquire() as conn, conn.transaction():
+        forced = await _unforced(conn)
         names = [r["name"] for r in await conn.fetch(_TABLES)]
         refs = [(r["child"], r["parent"]) for r in await conn.fetch(_REFERENCES)]
         loaded: dict[str, int] = {}
@@ -179,5 +217,5 @@ async def load(pool: asyncpg.Pool, folder: Path, schema: list[dict[str, Any]]) -
                 f'FROM "{r["table_name"]}"), 0) + 1, false)',
                 r["seq"],
             )
-    await migrations.migrate(pool)  # what this release adds after the backup's schema
+        await _forced(conn, forced)
     return loaded

@@ -17,7 +17,7 @@ async def close(pool: asyncpg.Pool, day: date, reason: str) -> bool:
     """Record a closure; False if the day was closed already (its reason is updated)."""
     inserted = await pool.fetchval(
         "INSERT INTO calendar_closures (day, reason) VALUES ($1, $2) "
-        "ON CONFLICT (day) DO UPDATE SET reason = EXCLUDED.reason "
+        "ON CONFLICT (shop_id, day) DO UPDATE SET reason = EXCLUDED.reason "
         "RETURNING (xmax = 0)",
         day,
         reason,

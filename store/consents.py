@@ -82,7 +82,7 @@ class ConsentBook:
         async with self.pool.acquire() as conn, conn.transaction():
             customer_id = await conn.fetchval(
                 "INSERT INTO customers (id, phone, visits) VALUES ($1, $2, 0)"
-                " ON CONFLICT (phone) DO UPDATE SET forgotten_at = NULL RETURNING id",
+                " ON CONFLICT (shop_id, phone) DO UPDATE SET forgotten_at = NULL RETURNING id",
                 new_customer_id(),
                 phone,
             )

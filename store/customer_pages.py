@@ -28,7 +28,7 @@ SELECT written_at, body FROM customer_notes WHERE case_id = $1 ORDER BY written_
 """
 _HIT = """
 INSERT INTO intake_limits (bucket, window_start, hits) VALUES ($1, $2, 1)
-ON CONFLICT (bucket, window_start) DO UPDATE SET hits = intake_limits.hits + 1
+ON CONFLICT (shop_id, bucket, window_start) DO UPDATE SET hits = intake_limits.hits + 1
 RETURNING hits
 """
 _OLD_WINDOWS = "DELETE FROM intake_limits WHERE window_start < $1"

@@ -49,7 +49,7 @@ def new_customer_id() -> str:
 _UPSERT = """
 INSERT INTO customers (id, phone, name, visits, first_visit_at, last_visit_at)
 VALUES ($1, $2, $3, $4, $5, $5)
-ON CONFLICT (phone) DO UPDATE SET
+ON CONFLICT (shop_id, phone) DO UPDATE SET
   visits = customers.visits + EXCLUDED.visits,
   name = COALESCE(EXCLUDED.name, customers.name),
   last_visit_at = CASE WHEN EXCLUDED.visits > 0 THEN EXCLUDED.last_visit_at
@@ -79,7 +79,7 @@ class CustomerDirectory:
         row = await self.pool.fetchrow(
             """
             INSERT INTO customers (id, phone, name, visits) VALUES ($1, $2, $3, 0)
-            ON CONFLICT (phone) DO UPDATE SET
+            ON CONFLICT (shop_id, phone) DO UPDATE SET
               name = CASE WHEN $4 OR customers.name IS NULL THEN EXCLUDED.name
                           ELSE customers.name END,
               forgotten_at = NULL

@@ -14,6 +14,8 @@ from importlib import resources
 
 import asyncpg
 
+from store import scope
+
 MIGRATION_LOCK = 7_301_554  # advisory lock id: one migrating process at a time
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 # A migration's line `\ir ../sql/NAME.sql` (psql's include, relative to the migration) is
@@ -71,6 +73,7 @@ def _included(sql: str) -> str:
     return _INCLUDE.sub(lambda m: folder.joinpath(m[1]).read_text(), sql)
 
 
+@scope.as_owner
 async def applied_versions(conn: asyncpg.Connection | asyncpg.Pool) -> set[int]:
     """What the database has, read without any lock (none at all on a fresh database)."""
     if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
@@ -78,6 +81,7 @@ async def applied_versions(conn: asyncpg.Connection | asyncpg.Pool) -> set[int]:
     return {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
 
 
+@scope.as_owner
 async def applied(conn: asyncpg.Connection | asyncpg.Pool) -> list[Applied]:
     """Each applied migration with its checksum (None where it was applied unrecorded)."""
     if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
@@ -110,6 +114,7 @@ def _refuse_edited(done: list[Applied]) -> None:
         )
 
 
+@scope.as_owner
 async def pending(pool: asyncpg.Pool, up_to: int | None = None) -> list[Migration]:
     done = await applied_versions(pool)
     return [
@@ -117,6 +122,7 @@ async def pending(pool: asyncpg.Pool, up_to: int | None = None) -> list[Migratio
     ]
 
 
+@scope.as_owner
 async def migrate(pool: asyncpg.Pool, up_to: int | None = None) -> list[Migration]:
     """Apply what is pending (up to version `up_to`: a restore loads a backup's rows into the
     schema they were written in), each in order and all in one transaction; returns them."""
@@ -155,6 +161,7 @@ async def migrate(pool: asyncpg.Pool, up_to: int | None = None) -> list[Migratio
     return todo
 
 
+@scope.as_owner
 async def require_current(pool: asyncpg.Pool) -> None:
     """For read paths: a clear refusal instead of 'relation does not exist'."""
     _refuse_edited(await applied(pool))

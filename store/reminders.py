@@ -62,7 +62,7 @@ async def claim(pool: asyncpg.Pool, candidate: CallCandidate) -> str | None:
     when it was delivered meanwhile."""
     taken = await pool.fetchval(
         "INSERT INTO keep_in_touch_reminders (id, customer_id, period) VALUES ($1, $2, $3)"
-        " ON CONFLICT (customer_id, period) DO UPDATE SET created_at = now()"
+        " ON CONFLICT (shop_id, customer_id, period) DO UPDATE SET created_at = now()"
         " WHERE keep_in_touch_reminders.sent_at IS NULL RETURNING id",
         uuid.uuid4(),
         candidate.customer_id,

@@ -73,7 +73,7 @@ async def set_rules(pool: asyncpg.Pool, values: Mapping[str, str | None], by: st
             else:
                 await conn.execute(
                     "INSERT INTO rulebook (key, value, updated_by) VALUES ($1, $2, $3) "
-                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, "
+                    "ON CONFLICT (shop_id, key) DO UPDATE SET value = EXCLUDED.value, "
                     "updated_at = now(), updated_by = EXCLUDED.updated_by",
                     key,
                     value,
@@ -93,7 +93,7 @@ async def close_day(pool: asyncpg.Pool, day: date, reason: str, by: str) -> Chan
             return None
         await conn.execute(
             "INSERT INTO calendar_closures (day, reason) VALUES ($1, $2) "
-            "ON CONFLICT (day) DO UPDATE SET reason = EXCLUDED.reason",
+            "ON CONFLICT (shop_id, day) DO UPDATE SET reason = EXCLUDED.reason",
             day,
             reason,
         )
@@ -115,7 +115,8 @@ async def open_day(
         else:
             await conn.execute(
                 "INSERT INTO calendar_openings (day, hours, reason) VALUES ($1, $2, $3) "
-                "ON CONFLICT (day) DO UPDATE SET hours = EXCLUDED.hours, reason = EXCLUDED.reason",
+                "ON CONFLICT (shop_id, day) "
+                "DO UPDATE SET hours = EXCLUDED.hours, reason = EXCLUDED.reason",
                 day,
                 hours,
                 reason,

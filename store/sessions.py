@@ -17,6 +17,7 @@ class SessionRow:
     last_seen_at: datetime
     device: str
     revoked_at: datetime | None
+    shop_id: str | None
 
 
 LinkRefusal = Literal["unknown", "used", "expired", "revoked"]
@@ -41,20 +42,21 @@ async def use_link(
     """Spend the link and start a session in one transaction; or why the link is refused.
     The UPDATE is the single-use check: of two taps at once, one finds used_at set."""
     async with pool.acquire() as conn, conn.transaction():
-        staff_id = await conn.fetchval(
+        spent = await conn.fetchrow(
             "UPDATE staff_sign_in_links l SET used_at = now() FROM staff s "
             "WHERE l.token_sha256 = $1 AND l.used_at IS NULL AND l.expires_at > now() "
-            "AND s.id = l.staff_id AND s.revoked_at IS NULL RETURNING l.staff_id",
+            "AND s.id = l.staff_id AND s.revoked_at IS NULL RETURNING l.staff_id, l.shop_id",
             link_sha256,
         )
-        if staff_id is not None:
-            await conn.execute(
-                "INSERT INTO staff_sessions (token_sha256, staff_id, expires_at, device) "
-                "VALUES ($1, $2, now() + $3::interval, $4)",
+        if spent is not None:
+            await conn.execute(  # the session is for the link's shop
+                "INSERT INTO staff_sessions (token_sha256, staff_id, expires_at, device, shop_id) "
+                "VALUES ($1, $2, now() + $3::interval, $4, $5)",
                 session_sha256,
-                staff_id,
+                spent["staff_id"],
                 lasts,
                 device,
+                spent["shop_id"],
             )
             return None
         row = await conn.fetchrow(
@@ -72,7 +74,7 @@ async def use_link(
 
 _SESSION = (
     "SELECT x.id, s.name, s.role, x.created_at, x.expires_at, x.last_seen_at, x.device, "
-    "x.revoked_at FROM staff_sessions x JOIN staff s ON s.id = x.staff_id"
+    "x.revoked_at, x.shop_id FROM staff_sessions x JOIN staff s ON s.id = x.staff_id"
 )
 
 

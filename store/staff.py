@@ -5,6 +5,8 @@ from datetime import datetime
 
 import asyncpg
 
+from store import scope
+
 
 @dataclass(frozen=True)
 class StaffRow:
@@ -12,9 +14,10 @@ class StaffRow:
     role: str
     created_at: datetime
     revoked_at: datetime | None
+    shop_id: str | None  # None: an operator, of no shop
 
 
-_COLUMNS = "name, role, created_at, revoked_at"
+_COLUMNS = "name, role, created_at, revoked_at, shop_id"
 
 
 def _row(record: asyncpg.Record | None) -> StaffRow | None:
@@ -22,10 +25,10 @@ def _row(record: asyncpg.Record | None) -> StaffRow | None:
 
 
 async def add(pool: asyncpg.Pool, name: str, role: str, token_sha256: str) -> bool:
-    """False when an active member already has this name."""
+    """A member of the shop in scope; False when an active member already has this name."""
     inserted = await pool.fetchval(
         "INSERT INTO staff (name, role, token_sha256) VALUES ($1, $2, $3) "
-        "ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING RETURNING true",
+        "ON CONFLICT (shop_id, name) WHERE revoked_at IS NULL DO NOTHING RETURNING true",
         name,
         role,
         token_sha256,
@@ -33,10 +36,38 @@ async def add(pool: asyncpg.Pool, name: str, role: str, token_sha256: str) -> bo
     return bool(inserted)
 
 
+async def add_operator(pool: asyncpg.Pool, name: str, token_sha256: str) -> bool:
+    """An operator, of no shop; False when an active operator already has this name."""
+    with scope.every_shop():
+        inserted = await pool.fetchval(
+            "INSERT INTO staff (name, role, token_sha256, shop_id) "
+            "VALUES ($1, 'operator', $2, NULL) "
+            "ON CONFLICT (name) WHERE revoked_at IS NULL AND shop_id IS NULL DO NOTHING "
+            "RETURNING true",
+            name,
+            token_sha256,
+        )
+    return bool(inserted)
+
+
 async def by_token(pool: asyncpg.Pool, token_sha256: str) -> StaffRow | None:
-    return _row(
-        await pool.fetchrow(f"SELECT {_COLUMNS} FROM staff WHERE token_sha256 = $1", token_sha256)
-    )
+    """Whoever's token it is, in any shop (the token says which)."""
+    with scope.every_shop():
+        row = await pool.fetchrow(
+            f"SELECT {_COLUMNS} FROM staff WHERE token_sha256 = $1", token_sha256
+        )
+    return _row(row)
+
+
+async def named(pool: asyncpg.Pool, name: str) -> list[StaffRow]:
+    """Every member of that name in any shop (and any operator), the active ones first."""
+    with scope.every_shop():
+        rows = await pool.fetch(
+            f"SELECT {_COLUMNS} FROM staff WHERE name = $1 "
+            "ORDER BY revoked_at IS NULL DESC, revoked_at DESC",
+            name,
+        )
+    return [StaffRow(**dict(r)) for r in rows]
 
 
 async def by_name(pool: asyncpg.Pool, name: str) -> StaffRow | None:

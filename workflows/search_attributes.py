@@ -14,6 +14,8 @@ MOTIVE = SearchAttributeKey.for_keyword("ComplaintMotive")
 TIER = SearchAttributeKey.for_keyword("CustomerTier")
 ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
 RESPONSE_DUE_AT = SearchAttributeKey.for_datetime("ResponseDueAt")
+# Set once, when the case starts (app.cases): the shop whose case it is.
+SHOP = SearchAttributeKey.for_keyword("ShopId")
 
 ALL: tuple[SearchAttributeKey[Any], ...] = (
     STATUS,
@@ -22,6 +24,7 @@ ALL: tuple[SearchAttributeKey[Any], ...] = (
     TIER,
     ESCALATION_LEVEL,
     RESPONSE_DUE_AT,
+    SHOP,
 )
 
 

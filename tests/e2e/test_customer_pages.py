@@ -26,6 +26,7 @@ from app.customer_answers import csrf_token
 from app.identity import Actor, Role
 from infra.links import link_signer
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from notify import standin
 from tests.conftest import free_port
 from tests.e2e.test_pages import (
@@ -42,7 +43,7 @@ from tests.helpers import STAFF, event_types, eventually
 from worker import build_worker
 
 pytestmark = pytest.mark.db
-STAFF_ACTOR = Actor(STAFF, Role.STAFF)
+STAFF_ACTOR = Actor(STAFF, Role.STAFF, shop=FIRST_SHOP)
 INTERNAL = ("analyze_cause", "offer_resolution", "awaiting", "escalat", "customer_response")
 
 

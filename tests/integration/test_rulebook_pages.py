@@ -15,6 +15,7 @@ from app.context import Context
 from app.identity import Actor, Role
 from cli import handlers
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from tests.helpers import OWNER
 
 pytestmark = pytest.mark.db
@@ -38,11 +39,15 @@ async def test_the_pages_speak_the_language_the_owner_sets(
     try:
         async with client(ours, "http://a") as here, client(theirs, "http://b") as there:
             assert await lang(here) == "en" and await lang(there) == "en"
-            await rules.set_rules(ours, Actor(OWNER, Role.OWNER), {"language": "ko"})
+            await rules.set_rules(
+                ours, Actor(OWNER, Role.OWNER, shop=FIRST_SHOP), {"language": "ko"}
+            )
             assert await lang(here) == "ko"  # the process that set it: at once
             theirs.rules_changed()  # what the TTL does in a few seconds
             assert await lang(there) == "ko"
-            await rules.set_rules(ours, Actor(OWNER, Role.OWNER), {"language": None})
+            await rules.set_rules(
+                ours, Actor(OWNER, Role.OWNER, shop=FIRST_SHOP), {"language": None}
+            )
             assert await lang(here) == "en"  # back to the environment's
     finally:
         await pool.execute("DELETE FROM rulebook")
@@ -55,7 +60,9 @@ async def test_the_api_shows_times_in_the_zone_the_owner_sets(
     auth = {"Authorization": f"Bearer {staff_tokens[OWNER]}"}
     try:
         async with client(ctx, "http://api") as api:
-            await rules.set_rules(ctx, Actor(OWNER, Role.OWNER), {"timezone": "America/New_York"})
+            await rules.set_rules(
+                ctx, Actor(OWNER, Role.OWNER, shop=FIRST_SHOP), {"timezone": "America/New_York"}
+            )
             response = await api.get("/rules/changes?limit=1", headers=auth)
             assert response.status_code == 200, response.text
             at = datetime.fromisoformat(response.json()["changes"][0]["at"])

@@ -42,6 +42,7 @@ from domain.model import CaseState, Fault
 from domain.summary import summarize
 from infra.case_ids import case_id_for_key
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from workflows import search_attributes
 from workflows.complaint import refusal
 
@@ -241,7 +242,7 @@ def ctx(temporal: FakeTemporal, pool: FakePool) -> Context:
 
 
 def _as(role: Role, name: str = "Ann") -> Actor:
-    return Actor(name, role)
+    return Actor(name, role, shop=FIRST_SHOP)
 
 
 STAFF, MANAGER, OWNER, INTAKE = (
@@ -589,7 +590,13 @@ async def test_no_worker_and_no_database_asks_whether_the_service_runs(
 
 # -- identity: who is acting ------------------------------------------------------------
 def _staff_row(role: str = "staff", revoked_at: datetime | None = None) -> dict[str, Any]:
-    return {"name": "Ann", "role": role, "created_at": NOW, "revoked_at": revoked_at}
+    return {
+        "name": "Ann",
+        "role": role,
+        "created_at": NOW,
+        "revoked_at": revoked_at,
+        "shop_id": FIRST_SHOP,
+    }
 
 
 async def test_the_cli_without_a_name_says_which_variable_to_set(
@@ -601,15 +608,16 @@ async def test_the_cli_without_a_name_says_which_variable_to_set(
 
 
 async def test_the_cli_acts_as_the_active_member_it_names(ctx: Context, pool: FakePool) -> None:
-    pool.answers = {"FROM staff WHERE name": _staff_row("manager")}
-    assert await identity.actor_named(ctx, " Ann ") == Actor("Ann", Role.MANAGER)
+    pool.answers = {"FROM staff WHERE name": [_staff_row("manager")]}
+    assert await identity.actor_named(ctx, " Ann ") == Actor("Ann", Role.MANAGER, shop=FIRST_SHOP)
     assert pool.calls[0][1] == ("Ann",)
 
 
 async def test_a_revoked_member_is_told_when_in_the_shops_zone(
     ctx: Context, pool: FakePool
 ) -> None:
-    pool.answers = {"FROM staff": _staff_row(revoked_at=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))}
+    row = _staff_row(revoked_at=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    pool.answers = {"WHERE name": [row], "WHERE token_sha256": row, "FROM rulebook": []}
     with pytest.raises(
         Unauthorized, match=r"^staff member 'Ann' was revoked on 2026-11-20 12:00 KST$"
     ):
@@ -622,7 +630,9 @@ async def test_a_revoked_member_is_told_when_in_the_shops_zone(
 
 async def test_a_token_is_looked_up_by_its_hash_alone(ctx: Context, pool: FakePool) -> None:
     pool.answers = {"WHERE token_sha256": _staff_row("owner")}
-    assert await identity.actor_for_token(ctx, " cmp_secret ") == Actor("Ann", Role.OWNER)
+    assert await identity.actor_for_token(ctx, " cmp_secret ") == Actor(
+        "Ann", Role.OWNER, shop=FIRST_SHOP
+    )
     assert pool.calls[0][1] == (identity.token_hash("cmp_secret"),)
     with pytest.raises(Unauthorized, match=r"^this call needs a staff token: send `Authorization"):
         await identity.actor_for_token(ctx, None)
@@ -631,7 +641,7 @@ async def test_a_token_is_looked_up_by_its_hash_alone(ctx: Context, pool: FakePo
 # -- staff accounts ---------------------------------------------------------------------
 async def test_an_unknown_role_lists_the_roles(ctx: Context, pool: FakePool) -> None:
     with pytest.raises(
-        InvalidInput, match=r"^unknown role 'boss'; known: staff, manager, owner, intake$"
+        InvalidInput, match=r"^unknown role 'boss'; known: staff, manager, owner, intake, operator$"
     ):
         await staff.add(ctx, "Ann", "boss")
     assert pool.calls == []

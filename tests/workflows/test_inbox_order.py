@@ -24,12 +24,13 @@ from app.ids import workflow_id
 from app.inbox import inbox, inbox_filter
 from domain.model import Motive
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from pages.routes import COOKIE
 from tests.helpers import OWNER, eventually, open_command
 from worker import build_worker
 
 pytestmark = pytest.mark.db
-ME = Actor(OWNER, Role.OWNER)
+ME = Actor(OWNER, Role.OWNER, shop=FIRST_SHOP)
 
 
 @pytest.fixture

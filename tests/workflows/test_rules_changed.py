@@ -16,6 +16,7 @@ from app.identity import Actor, Role
 from app.ids import workflow_id
 from domain.commands import Apologize
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from tests.helpers import OWNER, event_types, eventually, open_command
 from tests.workflows.test_shop_time import (
     local,
@@ -32,7 +33,7 @@ from workflows.complaint import ComplaintWorkflow as WF
 pytestmark = pytest.mark.db
 
 HOUR = timedelta(hours=1)
-THE_OWNER = Actor(OWNER, Role.OWNER)
+THE_OWNER = Actor(OWNER, Role.OWNER, shop=FIRST_SHOP)
 
 
 @pytest.fixture

@@ -1,0 +1,101 @@
+"""Whose rows a database call sees: one shop's, every shop's, or (the owner's, for schema
+changes alone) none switched.
+
+The shop is held for the task that acts (an HTTP request, a CLI command, an activity of a
+case) and set on the connection at every acquire from the pool, with the role the policies
+of migration 0021 bind: `complaints_service` sees only the rows of `complaints.shop`,
+`complaints_system` every row. A connection is set afresh on each acquire, so one that
+served shop A never carries A into shop B's call; and a call made with no shop at all sees
+nothing (the service role with no shop), so a forgotten scope fails closed.
+"""
+
+import functools
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import ParamSpec, TypeVar
+
+import asyncpg
+
+SERVICE = "complaints_service"
+SYSTEM = "complaints_system"
+EVERY_SHOP = "*"  # the system role
+OWNER = "owner"  # no role switched: the connecting user, for migrations only
+NO_SHOP = ""  # the service role with no shop: sees nothing
+
+_current: ContextVar[str | None] = ContextVar("complaints_shop", default=None)
+
+
+def current() -> str | None:
+    return _current.get()
+
+
+def shop_now() -> str:
+    """The one shop the current task acts for (a programming error when it acts for none)."""
+    wanted = _current.get()
+    if wanted is None or wanted in (EVERY_SHOP, OWNER, NO_SHOP):
+        raise RuntimeError(f"this needs one shop's scope, not {wanted!r}")
+    return wanted
+
+
+def enter(shop: str) -> None:
+    """Act for this shop for the rest of the current task (a request, a command)."""
+    _current.set(shop)
+
+
+@contextmanager
+def shop(shop_id: str) -> Iterator[None]:
+    token = _current.set(shop_id)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+@contextmanager
+def every_shop() -> Iterator[None]:
+    with shop(EVERY_SHOP):
+        yield
+
+
+@contextmanager
+def owner() -> Iterator[None]:
+    with shop(OWNER):
+        yield
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def as_owner(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """For the schema's own functions: they run as the connecting user."""
+
+    @functools.wraps(fn)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with owner():
+            return await fn(*args, **kwargs)
+
+    return run
+
+
+class Setup:
+    """The pool's per-acquire hook: the scope of the task acquiring (else the pool's
+    default) onto the connection, in one round trip."""
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+
+    async def __call__(self, connection: asyncpg.Connection) -> None:
+        wanted = _current.get()
+        wanted = self.default if wanted is None else wanted
+        if wanted == OWNER:
+            await connection.execute("RESET ROLE; RESET complaints.shop")
+            return
+        role = SYSTEM if wanted == EVERY_SHOP else SERVICE
+        shop_id = "" if wanted == EVERY_SHOP else wanted
+        await connection.execute(
+            "SELECT set_config('role', $1, false), set_config('complaints.shop', $2, false)",
+            role,
+            shop_id,
+        )
