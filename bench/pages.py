@@ -27,6 +27,7 @@ from app import staff as staff_accounts
 from app.context import Context
 from app.identity import Actor, Role
 from app.inbox import inbox_filter
+from bench.loading import loading
 from domain.model import CaseStatus, IntakeChannel, Motive, Step, Tier
 from pages.routes import COOKIE
 from store.inbox import open_cases_sql
@@ -87,7 +88,7 @@ def read_model_rows(total: int, now: datetime, seed: int = 24) -> Iterator[tuple
 async def seed(pool: asyncpg.Pool, total: int) -> float:
     """Copy `total` rows into the read model; returns the seconds the COPY took."""
     now = datetime.now(UTC)
-    async with pool.acquire() as conn:
+    async with loading(pool) as conn:
         t = time.perf_counter()
         await conn.copy_records_to_table(
             "complaint_cases", records=read_model_rows(total, now), columns=COLUMNS

@@ -51,6 +51,7 @@ from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BaselineWorkflow
 from bench.cli_start import cli_start
 from bench.cli_start import report as cli_report
+from bench.loading import loading
 from bench.pages import pages as pages_part
 from domain.commands import (
     AnalyzeCause,
@@ -70,6 +71,7 @@ from infra import postgres, temporal_server
 from infra.codec import EncryptionCodec, new_key, parse_keys
 from infra.converter import DATA_CONVERTER, data_converter
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from store import migrations
 from store.events import EventStore
 from store.read_model import rebuild_read_model
@@ -365,14 +367,16 @@ async def rebuild(url: str, total: int, measure_copy: bool = True) -> dict[str, 
     admin = await asyncpg.connect(url)
     name = f"bench_rebuild_{uuid.uuid4().hex[:6]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
-    pool = await postgres.connect(url.replace("/postgres?", f"/{name}?"), max_size=2)
+    pool = await postgres.connect(
+        url.replace("/postgres?", f"/{name}?"), max_size=2, scope=FIRST_SHOP
+    )
     await migrations.migrate(pool)
     try:
         rows: Iterable[tuple[Any, ...]] = (
             list(rebuild_rows(total)) if measure_copy else rebuild_rows(total)
         )
         columns = ["case_id", "seq", "event_id", "type", "data", "occurred_at"]
-        async with pool.acquire() as conn:
+        async with loading(pool) as conn:
             t = time.perf_counter()
             await conn.copy_records_to_table("complaint_events", records=rows, columns=columns)
             copy_rate = total / (time.perf_counter() - t)
@@ -522,7 +526,7 @@ async def main() -> None:
         plain_env = {k: v for k, v in env.items() if not k.startswith("COMPLAINTS_CODEC")}
         plain_env["COMPLAINTS_TASK_QUEUE"] = PLAIN_QUEUE
         workers.append(spawn([sys.executable, "-m", "bench.plain_worker"], plain_env))
-    pool = await postgres.connect(url)
+    pool = await postgres.connect(url, scope=FIRST_SHOP)
     await migrations.migrate(pool)
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),

@@ -36,6 +36,7 @@ from typing import Any
 import asyncpg
 from temporalio.client import Client
 
+from bench.loading import loading
 from bench.run import (
     DATA,
     RESULTS,
@@ -51,6 +52,7 @@ from bench.run import (
 from infra import postgres, temporal_server
 from infra.codec import EncryptionCodec, new_key, parse_keys
 from infra.converter import data_converter
+from infra.shop_ids import FIRST_SHOP
 from store import migrations
 from store.cases import CaseFilter, list_cases
 from store.read_model import rebuild_read_model
@@ -85,7 +87,7 @@ async def fill_events(pool: asyncpg.Pool, total: int) -> dict[str, Any]:
     columns = ["case_id", "seq", "event_id", "type", "data", "occurred_at"]
     t = time.perf_counter()
     if total > have:
-        async with pool.acquire() as conn:
+        async with loading(pool) as conn:
             await conn.copy_records_to_table(
                 "complaint_events",
                 records=rebuild_rows(total - have, HISTORY_STEP),
@@ -95,7 +97,7 @@ async def fill_events(pool: asyncpg.Pool, total: int) -> dict[str, Any]:
     t = time.perf_counter()
     cases = await rebuild_read_model(pool)
     rebuilt = time.perf_counter() - t
-    async with pool.acquire() as conn:
+    async with loading(pool) as conn:  # the tables' owner analyzes them
         await conn.execute("ANALYZE complaint_events")
         await conn.execute("ANALYZE complaint_cases")
     events: int = await pool.fetchval("SELECT count(*) FROM complaint_events")
@@ -196,7 +198,7 @@ async def main() -> None:
         "COMPLAINTS_TARGET_MODE": TARGET_MODE,
         "COMPLAINTS_METRICS_PORT": "0",
     }
-    pool = await postgres.connect(url)
+    pool = await postgres.connect(url, scope=FIRST_SHOP)
     await migrations.migrate(pool)
     worker = spawn([sys.executable, "worker.py"], env)
     results: dict[str, Any] = {

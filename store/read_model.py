@@ -251,10 +251,21 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
 
             reading = asyncio.create_task(read())
             try:
+                # COPY refuses a table under row-level security: the rows stream into a
+                # temporary table (the shop's id by its default, the scope's shop), then go
+                # in with one INSERT, which the shop's policy checks.
+                await writer.execute(
+                    "CREATE TEMP TABLE rebuilt_cases (LIKE complaint_cases INCLUDING DEFAULTS) "
+                    "ON COMMIT DROP"
+                )
                 await writer.copy_records_to_table(
-                    "complaint_cases", records=rows(), columns=_COLUMNS
+                    "rebuilt_cases", records=rows(), columns=_COLUMNS
                 )
                 await reading
+                columns = ", ".join((*_COLUMNS, "shop_id"))
+                await writer.execute(
+                    f"INSERT INTO complaint_cases ({columns}) SELECT {columns} FROM rebuilt_cases"
+                )
             finally:
                 reading.cancel()
                 await asyncio.gather(reading, return_exceptions=True)

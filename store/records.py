@@ -36,5 +36,9 @@ async def destroy_expired(pool: asyncpg.Pool, now: datetime) -> int:
 
 
 async def held(pool: asyncpg.Pool, case_id: str) -> dict[str, object] | None:
-    row = await pool.fetchrow("SELECT * FROM complaint_records WHERE case_id = $1", case_id)
+    row = await pool.fetchrow(
+        "SELECT case_id, opened_at, closed_at, motive, channel, fault, status, remedy, rating, "
+        "hold_until FROM complaint_records WHERE case_id = $1",
+        case_id,
+    )
     return dict(row) if row else None

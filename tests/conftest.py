@@ -20,7 +20,8 @@ from infra.codec import new_key
 from infra.connection import codec_for
 from infra.converter import data_converter
 from infra.settings import Settings
-from store import migrations
+from infra.shop_ids import FIRST_SHOP
+from store import migrations, scope
 from tests.api_server import serving
 from tests.helpers import OWNER, ROLES, add_staff
 from workflows import search_attributes
@@ -67,7 +68,7 @@ async def database_url(server_url: str) -> AsyncIterator[str]:
 
 @pytest.fixture(scope="session")
 async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    p = await postgres.connect(database_url, max_size=10)
+    p = await postgres.connect(database_url, max_size=10, scope=FIRST_SHOP)
     await migrations.migrate(p)
     yield p
     await p.close()
@@ -152,6 +153,14 @@ def settings(database_url: str, staff_tokens: dict[str, str]) -> Settings:
         language="en",
         staff=OWNER,
     )
+
+
+@pytest.fixture
+def first_shop() -> Iterator[None]:
+    """The test acts for the first shop, as the application layer does once it knows whose
+    request it serves (for tests that call below it: start a case's workflow, say)."""
+    with scope.shop(FIRST_SHOP):
+        yield
 
 
 @pytest.fixture

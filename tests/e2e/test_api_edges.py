@@ -22,6 +22,7 @@ from api.main import create_app
 from app.context import Context
 from infra import postgres
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from tests.conftest import TEST_CONVERTER
 from tests.e2e.test_api import NEW_CASE, WALK, Api, api, phone, refusal
 from tests.e2e.test_cli import Cli
@@ -44,7 +45,7 @@ async def own_api(
 ) -> AsyncIterator[tuple[Api, str]]:
     """An API on a pool of its own (the session's pool and workers are not touched), and the
     name of its database."""
-    pool = await postgres.connect(database_url, max_size=2)
+    pool = await postgres.connect(database_url, max_size=2, scope=FIRST_SHOP)
     settings = Settings(database_url=database_url, language="en")
     app = create_app(Context(settings, client=dev_env.client, pool=pool))
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # a 500 is an answer

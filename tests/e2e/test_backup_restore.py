@@ -15,6 +15,7 @@ from temporalio.worker import Replayer
 
 from infra import postgres
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from tests.conftest import TEST_CONVERTER
 from tests.e2e.test_cli import Cli
 from tests.helpers import OWNER, add_staff, event_types
@@ -38,7 +39,7 @@ async def test_a_backup_restores_into_a_new_database_and_the_cases_continue(
 ) -> None:
     folder = tmp_path / "backup"
     async with fresh_database(server_url) as source_url:
-        source = await postgres.connect(source_url, max_size=4)
+        source = await postgres.connect(source_url, max_size=4, scope=FIRST_SHOP)
         await add_staff(source, OWNER, "owner")
         cli = cli_on(dev_env, settings, source_url, PASSPHRASE)
         async with build_worker(dev_env.client, source, settings):
@@ -81,7 +82,7 @@ async def test_a_backup_restores_into_a_new_database_and_the_cases_continue(
         again = await cli("restore", str(folder), ok=False)
         assert "is not empty" in again and "complaint_events: 3 rows" in again, again
 
-        target = await postgres.connect(target_url, max_size=4)
+        target = await postgres.connect(target_url, max_size=4, scope=FIRST_SHOP)
         try:
             assert await everything(target) == before  # every row of every table
             # Shows, replays and continues on the restored database.

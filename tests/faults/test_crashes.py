@@ -27,6 +27,7 @@ from domain.commands import Apologize, Empathize
 from domain.decider import fold
 from infra import connection, postgres, temporal_server
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from store import migrations
 from store.events import EventStore
 from tests.conftest import ROOT, TEST_DATA, free_port
@@ -176,7 +177,7 @@ async def own_postgres() -> AsyncIterator[Postgres]:
 async def test_postgres_stopped_while_cases_are_driven_loses_nothing(
     dev_env: WorkflowEnvironment, own_postgres: Postgres
 ) -> None:
-    pool = await postgres.connect(own_postgres.url)
+    pool = await postgres.connect(own_postgres.url, scope=FIRST_SHOP)
     await migrations.migrate(pool)
     settings = Settings(
         task_queue=f"complaints-{uuid.uuid4().hex[:8]}", database_url=own_postgres.url

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 import asyncpg
 
 from infra import postgres
+from infra.shop_ids import FIRST_SHOP
 from store import migrations
 from tests.conftest import with_database
 
@@ -20,7 +21,7 @@ async def fresh_database(server_url: str, migrated: bool = True) -> AsyncIterato
         await admin.execute(f'CREATE DATABASE "{name}"')
         url = with_database(server_url, name)
         if migrated:
-            pool = await postgres.connect(url, max_size=2)
+            pool = await postgres.connect(url, max_size=2, scope=FIRST_SHOP)
             try:
                 await migrations.migrate(pool)
             finally:

@@ -11,6 +11,7 @@ from app.context import Context
 from bench.pages import pages, read_model_rows
 from infra import postgres
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from tests.integration.fresh import fresh_database
 from worker import build_worker
 
@@ -30,7 +31,7 @@ async def test_the_pages_part_times_both_doors_and_explains_the_inbox(
     dev_env: WorkflowEnvironment, server_url: str
 ) -> None:
     async with fresh_database(server_url) as url:
-        pool = await postgres.connect(url, max_size=4)
+        pool = await postgres.connect(url, max_size=4, scope=FIRST_SHOP)
         settings = Settings(task_queue=f"bench-{uuid.uuid4().hex[:8]}", database_url=url)
         try:
             async with build_worker(dev_env.client, pool, settings):

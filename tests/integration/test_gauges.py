@@ -13,6 +13,7 @@ import pytest
 from domain.commands import Apologize
 from infra import postgres, telemetry
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from store import health
 from store.events import EventStore
 from tests.conftest import free_port
@@ -63,7 +64,7 @@ async def test_gauges_count_overdue_cases_and_unsent_notices(server_url: str) ->
     assert value(served, "complaints_worker_ready") == 0
 
     async with fresh_database(server_url) as url:
-        pool = await postgres.connect(url, max_size=2)
+        pool = await postgres.connect(url, max_size=2, scope=FIRST_SHOP)
         try:
             gauges.show(await health.read(pool))  # an empty database: zeros, all present
             served = scrape(port)
@@ -120,7 +121,7 @@ async def test_gauges_count_overdue_cases_and_unsent_notices(server_url: str) ->
             await pool.close()
 
     # The database gone (dropped above): the loop says so and goes on.
-    pool = await postgres.connect(server_url, max_size=1)
+    pool = await postgres.connect(server_url, max_size=1, scope=FIRST_SHOP)
     watching = asyncio.create_task(watch_gauges(pool, gauges, every=0.05))
     try:
         await pool.close()  # every reading now fails

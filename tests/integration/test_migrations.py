@@ -18,7 +18,8 @@ from domain.model import Step
 from domain.phone import normalize_phone
 from infra import postgres
 from infra.settings import Settings
-from store import migrations
+from infra.shop_ids import FIRST_SHOP
+from store import migrations, scope
 from store.customers import CustomerDirectory
 from store.events import EventStore
 from store.report import period_report
@@ -45,7 +46,7 @@ async def fresh_url(server_url: str) -> AsyncIterator[str]:
 async def test_a_fresh_database_is_refused_to_readers_until_migrated_once(
     fresh_url: str,
 ) -> None:
-    pool = await postgres.connect(fresh_url)
+    pool = await postgres.connect(fresh_url, scope=scope.OWNER)
     try:
         with pytest.raises(migrations.SchemaNotReady, match="run `complaints migrate`"):
             await migrations.require_current(pool)
@@ -62,7 +63,7 @@ async def test_a_fresh_database_is_refused_to_readers_until_migrated_once(
 async def test_a_database_made_before_numbered_migrations_is_adopted_with_its_data(
     fresh_url: str,
 ) -> None:
-    pool = await postgres.connect(fresh_url)
+    pool = await postgres.connect(fresh_url, scope=scope.OWNER)
     try:
         first = migrations.migrations()[0]
         await pool.execute(first.sql)  # what every start used to run
@@ -78,7 +79,7 @@ async def test_a_database_made_before_numbered_migrations_is_adopted_with_its_da
 
 
 async def test_concurrent_migrations_apply_each_step_once(fresh_url: str) -> None:
-    pools = [await postgres.connect(fresh_url) for _ in range(3)]
+    pools = [await postgres.connect(fresh_url, scope=scope.OWNER) for _ in range(3)]
     try:
         results = await asyncio.gather(*(migrations.migrate(p) for p in pools))
         assert sorted(len(r) for r in results) == [0, 0, len(migrations.migrations())]
@@ -104,7 +105,8 @@ async def test_list_answers_while_another_session_holds_a_case_row(
 
 @pytest.fixture
 async def reader_url(database_url: str) -> AsyncIterator[str]:
-    """The same database through a role that may only SELECT."""
+    """The same database through a role that may only SELECT (and, as every login of the
+    service must, act as the shop roles of migration 0021)."""
     role = f"reader_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(database_url)
     database = urlsplit(database_url).path.lstrip("/")
@@ -112,6 +114,7 @@ async def reader_url(database_url: str) -> AsyncIterator[str]:
     await admin.execute(f'GRANT CONNECT ON DATABASE "{database}" TO {role}')
     await admin.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
     await admin.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    await admin.execute(f"GRANT complaints_service, complaints_system TO {role}")
     parts = urlsplit(database_url)
     host = parts.netloc.rsplit("@", 1)[-1]
     try:
@@ -164,7 +167,7 @@ async def test_states_stored_as_jsonb_read_append_and_report_the_same_after_0009
     """0009 turns the read model's state from jsonb into json on a database with cases in
     it: what was stored reads back the same, appends go on (the rewrite moved every row,
     so a worker's kept copy is read again), reports and `forget` still reach inside it."""
-    pool = await postgres.connect(fresh_url)
+    pool = await postgres.connect(fresh_url, scope=scope.OWNER)
     try:
         async with pool.acquire() as conn, conn.transaction():
             await conn.execute(
@@ -186,16 +189,17 @@ async def test_states_stored_as_jsonb_read_append_and_report_the_same_after_0009
 
         later = list(range(9, len(migrations.migrations()) + 1))  # 0009 and any after it
         assert [m.version for m in await migrations.migrate(pool)] == later
-        assert await pool.fetchval(typed) == "json"
-        assert await store.case_state(case_id) == before
-        assert await store.append(case_id, events[1:]) == 1
-        assert (await store.case_state(case_id)).steps_done == (Step.APOLOGIZE,)
-        report = await period_report(pool, T0 - timedelta(days=1), T0 + timedelta(days=30))
-        assert {s.step: s.answered for s in report.per_step if s.answered} == {"apologize": 1}
-        forgotten = await CustomerDirectory(pool).forget(normalize_phone(PHONE))
-        assert forgotten.cases == 1
-        state = await store.case_state(case_id)
-        assert state.customer is None and state.version == len(events)
+        with scope.shop(FIRST_SHOP):  # what the database had became the first shop's
+            assert await pool.fetchval(typed) == "json"
+            assert await store.case_state(case_id) == before
+            assert await store.append(case_id, events[1:]) == 1
+            assert (await store.case_state(case_id)).steps_done == (Step.APOLOGIZE,)
+            report = await period_report(pool, T0 - timedelta(days=1), T0 + timedelta(days=30))
+            assert {s.step: s.answered for s in report.per_step if s.answered} == {"apologize": 1}
+            forgotten = await CustomerDirectory(pool).forget(normalize_phone(PHONE))
+            assert forgotten.cases == 1
+            state = await store.case_state(case_id)
+            assert state.customer is None and state.version == len(events)
     finally:
         await pool.close()
 
@@ -215,7 +219,7 @@ def _with_second_edited() -> list[migrations.Migration]:
 async def test_an_applied_migration_whose_file_changed_stops_migrate_and_readers(
     fresh_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pool = await postgres.connect(fresh_url)
+    pool = await postgres.connect(fresh_url, scope=scope.OWNER)
     settings = Settings(database_url=fresh_url)
     try:
         await migrations.migrate(pool)
@@ -239,7 +243,7 @@ async def test_an_applied_migration_whose_file_changed_stops_migrate_and_readers
 async def test_a_database_from_before_checksums_records_them_once_then_checks_them(
     fresh_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pool = await postgres.connect(fresh_url)
+    pool = await postgres.connect(fresh_url, scope=scope.OWNER)
     try:
         await migrations.migrate(pool)
         await pool.execute("ALTER TABLE schema_migrations DROP COLUMN checksum")

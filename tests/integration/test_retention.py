@@ -16,6 +16,7 @@ from app.identity import actor_named
 from app.retention import run
 from infra import postgres
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from store import records
 from store.events import EventStore
 from store.retention import Retention, parse_retention
@@ -72,7 +73,7 @@ async def test_dry_run_then_real_run_on_a_case_older_than_the_period(
     server_url: str, settings: Settings
 ) -> None:
     async with fresh_database(server_url) as url:
-        pool = await postgres.connect(url, max_size=4)
+        pool = await postgres.connect(url, max_size=4, scope=FIRST_SHOP)
         try:
             await add_staff(pool, OWNER, "owner")
             old = await customer_with_case(pool, "+821011110001", NOW - timedelta(days=4 * 365))
@@ -109,7 +110,7 @@ async def test_the_schedule_runs_the_sweep_through_its_activity(
     dev_env: WorkflowEnvironment, server_url: str, settings: Settings
 ) -> None:
     async with fresh_database(server_url) as url:
-        pool = await postgres.connect(url, max_size=4)
+        pool = await postgres.connect(url, max_size=4, scope=FIRST_SHOP)
         try:
             await customer_with_case(pool, "+821011110009", datetime.now(UTC) - timedelta(days=20))
             activities = RetentionActivities(pool, "10d")
@@ -147,7 +148,7 @@ async def test_retention_keeps_the_minimal_record_under_the_legal_hold(
     minimal record of the case stays until 3 years after its closing, then goes. A shop not
     subject to the hold keeps no record."""
     async with fresh_database(server_url) as url:
-        pool = await postgres.connect(url, max_size=4)
+        pool = await postgres.connect(url, max_size=4, scope=FIRST_SHOP)
         try:
             await add_staff(pool, OWNER, "owner")
             closed = NOW - timedelta(days=20)

@@ -38,7 +38,7 @@ from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 
 NAME, PHONE = "박서연", "010-8765-4321"
 TEXTS = [

@@ -32,6 +32,7 @@ from domain.model import Fault, IntakeChannel, Motive, RemedyKind
 from infra import postgres, temporal_server
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from store import migrations
 from tests.helpers import open_command
 from worker import build_worker
@@ -176,7 +177,7 @@ async def main() -> None:
     )
     await temporal_server.register_search_attributes(env.client, search_attributes.ALL)
     url = postgres.start_embedded(Path(".data/record"))
-    pool = await postgres.connect(url)
+    pool = await postgres.connect(url, scope=FIRST_SHOP)
     await migrations.migrate(pool)
     settings = Settings(task_queue="record", database_url=url)
     tag = sys.argv[1] if len(sys.argv) > 1 else "v2"
