@@ -14,6 +14,8 @@ from domain.commands import Command, OpenCase
 from domain.decider import decide, evolve
 from domain.events import RecordedEvent
 from domain.model import CaseState, IntakeChannel, Motive, ResponseTargets
+from infra import shop_ids
+from infra.shop_ids import FIRST_SHOP
 from store import scope
 from store import staff as staff_store
 
@@ -129,3 +131,8 @@ async def an_append_waits(pool: asyncpg.Pool) -> None:
         assert count >= 1
 
     await eventually(waiting, timeout=20)
+
+
+def workflow_id(case_id: str, shop: str = FIRST_SHOP) -> str:
+    """A case's workflow id in the first shop (the tests' shop, unless they say another)."""
+    return shop_ids.workflow_id(shop, case_id)

@@ -13,7 +13,6 @@ from temporalio.testing import WorkflowEnvironment
 
 import app.cases
 from app.cases import query_case, start_case
-from app.ids import workflow_id
 from app.refusals import CaseIdTaken
 from cli.main import run as cli_run
 from cli.parser import parser
@@ -21,11 +20,11 @@ from domain.commands import Withdraw
 from infra.case_ids import case_id_for_key, read_case_id
 from infra.settings import Settings
 from tests.e2e.test_cli import BIN, Cli
-from tests.helpers import event_types, open_command
+from tests.helpers import event_types, open_command, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 
 OPEN = (
     "open",

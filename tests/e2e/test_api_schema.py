@@ -30,7 +30,8 @@ from app.context import Context
 from infra.connection import connect
 from infra.postgres import connect as connect_pool
 from infra.settings import Settings
-from store import migrations
+from infra.shop_ids import FIRST_SHOP
+from store import migrations, scope
 from tests.conftest import ROOT, free_port, with_database
 from tests.helpers import OWNER, ROLES, add_staff
 from worker import build_worker
@@ -76,7 +77,8 @@ def live_api(dev_env: WorkflowEnvironment, own_database: str) -> Iterator[LiveAp
         client = await connect(shop)
         pool = await connect_pool(own_database, max_size=4)
         await migrations.migrate(pool)
-        tokens[OWNER] = await add_staff(pool, OWNER, ROLES[OWNER])
+        with scope.shop(FIRST_SHOP):  # the pool, as the service's, acts for no shop unasked
+            tokens[OWNER] = await add_staff(pool, OWNER, ROLES[OWNER])
         api = server(shop, create_app(Context(shop, client=client, pool=pool)))
         try:
             async with build_worker(client, pool, shop):

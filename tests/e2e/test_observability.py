@@ -25,15 +25,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
 from app.context import connect
-from app.ids import workflow_id
 from domain.commands import Apologize, Empathize, ShowPrevention
 from infra.settings import Settings
 from tests.conftest import ROOT, free_port
-from tests.helpers import eventually, open_command
+from tests.helpers import eventually, open_command, workflow_id
 from tests.webhook import SECRET, webhook
 from workflows.complaint import ComplaintWorkflow as WF
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')

@@ -8,10 +8,10 @@ import asyncpg
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from app.ids import workflow_id
 from infra.settings import Settings
 from tests.e2e.test_accidents import OPEN
 from tests.e2e.test_cli import Cli
+from tests.helpers import workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 

@@ -20,14 +20,13 @@ from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from infra import temporal_server
 from infra.settings import Settings
 from tests.conftest import ROOT, TEST_CONVERTER
-from tests.helpers import event_types, open_command
+from tests.helpers import event_types, open_command, workflow_id
 from workflows import search_attributes
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 BIN = os.path.dirname(sys.executable)
 NAMES = [key.name for key in search_attributes.ALL]
 

@@ -14,7 +14,6 @@ from playwright.async_api import Route
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -25,7 +24,7 @@ from domain.commands import (
 )
 from domain.model import Fault, Motive, RemedyKind
 from infra.settings import Settings
-from tests.helpers import STAFF, eventually, open_command
+from tests.helpers import STAFF, eventually, open_command, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 

@@ -13,17 +13,16 @@ from pydantic import ValidationError
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from cli.main import main as cli_main
 from domain.commands import AnalyzeCause, OfferResolution, OpenCase, RecordSatisfaction
 from domain.errors import InvalidPhone
 from domain.phone import normalize_phone
 from infra import temporal_server
 from infra.settings import Settings
-from tests.helpers import OWNER, event_types, open_command
+from tests.helpers import OWNER, event_types, open_command, workflow_id
 from worker import build_worker
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 
 RAW_UPDATES = [
     ("apologize", {"what": ""}, "must not be empty"),

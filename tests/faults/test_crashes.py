@@ -22,7 +22,6 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import Apologize, Empathize
 from domain.decider import fold
 from infra import connection, postgres, temporal_server
@@ -38,12 +37,13 @@ from tests.helpers import (
     eventually,
     open_command,
     opening_blocked,
+    workflow_id,
 )
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 
 
 @pytest.fixture

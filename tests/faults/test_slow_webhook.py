@@ -11,13 +11,12 @@ from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from infra.settings import Settings
-from tests.helpers import eventually, open_command
+from tests.helpers import eventually, open_command, workflow_id
 from tests.webhook import SECRET, webhook
 from worker import build_worker
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 
 
 async def test_escalations_keep_time_while_the_webhook_answers_too_late(

@@ -18,15 +18,14 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import Apologize
 from infra.settings import Settings
 from tests.conftest import ROOT
-from tests.helpers import an_append_waits, case_row_locked, event_types, open_command
+from tests.helpers import an_append_waits, case_row_locked, event_types, open_command, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 
 

@@ -16,7 +16,6 @@ import pytest
 from temporalio.client import Client
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -33,7 +32,7 @@ from infra.settings import Settings
 from store.customers import CustomerDirectory
 from tests.api_server import serving
 from tests.conftest import TEST_DATA, free_port
-from tests.helpers import INTAKE, MANAGER, OWNER, STAFF
+from tests.helpers import INTAKE, MANAGER, OWNER, STAFF, workflow_id
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow as WF

@@ -5,7 +5,12 @@ import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from app.ids import workflow_id
+from tests.helpers import workflow_id
+
+
+@pytest.fixture(autouse=True)
+def in_the_first_shop(first_shop: None) -> None:
+    """The engine's tests start cases below the application layer: the first shop's."""
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -34,7 +33,7 @@ from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from store import migrations
-from tests.helpers import open_command
+from tests.helpers import open_command, workflow_id
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow

@@ -20,13 +20,12 @@ from app import cases, sessions
 from app.cases import start_case
 from app.context import Context
 from app.identity import Actor, Role
-from app.ids import workflow_id
 from app.inbox import inbox, inbox_filter
 from domain.model import Motive
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from pages.routes import COOKIE
-from tests.helpers import OWNER, eventually, open_command
+from tests.helpers import OWNER, eventually, open_command, workflow_id
 from worker import build_worker
 
 pytestmark = pytest.mark.db

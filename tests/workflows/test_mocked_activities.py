@@ -11,13 +11,12 @@ from temporalio.worker import Worker
 
 from activities.store import AppendBatch
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import Apologize, Empathize
 from domain.events import RecordedEvent
 from domain.model import CarePolicy, CaseRules, CustomerProfile, Motive, ResponseTargets
 from domain.summary import CaseSummary
 from infra.settings import Settings
-from tests.helpers import open_command
+from tests.helpers import open_command, workflow_id
 from workflows.complaint import ComplaintWorkflow
 
 STORED: list[AppendBatch] = []

@@ -13,13 +13,12 @@ from temporalio.worker import Worker
 
 from activities.store import AppendBatch, StoreActivities
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import Apologize, Withdraw
 from domain.effects import Voice
 from domain.model import CaseStatus, CustomerProfile
 from infra.settings import Settings
 from store.events import EventStore
-from tests.helpers import event_types, open_command
+from tests.helpers import event_types, open_command, workflow_id
 from worker import activities_for
 from workflows.complaint import ComplaintWorkflow as WF
 

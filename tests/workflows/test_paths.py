@@ -12,7 +12,6 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -30,7 +29,7 @@ from domain.summary import summarize
 from infra.settings import Settings
 from store.folding import CASE_COLUMNS
 from store.read_model import rebuild_read_model
-from tests.helpers import event_types, eventually, open_command
+from tests.helpers import event_types, eventually, open_command, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 

@@ -7,11 +7,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import Apologize
 from domain.model import CaseState, CaseStatus
 from infra.settings import Settings
-from tests.helpers import event_types, eventually, open_command
+from tests.helpers import event_types, eventually, open_command, workflow_id
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow

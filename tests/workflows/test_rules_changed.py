@@ -13,11 +13,10 @@ from app import rules as rulebook
 from app.cases import start_case
 from app.context import Context
 from app.identity import Actor, Role
-from app.ids import workflow_id
 from domain.commands import Apologize
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
-from tests.helpers import OWNER, event_types, eventually, open_command
+from tests.helpers import OWNER, event_types, eventually, open_command, workflow_id
 from tests.workflows.test_shop_time import (
     local,
     minute,

@@ -15,11 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 from app import rules as rulebook
 from app.cases import start_case
 from app.context import Context
-from app.ids import workflow_id
 from infra import rule_delivery
 from infra.settings import Settings
 from store import rulebook as store
-from tests.helpers import event_types, eventually, open_command
+from tests.helpers import event_types, eventually, open_command, workflow_id
 from tests.workflows.test_rules_changed import THE_OWNER, clean_rulebook
 from tests.workflows.test_shop_time import minute, state_of
 from worker import build_worker

@@ -11,7 +11,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.customers import CustomerDirectory
 from app.cases import start_case
-from app.ids import workflow_id
 from cli import render
 from domain.commands import (
     AnalyzeCause,
@@ -25,7 +24,7 @@ from domain.commands import (
 from domain.model import CaseState, Fault, IntakeChannel, Motive, RemedyKind
 from infra.settings import Settings
 from store.report import period_report
-from tests.helpers import event_types, eventually, open_command
+from tests.helpers import event_types, eventually, open_command, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 

@@ -7,7 +7,6 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from app.cases import start_case
-from app.ids import workflow_id
 from domain.commands import (
     AnalyzeCause,
     Apologize,
@@ -21,7 +20,7 @@ from domain.commands import (
 )
 from domain.model import CaseStatus, Fault, RemedyKind, Step
 from infra.settings import Settings
-from tests.helpers import event_types, open_command
+from tests.helpers import event_types, open_command, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow
 

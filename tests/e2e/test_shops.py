@@ -1,0 +1,330 @@
+"""Two shops on one deployment, each sealed from the other: every API route, CLI command and
+staff page given shop B's credentials and shop A's case (or customer, staff, report, export,
+rulebook, calendar) answers "no such" exactly as for an id nobody has, and changes nothing.
+The cases are generated from the route tables, so a new route cannot be forgotten. Under
+the application's filters, the database's row-level security holds on its own.
+
+Shop A is the first shop (the one the session's staff belong to); shop B is added here by an
+operator, with its own owner and staff (one of whom has the same name as a member of A)."""
+
+import asyncio
+import re
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import uvicorn
+from temporalio.testing import WorkflowEnvironment
+
+from api.main import create_app
+from app import shops as app_shops
+from app.context import Context
+from app.identity import Actor, Role
+from cli.parser import Commands, parser
+from infra import postgres
+from infra.case_ids import new_case_id
+from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
+from store import scope
+from tests.conftest import free_port
+from tests.e2e.test_api import NEW_CASE, WALK
+from tests.e2e.test_cli import Cli
+from tests.helpers import MANAGER, OWNER, STAFF, add_staff
+from worker import build_worker
+
+pytestmark = pytest.mark.db
+
+B_OWNER, B_MANAGER = "Choi Yuna", "Han Jisoo"
+B_STAFF = STAFF  # the same name as a member of shop A: two people, one in each shop
+OPERATOR = Actor("Operator Lim", Role.OPERATOR)
+
+# Every API route that names a case, with a body it would accept: the test fails when a
+# route is added that is not here.
+CASE_ROUTES: dict[tuple[str, str], dict[str, Any] | None] = {
+    ("get", "/cases/{case_id}"): None,
+    **{("post", f"/cases/{{case_id}}/{path}"): body for path, body in WALK},
+    ("post", "/cases/{case_id}/delay"): {
+        "until": (datetime.now(UTC) + timedelta(days=2)).isoformat(),
+        "reason": "The part arrives on Thursday",
+    },
+    ("post", "/cases/{case_id}/withdrawal"): {"reason": "Settled in the shop"},
+}
+
+
+def a_phone() -> str:
+    # 010-2000 to 010-4999: every such number exists
+    return f"010-{2000 + uuid.uuid4().int % 3000:04d}-{uuid.uuid4().int % 10000:04d}"
+
+
+@dataclass
+class Shops:
+    url: str
+    b: str  # shop B's id
+    tokens: dict[str, str]  # shop A's members and shop B's, by name (B_STAFF: B's)
+    a_case: str  # shop A's case, apologized for
+    a_phone: str  # its customer's
+    pool: asyncpg.Pool  # the service's own: no shop unless a task acts for one
+    ctx: Context
+    cli: Cli
+
+    async def call(
+        self, who: str, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
+            return await client.request(
+                method,
+                path,
+                json=body,
+                headers={"Authorization": f"Bearer {self.tokens[who]}"},
+            )
+
+
+@pytest.fixture(scope="module")
+async def shops(
+    dev_env: WorkflowEnvironment, database_url: str, staff_tokens: dict[str, str]
+) -> AsyncIterator[Shops]:
+    service = await postgres.connect(database_url, max_size=8)  # fails closed without a shop
+    port = free_port()
+    settings = Settings(
+        task_queue=f"complaints-{uuid.uuid4().hex[:8]}",
+        database_url=database_url,
+        language="en",
+        api_port=port,
+        public_url=f"http://127.0.0.1:{port}",
+    )
+    ctx = Context(settings, client=dev_env.client, pool=service)
+    b = (await app_shops.add(ctx, OPERATOR, "Shop B")).shop_id
+    tokens = {name: token for name, token in staff_tokens.items() if name != B_STAFF}
+    with scope.shop(b):
+        tokens |= {
+            B_OWNER: await add_staff(service, B_OWNER, "owner"),
+            B_MANAGER: await add_staff(service, B_MANAGER, "manager"),
+            B_STAFF: await add_staff(service, B_STAFF, "staff"),
+        }
+    a_staff = staff_tokens[STAFF]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_config=None)
+    )
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        assert not serving.done(), "the app did not start"
+        await asyncio.sleep(0.02)
+    try:
+        async with build_worker(dev_env.client, service, settings):
+            phone = a_phone()
+            async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as client:
+                auth = {"Authorization": f"Bearer {a_staff}"}
+                opened = await client.post("/cases", json=NEW_CASE | {"phone": phone}, headers=auth)
+                assert opened.status_code == 201, opened.text
+                a_case = opened.json()["case_id"]
+                path, body = WALK[0]
+                done = await client.post(f"/cases/{a_case}/{path}", json=body, headers=auth)
+                assert done.status_code == 200, done.text
+            cli = Cli(dev_env, settings)
+            yield Shops(settings.public_url, b, tokens, a_case, phone, service, ctx, cli)
+    finally:
+        server.should_exit = True
+        await serving
+        await service.close()
+
+
+def _same(answer: httpx.Response, *ids: str) -> tuple[int, str]:
+    text = answer.text
+    for case_id in ids:
+        text = text.replace(case_id, "<id>")
+    return answer.status_code, re.sub(r'"instance":"[^"]*"', "", text)
+
+
+async def _a_case_as_it_is(shops: Shops) -> dict[str, Any]:
+    seen = await shops.call(STAFF, "GET", f"/cases/{shops.a_case}")
+    assert seen.status_code == 200, seen.text
+    found: dict[str, Any] = seen.json()
+    return found
+
+
+async def test_every_case_route_answers_another_shops_case_as_an_unknown_one(
+    shops: Shops,
+) -> None:
+    app = create_app(shops.ctx)
+    named = {
+        (method, path)
+        for path, ops in app.openapi()["paths"].items()
+        if "{case_id}" in path
+        for method in ops
+    }
+    assert named == set(CASE_ROUTES), "a route naming a case is missing from CASE_ROUTES"
+    before = await _a_case_as_it_is(shops)
+    for (method, path), body in CASE_ROUTES.items():
+        for who in (B_OWNER, B_STAFF):  # B's staff member of the same name as A's too
+            theirs = await shops.call(who, method, path.format(case_id=shops.a_case), body)
+            nobodys_id = new_case_id()
+            nobodys = await shops.call(who, method, path.format(case_id=nobodys_id), body)
+            assert theirs.status_code == 404, (method, path, theirs.text)
+            assert _same(theirs, shops.a_case) == _same(nobodys, nobodys_id), (method, path)
+    assert await _a_case_as_it_is(shops) == before  # nothing changed in shop A
+
+
+async def test_every_other_route_shows_and_changes_only_the_callers_shop(shops: Shops) -> None:
+    app = create_app(shops.ctx)
+    others = {
+        (method, path)
+        for path, ops in app.openapi()["paths"].items()
+        if "{case_id}" not in path
+        for method in ops
+    }
+    checked: set[tuple[str, str]] = {("get", "/health"), ("get", "/ready")}  # no shop's data
+
+    async def b(method: str, path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+        checked.add((method, path.split("?")[0]))
+        return await shops.call(B_OWNER, method.upper(), path, body)
+
+    # What B reads holds none of A's.
+    for path in ("/cases", "/reports", "/exports/cases.csv", "/rules", "/rules/changes"):
+        answer = await b("get", path)
+        assert answer.status_code == 200, (path, answer.text)
+        assert shops.a_case not in answer.text and shops.a_phone not in answer.text, path
+    assert (await b("get", "/reports")).json()["opened"] == 0
+    # What B writes lands in B: A's rulebook, calendar and customer stay as they were.
+    a_rules = await shops.call(OWNER, "GET", "/rules")
+    changes = [
+        ("patch", "/rules", {"language": "ko"}),
+        ("post", "/calendar/hours", {"days": "mon-fri", "periods": "11:00-15:00,17:00-22:00"}),
+        ("post", "/calendar/closed-every", {"days": "2nd,4th mon"}),
+        ("post", "/calendar/closures", {"day": "2031-05-02", "reason": "B's own day off"}),
+        (
+            "post",
+            "/calendar/openings",
+            {"day": "2031-05-05", "hours": "10:00-14:00", "reason": "x"},
+        ),
+    ]
+    for method, path, body in changes:
+        answer = await b(method, path, body)
+        assert answer.status_code in (200, 201), (path, answer.text)
+    assert (await shops.call(OWNER, "GET", "/rules")).json() == a_rules.json()
+    # A's customer's phone in B: B's own customer, A's consents untouched.
+    with scope.shop(FIRST_SHOP):
+        a_consents = await shops.pool.fetchval("SELECT count(*) FROM customer_consents")
+    answer = await b("post", "/consents", {"phone": shops.a_phone, "given": True})
+    assert answer.status_code in (200, 201), answer.text
+    answer = await b("post", "/visits", {"phone": shops.a_phone, "name": "Someone in B"})
+    assert answer.status_code in (200, 201), answer.text
+    with scope.every_shop():
+        rows = await shops.pool.fetch(
+            "SELECT shop_id, name FROM customers WHERE id IN "
+            "(SELECT customer_id FROM complaint_cases WHERE case_id = $1) "
+            "OR shop_id = $2",
+            shops.a_case,
+            shops.b,
+        )
+    assert {r["shop_id"] for r in rows} == {FIRST_SHOP, shops.b}
+    with scope.shop(FIRST_SHOP):
+        assert await shops.pool.fetchval("SELECT count(*) FROM customer_consents") == a_consents
+    # A's staff are nobody in B; B's new case opens in B.
+    answer = await b("post", "/sign-in-links", {"name": MANAGER})
+    assert answer.status_code == 404, answer.text
+    answer = await b("post", "/cases", NEW_CASE | {"phone": shops.a_phone})
+    assert answer.status_code == 201, answer.text
+    b_case = answer.json()["case_id"]
+    assert (await shops.call(STAFF, "GET", f"/cases/{b_case}")).status_code == 404
+    assert checked | {("post", "/visits"), ("post", "/consents")} >= others, (
+        f"routes not checked across shops: {sorted(others - checked)}"
+    )
+
+
+async def test_the_database_keeps_shops_apart_when_a_query_forgets_its_filter(
+    shops: Shops,
+) -> None:
+    tables = [
+        r["relname"]
+        for r in await shops.pool.fetch(
+            "SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r'"
+        )
+    ]
+    assert {"complaint_cases", "complaint_events", "customers", "staff", "rulebook"} <= set(tables)
+    for table in tables:
+        # The service's role with no shop: nothing at all.
+        assert await shops.pool.fetchval(f'SELECT count(*) FROM "{table}"') == 0, table
+        with scope.shop(shops.b):  # B, with no WHERE: B's rows only
+            foreign = await shops.pool.fetchval(
+                f'SELECT count(*) FROM "{table}" WHERE shop_id IS DISTINCT FROM $1', shops.b
+            )
+        assert foreign == 0, table
+    with scope.shop(shops.b), pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await shops.pool.execute(  # a row written for another shop is refused
+            "INSERT INTO calendar_closures (day, reason, shop_id) VALUES ('2031-01-01', 'x', $1)",
+            FIRST_SHOP,
+        )
+    with scope.shop(shops.b):
+        moved = await shops.pool.execute(
+            "UPDATE complaint_cases SET status = 'closed' WHERE case_id = $1", shops.a_case
+        )
+    assert moved == "UPDATE 0"
+
+
+async def test_the_cli_acts_for_one_shop_and_knows_no_other_shops_case(shops: Shops) -> None:
+    cli = shops.cli
+    cli.env |= {"COMPLAINTS_STAFF": B_OWNER, "COMPLAINTS_SHOP": ""}
+    p = parser()
+    commands = next(a for a in p._actions if isinstance(a, Commands))
+    naming_a_case = []
+    for name, arguments in list(commands._arguments.items()):
+        sub = commands._name_parser_map[name]
+        arguments(sub)
+        if any(a.dest == "case_id" for a in sub._actions):
+            naming_a_case.append(name)
+    extra = {
+        "apologize": ["sorry"],
+        "empathize": ["she was upset"],
+        "analyze": ["a loose part", "--fault", "ours"],
+        "offer": ["a plan", "--option", "full_refund"],
+        "answer": ["--choose", "full_refund"],
+        "prevent": ["a checklist"],
+        "rate": ["5"],
+        "delay": ["--until", "2031-01-01T10:00:00+09:00", "part on its way"],
+        "withdraw": ["settled"],
+        "show": [],
+    }
+    assert set(naming_a_case) == set(extra), "a command naming a case is missing here"
+    before = await _a_case_as_it_is(shops)
+    for name in naming_a_case:
+        theirs = await cli(name, shops.a_case, *extra[name], ok=False)
+        nobodys_id = new_case_id()
+        nobodys = await cli(name, nobodys_id, *extra[name], ok=False)
+        assert "no" in theirs and "case" in theirs, theirs
+        assert theirs.replace(shops.a_case, "<id>") == nobodys.replace(nobodys_id, "<id>"), name
+    assert await _a_case_as_it_is(shops) == before
+    listed = await cli("list")
+    assert shops.a_case not in listed
+    staff = await cli("staff", "list")
+    assert B_OWNER in staff and OWNER not in staff and MANAGER not in staff
+    # A name in both shops: the CLI asks which.
+    cli.env["COMPLAINTS_STAFF"] = STAFF
+    refused = await cli("list", ok=False)
+    assert "COMPLAINTS_SHOP" in refused and shops.b in refused, refused
+    cli.env["COMPLAINTS_SHOP"] = shops.b
+    assert shops.a_case not in await cli("list")
+    cli.env["COMPLAINTS_SHOP"] = FIRST_SHOP
+    assert shops.a_case in await cli("list")
+
+
+async def test_forgetting_a_phone_in_one_shop_leaves_the_other_shops_customer(
+    shops: Shops,
+) -> None:
+    phone = a_phone()
+    opened = {}
+    for who in (STAFF, B_OWNER):
+        answer = await shops.call(who, "POST", "/cases", NEW_CASE | {"phone": phone})
+        assert answer.status_code == 201, answer.text
+        opened[who] = answer.json()["case_id"]
+    cli = shops.cli
+    cli.env |= {"COMPLAINTS_STAFF": MANAGER, "COMPLAINTS_SHOP": FIRST_SHOP}
+    await cli("forget", phone)
+    a_seen = (await shops.call(STAFF, "GET", f"/cases/{opened[STAFF]}")).json()
+    b_seen = (await shops.call(B_OWNER, "GET", f"/cases/{opened[B_OWNER]}")).json()
+    assert a_seen["customer"] is None
+    assert b_seen["customer"]["name"] == NEW_CASE["name"], b_seen
