@@ -9,6 +9,7 @@ from infra.settings import Settings
 from infra.shop_ids import is_shop_id, new_shop_id, read_shop_id
 from store import scope
 from store import shops as shop_store
+from store import staff as staff_store
 from store.shops import ShopRow
 
 
@@ -28,8 +29,9 @@ async def everyone(ctx: Context, actor: Actor) -> list[ShopRow]:
 
 async def act_for(ctx: Context, typed: str | None) -> str:
     """For the commands whose trust line is the database connection (staff accounts, the
-    rulebook as it reads): the shop `typed` (or COMPLAINTS_SHOP) names, else the only
-    shop there is; from here on the command sees that shop alone."""
+    rulebook as it reads): the shop `typed` (or COMPLAINTS_SHOP) names, else the only shop
+    of the member COMPLAINTS_STAFF names, else the only shop there is; from here on the
+    command sees that shop alone."""
     shop = await chosen_shop(ctx, ctx.settings, typed)
     scope.enter(shop)
     return shop
@@ -43,6 +45,14 @@ async def chosen_shop(ctx: Context, settings: Settings, typed: str | None) -> st
         if not is_shop_id(shop) or await shop_store.by_id(pool, shop) is None:
             raise NotFound(f"no shop {text!r}: `complaints shop list` shows them")
         return shop
+    if settings.staff:  # the shop of the member COMPLAINTS_STAFF names, if only one
+        theirs = {
+            r.shop_id
+            for r in await staff_store.named(pool, settings.staff.strip())
+            if r.revoked_at is None and r.shop_id is not None
+        }
+        if len(theirs) == 1:
+            return theirs.pop()
     every = await shop_store.ids(pool)
     if len(every) != 1:
         raise Unauthorized(
