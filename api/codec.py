@@ -8,6 +8,10 @@ encoding one that may act on cases (someone typing input into `temporal workflow
 execute` keeps it sealed in the history; the service's own doors seal with the key they hold
 and never call it). Intake systems do neither. CORS lets the Web UI's page call it, with
 credentials, from the UI's origin only, and only on these two paths.
+
+A caller opens only their own shop's payloads and seals under their own shop's key: a payload
+whose key id names another shop is answered exactly as one whose key is not here, so the
+answer never tells whether that shop exists.
 """
 
 from collections.abc import Awaitable, Callable, Iterable
@@ -21,11 +25,12 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from api.auth import Caller, Ctx
 from api.problems import problem
-from app.identity import READ, WALK, Permission, require
+from app.identity import READ, WALK, Actor, Permission, require
 from app.refusals import InvalidInput, Unavailable
-from infra.codec import EncryptionCodec
+from infra.codec import EncryptionCodec, UnknownKey, key_id_of, shop_of_key
 from infra.connection import codec_for
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 
 PREFIX = "/codec"
 # A Temporal payload is at most 2 MB by default; sealed and base64'd in JSON, a batch of a
@@ -66,6 +71,24 @@ def _codec(request: Request, settings: Settings) -> EncryptionCodec:
     return codec
 
 
+def caller_shop(caller: Actor) -> str:
+    """The shop whose payloads the caller may open and seal. Every staff member belongs to
+    the first shop until staff records carry their shop; this is the one place that changes
+    when they do."""
+    return FIRST_SHOP
+
+
+async def _open_own(codec: EncryptionCodec, payloads: Iterable[Payload]) -> list[Payload]:
+    """Decode, refusing (before any key is looked up) a payload sealed for another shop than
+    the one the codec is bound to, with the very error a key that is not here gives."""
+    payloads = list(payloads)
+    for p in payloads:
+        key_id = key_id_of(p)
+        if key_id is not None and shop_of_key(key_id) != codec.shop:
+            raise UnknownKey(key_id)
+    return await codec.decode(payloads)
+
+
 async def _apply(
     request: Request,
     ctx: Ctx,
@@ -83,7 +106,7 @@ async def _apply(
             "Body too large",
             f"a codec request carries at most {MAX_BODY // 2**20} MiB of payloads",
         )
-    codec = _codec(request, ctx.settings)
+    codec = _codec(request, ctx.settings).for_shop(caller_shop(caller))
     try:
         payloads = json_format.Parse(body, Payloads())
     except json_format.ParseError:
@@ -101,7 +124,7 @@ async def _apply(
 
 @router.post("/decode")
 async def decode(request: Request, ctx: Ctx, caller: Caller) -> Response:
-    return await _apply(request, ctx, caller, READ, EncryptionCodec.decode)
+    return await _apply(request, ctx, caller, READ, _open_own)
 
 
 @router.post("/encode")

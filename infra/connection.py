@@ -16,15 +16,17 @@ from infra.settings import Settings
 
 
 def codec_for(settings: Settings) -> EncryptionCodec | None:
-    """The payload codec: COMPLAINTS_CODEC_KEYS, else the key `make run` keeps locally."""
+    """The payload codec: COMPLAINTS_CODEC_KEYS, else the key `make run` keeps locally; each
+    shop's payloads sealed with its own key from the shop key folder (COMPLAINTS_SHOP_KEYS)."""
     if settings.codec_keys:
         keys = {k: v.get_secret_value() for k, v in settings.codec_keys.items()}
-        return EncryptionCodec(parse_keys(keys), settings.codec_key_id)
-    local = local_keys(settings.data_dir)
-    if local is None:
-        return None
-    keys, active = local
-    return EncryptionCodec(parse_keys(keys), active)
+        active = settings.codec_key_id
+    else:
+        local = local_keys(settings.data_dir)
+        if local is None:
+            return None
+        keys, active = local
+    return EncryptionCodec(parse_keys(keys), active, settings.shop_keys_folder)
 
 
 def connect_config(settings: Settings) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from infra.calendar import (
     shop_calendar,
     snapshot_years,
 )
-from infra.codec import parse_keys
+from infra.codec import SHOP_KEY, parse_keys, shop_keys_folder
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -277,6 +277,12 @@ class Settings(BaseSettings):
     # keeps in the data folder, if any.
     codec_keys: dict[str, SecretStr] = {}
     codec_key_id: str = ""
+    # Keys per shop: a folder with one random secret per shop (a file named for the shop
+    # id, mode 0600), each shop's key derived from it and the master key above. Destroying a
+    # shop's file leaves that shop's histories unreadable. Every process that seals or opens
+    # payloads (workers, the API's /codec, the CLI) reads the same folder. Unset: `shop-keys`
+    # in the data folder.
+    shop_keys: Path | None = None
     # The worker's Prometheus endpoint (http://HOST:PORT/metrics); 0 turns it off. The CLI
     # never serves one. The host is an IP address: 0.0.0.0 (or ::) in a container.
     metrics_port: int = Field(9464, ge=0, le=65535)
@@ -401,7 +407,14 @@ class Settings(BaseSettings):
     @classmethod
     def _aes_keys(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
         parse_keys({k: v.get_secret_value() for k, v in value.items()})
+        for key_id in value:
+            if key_id.startswith(SHOP_KEY):
+                raise ValueError(f"key id {key_id!r}: ids starting {SHOP_KEY!r} name shops' keys")
         return value
+
+    @property
+    def shop_keys_folder(self) -> Path:
+        return self.shop_keys or shop_keys_folder(self.data_dir)
 
     @model_validator(mode="after")
     def _active_key(self) -> Self:

@@ -1,21 +1,29 @@
 """The codec endpoint on the API's app (`/codec/decode`, `/codec/encode`): no anonymous
 decode, roles as on every other route, problem+json refusals, a body limit, and CORS for the
-Web UI's origin on these two paths only. Over the app in-process (no Temporal needed); the
-Temporal CLI against it for real is in test_sealed.py."""
+Web UI's origin on these two paths only; a caller opens their own shop's payloads alone.
+Over the app in-process (no Temporal needed); the Temporal CLI against it for real is in
+test_sealed.py."""
 
 import base64
 import json
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
 
+import api.codec
 from api.codec import MAX_BODY
 from api.main import create_app
 from app.context import Context
+from infra.codec import EncryptionCodec, add_shop_key, shred_shop_key
+from infra.connection import codec_for
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
 from store import staff as staff_store
 from tests.helpers import INTAKE, MANAGER, OWNER, STAFF, add_staff
 
@@ -178,3 +186,83 @@ async def test_the_codec_paths_are_not_in_the_api_schema(http: httpx.AsyncClient
     schema = (await http.get("/openapi.json")).json()
     assert not [path for path in schema["paths"] if path.startswith("/codec")]
     assert "/codec/decode" in schema["info"]["description"]
+
+
+# Keys per shop: a caller opens their own shop's payloads only; another shop's answer as a
+# key that is not here, so nobody learns whether that shop exists.
+SHOP_A, SHOP_GONE = "k7qm-3xd9", "q2vn-8hzt"
+
+
+@pytest.fixture
+async def shops_http(
+    pool: asyncpg.Pool, settings: Settings, tmp_path: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, EncryptionCodec]]:
+    """The app with a shop key folder holding shop A's secret (not SHOP_GONE's), and a codec
+    with the same keys, as the worker of that deployment holds them."""
+    shops = settings.model_copy(update={"shop_keys": tmp_path})
+    add_shop_key(tmp_path, SHOP_A)
+    codec = codec_for(shops)
+    assert codec is not None
+    transport = httpx.ASGITransport(app=create_app(Context(shops, pool=pool)))
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        yield client, codec
+
+
+async def sealed_for(codec: EncryptionCodec, shop: str, text: str = SECRET) -> dict[str, object]:
+    """A Payloads message as the worker seals one of `shop`'s cases (the shop's key id)."""
+    [payload] = json_format.Parse(json.dumps(plain(text)), Payloads()).payloads
+    if shop == SHOP_GONE:  # sealed while it had a secret, shredded since
+        add_shop_key(codec.shop_keys or Path(), shop)
+    [sealed] = await codec.for_shop(shop).encode([payload])
+    if shop == SHOP_GONE:
+        shred_shop_key(codec.shop_keys or Path(), shop)
+    body: dict[str, object] = json.loads(json_format.MessageToJson(Payloads(payloads=[sealed])))
+    return body
+
+
+async def test_another_shops_payload_answers_as_an_unknown_key(
+    shops_http: tuple[httpx.AsyncClient, EncryptionCodec], staff_tokens: dict[str, str]
+) -> None:
+    http, codec = shops_http
+    auth = bearer(staff_tokens[STAFF])  # a first-shop staff member (every one, for now)
+    own = await http.post("/codec/decode", json=await sealed_for(codec, FIRST_SHOP), headers=auth)
+    assert own.status_code == 200, own.text
+    other = await http.post("/codec/decode", json=await sealed_for(codec, SHOP_A), headers=auth)
+    gone = await http.post("/codec/decode", json=await sealed_for(codec, SHOP_GONE), headers=auth)
+    # Shop A exists and its secret is here; SHOP_GONE's is not: the same answer, word for word
+    # but the key id the caller sent.
+    assert problem(other, 422) == problem(gone, 422).replace(SHOP_GONE, SHOP_A)
+    assert other.json() | {"detail": ""} == gone.json() | {"detail": ""}
+    assert problem(other, 422) == (
+        f"payloads cannot be opened: UnknownKey payload encrypted with key 'shop/{SHOP_A}/test-1', "
+        "which is not here: it needs that master key (COMPLAINTS_CODEC_KEYS) and the shop's "
+        "secret (COMPLAINTS_SHOP_KEYS); a shredded shop's payloads stay sealed"
+    )
+    assert SECRET not in other.text
+    # A batch with one payload of another shop opens none of them.
+    mixed = await sealed_for(codec, FIRST_SHOP)
+    mixed["payloads"] += (await sealed_for(codec, SHOP_A))["payloads"]  # type: ignore[operator]
+    problem(await http.post("/codec/decode", json=mixed, headers=auth), 422)
+
+
+async def test_a_caller_of_a_shop_opens_and_seals_that_shops_payloads_only(
+    shops_http: tuple[httpx.AsyncClient, EncryptionCodec],
+    staff_tokens: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    http, codec = shops_http
+    monkeypatch.setattr(api.codec, "caller_shop", lambda caller: SHOP_A)
+    auth = bearer(staff_tokens[STAFF])
+    own = await http.post("/codec/decode", json=await sealed_for(codec, SHOP_A), headers=auth)
+    assert own.status_code == 200, own.text
+    assert json.loads(base64.b64decode(own.json()["payloads"][0]["data"])) == SECRET
+    first = await http.post("/codec/decode", json=await sealed_for(codec, FIRST_SHOP), headers=auth)
+    assert "UnknownKey payload encrypted with key 'test-1', which is not configured" in problem(
+        first, 422
+    )
+    # Sealed through the endpoint: under the caller's shop key, which the worker opens.
+    body = await sealed(http, staff_tokens[STAFF])
+    [payload] = json_format.Parse(json.dumps(body), Payloads()).payloads
+    assert payload.metadata["encryption-key-id"] == f"shop/{SHOP_A}/test-1".encode()
+    [opened] = await codec.decode([payload])
+    assert json.loads(opened.data) == SECRET
