@@ -26,11 +26,10 @@ from temporalio.api.common.v1 import Payload, Payloads
 from api.auth import Caller, Ctx
 from api.problems import problem
 from app.identity import READ, WALK, Actor, Permission, require
-from app.refusals import InvalidInput, Unavailable
+from app.refusals import Forbidden, InvalidInput, Unavailable
 from infra.codec import EncryptionCodec, UnknownKey, key_id_of, shop_of_key
 from infra.connection import codec_for
 from infra.settings import Settings
-from infra.shop_ids import FIRST_SHOP
 
 PREFIX = "/codec"
 # A Temporal payload is at most 2 MB by default; sealed and base64'd in JSON, a batch of a
@@ -72,10 +71,11 @@ def _codec(request: Request, settings: Settings) -> EncryptionCodec:
 
 
 def caller_shop(caller: Actor) -> str:
-    """The shop whose payloads the caller may open and seal. Every staff member belongs to
-    the first shop until staff records carry their shop; this is the one place that changes
-    when they do."""
-    return FIRST_SHOP
+    """The shop whose payloads the caller may open and seal: their own. (Only members of a
+    shop get this far: an operator, of none, may neither read nor walk a case.)"""
+    if caller.shop is None:
+        raise Forbidden(f"{caller.name} belongs to no shop: a shop's payloads are its own")
+    return caller.shop
 
 
 async def _open_own(codec: EncryptionCodec, payloads: Iterable[Payload]) -> list[Payload]:

@@ -5,6 +5,7 @@ from app.context import Context
 from app.identity import SHOPS, Actor, require
 from app.refusals import InvalidInput, NotFound, Unauthorized
 from app.staff import staff_name
+from infra.codec import add_shop_key
 from infra.settings import Settings
 from infra.shop_ids import is_shop_id, new_shop_id, read_shop_id
 from store import scope
@@ -19,7 +20,11 @@ async def add(ctx: Context, actor: Actor, name: str) -> ShopRow:
         name = staff_name(name)  # one printable line, as a person's name is
     except InvalidInput as err:
         raise InvalidInput(err.message.replace("name:", "shop name:", 1)) from None
-    return await shop_store.add(await ctx.pool(), new_shop_id(), name)
+    shop = new_shop_id()
+    # Its key first: a shop whose rows exist but whose cases cannot be sealed would refuse
+    # every opening; a key with no shop is harmless.
+    add_shop_key(ctx.settings.shop_keys_folder, shop)
+    return await shop_store.add(await ctx.pool(), shop, name)
 
 
 async def everyone(ctx: Context, actor: Actor) -> list[ShopRow]:

@@ -30,14 +30,15 @@ from infra.codec import (
 )
 from infra.converter import DATA_CONVERTER, data_converter
 from infra.settings import Settings
-from infra.shop_ids import FIRST_SHOP, workflow_id
+from infra.shop_ids import FIRST_SHOP, new_shop_id, workflow_id
+from store import shops
 from tests.helpers import open_command
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
 pytestmark = pytest.mark.db
 
-SHOP_A, SHOP_B, SHOP_NONE = "k7qm-3xd9", "q2vn-8hzt", "zzzz-zzzz"
+SHOP_A, SHOP_B, SHOP_NONE = new_shop_id(), new_shop_id(), "zzzz-zzzz"
 CORE_MARKERS = {
     f".marker_recorded_event_attributes.details[{name}].payloads" for name in ("data", "patch-data")
 }
@@ -93,6 +94,8 @@ async def sealed_history(raw: Client, wid: str) -> list[Payload]:
 async def test_each_shop_is_sealed_under_its_own_key_and_a_shredded_shop_alone_goes_dark(
     ts_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, tmp_path: Path
 ) -> None:
+    for shop in (SHOP_A, SHOP_B):  # the shops' rows (their keys are the test's)
+        await shops.add(pool, shop, f"shop {shop}")
     folder = tmp_path / "shop-keys"
     add_shop_key(folder, SHOP_A)  # SHOP_B is added only once the worker runs
     keys = {k: v.get_secret_value() for k, v in settings.codec_keys.items()}
