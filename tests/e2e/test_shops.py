@@ -8,20 +8,25 @@ Shop A is the first shop (the one the session's staff belong to); shop B is adde
 operator, with its own owner and staff (one of whom has the same name as a member of A)."""
 
 import asyncio
+import inspect
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
 import pytest
 import uvicorn
+from fastapi.routing import APIRoute
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
+from app import sessions
 from app import shops as app_shops
 from app.context import Context
 from app.identity import Actor, Role
@@ -30,6 +35,7 @@ from infra import postgres
 from infra.case_ids import new_case_id
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
+from pages import routes as page_routes
 from store import scope
 from tests.conftest import free_port
 from tests.e2e.test_api import NEW_CASE, WALK
@@ -331,3 +337,53 @@ async def test_forgetting_a_phone_in_one_shop_leaves_the_other_shops_customer(
     b_seen = (await shops.call(B_OWNER, "GET", f"/cases/{opened[B_OWNER]}")).json()
     assert a_seen["customer"] is None
     assert b_seen["customer"]["name"] == NEW_CASE["name"], b_seen
+
+
+@asynccontextmanager
+async def _signed_in(shops: Shops, name: str, shop: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A staff member's browser, signed in through a link of their shop."""
+    with scope.shop(shop):
+        link = await sessions.sign_in_link(shops.ctx, name)
+    async with httpx.AsyncClient(base_url=shops.url, timeout=30) as client:
+        answer = await client.post(urlsplit(link).path, headers={"Origin": shops.url})
+        assert answer.status_code == 303, answer.text
+        yield client
+
+
+async def test_every_staff_page_of_a_case_answers_another_shops_case_as_an_unknown_one(
+    shops: Shops,
+) -> None:
+    named = {
+        (method.lower(), route.path)
+        for route in page_routes.router.routes
+        if isinstance(route, APIRoute) and "{case_id}" in route.path
+        for method in route.methods
+    }
+    assert named == {
+        ("get", "/staff/cases/{case_id}"),
+        ("get", "/staff/cases/{case_id}/photos/{photo_id}"),
+        ("post", "/staff/cases/{case_id}/{action}"),
+    }, "a page naming a case is not checked here"
+    actions = [*re.findall(r'case "(\w+)":', inspect.getsource(page_routes._act)), "consent"]
+    assert len(actions) >= 10
+    before = await _a_case_as_it_is(shops)
+    async with _signed_in(shops, STAFF, shops.b) as b:  # B's member named as A's
+        csrf = sessions.csrf_token(b.cookies[page_routes.COOKIE])
+        inbox = await b.get("/staff/")
+        assert inbox.status_code == 200 and shops.a_case not in inbox.text
+        nobodys_id = new_case_id()
+        asked = [("get", "/staff/cases/{case_id}", None)]
+        asked.append(("get", f"/staff/cases/{{case_id}}/photos/{uuid.uuid4()}", None))
+        for action in actions:
+            form = {"csrf": csrf, "what": "sorry", "consent": "yes", "score": "5"}
+            asked.append(("post", f"/staff/cases/{{case_id}}/{action}", form))
+        for method, path, form in asked:
+            theirs = await b.request(method, path.format(case_id=shops.a_case), data=form)
+            nobodys = await b.request(method, path.format(case_id=nobodys_id), data=form)
+            assert theirs.status_code == 404, (path, theirs.status_code)
+            assert _same(theirs, shops.a_case) == _same(nobodys, nobodys_id), path
+    async with _signed_in(shops, B_MANAGER, shops.b) as b:
+        for path in ("/staff/reports", "/staff/exports/cases.csv", "/staff/notifications"):
+            seen = await b.get(path)
+            assert seen.status_code == 200 and shops.a_case not in seen.text, path
+    assert await _a_case_as_it_is(shops) == before
