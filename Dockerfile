@@ -24,12 +24,14 @@ RUN /opt/complaints/bin/pip install --no-deps --no-build-isolation --no-index . 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 complaints \
     && useradd --system --uid 10001 --gid complaints --no-create-home \
-        --home-dir /nonexistent --shell /usr/sbin/nologin complaints
+        --home-dir /nonexistent --shell /usr/sbin/nologin complaints \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/complaints/shop-keys
 COPY --from=build /opt/complaints /opt/complaints
 ENV PATH=/opt/complaints/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    COMPLAINTS_LOG_FORMAT=json
+    COMPLAINTS_LOG_FORMAT=json \
+    COMPLAINTS_SHOP_KEYS=/var/lib/complaints/shop-keys
 WORKDIR /app
 USER 10001:10001
 # The default command is the worker: healthy while it polls its task queue (its /ready on the
