@@ -29,6 +29,7 @@ from app.identity import Actor, Role
 from app.inbox import inbox_filter
 from bench.loading import loading
 from domain.model import CaseStatus, IntakeChannel, Motive, Step, Tier
+from infra.shop_ids import FIRST_SHOP
 from pages.routes import COOKIE
 from store.inbox import open_cases_sql
 
@@ -148,7 +149,7 @@ async def pages(ctx: Context, total: int, requests: int) -> dict[str, Any]:
     api_token = await staff_accounts.add(ctx, name, Role.OWNER.value)
     link = await sessions.sign_in_link(ctx, name)
     session = await sessions.sign_in(ctx, link.rsplit("/", 1)[-1], "bench")
-    owner = Actor(name, Role.OWNER)
+    owner = Actor(name, Role.OWNER, shop=FIRST_SHOP)
     real = await open_real_cases(ctx, owner, 3)
     copy_seconds = await seed(pool, total)
     plans = await explain(pool)

@@ -46,7 +46,6 @@ from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
 from app.context import Context
-from app.ids import workflow_id
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BaselineWorkflow
 from bench.cli_start import cli_start
@@ -72,6 +71,7 @@ from infra.codec import EncryptionCodec, new_key, parse_keys
 from infra.converter import DATA_CONVERTER, data_converter
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
+from infra.shop_ids import workflow_id as shop_workflow_id
 from store import migrations
 from store.events import EventStore
 from store.read_model import rebuild_read_model
@@ -116,6 +116,11 @@ STEPS: list[tuple[Update, Any]] = [
 ]
 
 
+def case_workflow(case_id: str) -> str:
+    """The benchmark's cases are the first shop's (a single-shop deployment's)."""
+    return shop_workflow_id(FIRST_SHOP, case_id)
+
+
 def open_command(case_id: str, targets: ResponseTargets | None = None) -> OpenCase:
     """`targets` for events decided here; a workflow takes its own from the worker."""
     return OpenCase(
@@ -141,7 +146,10 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 async def walk_ours(client: Client, tag: str, task_queue: str = "complaints") -> list[float]:
     case_id = f"b{tag}{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow(
-        WF.run, open_command(case_id), id=workflow_id(case_id), task_queue=task_queue
+        WF.run,
+        open_command(case_id),
+        id=case_workflow(case_id),
+        task_queue=task_queue,
     )
     rtts = []
     for update, command in STEPS:
@@ -416,7 +424,10 @@ async def open_many(
         async with gate:
             case_id = f"s{tag}{i:06d}"
             await client.start_workflow(
-                WF.run, open_command(case_id), id=workflow_id(case_id), task_queue="complaints"
+                WF.run,
+                open_command(case_id),
+                id=case_workflow(case_id),
+                task_queue="complaints",
             )
 
     async def stored() -> int:
