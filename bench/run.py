@@ -50,6 +50,7 @@ from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
 from bench.baseline import BaselineWorkflow
 from bench.cli_start import cli_start
 from bench.cli_start import report as cli_report
+from bench.fairness import fairness
 from bench.loading import loading
 from bench.pages import pages as pages_part
 from domain.commands import (
@@ -492,7 +493,7 @@ def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 async def main() -> None:
-    default_parts = "cli,unloaded,codec,loaded,appends,rebuild,growth,pages"
+    default_parts = "cli,unloaded,codec,loaded,appends,rebuild,growth,pages,fairness"
     parts = set(ENV("BENCH_PARTS", default_parts).split(","))
     if "scale" in parts:  # its old name
         parts.add("growth")
@@ -507,6 +508,9 @@ async def main() -> None:
     page_cases = knob("BENCH_PAGES_CASES", 100_000, 10_000)
     page_requests = knob("BENCH_PAGES_REQUESTS", 200, 40)
     cli_runs = knob("BENCH_CLI_RUNS", 15, 5)
+    fair_seconds = knob("BENCH_FAIRNESS_SECONDS", 30, 8)
+    fair_rate = knob("BENCH_FAIRNESS_RATE", 50, 10)
+    fair_shops = knob("BENCH_FAIRNESS_SHOPS", 20, 5)
     run_dir = DATA / f"run-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     run_dir.mkdir(parents=True)
     server_url = postgres.start_embedded(DATA)
@@ -526,6 +530,7 @@ async def main() -> None:
         "COMPLAINTS_LOG_FORMAT": "json",
         "COMPLAINTS_CODEC_KEYS": json.dumps({"bench": key}),
         "COMPLAINTS_CODEC_KEY_ID": "bench",
+        "COMPLAINTS_SHOP_KEYS": str(run_dir / "shop-keys"),  # the fairness part's shops
         "COMPLAINTS_TARGET_MODE": TARGET_MODE,  # business: the calendar on, as shops run it
         # Metrics on, as in production, on a port of its own (not a `make run`'s 9464).
         "COMPLAINTS_METRICS_PORT": str(temporal_server.free_port()),
@@ -551,7 +556,7 @@ async def main() -> None:
         "runs": [],
     }
     try:
-        codec = EncryptionCodec(parse_keys({"bench": key}), "bench")
+        codec = EncryptionCodec(parse_keys({"bench": key}), "bench", run_dir / "shop-keys")
         client = await Client.connect(address, data_converter=data_converter(codec))
         bare = await Client.connect(address, data_converter=DATA_CONVERTER)  # no codec
         await walk_ours(client, "warm")
@@ -612,6 +617,17 @@ async def main() -> None:
             shop = Settings(database_url=url, target_mode=TARGET_MODE)
             results["pages"] = await pages_part(
                 Context(shop, client=client, pool=pool), page_cases, page_requests
+            )
+        if "fairness" in parts:  # after the rest: its cases stay open on their timers
+            print(f"fairness: 1 shop at {fair_rate}/s beside {fair_shops} at 1/s ...", flush=True)
+            results["fairness"] = await fairness(
+                client,
+                pool,
+                run_dir / "shop-keys",
+                open_command("x"),
+                quiet_shops=fair_shops,
+                noisy_rate=fair_rate,
+                seconds=fair_seconds,
             )
     finally:
         results["machine"]["load_after"] = os.getloadavg()
@@ -824,6 +840,13 @@ TARGETS: list[tuple[str, Callable[[Results], float], str, float]] = [
     ("CLI start: complaints --help p50, s", lambda r: r["cli"]["help"]["p50_s"], "<=", 0.25),
     ("CLI start: complaints show p50, s", lambda r: r["cli"]["show"]["p50_s"], "<=", 0.60),
     ("worker RSS: all open / a quarter open", _rss_growth, "<=", 1.10),
+    # Issue 27's: a noisy shop beside twenty quiet ones (bench/fairness.py).
+    (
+        "quiet shops' p95 beside a noisy shop / alone",
+        lambda r: r["fairness"]["ratio"],
+        "<=",
+        1.50,
+    ),
 ]
 
 
@@ -920,9 +943,17 @@ def report(results: Results) -> str:
         seq = shown["explain"]["seq_scan"]
         plans = "sequential scan in " + ", ".join(seq) if seq else "indexed"
         lines.append(f"  inbox plans: {plans}")
+    fair = results.get("fairness")
+    if fair is not None:
+        lines.append(
+            f"fairness: {fair['quiet_shops']} quiet shops at 1/s, p95 "
+            f"{fair['quiet_p95_alone_ms']:.0f} ms alone, {fair['quiet_p95_beside_noisy_ms']:.0f} ms beside a shop asking "
+            f"{fair['noisy_rate_asked']:.0f}/s (it got {fair['noisy_done_per_s']:.1f}/s, "
+            f"p95 {fair['noisy_p95_ms']:.0f} ms)"
+        )
     if "cli" in results:
         lines += cli_report(results["cli"])
-    lines += ["", f"targets of issues 12, 24 and 30 (this run{', QUICK' if QUICK else ''}):"]
+    lines += ["", f"targets of issues 12, 24, 27 and 30 (this run{', QUICK' if QUICK else ''}):"]
     for t in results["targets"]:
         verdict = "met" if t["met"] else "MISSED"
         lines.append(f"  {t['figure']:<48} {t['ratio']:>6.2f}  {t['target']:<8} {verdict}")
