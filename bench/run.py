@@ -945,12 +945,12 @@ def report(results: Results) -> str:
         lines.append(f"  inbox plans: {plans}")
     fair = results.get("fairness")
     if fair is not None:
-        lines.append(
-            f"fairness: {fair['quiet_shops']} quiet shops at 1/s, p95 "
-            f"{fair['quiet_p95_alone_ms']:.0f} ms alone, {fair['quiet_p95_beside_noisy_ms']:.0f} ms beside a shop asking "
-            f"{fair['noisy_rate_asked']:.0f}/s (it got {fair['noisy_done_per_s']:.1f}/s, "
-            f"p95 {fair['noisy_p95_ms']:.0f} ms)"
-        )
+        alone, beside = fair["quiet_p95_alone_ms"], fair["quiet_p95_beside_noisy_ms"]
+        lines += [
+            f"fairness: {fair['quiet_shops']} quiet shops at 1/s, p95 {alone:.0f} ms alone,",
+            f"  {beside:.0f} ms beside a shop asking {fair['noisy_rate_asked']:.0f}/s "
+            f"(it got {fair['noisy_done_per_s']:.1f}/s, p95 {fair['noisy_p95_ms']:.0f} ms)",
+        ]
     if "cli" in results:
         lines += cli_report(results["cli"])
     lines += ["", f"targets of issues 12, 24, 27 and 30 (this run{', QUICK' if QUICK else ''}):"]
