@@ -17,6 +17,7 @@ import json
 import os
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -30,7 +31,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from app.context import Context, open_pool
 from app.refusals import Conflict, InvalidInput
 from infra import postgres
-from infra.codec import local_keys, parse_keys
+from infra.codec import add_shop_key, local_keys, parse_keys, shop_secrets
 from store import backup as store_backup
 from store import scope
 
@@ -91,9 +92,13 @@ def _derive(secret: str, salt: bytes) -> bytes:
     return Scrypt(salt=salt, length=32, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P).derive(secret.encode())
 
 
-def seal(keys: dict[str, str], active: str, secret: str) -> dict[str, Any]:
+def seal(
+    keys: dict[str, str], active: str, secret: str, shops: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The master keys and each shop's secret (its payload key is made from it and them),
+    sealed with the passphrase."""
     salt, nonce = os.urandom(16), os.urandom(12)
-    plain = json.dumps({"keys": keys, "active": active}).encode()
+    plain = json.dumps({"keys": keys, "active": active, "shops": dict(shops or {})}).encode()
     sealed = AESGCM(_derive(secret, salt)).encrypt(nonce, plain, _AAD)
     b64 = base64.b64encode
     return {
@@ -108,6 +113,12 @@ def seal(keys: dict[str, str], active: str, secret: str) -> dict[str, Any]:
 
 
 def unseal(box: dict[str, Any], secret: str) -> tuple[dict[str, str], str]:
+    opened = unsealed(box, secret)
+    return opened["keys"], opened["active"]
+
+
+def unsealed(box: dict[str, Any], secret: str) -> dict[str, Any]:
+    """What the box holds: `keys`, `active` and `shops` (none in a backup made before)."""
     kdf = box["kdf"]
     key = Scrypt(
         salt=base64.b64decode(kdf["salt"]), length=32, n=kdf["n"], r=kdf["r"], p=kdf["p"]
@@ -120,8 +131,9 @@ def unseal(box: dict[str, Any], secret: str) -> tuple[dict[str, str], str]:
         raise InvalidInput(
             "the passphrase does not open keys.sealed.json (or the file was changed)"
         ) from None
-    opened = json.loads(plain)
-    return opened["keys"], opened["active"]
+    opened: dict[str, Any] = json.loads(plain)
+    opened.setdefault("shops", {})
+    return opened
 
 
 def configured_keys(ctx: Context) -> tuple[dict[str, str], str] | None:
@@ -168,7 +180,8 @@ async def backup(ctx: Context, folder: Path, secret: str | None = None) -> Backu
     finally:
         await pool.close()
     box = folder / "keys.sealed.json"
-    _write(box, json.dumps(seal(*keys, secret), indent=2))
+    shop_keys = shop_secrets(ctx.settings.shop_keys_folder)
+    _write(box, json.dumps(seal(*keys, secret, shop_keys), indent=2))
     settings_file = folder / "settings.json"
     _write(settings_file, json.dumps(shop_settings(dict(os.environ)), indent=2))
     manifest = {
@@ -186,7 +199,7 @@ async def backup(ctx: Context, folder: Path, secret: str | None = None) -> Backu
         "cases": exported.cases,
         "newest_event": exported.newest_event,
         "keys": {"file": box.name, "sha256": store_backup.sha256(box), "ids": sorted(keys[0]),
-                 "active": keys[1]},
+                 "active": keys[1], "shops": sorted(shop_keys)},
         "settings": {"file": settings_file.name},
         "temporal": {"address": ctx.settings.temporal_address,
                      "namespace": ctx.settings.temporal_namespace},
@@ -238,7 +251,8 @@ async def restore(
 ) -> RestoreDone:
     manifest = read_manifest(folder)
     secret = secret if secret is not None else passphrase(confirm=False)
-    keys, active = unseal(json.loads((folder / manifest["keys"]["file"]).read_text()), secret)
+    box = unsealed(json.loads((folder / manifest["keys"]["file"]).read_text()), secret)
+    keys, active = box["keys"], box["active"]
     pool = await open_pool(ctx.settings, size=2, schema=False)
     try:
         try:
@@ -249,7 +263,23 @@ async def restore(
             cases = await pool.fetchval("SELECT count(*) FROM complaint_cases")
     finally:
         await pool.close()
-    return RestoreDone(rows=rows, cases=cases, keys=_keys_outcome(ctx, keys, active, keys_out))
+    outcome = _keys_outcome(ctx, keys, active, keys_out)
+    return RestoreDone(rows=rows, cases=cases, keys=f"{outcome}\n{_shop_keys_back(ctx, box)}")
+
+
+def _shop_keys_back(ctx: Context, box: dict[str, Any]) -> str:
+    """Each shop's secret into the shop key folder, where it is not there already."""
+    folder = ctx.settings.shop_keys_folder
+    have = shop_secrets(folder)
+    written = [s for s, text in box["shops"].items() if add_shop_key(folder, s, text)]
+    differ = sorted(s for s, text in box["shops"].items() if have.get(s, text) != text)
+    line = f"shop keys: {len(written)} of {len(box['shops'])} written to {folder}"
+    if differ:
+        line += (
+            f"; {', '.join(differ)} kept the secret already there, which differs from the "
+            "backup's: that shop's older histories need the backup's"
+        )
+    return line
 
 
 def _keys_outcome(ctx: Context, keys: dict[str, str], active: str, keys_out: Path | None) -> str:

@@ -198,29 +198,47 @@ class EncryptionCodec(PayloadCodec, WithSerializationContext):
         return out
 
 
-def add_shop_key(folder: Path, shop: str) -> None:
-    """Make the shop's secret in the shop key folder unless it has one: written whole under
-    a temporary name (mode 0600) and linked into place, so a reader never sees half a file
-    and two processes adding the same shop keep one secret. The first shop needs none (its
-    payloads are sealed with the master key)."""
+def add_shop_key(folder: Path, shop: str, secret: str | None = None) -> bool:
+    """Make the shop's secret in the shop key folder unless it has one (`secret`, base64,
+    when a backup brings it back; else a new random one): written whole under a temporary
+    name (mode 0600) and linked into place, so a reader never sees half a file and two
+    processes adding the same shop keep one secret. The first shop needs none (its payloads
+    are sealed with the master key). True when this call wrote it."""
     if shop == FIRST_SHOP:
-        return
+        return False
     final = _secret_file(folder, shop)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     if final.exists():
-        return
+        return False
+    text = secret.strip() if secret else base64.b64encode(os.urandom(SECRET_BYTES)).decode()
+    if len(base64.b64decode(text, validate=True)) != SECRET_BYTES:
+        raise ValueError(f"the secret given for shop {shop} is not {SECRET_BYTES} bytes")
     temp = folder / f".{shop}.{os.getpid()}.{os.urandom(4).hex()}"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    written = False
     try:
         with os.fdopen(fd, "w") as f:
-            f.write(base64.b64encode(os.urandom(SECRET_BYTES)).decode() + "\n")
+            f.write(text + "\n")
             f.flush()
             os.fsync(f.fileno())
         with contextlib.suppress(FileExistsError):  # another process made it first: theirs
             os.link(temp, final)
+            written = True
     finally:
         temp.unlink()
     _sync_folder(folder)
+    return written
+
+
+def shop_secrets(folder: Path) -> dict[str, str]:
+    """Every shop's secret in the folder (base64), for a backup to seal."""
+    if not folder.is_dir():
+        return {}
+    return {
+        path.name: path.read_text().strip()
+        for path in sorted(folder.iterdir())
+        if is_shop_id(path.name) and path.is_file()
+    }
 
 
 def shred_shop_key(folder: Path, shop: str) -> bool:

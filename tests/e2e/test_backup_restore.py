@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from infra import postgres
+from infra.codec import add_shop_key, shop_secrets
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from tests.conftest import TEST_CONVERTER
@@ -26,6 +27,7 @@ from workflows.complaint import ComplaintWorkflow
 pytestmark = pytest.mark.db
 
 PASSPHRASE = "correct horse battery staple"
+SHOP = "k7qm-3xd9"
 
 
 def cli_on(env: WorkflowEnvironment, settings: Settings, url: str, secret: str) -> Cli:
@@ -42,6 +44,8 @@ async def test_a_backup_restores_into_a_new_database_and_the_cases_continue(
         source = await postgres.connect(source_url, max_size=4, scope=FIRST_SHOP)
         await add_staff(source, OWNER, "owner")
         cli = cli_on(dev_env, settings, source_url, PASSPHRASE)
+        cli.env["COMPLAINTS_SHOP_KEYS"] = str(tmp_path / "shop-keys")
+        add_shop_key(tmp_path / "shop-keys", SHOP)  # another shop's secret goes along
         async with build_worker(dev_env.client, source, settings):
             ids = []
             for what in ("The cake was crushed", "The delivery came an hour late"):
@@ -62,10 +66,13 @@ async def test_a_backup_restores_into_a_new_database_and_the_cases_continue(
     assert manifest["newest_event"]["case_id"] == ids[0]
     assert manifest["tables"]["complaint_events"]["rows"] == 3  # 2 openings, 1 apology
     assert manifest["keys"]["ids"] == ["test-1"]
+    assert manifest["keys"]["shops"] == [SHOP]
     assert manifest["versions"]["temporalio"].startswith("1.35")
     sealed = (folder / "keys.sealed.json").read_text()
     key = json.loads(cli.env["COMPLAINTS_CODEC_KEYS"])["test-1"]
     assert key not in sealed and key not in (folder / "settings.json").read_text()
+    shop_secret = shop_secrets(tmp_path / "shop-keys")[SHOP]
+    assert shop_secret not in sealed
     for file in [*folder.rglob("*.csv"), *folder.glob("*.json")]:
         assert stat.S_IMODE(file.stat().st_mode) == 0o600, file
     refused = await cli("backup", str(folder), ok=False)  # never over an earlier backup
@@ -76,9 +83,12 @@ async def test_a_backup_restores_into_a_new_database_and_the_cases_continue(
         assert "does not open keys.sealed.json" in await wrong("restore", str(folder), ok=False)
 
         cli = cli_on(dev_env, settings, target_url, PASSPHRASE)
+        cli.env["COMPLAINTS_SHOP_KEYS"] = str(tmp_path / "restored-shop-keys")
         said = await cli("restore", str(folder))
         assert "restored 2 cases and 3 events" in said, said
         assert "payload keys include the backup's (test-1)" in said
+        assert "shop keys: 1 of 1 written" in said, said
+        assert shop_secrets(tmp_path / "restored-shop-keys") == {SHOP: shop_secret}
         again = await cli("restore", str(folder), ok=False)
         assert "is not empty" in again and "complaint_events: 3 rows" in again, again
 
