@@ -387,3 +387,34 @@ async def test_every_staff_page_of_a_case_answers_another_shops_case_as_an_unkno
             seen = await b.get(path)
             assert seen.status_code == 200 and shops.a_case not in seen.text, path
     assert await _a_case_as_it_is(shops) == before
+
+
+async def test_a_shops_public_form_opens_its_case_in_that_shop_alone(shops: Shops) -> None:
+    async def listed(who: str) -> set[str]:
+        answer = await shops.call(who, "GET", "/cases?limit=200")
+        assert answer.status_code == 200, answer.text
+        return {c["case_id"] for c in answer.json()["cases"]}
+
+    before_a, before_b = await listed(STAFF), await listed(B_OWNER)
+    async with httpx.AsyncClient(base_url=shops.url, timeout=30) as browser:
+        assert (await browser.get(f"/c/new/{shops.b}")).status_code == 200
+        assert (await browser.get("/c/new/zzzz-zzzz")).status_code == 404  # no such shop
+        form = {
+            "name": "Seo Dahye",
+            "phone": a_phone(),
+            "what": "The cream had turned",
+            "motive": "compensation",
+            "key": uuid.uuid4().hex,
+        }
+        sent = await browser.post(f"/c/new/{shops.b}", data=form)
+        assert sent.status_code == 303, sent.text
+        status = await browser.get(sent.headers["location"])  # the customer's own page
+        assert status.status_code == 200, status.text
+    opened = await listed(B_OWNER) - before_b
+    assert len(opened) == 1
+    assert await listed(STAFF) == before_a  # nothing new in shop A
+    with scope.every_shop():
+        shop = await shops.pool.fetchval(
+            "SELECT shop_id FROM complaint_cases WHERE case_id = $1", opened.pop()
+        )
+    assert shop == shops.b
