@@ -34,7 +34,7 @@ from cli.parser import Commands, parser
 from infra import postgres
 from infra.case_ids import new_case_id
 from infra.settings import Settings
-from infra.shop_ids import FIRST_SHOP
+from infra.shop_ids import FIRST_SHOP, is_shop_id
 from pages import routes as page_routes
 from store import scope
 from tests.conftest import free_port
@@ -418,3 +418,25 @@ async def test_a_shops_public_form_opens_its_case_in_that_shop_alone(shops: Shop
             "SELECT shop_id FROM complaint_cases WHERE case_id = $1", opened.pop()
         )
     assert shop == shops.b
+
+
+async def test_an_operator_adds_shops_and_no_one_else_may(shops: Shops) -> None:
+    cli = shops.cli
+    name = f"Operator {uuid.uuid4().hex[:4]}"
+    cli.env |= {"COMPLAINTS_SHOP": ""}
+    await cli("staff", "add", name, "--role", "operator")  # the trust line: the database
+    cli.env["COMPLAINTS_STAFF"] = name
+    added = (await cli("shop", "add", "Mapo branch")).strip().splitlines()
+    shop = added[-1]
+    assert is_shop_id(shop) and "--shop " + shop in added[0], added
+    assert "Mapo branch" in await cli("shop", "list")
+    # Its owner, added for that shop, sees an empty shop of their own.
+    await cli("staff", "add", "Bae Owner", "--role", "owner", "--shop", shop)
+    cli.env |= {"COMPLAINTS_STAFF": "Bae Owner"}
+    assert shops.a_case not in await cli("list")
+    refused = await cli("shop", "add", "Another", ok=False)
+    assert "only operators may administer the shops" in refused, refused
+    # The operator sees no shop's cases.
+    cli.env["COMPLAINTS_STAFF"] = name
+    refused = await cli("list", ok=False)
+    assert "operator" in refused, refused
