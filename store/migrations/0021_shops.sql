@@ -97,19 +97,15 @@ CREATE INDEX IF NOT EXISTS complaint_cases_shop ON complaint_cases (shop_id, ope
 CREATE INDEX IF NOT EXISTS customers_shop_id ON customers (shop_id, id);
 CREATE INDEX IF NOT EXISTS staff_shop ON staff (shop_id, name);
 
--- The policies: a shop's rows for the service role, every row for the system role, and
--- nothing for anyone else (the owner included: FORCE).
+-- The policies, on every table that has a shop: a shop's rows for the service role, every
+-- row for the system role, and nothing for anyone else (the owner included: FORCE).
 DO $$
 DECLARE t text;
 BEGIN
-    FOREACH t IN ARRAY ARRAY[
-        'complaint_events', 'complaint_cases', 'notifications', 'customers',
-        'calendar_closures', 'calendar_openings', 'customer_notes', 'intake_limits',
-        'keep_in_touch_reminders', 'rulebook', 'rulebook_changes', 'rulebook_delivery',
-        'case_photos', 'staff_sign_in_links', 'staff_sessions', 'customer_consents',
-        'customer_visits', 'referral_rewards', 'advertisements', 'complaint_records',
-        'staff', 'shops'
-    ] LOOP
+    FOR t IN
+        SELECT c.table_name FROM information_schema.columns c
+        WHERE c.table_schema = current_schema() AND c.column_name = 'shop_id'
+    LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format(
