@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from store import scope
+
 # Open cases whose response is already due: staff owe them something now. A case waiting on
 # the customer has no due time (its staff clock is paused), a closed one neither.
 _OVERDUE = """
@@ -61,12 +63,18 @@ class Readings:
 
 
 async def read(pool: asyncpg.Pool) -> Readings:
-    """One reading of every gauge (raises what asyncpg raises when the database is away)."""
-    async with pool.acquire() as conn:
-        overdue = await conn.fetchrow(_OVERDUE)
-        unsent = await conn.fetchrow(_UNSENT)
-        stages = await conn.fetch(_BY_STAGE)
-        first = await conn.fetchrow(_FIRST_RESPONSE)
+    """One reading of every gauge, over every shop: the deployment's (raises what asyncpg
+    raises when the database is away)."""
+    with scope.every_shop():
+        async with pool.acquire() as conn:
+            return await _read(conn)
+
+
+async def _read(conn: asyncpg.Connection) -> Readings:
+    overdue = await conn.fetchrow(_OVERDUE)
+    unsent = await conn.fetchrow(_UNSENT)
+    stages = await conn.fetch(_BY_STAGE)
+    first = await conn.fetchrow(_FIRST_RESPONSE)
     return Readings(
         cases_overdue=overdue["n"],
         oldest_overdue_seconds=max(0.0, overdue["oldest"]),

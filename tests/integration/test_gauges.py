@@ -13,8 +13,8 @@ import pytest
 from domain.commands import Apologize
 from infra import postgres, telemetry
 from infra.settings import Settings
-from infra.shop_ids import FIRST_SHOP
-from store import health
+from infra.shop_ids import FIRST_SHOP, new_shop_id
+from store import health, scope, shops
 from store.events import EventStore
 from tests.conftest import free_port
 from tests.helpers import open_command, recorded
@@ -117,6 +117,24 @@ async def test_gauges_count_overdue_cases_and_unsent_notices(server_url: str) ->
             assert value(served, "complaints_cases_overdue") == 0
             assert value(served, "complaints_notices_unsent") == 0
             assert value(served, "complaints_notices_unsent_oldest_seconds") == 0
+
+            # Another shop's overdue case counts too, read as the worker reads: its pool
+            # acts for no shop, the gauges for every shop.
+            other = new_shop_id()
+            await shops.add(pool, other, "another shop")
+            with scope.shop(other):
+                theirs = await open_case(pool, now - timedelta(hours=3), apologized=True)
+                await pool.execute(
+                    "UPDATE complaint_cases SET response_due_at = $2 WHERE case_id = $1",
+                    theirs,
+                    now - timedelta(hours=2),
+                )
+            workers = await postgres.connect(url, max_size=1)
+            try:
+                gauges.show(await health.read(workers))
+            finally:
+                await workers.close()
+            assert value(scrape(port), "complaints_cases_overdue") == 1
         finally:
             await pool.close()
 
