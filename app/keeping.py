@@ -11,6 +11,7 @@ from app.rules import effective
 from domain.model import Customer
 from infra.links import OPT_OUT, LinkClaim, link_signer
 from notify.keep_in_touch import KeepInTouchRun, keep_in_touch_for
+from store import scope, shops
 from store.consents import ConsentBook, ConsentCard, ConsentState
 
 # The `by` of a withdrawal made through the opt-out link: the customer, never their name.
@@ -57,7 +58,18 @@ async def opt_out(ctx: Context, token: str) -> ConsentState | None:
     """The customer withdraws consent through the link: no sign-in, free, at once. A
     second use changes nothing; a forgotten customer has nothing left to withdraw."""
     claim = opt_out_claim(ctx, token)
+    if not await for_customer(ctx, claim):
+        return None
     return await ConsentBook(await ctx.pool()).withdraw(claim.case_id, "opt_out_link", CUSTOMER_BY)
+
+
+async def for_customer(ctx: Context, claim: LinkClaim) -> bool:
+    """The link names its customer (their reference, unique across shops), the customer their
+    shop, which the visit then acts for alone; False for a customer no shop has (any more)."""
+    shop = await shops.shop_of_customer(await ctx.pool(), claim.case_id)
+    if shop is not None:
+        scope.enter(shop)
+    return shop is not None
 
 
 async def keep_in_touch(

@@ -393,7 +393,8 @@ async def photo(request: Request, token: str) -> Response:
 async def stop_page(request: Request, token: str) -> HTMLResponse:
     """A button, not an opt-out on GET: a messenger's link preview must not opt anyone out."""
     ctx = context(request)
-    keeping.opt_out_claim(ctx, token)  # a bad link says so first
+    claim = keeping.opt_out_claim(ctx, token)  # a bad link says so first
+    await keeping.for_customer(ctx, claim)  # the page in the customer's shop's words
     done = request.query_params.get("done", "")
     csrf = customer_answers.csrf_token(ctx, token)
     return render(request, "customer_stop.html", token=token, csrf=csrf, done=done)

@@ -61,6 +61,15 @@ async def shop_of_case(pool: asyncpg.Pool, case_id: str) -> str | None:
     return shop
 
 
+async def shop_of_customer(pool: asyncpg.Pool, customer_id: str) -> str | None:
+    """Whose customer this is (references are unique across shops): for an opt-out link."""
+    with scope.every_shop():
+        shop: str | None = await pool.fetchval(
+            "SELECT shop_id FROM customers WHERE id = $1", customer_id
+        )
+    return shop
+
+
 async def each(
     pool: asyncpg.Pool, run: Callable[[], Awaitable[Mapping[str, int]]]
 ) -> dict[str, int]:

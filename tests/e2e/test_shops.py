@@ -31,8 +31,10 @@ from app import shops as app_shops
 from app.context import Context
 from app.identity import Actor, Role
 from cli.parser import Commands, parser
+from domain.phone import normalize_phone
 from infra import postgres
 from infra.case_ids import new_case_id
+from infra.links import OPT_OUT, link_signer
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP, is_shop_id
 from pages import routes as page_routes
@@ -440,3 +442,28 @@ async def test_an_operator_adds_shops_and_no_one_else_may(shops: Shops) -> None:
     cli.env["COMPLAINTS_STAFF"] = name
     refused = await cli("list", ok=False)
     assert "operator" in refused, refused
+
+
+async def test_an_opt_out_link_withdraws_consent_in_its_customers_shop(shops: Shops) -> None:
+    phone = a_phone()
+    given = await shops.call(B_OWNER, "POST", "/consents", {"phone": phone, "given": True})
+    assert given.status_code in (200, 201), given.text
+    with scope.shop(shops.b):
+        customer = await shops.pool.fetchval(
+            "SELECT id FROM customers WHERE phone = $1", normalize_phone(phone, "KR")
+        )
+    token = link_signer(shops.ctx.settings).issue(
+        customer, OPT_OUT, timedelta(days=30), datetime.now(UTC)
+    )
+    async with httpx.AsyncClient(base_url=shops.url, timeout=30) as browser:
+        page = await browser.get(f"/c/{token}/stop")
+        assert page.status_code == 200, page.text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None, page.text
+        done = await browser.post(f"/c/{token}/stop", data={"csrf": csrf.group(1)})
+        assert done.status_code == 303 and done.headers["location"].endswith("done=done")
+    with scope.shop(shops.b):
+        opted_out = await shops.pool.fetchval(
+            "SELECT opted_out_at IS NOT NULL FROM customers WHERE id = $1", customer
+        )
+    assert opted_out, "the customer of shop B opted out through their link"
