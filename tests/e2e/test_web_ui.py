@@ -28,7 +28,7 @@ from tests.helpers import STAFF, eventually, open_command, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
-pytestmark = pytest.mark.db
+pytestmark = [pytest.mark.db, pytest.mark.usefixtures("first_shop")]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "web-ui"
 ROW = 'tr[data-testid="workflows-summary-configurable-table-row"]'
