@@ -214,6 +214,8 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Not possible now: a step out of order, an ended case, a key reused",
         413: "The body is larger than 64 KiB",
         422: "Invalid input",
+        429: "The shop opened more cases this minute than it may "
+        "(COMPLAINTS_SHOP_OPENINGS_PER_MINUTE): nothing was opened; try again in a minute",
         503: "Temporal or PostgreSQL did not answer, or no worker has stored the case yet: "
         "nothing is wrong with the request; try again after `Retry-After` seconds",
     }

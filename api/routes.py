@@ -116,7 +116,7 @@ async def answer(
             },
             "links": _links(*NEXT),
         },
-        **responses(400, 401, 403, 409, 413, 422, 503),
+        **responses(400, 401, 403, 409, 413, 422, 429, 503),
     },
     operation_id="open_case",
     summary="Open a case",

@@ -3,7 +3,7 @@ Temporal Update on the case's workflow; the actor's name goes into the command a
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
@@ -34,6 +34,7 @@ from app.refusals import (
     NotFound,
     NotStoredYet,
     Refusal,
+    TooMany,
     Unavailable,
 )
 from domain.commands import (
@@ -56,6 +57,7 @@ from domain.summary import CaseSummary, summarize
 from infra import shop_ids
 from infra.case_ids import case_id_for_key, new_case_id
 from infra.settings import Settings, explained
+from store import customer_pages
 from store.customers import CustomerDirectory
 from store.scope import shop_now
 from workflows import details, search_attributes
@@ -253,6 +255,7 @@ async def open_case(
             known = await directory.find(customer.phone)
             _same_request(earlier, opening(case_id, known.customer_id if known else "cus-none"))
             return Opened(**summarize(earlier).model_dump(), already_open=True)
+    await _within_shop_limit(ctx)
     contact = await directory.register(customer.phone, customer.name, rename)
     kept = contact.name != customer.name
     if key:
@@ -268,6 +271,20 @@ async def open_case(
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+async def _within_shop_limit(ctx: Context) -> None:
+    """The shop's openings this minute, this one counted; refused past the limit (a retry
+    answered from its key is not counted: it opens nothing)."""
+    limit = ctx.settings.shop_openings_per_minute
+    hits = await customer_pages.count_hit(
+        await ctx.pool(), "openings", datetime.now(UTC), timedelta(minutes=1)
+    )
+    if hits > limit:
+        raise TooMany(
+            f"this shop opened more than {limit} cases in the last minute: try again in a "
+            "minute (the limit is COMPLAINTS_SHOP_OPENINGS_PER_MINUTE)"
+        )
 
 
 async def _opened_earlier(client: Client, case_id: str, wait: float) -> CaseState | None:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import segno
 
-from app import cases, photos
+from app import cases, photos, refusals
 from app.context import Context
 from app.identity import Actor, Role, acting
-from app.refusals import InvalidInput, NotFound, Refusal
+from app.refusals import InvalidInput, NotFound
 from domain.model import Customer, Motive
 from infra.links import link_signer
 from infra.settings import Settings
@@ -34,10 +34,10 @@ PER_ADDRESS = (5, timedelta(hours=1))
 PER_PHONE = (3, timedelta(days=1))
 
 
-class TooMany(Refusal):
+class TooMany(refusals.TooMany):
     """The flood limit: `field` is what it is about (the phone, or the form as a whole)."""
 
-    kind, title, status = "too-many", "Too many complaints", 429
+    title = "Too many complaints"
 
     def __init__(self, message: str, field: str | None) -> None:
         super().__init__(message)

@@ -59,6 +59,13 @@ class Forbidden(Refusal):
     kind, title, status = "forbidden", "Not allowed for this role", 403
 
 
+class TooMany(Refusal):
+    """A limit on how much may come at once (a shop's openings a minute, the public form's
+    flood limits): try again later."""
+
+    kind, title, status = "too-many", "Too many at once", 429
+
+
 class Unavailable(Refusal):
     """Temporal, PostgreSQL or a worker did not answer: nothing is wrong with the request."""
 

@@ -43,11 +43,18 @@ async def _one(client: Client, shop: str, opening: OpenCase, queue: str) -> floa
 
 
 async def _steady(
-    client: Client, shop: str, opening: OpenCase, queue: str, rate: float, seconds: float
+    client: Client,
+    shop: str,
+    opening: OpenCase,
+    queue: str,
+    rate: float,
+    seconds: float,
+    phase: float = 0.0,
 ) -> list[float]:
-    """Open-loop: a case every 1/rate seconds whether the last has finished or not."""
+    """Open-loop: a case every 1/rate seconds whether the last has finished or not, the
+    first after `phase` seconds (shops in step would queue behind each other by design)."""
     started: list[asyncio.Task[float]] = []
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() + phase
     for i in range(max(1, int(rate * seconds))):
         delay = t0 + i / rate - time.perf_counter()
         if delay > 0:
@@ -76,7 +83,10 @@ async def fairness(
 
     async def quiet_ones() -> list[float]:
         runs = await asyncio.gather(
-            *(_steady(client, s, opening, queue, 1.0, seconds) for s in quiet)
+            *(
+                _steady(client, s, opening, queue, 1.0, seconds, phase=n / len(quiet))
+                for n, s in enumerate(quiet)
+            )
         )
         return [ms for run in runs for ms in run]
 

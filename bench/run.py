@@ -299,7 +299,7 @@ async def appends(pool: asyncpg.Pool, cases: int = 300) -> dict[str, float]:
         await store.append(e.case_id, [e])
     ours = len(events) / (time.perf_counter() - t)
     raw: dict[str, float] = {}
-    async with pool.acquire() as conn:
+    async with loading(pool) as conn:  # the owner's: the floor has no shops to keep apart
         for kind in ("TEMP", ""):
             await conn.execute("DROP TABLE IF EXISTS raw_events")
             await conn.execute(
@@ -624,7 +624,7 @@ async def main() -> None:
                 client,
                 pool,
                 run_dir / "shop-keys",
-                open_command("x"),
+                open_command("fairness-template"),
                 quiet_shops=fair_shops,
                 noisy_rate=fair_rate,
                 seconds=fair_seconds,

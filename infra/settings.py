@@ -185,6 +185,10 @@ class Settings(BaseSettings):
     # How long `complaints open` waits for a worker to store the opening before it says
     # the case will be stored once a worker runs (exit code 3).
     open_wait: Duration = timedelta(seconds=15)
+    # At most this many cases a shop opens in a minute, through every door together (counted
+    # in PostgreSQL): one shop's flood (a misbehaving integration) is refused (429) before it
+    # slows every other shop on the deployment down.
+    shop_openings_per_minute: int = Field(120, ge=1)
     ui_url: str = "http://localhost:8233"
     # Where staff reach the service's own pages (the API's app): links in staff notices and
     # sign-in links start with it.

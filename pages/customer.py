@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app import customer_answers, intake, keeping, photos
 from app.customer_answers import Outcome, Visit
-from app.refusals import InvalidInput, Refusal
+from app.refusals import InvalidInput, Refusal, TooMany
 from domain.model import CaseState, CaseStatus, Motive, Step
 from domain.phone import written_phone
 from domain.photos import MAX_PHOTO_BYTES
@@ -273,6 +273,8 @@ async def _intake(request: Request, typed_shop: str | None) -> Response:
     except intake.TooMany as err:
         key = "intake.flood.phone" if err.field == "phone" else "intake.flood.address"
         return _intake_form(request, form, err.status, err.field, t(key))
+    except TooMany as err:  # the shop's openings this minute: every door together
+        return _intake_form(request, form, err.status, None, t("intake.flood.shop"))
     except InvalidInput as err:
         field = _field(err, ("name", "phone", "what"))
         text = t(f"intake.bad.{field}") if field else t("intake.bad.other")

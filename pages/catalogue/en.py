@@ -506,6 +506,8 @@ TEXT: dict[str, str] = {
     "intake.bad.other": "We could not take this; please check it and send again.",
     "intake.flood.address": "Too many complaints were sent from here just now. Please try again "
     "in an hour, or call the shop.",
+    "intake.flood.shop": "Many complaints are arriving right now. Please send it again in a "
+    "minute.",
     "intake.flood.phone": "Many complaints were sent for this number today. If you already sent "
     "one, please see our message.",
     "c.staff_notice": "The customer of case {case_id} wrote on their page; read it on the case "

@@ -26,10 +26,11 @@ from fastapi.routing import APIRoute
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
-from app import sessions
+from app import cases, sessions
 from app import shops as app_shops
 from app.context import Context
 from app.identity import Actor, Role
+from app.refusals import TooMany
 from cli.parser import Commands, parser
 from domain.phone import normalize_phone
 from infra import postgres
@@ -467,3 +468,33 @@ async def test_an_opt_out_link_withdraws_consent_in_its_customers_shop(shops: Sh
             "SELECT opted_out_at IS NOT NULL FROM customers WHERE id = $1", customer
         )
     assert opted_out, "the customer of shop B opted out through their link"
+
+
+async def test_a_shop_past_its_openings_a_minute_is_refused_and_the_others_are_not(
+    shops: Shops,
+) -> None:
+    limited = Context(
+        shops.ctx.settings.model_copy(update={"shop_openings_per_minute": 2}),
+        client=await shops.ctx.client(),
+        pool=shops.pool,
+    )
+    noisy = (await app_shops.add(limited, OPERATOR, "A busy shop")).shop_id
+    quiet = (await app_shops.add(limited, OPERATOR, "A quiet shop")).shop_id
+    while datetime.now(UTC).second > 50:  # the count is per clock minute: all in one
+        await asyncio.sleep(1)
+
+    async def open_for(shop: str) -> str:
+        actor = Actor("Intake robot", Role.INTAKE, shop=shop)
+        opened = await cases.open_case(
+            limited, actor, name="Jeon Minho", phone=a_phone(), channel="web",
+            motive="compensation", what="Burnt bread",
+        )  # fmt: skip
+        return opened.case_id
+
+    for _ in range(2):
+        await open_for(noisy)
+    with pytest.raises(TooMany, match=r"more than 2 cases in the last minute"):
+        await open_for(noisy)
+    assert await open_for(quiet)  # another shop opens on
+    with scope.shop(noisy):
+        assert await shops.pool.fetchval("SELECT count(*) FROM complaint_cases") == 2

@@ -7,7 +7,8 @@ app/ touches the edges today, the Temporal client and the asyncpg pool, because 
 narrower seam of its own yet.
 """
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from app.refusals import (
     InvalidInput,
     NotFound,
     NotStoredYet,
+    TooMany,
     Unauthorized,
     Unavailable,
 )
@@ -165,6 +167,10 @@ class FakePool:
 
     fetchrow = fetchval = fetch = execute = _answer
 
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator["FakePool"]:
+        yield self  # one fake connection: the same answers
+
 
 class NoDatabase(Context):
     """PostgreSQL unreachable: every pool() is refused as the real one is."""
@@ -218,11 +224,18 @@ def _with_customers() -> dict[str, Any]:
         "INSERT INTO customers": table.register,
         "FROM customers WHERE phone": table.find,
         "FROM customers WHERE id": table.contact,
+        "INSERT INTO intake_limits": 1,  # the shop's first opening this minute
+        "DELETE FROM intake_limits": "DELETE 0",
     }
 
 
 def _writes(pool: FakePool) -> list[str]:
-    return [sql for sql, _ in pool.calls if "INSERT" in sql or "UPDATE" in sql]
+    """What was written about cases and customers (the shop's opening count aside)."""
+    return [
+        sql
+        for sql, _ in pool.calls
+        if ("INSERT" in sql or "UPDATE" in sql) and "intake_limits" not in sql
+    ]
 
 
 @pytest.fixture
@@ -444,6 +457,23 @@ async def test_the_same_key_for_another_customer_is_a_conflict(
     with pytest.raises(Conflict, match=r"with other details"):
         await _open(ctx, key="order-42", phone="010-9999-0000")  # another customer
     assert len(_writes(pool)) == 1  # the other customer is not registered either
+
+
+async def test_a_shop_past_its_openings_this_minute_is_refused_before_anything_is_written(
+    ctx: Context, temporal: FakeTemporal, pool: FakePool
+) -> None:
+    limit = ctx.settings.shop_openings_per_minute
+    pool.answers["INSERT INTO intake_limits"] = limit  # the last one allowed
+    await _open(ctx)
+    assert len(temporal.starts) == 1
+    pool.answers["INSERT INTO intake_limits"] = limit + 1
+    with pytest.raises(TooMany, match=rf"^this shop opened more than {limit} cases in the last"):
+        await _open(ctx, phone="010-3333-4444")
+    assert len(temporal.starts) == 1  # nothing started
+    registered = [args for sql, args in pool.calls if "INSERT INTO customers" in sql]
+    assert "+821033334444" not in str(registered), "the customer is not registered either"
+    counted = [args for sql, args in pool.calls if "INSERT INTO intake_limits" in sql]
+    assert counted[-1][0] == "openings"  # the shop's own bucket (the row carries the shop)
 
 
 async def test_without_a_key_a_taken_id_is_never_reused(
