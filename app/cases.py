@@ -274,15 +274,17 @@ async def open_case(
 
 
 async def _within_shop_limit(ctx: Context) -> None:
-    """The shop's openings this minute, this one counted; refused past the limit (a retry
-    answered from its key is not counted: it opens nothing)."""
-    limit = ctx.settings.shop_openings_per_minute
+    """The shop's openings in this ten seconds, this one counted; refused past a sixth of
+    the limit a minute, so a flood is cut within seconds instead of let through as one
+    burst (a retry answered from its key is not counted: it opens nothing)."""
+    per_minute = ctx.settings.shop_openings_per_minute
+    allowed = -(-per_minute // 6)  # ceil: a limit under 6 still lets one through
     hits = await customer_pages.count_hit(
-        await ctx.pool(), "openings", datetime.now(UTC), timedelta(minutes=1)
+        await ctx.pool(), "openings", datetime.now(UTC), timedelta(seconds=10)
     )
-    if hits > limit:
+    if hits > allowed:
         raise TooMany(
-            f"this shop opened more than {limit} cases in the last minute: try again in a "
+            f"this shop is opening more than {per_minute} cases a minute: try again in a "
             "minute (the limit is COMPLAINTS_SHOP_OPENINGS_PER_MINUTE)"
         )
 

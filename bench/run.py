@@ -621,10 +621,10 @@ async def main() -> None:
         if "fairness" in parts:  # after the rest: its cases stay open on their timers
             print(f"fairness: 1 shop at {fair_rate}/s beside {fair_shops} at 1/s ...", flush=True)
             results["fairness"] = await fairness(
-                client,
-                pool,
+                Context(
+                    Settings(database_url=url, target_mode=TARGET_MODE), client=client, pool=pool
+                ),
                 run_dir / "shop-keys",
-                open_command("fairness-template"),
                 quiet_shops=fair_shops,
                 noisy_rate=fair_rate,
                 seconds=fair_seconds,
@@ -949,7 +949,8 @@ def report(results: Results) -> str:
         lines += [
             f"fairness: {fair['quiet_shops']} quiet shops at 1/s, p95 {alone:.0f} ms alone,",
             f"  {beside:.0f} ms beside a shop asking {fair['noisy_rate_asked']:.0f}/s "
-            f"(it got {fair['noisy_done_per_s']:.1f}/s, p95 {fair['noisy_p95_ms']:.0f} ms)",
+            f"(it got {fair['noisy_done_per_s']:.1f}/s, p95 {fair['noisy_p95_ms']:.0f} ms; "
+            f"{fair['noisy_refused']} refused by its limit of {fair['limit_per_minute']}/min)",
         ]
     if "cli" in results:
         lines += cli_report(results["cli"])

@@ -463,11 +463,11 @@ async def test_a_shop_past_its_openings_this_minute_is_refused_before_anything_i
     ctx: Context, temporal: FakeTemporal, pool: FakePool
 ) -> None:
     limit = ctx.settings.shop_openings_per_minute
-    pool.answers["INSERT INTO intake_limits"] = limit  # the last one allowed
+    pool.answers["INSERT INTO intake_limits"] = limit // 6  # the last one of ten seconds
     await _open(ctx)
     assert len(temporal.starts) == 1
-    pool.answers["INSERT INTO intake_limits"] = limit + 1
-    with pytest.raises(TooMany, match=rf"^this shop opened more than {limit} cases in the last"):
+    pool.answers["INSERT INTO intake_limits"] = limit // 6 + 1
+    with pytest.raises(TooMany, match=rf"^this shop is opening more than {limit} cases a minute"):
         await _open(ctx, phone="010-3333-4444")
     assert len(temporal.starts) == 1  # nothing started
     registered = [args for sql, args in pool.calls if "INSERT INTO customers" in sql]
