@@ -497,3 +497,18 @@ async def test_a_shop_past_its_openings_a_minute_is_refused_and_the_others_are_n
     assert await open_for(quiet)  # another shop opens on
     with scope.shop(noisy):
         assert await shops.pool.fetchval("SELECT count(*) FROM complaint_cases") == 1
+
+
+async def test_each_shops_case_runs_by_its_own_shops_rulebook(shops: Shops) -> None:
+    changed = await shops.call(
+        B_OWNER, "PATCH", "/rules", {"rules": {"response_target": "48h", "target_mode": "wall"}}
+    )
+    assert changed.status_code == 200, changed.text
+    due = {}
+    for who in (STAFF, B_OWNER):
+        opened = await shops.call(who, "POST", "/cases", NEW_CASE | {"phone": a_phone()})
+        assert opened.status_code == 201, opened.text
+        due[who] = datetime.fromisoformat(opened.json()["due_at"]) - datetime.now(UTC)
+    hours = {who: left / timedelta(hours=1) for who, left in due.items()}
+    assert 47.9 < hours[B_OWNER] <= 48, hours  # B's rulebook, read by the worker for B's case
+    assert hours[STAFF] < 47, hours  # A's is A's own
