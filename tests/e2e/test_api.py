@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from app.context import Context
+from infra import postgres
 from infra.settings import Settings
 from tests.e2e.test_cli import Cli
 from tests.helpers import INTAKE, MANAGER, OWNER, STAFF, event_types
@@ -74,13 +75,19 @@ async def api(
     settings: Settings,
     staff_tokens: dict[str, str],
 ) -> AsyncIterator[Api]:
-    ctx = Context(settings, client=dev_env.client, pool=pool)
+    # The app and the worker on the service's own pool (it acts for no shop unasked), as in
+    # production; the test's `pool` (the first shop's) reads and writes rows directly.
+    service = await postgres.connect(settings.database_url or "", max_size=8)
+    ctx = Context(settings, client=dev_env.client, pool=service)
     transport = httpx.ASGITransport(app=create_app(ctx))
-    async with (
-        build_worker(dev_env.client, pool, settings),
-        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
-    ):
-        yield Api(client, staff_tokens)
+    try:
+        async with (
+            build_worker(dev_env.client, service, settings),
+            httpx.AsyncClient(transport=transport, base_url="http://api") as client,
+        ):
+            yield Api(client, staff_tokens)
+    finally:
+        await service.close()
 
 
 def refusal(response: httpx.Response, status: int) -> str:

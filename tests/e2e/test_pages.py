@@ -26,7 +26,10 @@ from app import sessions
 from app import staff as staff_accounts
 from app.context import Context
 from app.identity import token_hash
+from infra import postgres
 from infra.settings import Settings
+from infra.shop_ids import FIRST_SHOP
+from store import scope
 from tests.conftest import free_port
 from tests.e2e.test_cli import Cli
 from tests.helpers import OWNER, STAFF, add_staff, event_types
@@ -63,7 +66,8 @@ class Site:
     visited: list[str] = field(default_factory=list)
 
     async def link(self, name: str) -> str:
-        return await sessions.sign_in_link(self.ctx, name)
+        with scope.shop(FIRST_SHOP):  # as `complaints staff link` acts for the CLI's shop
+            return await sessions.sign_in_link(self.ctx, name)
 
     async def device(self, viewport: dict[str, int]) -> Any:
         """A fresh browser profile (a new device); every URL it requests is recorded."""
@@ -93,7 +97,10 @@ async def site(
         api_port=port,
         public_url=f"http://127.0.0.1:{port}",
     )
-    ctx = Context(settings, client=dev_env.client, pool=pool)
+    # The app and the worker on the service's own pool (it acts for no shop unasked), as in
+    # production; Site.pool (the first shop's) is for the tests' own rows.
+    service = await postgres.connect(database_url, max_size=8)
+    ctx = Context(settings, client=dev_env.client, pool=service)
     server = uvicorn.Server(
         uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_config=None)
     )
@@ -102,13 +109,14 @@ async def site(
         assert not serving.done(), "the app did not start"
         await asyncio.sleep(0.02)
     try:
-        async with build_worker(dev_env.client, pool, settings), async_playwright() as p:
+        async with build_worker(dev_env.client, service, settings), async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             yield Site(settings.public_url, ctx, browser, pool)
             await browser.close()
     finally:
         server.should_exit = True
         await serving
+        await service.close()
 
 
 def customer() -> tuple[str, str]:
@@ -468,7 +476,8 @@ async def test_sessions_are_listed_ended_by_the_owner_and_by_staff_revoke(site: 
 
     temp = await site.signed_in(name, PHONE)
     assert (await temp.request.get(f"{site.url}/staff/sessions")).status == 403
-    await staff_accounts.revoke(site.ctx, name)
+    with scope.shop(FIRST_SHOP):  # as `complaints staff revoke` acts for the CLI's shop
+        await staff_accounts.revoke(site.ctx, name)
     await temp.reload()
     assert temp.url == f"{site.url}/staff/sign-in", "`staff revoke` ends every session"
     await temp.context.close()
