@@ -10,6 +10,7 @@ nothing (the service role with no shop), so a forgotten scope fails closed.
 """
 
 import functools
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -81,21 +82,37 @@ def as_owner(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
 
 class Setup:
     """The pool's per-acquire hook: the scope of the task acquiring (else the pool's
-    default) onto the connection, in one round trip."""
+    default) onto the connection, in one round trip, and none when the connection already
+    holds that very scope.
+
+    Released connections keep their session (infra.postgres skips asyncpg's reset query),
+    and nothing but this hook sets the role or `complaints.shop` for a session (a
+    transaction's own SET LOCAL ends with it), so what this hook last set on a connection
+    is what it holds. It remembers that per connection object: a new connection (one
+    replaced after an error) has no entry and is set. While a set is in flight the entry
+    is gone, so a set that fails leaves the connection unknown, set again at its next use.
+    """
 
     def __init__(self, default: str) -> None:
         self.default = default
+        self.held: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 
     async def __call__(self, connection: asyncpg.Connection) -> None:
         wanted = _current.get()
         wanted = self.default if wanted is None else wanted
+        # The pool hands its proxy; the connection behind it is what lasts across acquires.
+        raw = getattr(connection, "_con", None) or connection
+        if self.held.pop(raw, None) == wanted:
+            self.held[raw] = wanted
+            return
         if wanted == OWNER:
             await connection.execute("RESET ROLE; RESET complaints.shop")
-            return
-        role = SYSTEM if wanted == EVERY_SHOP else SERVICE
-        shop_id = "" if wanted == EVERY_SHOP else wanted
-        await connection.execute(
-            "SELECT set_config('role', $1, false), set_config('complaints.shop', $2, false)",
-            role,
-            shop_id,
-        )
+        else:
+            role = SYSTEM if wanted == EVERY_SHOP else SERVICE
+            shop_id = "" if wanted == EVERY_SHOP else wanted
+            await connection.execute(
+                "SELECT set_config('role', $1, false), set_config('complaints.shop', $2, false)",
+                role,
+                shop_id,
+            )
+        self.held[raw] = wanted

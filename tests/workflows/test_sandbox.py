@@ -7,6 +7,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 from temporalio.worker.workflow_sandbox import _runner
+from temporalio.worker.workflow_sandbox._in_sandbox import InSandbox
 
 from infra import sandbox
 from tests.conftest import TEST_CONVERTER
@@ -35,3 +36,30 @@ def test_what_runs_in_the_namespace_it_is_given_is_unchanged() -> None:
     assert namespace["y"] == 42
     with pytest.raises(NameError):
         sandbox._exec("z = nowhere\n", {}, {})
+
+
+async def test_a_payloads_context_is_asked_of_the_case_without_entering_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    asked: list[object] = []
+    fallbacks: list[object] = []
+    sdk_path = sandbox._SDK_CONTEXT
+    original = InSandbox.get_serialization_context
+
+    def counted(self: InSandbox, command_info: object) -> object:
+        asked.append(command_info)
+        return original(self, command_info)  # type: ignore[arg-type]
+
+    def fallback(self: _runner._Instance, command_info: object) -> object:
+        fallbacks.append(command_info)
+        return sdk_path(self, command_info)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(InSandbox, "get_serialization_context", counted)
+    monkeypatch.setattr(sandbox, "_SDK_CONTEXT", fallback)
+    sandbox.ask_contexts_directly()
+    sandbox.ask_contexts_directly()  # idempotent
+    history = WorkflowHistory.from_json("case", HISTORY.read_text())
+    replayer = Replayer(workflows=[ComplaintWorkflow], data_converter=TEST_CONVERTER)
+    await replayer.replay_workflow(history)
+    assert len(asked) > 20  # every payload field of the walk, straight from the case
+    assert fallbacks == []  # never through the sandbox's own (slower) path
