@@ -16,7 +16,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -28,6 +27,7 @@ from infra.links import link_signer
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from notify import standin
+from tests.api_server import served
 from tests.conftest import free_port
 from tests.e2e.test_pages import (
     ARGS,
@@ -120,21 +120,14 @@ async def shop(
         follow_up_after=timedelta(seconds=2),  # the rating link comes two seconds after
     )
     ctx = Context(settings, client=dev_env.client, pool=pool)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the app did not start"
-        await asyncio.sleep(0.02)
-    try:
-        async with build_worker(dev_env.client, pool, settings), async_playwright() as p:
-            browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            yield Shop(settings.public_url, ctx, browser, pool, provider)
-            await browser.close()
-    finally:
-        server.should_exit = True
-        await serving
+    async with (
+        served(ctx),
+        build_worker(dev_env.client, pool, settings),
+        async_playwright() as p,
+    ):
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield Shop(settings.public_url, ctx, browser, pool, provider)
+        await browser.close()
 
 
 def digits(phone: str) -> str:

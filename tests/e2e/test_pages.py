@@ -4,7 +4,6 @@ walking it through the five steps and the customer's answer on a phone-sized scr
 desktop one, roles, CSRF, refused links, no personal data in URLs, no sideways scrolling,
 and axe-core's accessibility check (served from tests/, nothing from a CDN)."""
 
-import asyncio
 import re
 import shutil
 import time
@@ -18,7 +17,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
@@ -30,6 +28,7 @@ from infra import postgres
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from store import scope
+from tests.api_server import served
 from tests.conftest import free_port
 from tests.e2e.test_cli import Cli
 from tests.helpers import OWNER, STAFF, add_staff, event_types
@@ -101,21 +100,16 @@ async def site(
     # production; Site.pool (the first shop's) is for the tests' own rows.
     service = await postgres.connect(database_url, max_size=8)
     ctx = Context(settings, client=dev_env.client, pool=service)
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the app did not start"
-        await asyncio.sleep(0.02)
     try:
-        async with build_worker(dev_env.client, service, settings), async_playwright() as p:
+        async with (
+            served(ctx),
+            build_worker(dev_env.client, service, settings),
+            async_playwright() as p,
+        ):
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             yield Site(settings.public_url, ctx, browser, pool)
             await browser.close()
     finally:
-        server.should_exit = True
-        await serving
         await service.close()
 
 

@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 import pytest
-import uvicorn
 from fastapi.routing import APIRoute
 from temporalio.testing import WorkflowEnvironment
 
@@ -40,6 +39,7 @@ from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP, is_shop_id
 from pages import routes as page_routes
 from store import scope
+from tests.api_server import served
 from tests.conftest import free_port
 from tests.e2e.test_api import NEW_CASE, WALK
 from tests.e2e.test_cli import Cli
@@ -118,15 +118,8 @@ async def shops(
             B_STAFF: await add_staff(service, STAFF, "staff"),
         }
     a_staff = staff_tokens[STAFF]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_config=None)
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        assert not serving.done(), "the app did not start"
-        await asyncio.sleep(0.02)
     try:
-        async with build_worker(dev_env.client, service, settings):
+        async with served(ctx), build_worker(dev_env.client, service, settings):
             phone = a_phone()
             async with httpx.AsyncClient(base_url=settings.public_url, timeout=30) as client:
                 auth = {"Authorization": f"Bearer {a_staff}"}
@@ -139,8 +132,6 @@ async def shops(
             cli = Cli(dev_env, settings)
             yield Shops(settings.public_url, b, tokens, a_case, phone, service, ctx, cli)
     finally:
-        server.should_exit = True
-        await serving
         await service.close()
 
 
