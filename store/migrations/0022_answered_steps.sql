@@ -33,7 +33,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON answered_steps TO complaints_service, co
 GRANT TRUNCATE ON answered_steps TO complaints_system;
 
 -- The steps of the cases stored so far, from their states. Appends wait meanwhile (readers
--- do not), so none commits a step between this read and the new function.
+-- do not): every append committed before is in the states read here, and every append that
+-- starts after this commits goes through the functions below.
 LOCK TABLE complaint_cases IN EXCLUSIVE MODE;
 INSERT INTO answered_steps (case_id, step, answered_at, due_at, shop_id)
 SELECT c.case_id, d->>'step', (d->>'at')::timestamptz, (d->>'due_at')::timestamptz, c.shop_id
