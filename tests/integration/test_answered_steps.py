@@ -249,7 +249,7 @@ async def test_the_migration_fills_the_steps_of_cases_stored_before_it(fresh_url
                 for case in (one, two):
                     await EventStore(pool).append(case[0].case_id, case)
                 await EventStore(pool).append(three[0].case_id, three[:3])
-            stored = await figures_from_states(pool)
+            stored = await from_states(pool, MAY, JUNE)
         assert [m.version for m in await migrations.migrate(pool)] == [22]
         with scope.shop(FIRST_SHOP):
             assert len(await same_as_states(pool)) == 5 + 2 + 2
@@ -261,7 +261,3 @@ async def test_the_migration_fills_the_steps_of_cases_stored_before_it(fresh_url
             assert len(await same_as_states(pool)) == 5 + 2 + 5
     finally:
         await pool.close()
-
-
-async def figures_from_states(pool: asyncpg.Pool) -> dict[str, Any]:
-    return await from_states(pool, MAY, JUNE)
