@@ -82,7 +82,7 @@ BOUNDS_MS = {"list: first page, status and step": 50.0, "period report, one mont
 
 async def fill_events(pool: asyncpg.Pool, total: int) -> dict[str, Any]:
     """Walked cases' events copied in until complaint_events holds `total`, then the read
-    model rebuilt from all of them."""
+    model (complaint_cases and answered_steps) rebuilt from all of them."""
     have: int = await pool.fetchval("SELECT count(*) FROM complaint_events")
     columns = ["case_id", "seq", "event_id", "type", "data", "occurred_at"]
     t = time.perf_counter()
@@ -100,6 +100,7 @@ async def fill_events(pool: asyncpg.Pool, total: int) -> dict[str, Any]:
     async with loading(pool) as conn:  # the tables' owner analyzes them
         await conn.execute("ANALYZE complaint_events")
         await conn.execute("ANALYZE complaint_cases")
+        await conn.execute("ANALYZE answered_steps")  # the rebuild filled it too
     events: int = await pool.fetchval("SELECT count(*) FROM complaint_events")
     return {
         "events": events,

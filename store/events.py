@@ -13,7 +13,7 @@ import asyncpg
 from domain.effects import DEFAULT_VOICE, Voice, effects
 from domain.events import EVENT_ADAPTER, RecordedEvent
 from domain.model import CaseState
-from store.folding import case_row
+from store.folding import case_row, step_arrays
 
 
 class SequenceConflict(Exception):
@@ -40,7 +40,7 @@ _READ = (
 )
 _STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq = ANY($2)"
 # The write: one call, one round trip; the function is store/sql/complaints_append.sql.
-_WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 35)) + ")"
+_WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 38)) + ")"
 _LOAD = "SELECT case_id, seq, event_id, data FROM complaint_events WHERE case_id = $1 ORDER BY seq"
 _STATE = "SELECT state FROM complaint_cases WHERE case_id = $1"
 _ATTEMPTS = 5  # reads that another append overtook before the write; one is the norm
@@ -190,6 +190,9 @@ class EventStore:
                 )
         assert state is not None
         records = [_event_record(e) for e in new]
+        # The steps these events answered: `done` only grows, so they are the new state's
+        # beyond the copy's (the function stores them without parsing the state).
+        answered = state.done[len(copy.state.done) if copy else 0 :]
         try:
             token: str | None = await conn.fetchval(
                 _WRITE,
@@ -199,6 +202,7 @@ class EventStore:
                 *_columns(records, 1, 5),
                 *_columns(notices, 0, 8),
                 *case_row(state)[1:],  # the case id is the first argument already
+                *step_arrays(answered),
             )
         except asyncpg.UniqueViolationError as err:
             if copy is None and err.constraint_name == "complaint_events_pkey":

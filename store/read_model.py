@@ -17,9 +17,14 @@ from typing import Any
 
 import asyncpg
 
-from store.folding import CASE_COLUMNS, fold_cases
+from store.folding import CASE_COLUMNS, STEP_COLUMNS, fold_cases
 
 _COLUMNS = [c.strip() for c in CASE_COLUMNS.split(",")]
+# A rebuilt row carries its case's answered steps as arrays, one column each (store/folding.py
+# `rebuilt_row`): they go into answered_steps from the same temporary table, so the steps
+# need no second stream and no parse of the states in SQL.
+_STEP_ARRAYS = [f"done_{c}" for c in STEP_COLUMNS]
+_STEP_TYPES = ("text[]", "timestamptz[]", "timestamptz[]")
 EVENT_BYTES = 400  # about what an event takes in complaint_events, to guess the chunks
 
 
@@ -153,7 +158,8 @@ def _fold_here(chunk: tuple[list[str], str]) -> list[tuple[Any, ...]]:
 async def rebuild_read_model(
     pool: asyncpg.Pool, chunk: int = 5_000, workers: int | None = None
 ) -> int:
-    """Replace complaint_cases by the fold of complaint_events; returns the number of cases.
+    """Replace complaint_cases (and its answered_steps) by the fold of complaint_events;
+    returns the number of cases.
 
     One transaction holds complaint_cases in EXCLUSIVE mode (appends wait, readers do not),
     empties it and COPYs the new rows in: until it commits, readers see the old rows, never
@@ -183,6 +189,8 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
     async with pool.acquire() as writer, writer.transaction():
         await writer.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
         snapshot = await writer.fetchval("SELECT pg_export_snapshot()")
+        # The steps first, in one go: the cascade of the cases' delete then finds none.
+        await writer.execute("DELETE FROM answered_steps")
         await writer.execute("DELETE FROM complaint_cases")
         async with pool.acquire() as reader, reader.transaction(isolation="repeatable_read"):
             await reader.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
@@ -254,17 +262,26 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
                 # COPY refuses a table under row-level security: the rows stream into a
                 # temporary table (the shop's id by its default, the scope's shop), then go
                 # in with one INSERT, which the shop's policy checks.
+                arrays = ", ".join(
+                    f"{c} {t}" for c, t in zip(_STEP_ARRAYS, _STEP_TYPES, strict=True)
+                )
                 await writer.execute(
-                    "CREATE TEMP TABLE rebuilt_cases (LIKE complaint_cases INCLUDING DEFAULTS) "
-                    "ON COMMIT DROP"
+                    "CREATE TEMP TABLE rebuilt_cases (LIKE complaint_cases INCLUDING DEFAULTS, "
+                    f"{arrays}) ON COMMIT DROP"
                 )
                 await writer.copy_records_to_table(
-                    "rebuilt_cases", records=rows(), columns=_COLUMNS
+                    "rebuilt_cases", records=rows(), columns=[*_COLUMNS, *_STEP_ARRAYS]
                 )
                 await reading
                 columns = ", ".join((*_COLUMNS, "shop_id"))
                 await writer.execute(
                     f"INSERT INTO complaint_cases ({columns}) SELECT {columns} FROM rebuilt_cases"
+                )
+                await writer.execute(
+                    "INSERT INTO answered_steps (case_id, step, answered_at, due_at, shop_id)"
+                    " SELECT r.case_id, s.step, s.answered_at, s.due_at, r.shop_id"
+                    " FROM rebuilt_cases r, unnest(" + ", ".join(_STEP_ARRAYS) + ")"
+                    " AS s(step, answered_at, due_at)"
                 )
             finally:
                 reading.cancel()

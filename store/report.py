@@ -83,17 +83,14 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
             start,
             end,
         )
-        # Staff answers recorded in the fold: when each step was answered and its target.
-        # Only cases that can hold one are read: those whose life (opened .. last event)
-        # overlaps the period (migration 0018's range index), not every case's state.
+        # Staff answers: when each step was answered and its first target (answered_steps,
+        # migration 0022, kept beside the read model), found by the time of the answer.
         steps = await conn.fetch(
             """
-            SELECT d->>'step' AS step, count(*) AS answered,
-                   count(*) FILTER (WHERE (d->>'at')::timestamptz <= (d->>'due_at')::timestamptz)
-                     AS within_target
-            FROM complaint_cases c, json_array_elements(c.state->'done') d
-            WHERE tstzrange(c.opened_at, c.updated_at, '[]') && tstzrange($1, $2, '[)')
-              AND (d->>'at')::timestamptz >= $1 AND (d->>'at')::timestamptz < $2
+            SELECT step, count(*) AS answered,
+                   count(*) FILTER (WHERE answered_at <= due_at) AS within_target
+            FROM answered_steps
+            WHERE answered_at >= $1 AND answered_at < $2
             GROUP BY 1
             """,
             start,

@@ -2,12 +2,13 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import datetime, timedelta
 from typing import TypeVar
 
 import asyncpg
+import pytest
 
 from app.identity import new_token, token_hash
 from domain.commands import Command, OpenCase
@@ -16,6 +17,7 @@ from domain.events import RecordedEvent
 from domain.model import CaseState, IntakeChannel, Motive, ResponseTargets
 from infra import shop_ids
 from infra.shop_ids import FIRST_SHOP
+from store import events as event_store
 from store import scope
 from store import staff as staff_store
 
@@ -87,6 +89,17 @@ def recorded(case_id: str, commands: list[tuple[Command, datetime]]) -> list[Rec
                 RecordedEvent(event_id=uuid.uuid4(), case_id=case_id, seq=len(out) + 1, event=event)
             )
     return out
+
+
+@contextmanager
+def appending_as_before_0022() -> Iterator[None]:
+    """EventStore appends as a worker of the release before migration 0022: the append
+    function's 34 arguments, no answered steps of its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        old = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 35)) + ")"
+        patch.setattr(event_store, "_WRITE", old)
+        patch.setattr(event_store, "step_arrays", lambda done: ())
+        yield
 
 
 @asynccontextmanager

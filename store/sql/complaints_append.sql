@@ -12,6 +12,11 @@
 -- waits for it and then finds the row taken (NULL). The row is written first: its lock
 -- serializes appends to the case before any event is inserted.
 --
+-- The steps staff answered in these events (s_*: the worker takes them from its fold, the
+-- new state's `done` beyond the copy's, so no state is parsed here) go into answered_steps
+-- with the case's shop; their key (case, step) holds each step once, and a step already
+-- there is left as it is.
+--
 -- This file is the function's current body. Migrations load it (`\ir ../sql/...`, see
 -- store/migrations.py): to change the function, edit it here and add a migration that loads
 -- it again, so databases migrated before pick up the change.
@@ -25,13 +30,15 @@ CREATE OR REPLACE FUNCTION complaints_append(
     c_escalation_level integer, c_escalations integer, c_response_due_at timestamptz,
     c_opened_at timestamptz, c_resolved_at timestamptz, c_closed_at timestamptz,
     c_rating integer, c_version integer, c_updated_at timestamptz, c_customer_phone text,
-    c_customer_id text, c_state text
+    c_customer_id text, c_state text,
+    s_step text[], s_answered_at timestamptz[], s_due_at timestamptz[]
 ) RETURNS text
 LANGUAGE plpgsql
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     token text;
+    shop text;
 BEGIN
     IF p_version = 0 THEN
         INSERT INTO complaint_cases (case_id, status, step, motive, channel, tier, fault,
@@ -42,7 +49,7 @@ BEGIN
             c_closed_at, c_rating, c_version, c_updated_at, c_customer_phone, c_customer_id,
             c_state::json)
         ON CONFLICT (case_id) DO NOTHING
-        RETURNING xmin::text || '/' || rev::text INTO token;
+        RETURNING xmin::text || '/' || rev::text, shop_id INTO token, shop;
     ELSE
         UPDATE complaint_cases SET
             status = c_status, step = c_step, motive = c_motive, channel = c_channel,
@@ -54,7 +61,7 @@ BEGIN
             state = c_state::json, rev = gen_random_uuid()
         WHERE case_id = p_case_id AND version = p_version
             AND xmin::text || '/' || coalesce(rev::text, '-') = p_token
-        RETURNING xmin::text || '/' || rev::text INTO token;
+        RETURNING xmin::text || '/' || rev::text, shop_id INTO token, shop;
     END IF;
     IF token IS NULL THEN
         RETURN NULL;
@@ -68,6 +75,12 @@ BEGIN
         n.created_at, n.not_before
     FROM unnest(n_id, n_event_id, n_kind, n_recipient, n_message, n_data, n_created_at,
         n_not_before) AS n(id, event_id, kind, recipient, message, data, created_at, not_before);
+    IF cardinality(s_step) > 0 THEN  -- most appends answer no step
+        INSERT INTO answered_steps (case_id, step, answered_at, due_at, shop_id)
+        SELECT p_case_id, s.step, s.answered_at, s.due_at, shop
+        FROM unnest(s_step, s_answered_at, s_due_at) AS s(step, answered_at, due_at)
+        ON CONFLICT (case_id, step) DO NOTHING;
+    END IF;
     RETURN token;
 END
 $$;
