@@ -35,11 +35,15 @@ GRANT TRUNCATE ON answered_steps TO complaints_system;
 -- The steps of the cases stored so far, from their states. Appends wait meanwhile (readers
 -- do not): every append committed before is in the states read here, and every append that
 -- starts after this commits goes through the functions below.
+-- Read and written as the system role (every shop's rows): both tables force row-level
+-- security, which binds their owner too unless it is a superuser, and no policy names it.
 LOCK TABLE complaint_cases IN EXCLUSIVE MODE;
+SET LOCAL ROLE complaints_system;
 INSERT INTO answered_steps (case_id, step, answered_at, due_at, shop_id)
 SELECT c.case_id, d->>'step', (d->>'at')::timestamptz, (d->>'due_at')::timestamptz, c.shop_id
 FROM complaint_cases c, json_array_elements(c.state->'done') d
 ON CONFLICT (case_id, step) DO NOTHING;
+RESET ROLE;
 
 -- The append with the answered steps as three more arguments.
 \ir ../sql/complaints_append.sql
