@@ -486,10 +486,33 @@ async def growth(
 
 
 # -- the run ------------------------------------------------------------------------------
-def spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        args, env=os.environ | env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+def spawn(args: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """A worker (or server) process of the run; its output to `log` when given (what
+    `watch` shows of a process that died)."""
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(args, env=os.environ | env, cwd=ROOT, stdout=out, stderr=out)
+    finally:
+        if log is not None:
+            out.close()  # type: ignore[union-attr]  # the child holds its own copy
+
+
+async def watch(
+    processes: dict[str, tuple[subprocess.Popen[bytes], Path]], main: asyncio.Task[Any] | None
+) -> None:
+    """Until one of the run's processes exits: then the benchmark stops (cancelling `main`),
+    saying which one and the end of its output, instead of waiting forever for cases nobody
+    works on."""
+    while True:
+        for name, (process, log) in processes.items():
+            if process.poll() is not None:
+                tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+                print(f"\n{name} exited with {process.returncode}; its last lines ({log}):")
+                print("\n".join(f"  {line}" for line in tail), flush=True)
+                if main is not None:
+                    main.cancel(f"{name} exited")
+                return
+        await asyncio.sleep(1)
 
 
 async def main() -> None:
@@ -535,15 +558,20 @@ async def main() -> None:
         # Metrics on, as in production, on a port of its own (not a `make run`'s 9464).
         "COMPLAINTS_METRICS_PORT": str(temporal_server.free_port()),
     }
-    ours = spawn([sys.executable, "worker.py"], env)
-    base = spawn([sys.executable, "-m", "bench.baseline"], env)
+    pool = await postgres.connect(url, scope=FIRST_SHOP)
+    await migrations.migrate(pool)  # before the workers start: none waits on the other's
+    logs = {name: run_dir / f"{name}.log" for name in ("worker", "baseline", "plain_worker")}
+    ours = spawn([sys.executable, "worker.py"], env, logs["worker"])
+    base = spawn([sys.executable, "-m", "bench.baseline"], env, logs["baseline"])
     workers = [ours, base]
+    watched = {"worker": (ours, logs["worker"]), "baseline": (base, logs["baseline"])}
     if "codec" in parts:  # ours again, without the codec: no keys, its own task queue
         plain_env = {k: v for k, v in env.items() if not k.startswith("COMPLAINTS_CODEC")}
         plain_env["COMPLAINTS_TASK_QUEUE"] = PLAIN_QUEUE
-        workers.append(spawn([sys.executable, "-m", "bench.plain_worker"], plain_env))
-    pool = await postgres.connect(url, scope=FIRST_SHOP)
-    await migrations.migrate(pool)
+        plain = spawn([sys.executable, "-m", "bench.plain_worker"], plain_env, logs["plain_worker"])
+        workers.append(plain)
+        watched["plain_worker"] = (plain, logs["plain_worker"])
+    watcher = asyncio.create_task(watch(watched, asyncio.current_task()))
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),
         "machine": {
@@ -629,7 +657,12 @@ async def main() -> None:
                 noisy_rate=fair_rate,
                 seconds=fair_seconds,
             )
+    except asyncio.CancelledError:
+        if not watcher.done():
+            raise  # Ctrl-C, not a process that died
+        raise SystemExit("bench: a process of the run exited (above); the run stopped") from None
     finally:
+        watcher.cancel()
         results["machine"]["load_after"] = os.getloadavg()
         await pool.close()
         for p in (*workers, server):
