@@ -75,6 +75,17 @@ async def form_shop(ctx: Context, typed: str | None) -> str:
     return found.shop_id
 
 
+async def form_heading(ctx: Context, typed: str | None) -> tuple[str, str | None]:
+    """The shop of the form a visitor opened, and the name its customers know it by (the
+    first shop's: COMPLAINTS_SHOP_NAME; another's: the name it was added with), so a form
+    reached through a QR code says whose it is. NotFound as `form_shop`."""
+    shop = await form_shop(ctx, typed)
+    if shop == FIRST_SHOP:
+        return shop, ctx.settings.shop_name or None
+    found = await shops.by_id(await ctx.pool(), shop)
+    return shop, found.name if found else None
+
+
 async def complain(
     ctx: Context,
     *,

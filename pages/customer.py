@@ -9,6 +9,7 @@ site posting it is the very thing the flood limit counts) and answers with a red
 name, phone or case text is ever in a URL: the answer's outcome is a word in the query.
 """
 
+import functools
 import uuid
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
@@ -212,6 +213,7 @@ def _intake_form(
     error_field: str | None = None,
     error_text: str | None = None,
     thanked: bool = False,
+    shop_name: str | None = None,
 ) -> HTMLResponse:
     shown = dict(typed or {})
     shown.setdefault("key", uuid.uuid4().hex)  # one per form shown: a double tap opens one case
@@ -225,18 +227,20 @@ def _intake_form(
         error_field=error_field,
         error_text=error_text,
         thanked=thanked,
+        shop_name=shop_name,
     )
 
 
 @router.get("/c/new")
 async def intake_page(request: Request) -> HTMLResponse:
-    return _intake_form(request)
+    _, name = await intake.form_heading(context(request), None)
+    return _intake_form(request, shop_name=name)
 
 
 @router.get("/c/new/{shop}")
 async def shop_intake_page(request: Request, shop: str) -> HTMLResponse:
-    await intake.form_shop(context(request), shop)
-    return _intake_form(request)
+    _, name = await intake.form_heading(context(request), shop)
+    return _intake_form(request, shop_name=name)
 
 
 @router.post("/c/new", response_model=None)
@@ -252,7 +256,8 @@ async def shop_intake_post(request: Request, shop: str) -> Response:
 async def _intake(request: Request, typed_shop: str | None) -> Response:
     ctx = context(request)
     t = catalogue(request)
-    shop = await intake.form_shop(ctx, typed_shop)
+    shop, name = await intake.form_heading(ctx, typed_shop)
+    form_again = functools.partial(_intake_form, request, shop_name=name)
     raw = await request.form()
     form = {k: _text(v) for k, v in raw.items() if k != "photo"}
     try:
@@ -269,18 +274,18 @@ async def _intake(request: Request, typed_shop: str | None) -> Response:
             photo=await _upload(raw),
         )
     except photos.PhotoRefused as err:
-        return _intake_form(request, form, err.status, "photo", _photo_refusal(t, err))
+        return form_again(form, err.status, "photo", _photo_refusal(t, err))
     except intake.TooMany as err:
         key = "intake.flood.phone" if err.field == "phone" else "intake.flood.address"
-        return _intake_form(request, form, err.status, err.field, t(key))
+        return form_again(form, err.status, err.field, t(key))
     except TooMany as err:  # the shop's openings this minute: every door together
-        return _intake_form(request, form, err.status, None, t("intake.flood.shop"))
+        return form_again(form, err.status, None, t("intake.flood.shop"))
     except InvalidInput as err:
         field = _field(err, ("name", "phone", "what"))
         text = t(f"intake.bad.{field}") if field else t("intake.bad.other")
-        return _intake_form(request, form, err.status, field, text)
+        return form_again(form, err.status, field, text)
     if opened is None:  # the honeypot: thanked, nothing opened
-        return _intake_form(request, thanked=True)
+        return form_again(thanked=True)
     return RedirectResponse(intake.status_link(ctx, opened.case_id) + "?new=1", status_code=303)
 
 

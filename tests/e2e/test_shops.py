@@ -391,7 +391,11 @@ async def test_a_shops_public_form_opens_its_case_in_that_shop_alone(shops: Shop
 
     before_a, before_b = await listed(STAFF), await listed(B_OWNER)
     async with httpx.AsyncClient(base_url=shops.url, timeout=30) as browser:
-        assert (await browser.get(f"/c/new/{shops.b}")).status_code == 200
+        shown = await browser.get(f"/c/new/{shops.b}")
+        assert shown.status_code == 200
+        # Reached through a QR code: the form says whose it is; the first shop's does not.
+        assert '<p class="shop-name">Shop B</p>' in shown.text
+        assert "shop-name" not in (await browser.get("/c/new")).text
         assert (await browser.get("/c/new/zzzz-zzzz")).status_code == 404  # no such shop
         form = {
             "name": "Seo Dahye",
@@ -400,6 +404,8 @@ async def test_a_shops_public_form_opens_its_case_in_that_shop_alone(shops: Shop
             "motive": "compensation",
             "key": uuid.uuid4().hex,
         }
+        refused = await browser.post(f"/c/new/{shops.b}", data=form | {"phone": "12"})
+        assert refused.status_code == 422 and "Shop B" in refused.text  # the form again, named
         sent = await browser.post(f"/c/new/{shops.b}", data=form)
         assert sent.status_code == 303, sent.text
         status = await browser.get(sent.headers["location"])  # the customer's own page
