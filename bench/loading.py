@@ -16,4 +16,7 @@ async def loading(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     with scope.owner():
         async with pool.acquire() as conn:
             await conn.execute("SELECT set_config('complaints.shop', $1, false)", FIRST_SHOP)
-            yield conn
+            try:
+                yield conn
+            finally:  # as the pool's hook left it (the owner's: no shop), which it remembers
+                await conn.execute("RESET complaints.shop")

@@ -506,7 +506,8 @@ async def watch(
     while True:
         for name, (process, log) in processes.items():
             if process.poll() is not None:
-                tail = log.read_text(errors="replace").strip().splitlines()[-15:]
+                kept = log.read_text(errors="replace") if log.exists() else "(no output kept)"
+                tail = kept.strip().splitlines()[-15:]
                 print(f"\n{name} exited with {process.returncode}; its last lines ({log}):")
                 print("\n".join(f"  {line}" for line in tail), flush=True)
                 if main is not None:
@@ -543,7 +544,11 @@ async def main() -> None:
     url = server_url.replace("/postgres?", f"/{db}?")
     port = temporal_server.free_port()
     server = temporal_server.start_dev_server(
-        run_dir / "temporal.db", search_attributes.ALL, port=port, ui_port=None
+        run_dir / "temporal.db",
+        search_attributes.ALL,
+        port=port,
+        ui_port=None,
+        log_file=run_dir / "temporal.log",
     )
     address = f"127.0.0.1:{port}"
     key = new_key()  # the service runs with its payload codec on, as in production
@@ -571,6 +576,7 @@ async def main() -> None:
         plain = spawn([sys.executable, "-m", "bench.plain_worker"], plain_env, logs["plain_worker"])
         workers.append(plain)
         watched["plain_worker"] = (plain, logs["plain_worker"])
+    watched["Temporal dev server"] = (server, run_dir / "temporal.log")
     watcher = asyncio.create_task(watch(watched, asyncio.current_task()))
     results: dict[str, Any] = {
         "when": datetime.now(UTC).isoformat(),

@@ -189,7 +189,8 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
     async with pool.acquire() as writer, writer.transaction():
         await writer.execute("LOCK TABLE complaint_cases IN EXCLUSIVE MODE")
         snapshot = await writer.fetchval("SELECT pg_export_snapshot()")
-        # The steps first, in one go: the cascade of the cases' delete then finds none.
+        # The read model's two tables, emptied for this shop (row-level security) and
+        # written again below from the same fold.
         await writer.execute("DELETE FROM answered_steps")
         await writer.execute("DELETE FROM complaint_cases")
         async with pool.acquire() as reader, reader.transaction(isolation="repeatable_read"):

@@ -24,10 +24,6 @@ CREATE TABLE IF NOT EXISTS answered_steps (
 CREATE INDEX IF NOT EXISTS answered_steps_answered
     ON answered_steps (shop_id, answered_at) INCLUDE (step, due_at);
 
--- Migration 0018's range index on each case's life served the report's steps alone: no
--- query reads it now, and every append had to update it.
-DROP INDEX IF EXISTS complaint_cases_life;
-
 -- One shop's rows, as migration 0021 set every table with a shop.
 ALTER TABLE answered_steps ENABLE ROW LEVEL SECURITY;
 ALTER TABLE answered_steps FORCE ROW LEVEL SECURITY;
@@ -93,3 +89,9 @@ BEGIN
         s_step, s_answered_at, s_due_at);
 END
 $$;
+
+-- Migration 0018's range index on each case's life served the report's steps alone: no
+-- query reads it now, and every append had to update it. Dropped last: the drop locks
+-- complaint_cases against readers too, until this migration commits a moment later (not for
+-- the backfill above, which lets them read).
+DROP INDEX IF EXISTS complaint_cases_life;
