@@ -57,14 +57,23 @@ class CaseFilter:
 async def list_cases(
     pool: asyncpg.Pool, where: CaseFilter, limit: int = 20, page: int = 1
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of cases, newest first, and the total that match."""
+    """One page of cases, newest first, and the total that match.
+
+    Planned for the values asked, every time: the filters' columns are skewed (a shop's
+    cases are mostly closed, a few open), and the plan PostgreSQL keeps for a prepared
+    statement after its fifth run is made for an average value; at 142,858 cases it read
+    every row to find the few open ones (117 ms a page at a million events, 0.5 ms planned
+    for the value)."""
     clause, args = where.where()
-    total = await pool.fetchval(f"SELECT count(*) FROM complaint_cases{clause}", *args)
-    rows = await pool.fetch(
-        f"SELECT {', '.join(COLUMNS)} FROM complaint_cases{clause} "
-        f"ORDER BY opened_at DESC, case_id LIMIT {int(limit)} OFFSET {int((page - 1) * limit)}",
-        *args,
-    )
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SET LOCAL plan_cache_mode = force_custom_plan")
+        total = await conn.fetchval(f"SELECT count(*) FROM complaint_cases{clause}", *args)
+        rows = await conn.fetch(
+            f"SELECT {', '.join(COLUMNS)} FROM complaint_cases{clause} "
+            f"ORDER BY opened_at DESC, case_id LIMIT {int(limit)} "
+            f"OFFSET {int((page - 1) * limit)}",
+            *args,
+        )
     return [dict(r) for r in rows], total
 
 
