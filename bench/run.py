@@ -486,6 +486,16 @@ async def growth(
 
 
 # -- the run ------------------------------------------------------------------------------
+async def _part(name: str, measuring: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """A part that is the last of a long run: when it fails, it says so, and the figures
+    the run measured before it are still written."""
+    try:
+        return await measuring
+    except Exception as err:  # any failure: reported, the rest kept
+        print(f"{name}: failed ({type(err).__name__}: {err}); the other parts are kept")
+        return {"error": f"{type(err).__name__}: {err}"}
+
+
 def spawn(args: list[str], env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
     """A worker (or server) process of the run; its output to `log` when given (what
     `watch` shows of a process that died)."""
@@ -649,19 +659,25 @@ async def main() -> None:
         if "pages" in parts:  # last: its rows stay in the read model
             print(f"pages over {page_cases} cases ...", flush=True)
             shop = Settings(database_url=url, target_mode=TARGET_MODE)
-            results["pages"] = await pages_part(
-                Context(shop, client=client, pool=pool), page_cases, page_requests
+            results["pages"] = await _part(
+                "pages",
+                pages_part(Context(shop, client=client, pool=pool), page_cases, page_requests),
             )
         if "fairness" in parts:  # after the rest: its cases stay open on their timers
             print(f"fairness: 1 shop at {fair_rate}/s beside {fair_shops} at 1/s ...", flush=True)
-            results["fairness"] = await fairness(
-                Context(
-                    Settings(database_url=url, target_mode=TARGET_MODE), client=client, pool=pool
+            results["fairness"] = await _part(
+                "fairness",
+                fairness(
+                    Context(
+                        Settings(database_url=url, target_mode=TARGET_MODE),
+                        client=client,
+                        pool=pool,
+                    ),
+                    run_dir / "shop-keys",
+                    quiet_shops=fair_shops,
+                    noisy_rate=fair_rate,
+                    seconds=fair_seconds,
                 ),
-                run_dir / "shop-keys",
-                quiet_shops=fair_shops,
-                noisy_rate=fair_rate,
-                seconds=fair_seconds,
             )
     except asyncio.CancelledError:
         if not watcher.done():
@@ -965,7 +981,7 @@ def report(results: Results) -> str:
                 f"below the worker's workflow cache ({WORKFLOW_CACHE}), which grows until full"
             )
     shown = results.get("pages")
-    if shown is not None:
+    if shown is not None and "error" not in shown:
         lines.append(
             f"pages with {shown['cases']} cases ({shown['open_cases']} open), server time ms:"
         )
@@ -983,7 +999,7 @@ def report(results: Results) -> str:
         plans = "sequential scan in " + ", ".join(seq) if seq else "indexed"
         lines.append(f"  inbox plans: {plans}")
     fair = results.get("fairness")
-    if fair is not None:
+    if fair is not None and "error" not in fair:
         alone, beside = fair["quiet_p95_alone_ms"], fair["quiet_p95_beside_noisy_ms"]
         lines += [
             f"fairness: {fair['quiet_shops']} quiet shops at 1/s, p95 {alone:.0f} ms alone,",
