@@ -64,26 +64,18 @@ def web_form(shop: str) -> Actor:
     return acting(Actor(WEB_FORM, Role.INTAKE, shop=shop))
 
 
-async def form_shop(ctx: Context, typed: str | None) -> str:
-    """The shop whose form a visitor opened (`/c/new`: the first shop's); NotFound for an id
-    that names no shop."""
-    if typed is None:
-        return FIRST_SHOP
-    found = await shops.by_id(await ctx.pool(), read_shop_id(typed))
-    if found is None:
-        raise NotFound("no such shop")
-    return found.shop_id
-
-
 async def form_heading(ctx: Context, typed: str | None) -> tuple[str, str | None]:
     """The shop of the form a visitor opened, and the name its customers know it by (the
     first shop's: COMPLAINTS_SHOP_NAME; another's: the name it was added with), so a form
-    reached through a QR code says whose it is. NotFound as `form_shop`."""
-    shop = await form_shop(ctx, typed)
-    if shop == FIRST_SHOP:
-        return shop, ctx.settings.shop_name or None
-    found = await shops.by_id(await ctx.pool(), shop)
-    return shop, found.name if found else None
+    reached through a QR code says whose it is. NotFound for an id that names no shop."""
+    if typed is None:
+        return FIRST_SHOP, ctx.settings.shop_name or None
+    found = await shops.by_id(await ctx.pool(), read_shop_id(typed))
+    if found is None:
+        raise NotFound("no such shop")
+    if found.shop_id == FIRST_SHOP:
+        return FIRST_SHOP, ctx.settings.shop_name or None
+    return found.shop_id, found.name
 
 
 async def complain(

@@ -22,8 +22,8 @@ from store import migrations, scope, shops
 from store.events import EventStore
 from store.read_model import rebuild_read_model
 from store.report import period_report
-from tests.conftest import with_database
 from tests.helpers import appending_as_before_0022, open_command, recorded
+from tests.integration.fresh import fresh_database
 from tests.integration.test_reports import walk
 
 pytestmark = pytest.mark.db
@@ -49,26 +49,15 @@ FROM complaint_cases c, json_array_elements(c.state->'done') d ORDER BY 1, 2
 ROWS = "SELECT case_id, step, answered_at, due_at, shop_id FROM answered_steps ORDER BY 1, 2"
 
 
-async def _database(server_url: str) -> AsyncIterator[str]:
-    name = f"complaints_steps_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
 @pytest.fixture(scope="module")
 async def own_url(server_url: str) -> AsyncIterator[str]:
-    async for url in _database(server_url):
+    async with fresh_database(server_url, migrated=False) as url:
         yield url
 
 
 @pytest.fixture
 async def fresh_url(server_url: str) -> AsyncIterator[str]:
-    async for url in _database(server_url):
+    async with fresh_database(server_url, migrated=False) as url:
         yield url
 
 
