@@ -18,7 +18,7 @@ import structlog
 import worker
 from api.main import serve as serve_api
 from infra import logs, postgres, temporal_server
-from infra.codec import ensure_local_keys
+from infra.keys import ensure_local_keys
 from infra.settings import Settings
 from infra.telemetry import metrics_url
 from notify import standin

@@ -27,8 +27,9 @@ from api.auth import Caller, Ctx
 from api.problems import problem
 from app.identity import READ, WALK, Actor, Permission, require
 from app.refusals import Forbidden, InvalidInput, Unavailable
-from infra.codec import EncryptionCodec, UnknownKey, key_id_of, shop_of_key
+from infra.codec import EncryptionCodec, UnknownKey, key_id_of
 from infra.connection import codec_for
+from infra.keys import shop_of_key
 from infra.settings import Settings
 
 PREFIX = "/codec"

@@ -184,7 +184,7 @@ async def list_cases(
     tags=["cases"],
 )
 async def show_case(case_id: str, ctx: Ctx, caller: Caller) -> JSONResponse:
-    return await answer(ctx, await cases.show(ctx, caller, case_id))
+    return await answer(ctx, await reads.show(ctx, caller, case_id))
 
 
 Route = TypeVar("Route", bound=Callable[..., Any])

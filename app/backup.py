@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from app.context import Context, open_pool
 from app.refusals import Conflict, InvalidInput
 from infra import postgres
-from infra.codec import add_shop_key, local_keys, parse_keys, shop_secrets
+from infra.keys import add_shop_key, local_keys, parse_keys, shop_secrets
 from store import backup as store_backup
 from store import scope
 

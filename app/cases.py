@@ -25,8 +25,8 @@ from temporalio.exceptions import ApplicationError, FailureError, WorkflowAlread
 from temporalio.service import RPCError, RPCStatusCode
 
 from app.context import Context
-from app.identity import ANSWER, OPEN, OVERRIDE, READ, WALK, WITHDRAW, Actor, require, require_case
-from app.ids import idempotency_key, plausible, typed_case_id, workflow_id
+from app.identity import ANSWER, OPEN, OVERRIDE, WALK, WITHDRAW, Actor, require, require_case
+from app.ids import case_id_of, idempotency_key, workflow_id
 from app.refusals import (
     CaseIdTaken,
     Conflict,
@@ -97,13 +97,6 @@ def phone_in(text: str, region: str) -> str:
         return normalize_phone(text, region)
     except InvalidPhone as err:
         raise InvalidInput(f"phone: {err}") from None
-
-
-def case_id_of(text: str) -> str:
-    case_id = typed_case_id(text)
-    if not plausible(case_id):
-        raise NotFound(f"no case {case_id!r}: check the id with `complaints list`")
-    return case_id
 
 
 # -- opening ----------------------------------------------------------------------------
@@ -335,20 +328,6 @@ async def _stored_state(ctx: Context, case_id: str) -> CaseState | None:
     except Refusal:
         return None
     return await EventStore(pool).case_state(case_id)
-
-
-async def show(ctx: Context, actor: Actor, case_id: str) -> CaseState:
-    """The case with whom to call: staff read the customer's name and phone from
-    PostgreSQL here, the one place they live (Temporal only knows the reference)."""
-    require(actor, READ)
-    state = await query_case(await ctx.client(), case_id_of(case_id), ctx)
-    if state.customer_id is None or state.customer is not None:
-        return state  # an old case carries its customer itself
-    contact = await CustomerDirectory(await ctx.pool()).contact(state.customer_id)
-    if contact is None or contact.name is None:
-        return state  # forgotten: nobody to call
-    customer = Customer.model_construct(name=contact.name, phone=contact.phone)
-    return state.model_copy(update={"customer": customer})
 
 
 # -- staff actions ----------------------------------------------------------------------

@@ -2,17 +2,22 @@
 pool, each opened on first use. The CLI makes one per command; the API one per process
 (both are safe to share between concurrent requests)."""
 
+from __future__ import annotations
+
 import asyncio
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import asyncpg
-from temporalio.client import Client
 
 from app.refusals import Unavailable
-from infra import connection, postgres
+from infra import postgres
 from infra.rulebook import Effective
 from infra.settings import Settings
 from store import migrations, rulebook
+
+if TYPE_CHECKING:  # Temporal's client is imported when one is made: a read needs none
+    from temporalio.client import Client
 
 
 class Context:
@@ -62,7 +67,7 @@ class Context:
             await self._pool.close()
         self._pool = None
 
-    async def __aenter__(self) -> "Context":
+    async def __aenter__(self) -> Context:
         return self
 
     async def __aexit__(
@@ -75,6 +80,8 @@ class Context:
 
 
 async def connect(settings: Settings) -> Client:
+    from infra import connection
+
     try:
         return await connection.connect(settings)
     except RuntimeError as err:

@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+from app.refusals import NotFound
 from infra import shop_ids
 from infra.case_ids import read_case_id
 from infra.settings import Settings
@@ -29,6 +30,14 @@ def typed_case_id(text: str) -> str:
 
 def plausible(case_id: str) -> bool:
     return bool(_SANE.match(case_id))
+
+
+def case_id_of(text: str) -> str:
+    """The case id as typed, or NotFound when it cannot name a case at all."""
+    case_id = typed_case_id(text)
+    if not plausible(case_id):
+        raise NotFound(f"no case {case_id!r}: check the id with `complaints list`")
+    return case_id
 
 
 MAX_KEY = 200

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.cases import case_id_of, phone_in
+from app.cases import phone_in
 from app.context import Context
 from app.identity import READ, Actor, require
+from app.ids import case_id_of
 from app.reads import STAGES
 from app.refusals import InvalidInput
 from domain.errors import InvalidPhone

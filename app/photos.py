@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import structlog
 
-from app.cases import case_id_of
 from app.context import Context
 from app.customer_answers import Outcome, Visit
 from app.identity import READ, Actor, require
+from app.ids import case_id_of
 from app.refusals import InvalidInput, NotFound
 from domain.photos import MAX_PHOTO_BYTES, PHOTOS_PER_CASE, photo_type
 from store import photos as photo_store

@@ -4,15 +4,18 @@ work with no worker running)."""
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+import asyncpg
 from pydantic import BaseModel
 
 from app.context import Context
 from app.identity import READ, REPORT, Actor, require
-from app.refusals import InvalidInput
-from domain.model import STEPS, CaseStatus, Motive
+from app.ids import case_id_of
+from app.refusals import InvalidInput, Unavailable
+from domain.model import STEPS, CaseState, CaseStatus, Customer, Motive
 from infra.settings import Settings
 from store import cases as case_store
 from store import report as report_store
+from store.customers import CustomerDirectory
 from store.report import Report
 
 STAGES = (*(s.value for s in STEPS), "customer_response", "follow_up", "done")
@@ -77,6 +80,34 @@ async def _where(filters: Filters, ctx: Context) -> case_store.CaseFilter:
             start_of(filters.since, await ctx.shop_settings()) if filters.since else None
         ),
     )
+
+
+async def show(ctx: Context, actor: Actor, case_id: str) -> CaseState:
+    """The case with whom to call, from PostgreSQL: the read model's copy of its state (the
+    append writes it in the transaction that stores the events, so it is the case exactly as
+    stored, as the workflow folds it) and the customer's name and phone, the one place they
+    live (Temporal only knows the reference). The workflow is asked only when the row is not
+    there (a case still being opened, or no such case) or PostgreSQL cannot be reached: a
+    look at a case needs neither Temporal's client nor a worker."""
+    require(actor, READ)
+    case_id = case_id_of(case_id)
+    state: CaseState | None = None
+    try:
+        raw = await case_store.case_state(await ctx.pool(), case_id)
+        state = CaseState.model_validate_json(raw) if raw else None
+    except (Unavailable, OSError, asyncpg.PostgresError):
+        pass  # Temporal's copy below; the customer's details, if the database is back
+    if state is None:
+        from app.cases import query_case  # Temporal's client, only on this path
+
+        state = await query_case(await ctx.client(), case_id, ctx)
+    if state.customer_id is None or state.customer is not None:
+        return state  # an old case carries its customer itself
+    contact = await CustomerDirectory(await ctx.pool()).contact(state.customer_id)
+    if contact is None or contact.name is None:
+        return state  # forgotten: nobody to call
+    customer = Customer.model_construct(name=contact.name, phone=contact.phone)
+    return state.model_copy(update={"customer": customer})
 
 
 async def list_cases(

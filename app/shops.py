@@ -5,7 +5,7 @@ from app.context import Context
 from app.identity import SHOPS, Actor, require
 from app.refusals import InvalidInput, NotFound, Unauthorized
 from app.staff import staff_name
-from infra.codec import add_shop_key
+from infra.keys import add_shop_key
 from infra.settings import Settings
 from infra.shop_ids import is_shop_id, new_shop_id, read_shop_id
 from store import scope

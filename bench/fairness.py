@@ -22,7 +22,7 @@ from app import cases
 from app.context import Context
 from app.identity import Actor, Role
 from app.refusals import NotStoredYet, TooMany
-from infra.codec import add_shop_key
+from infra.keys import add_shop_key
 from infra.shop_ids import new_shop_id
 from store import shops
 

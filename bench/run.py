@@ -68,8 +68,9 @@ from domain.events import RecordedEvent
 from domain.model import Fault, IntakeChannel, Motive, RemedyKind, ResponseTargets
 from domain.summary import CaseSummary
 from infra import postgres, temporal_server
-from infra.codec import EncryptionCodec, new_key, parse_keys
+from infra.codec import EncryptionCodec
 from infra.converter import DATA_CONVERTER, data_converter
+from infra.keys import new_key, parse_keys
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from infra.shop_ids import workflow_id as shop_workflow_id

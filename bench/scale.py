@@ -50,8 +50,9 @@ from bench.run import (
     walk_ours,
 )
 from infra import postgres, temporal_server
-from infra.codec import EncryptionCodec, new_key, parse_keys
+from infra.codec import EncryptionCodec
 from infra.converter import data_converter
+from infra.keys import new_key, parse_keys
 from infra.shop_ids import FIRST_SHOP
 from store import migrations
 from store.cases import CaseFilter, list_cases

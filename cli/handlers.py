@@ -158,9 +158,9 @@ async def withdraw(ctx: Context, args: argparse.Namespace) -> str:
 
 
 async def show(ctx: Context, args: argparse.Namespace) -> str:
-    from app import cases
+    from app import reads
 
-    state = await cases.show(ctx, await _actor(ctx), args.case_id)
+    state = await reads.show(ctx, await _actor(ctx), args.case_id)
     zone = (await ctx.shop_settings()).zone
     if args.json:
         return render.as_json(state, zone, indent=2)

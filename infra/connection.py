@@ -10,8 +10,9 @@ from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
 
 from infra import telemetry
-from infra.codec import EncryptionCodec, local_keys, parse_keys
+from infra.codec import EncryptionCodec
 from infra.converter import data_converter
+from infra.keys import local_keys, parse_keys
 from infra.settings import Settings
 
 

@@ -17,7 +17,7 @@ import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from infra.codec import local_keys, parse_keys
+from infra.keys import local_keys, parse_keys
 from infra.settings import Settings
 
 PURPOSES = ("choose", "rate", "status", "opt_out")

@@ -3,7 +3,9 @@
 import base64
 import ipaddress
 import json
+import os
 import re
+import sys
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from temporalio.envconfig import ClientConfigProfile
 
 from domain.calendar import BusinessCalendar, ExtraOpening
 from domain.messages import TEMPLATES
@@ -36,7 +37,7 @@ from infra.calendar import (
     shop_calendar,
     snapshot_years,
 )
-from infra.codec import SHOP_KEY, parse_keys, shop_keys_folder
+from infra.keys import SHOP_KEY, parse_keys, shop_keys_folder
 
 _DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -146,13 +147,35 @@ def target_modes(value: str) -> dict[str, Mode]:
     return raw
 
 
-def temporal_profile() -> ClientConfigProfile:
-    """The Temporal client profile: the TOML file (TEMPORAL_CONFIG_FILE or the default
-    place), its profile (TEMPORAL_PROFILE or default), then TEMPORAL_* variables on top."""
+def temporal_profile() -> tuple[str | None, str | None]:
+    """The Temporal client profile's address and namespace: the TOML file
+    (TEMPORAL_CONFIG_FILE or the default place), its profile (TEMPORAL_PROFILE or default),
+    then TEMPORAL_* variables on top. With no file and no profile named, that is the two
+    variables alone, read here: Temporal's own reader (Rust, behind the SDK's bindings) is
+    a fifth of a second of imports that a command which never reaches Temporal skips."""
+    if not os.environ.get("TEMPORAL_PROFILE") and not _temporal_config_file().exists():
+        return os.environ.get("TEMPORAL_ADDRESS"), os.environ.get("TEMPORAL_NAMESPACE")
+    from temporalio.envconfig import ClientConfigProfile
+
     try:
-        return ClientConfigProfile.load()
+        profile = ClientConfigProfile.load()
     except Exception as err:  # a broken file: say which, in one line
         raise ValueError(f"Temporal client configuration: {err}") from None
+    return profile.address, profile.namespace
+
+
+def _temporal_config_file() -> Path:
+    """Where Temporal's tools look for temporal.toml (its Rust core: the variable, else the
+    user's configuration folder)."""
+    named = os.environ.get("TEMPORAL_CONFIG_FILE")
+    if named:
+        return Path(named)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    if sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Application Support")
+    elif sys.platform == "win32":
+        base = os.environ.get("APPDATA", base)
+    return Path(base) / "temporalio" / "temporal.toml"
 
 
 def _phone_region(value: str) -> str:
@@ -327,11 +350,11 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _temporal_profile(self) -> Self:
         if not (self.temporal_address and self.temporal_namespace):
-            profile = temporal_profile()
+            address, namespace = temporal_profile()
             if not self.temporal_address:
-                self.temporal_address = profile.address or "localhost:7233"
+                self.temporal_address = address or "localhost:7233"
             if not self.temporal_namespace:
-                self.temporal_namespace = profile.namespace or "default"
+                self.temporal_namespace = namespace or "default"
         return self
 
     @field_validator("metrics_host")

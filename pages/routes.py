@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import admin, cases, customer_answers, inbox, keeping, photos, reads, sessions
+from app import admin, cases, customer_answers, ids, inbox, keeping, photos, reads, sessions
 from app.context import Context
 from app.identity import OVERRIDE, VISIT, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
@@ -414,7 +414,7 @@ async def _case_page(
     ctx = context(request)
     t = catalogue(request)
     actor = session.actor
-    state = await cases.show(ctx, actor, case_id)
+    state = await reads.show(ctx, actor, case_id)
     entries = await inbox.timeline(ctx, actor, state.case_id)
     zone = shop(request).timezone
     phone = (
@@ -583,7 +583,7 @@ async def _consent(ctx: Context, actor: Actor, case_id: str, choice: str, t: Cat
 
     if choice not in keeping.PAGE_CHOICES:
         raise refused("consent.refused.choice")
-    state = await cases.show(ctx, actor, case_id)
+    state = await reads.show(ctx, actor, case_id)
     if state.customer is None:
         raise refused("consent.refused.forgotten")
     given, night = keeping.PAGE_CHOICES[choice]
@@ -636,7 +636,7 @@ async def act(request: Request, case_id: str, action: str) -> Response:
         if isinstance(err, Unauthorized):
             raise
         return await _case_page(request, session, case_id, err.status, err, form, action)
-    saved = f"/staff/cases/{cases.case_id_of(case_id)}?saved={action}#now"
+    saved = f"/staff/cases/{ids.case_id_of(case_id)}?saved={action}#now"
     return RedirectResponse(saved, status_code=303)
 
 

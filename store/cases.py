@@ -54,6 +54,15 @@ class CaseFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
+async def case_state(pool: asyncpg.Pool, case_id: str) -> str | None:
+    """The case's whole state as stored (JSON), written by the append in the transaction
+    that stores its events; None when the case has no row (not stored yet, or none)."""
+    state: str | None = await pool.fetchval(
+        "SELECT state FROM complaint_cases WHERE case_id = $1", case_id
+    )
+    return state
+
+
 async def list_cases(
     pool: asyncpg.Pool, where: CaseFilter, limit: int = 20, page: int = 1
 ) -> tuple[list[dict[str, Any]], int]:

@@ -13,6 +13,7 @@ import asyncpg
 from domain.effects import DEFAULT_VOICE, Voice, effects
 from domain.events import EVENT_ADAPTER, RecordedEvent
 from domain.model import CaseState
+from store import cases
 from store.folding import case_row, step_arrays
 
 
@@ -42,7 +43,6 @@ _STORED = "SELECT seq, event_id FROM complaint_events WHERE case_id = $1 AND seq
 # The write: one call, one round trip; the function is store/sql/complaints_append.sql.
 _WRITE = "SELECT complaints_append(" + ", ".join(f"${i}" for i in range(1, 38)) + ")"
 _LOAD = "SELECT case_id, seq, event_id, data FROM complaint_events WHERE case_id = $1 ORDER BY seq"
-_STATE = "SELECT state FROM complaint_cases WHERE case_id = $1"
 _ATTEMPTS = 5  # reads that another append overtook before the write; one is the norm
 # Copies a worker keeps: the cases staff are working on, each a parsed state (about 13 KB
 # in memory), so the cache stays near 13 MB.
@@ -223,5 +223,5 @@ class EventStore:
         ]
 
     async def case_state(self, case_id: str) -> CaseState | None:
-        raw = await self.pool.fetchval(_STATE, case_id)
+        raw = await cases.case_state(self.pool, case_id)
         return CaseState.model_validate_json(raw) if raw else None

@@ -16,9 +16,9 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from infra import postgres, temporal_server
-from infra.codec import new_key
 from infra.connection import codec_for
 from infra.converter import data_converter
+from infra.keys import new_key
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from store import migrations, scope

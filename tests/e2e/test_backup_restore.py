@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from infra import postgres
-from infra.codec import add_shop_key, shop_secrets
+from infra.keys import add_shop_key, shop_secrets
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from tests.conftest import TEST_CONVERTER

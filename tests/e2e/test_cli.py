@@ -85,6 +85,21 @@ async def test_a_case_walked_from_the_cli_is_stored_and_findable(
         await cli("empathize", case_id, "She said the floor got wet twice")
         await cli("analyze", case_id, "The drain hose was kinked", "--fault", "ours")
         assert "recommended: free_redo" in await cli("show", case_id)
+        # A look at a stored case reads PostgreSQL alone: not one module of Temporal's SDK.
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-X",
+            "importtime",
+            str(BIN / "complaints"),
+            "show",
+            case_id,
+            env=cli.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, imports = await process.communicate()
+        assert "recommended: free_redo" in out.decode()
+        assert "temporalio" not in imports.decode()
         await cli(
             "offer",
             case_id,

@@ -20,8 +20,9 @@ import api.codec
 from api.codec import MAX_BODY
 from api.main import create_app
 from app.context import Context
-from infra.codec import EncryptionCodec, add_shop_key, shred_shop_key
+from infra.codec import EncryptionCodec
 from infra.connection import codec_for
+from infra.keys import add_shop_key, shred_shop_key
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from store import staff as staff_store

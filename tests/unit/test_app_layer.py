@@ -298,7 +298,7 @@ WALKS: dict[str, Action] = {
     ),
     "show_prevention": lambda c, a: cases.show_prevention(c, a, CASE, "read back"),
     "record_satisfaction": lambda c, a: cases.record_satisfaction(c, a, CASE, 5),
-    "show": lambda c, a: cases.show(c, a, CASE),
+    "show": lambda c, a: reads.show(c, a, CASE),
     "list_cases": lambda c, a: reads.list_cases(c, a, reads.Filters()),
     "record_visit": lambda c, a: customers.record_visit(c, a, PHONE, None),
     "unsent_notices": lambda c, a: admin.unsent_notices(c, a, 10),
@@ -364,16 +364,40 @@ async def test_staff_walk_a_case_and_the_command_records_who(
     assert temporal.updates == [("apologize", Apologize(what="the wrong order", by="Ann"))]
 
 
+def _read_model(temporal: FakeTemporal, pool: FakePool) -> None:
+    """The read model holds each case's state as its workflow folded it (the append writes
+    both in one transaction); a case still being opened has no row."""
+
+    def state(case_id: str) -> str | None:
+        run = temporal.runs.get(f"complaint-{case_id}")
+        return run.state.model_dump_json() if run and run.state else None
+
+    pool.answers["SELECT state FROM complaint_cases"] = state
+
+
 async def test_staff_see_whom_to_call_and_a_known_phone_keeps_its_name(
-    ctx: Context, temporal: FakeTemporal
+    ctx: Context, temporal: FakeTemporal, pool: FakePool
 ) -> None:
+    _read_model(temporal, pool)
     opened = await _open(ctx)
     again = await _open(ctx, name="Kim Minsu")  # a second complaint, the name typed anew
     assert (opened.name_kept, again.name_kept) == (False, True)
+    temporal.fail_query = RPCError("no poller seen", RPCStatusCode.DEADLINE_EXCEEDED, b"")
     for case_id in (opened.case_id, again.case_id):
-        case = await cases.show(ctx, STAFF, case_id)
+        case = await reads.show(ctx, STAFF, case_id)  # from PostgreSQL: no worker needed
         assert case.customer is not None
         assert (case.customer.name, case.customer.phone) == ("Kim", "+821012345678")
+
+
+async def test_a_case_with_no_row_yet_is_asked_of_its_workflow(
+    ctx: Context, temporal: FakeTemporal, pool: FakePool
+) -> None:
+    _read_model(temporal, pool)
+    temporal.runs[f"complaint-{CASE}"] = Run(state=None)
+    with pytest.raises(NotStoredYet, match=r"is still being opened; try again in a moment$"):
+        await reads.show(ctx, STAFF, CASE)
+    with pytest.raises(NotFound, match=r"^no case 'zzzz-zzzz-zzzz': check the id"):
+        await reads.show(ctx, STAFF, "zzzz-zzzz-zzzz")
 
 
 async def test_a_manager_withdraws_a_case(ctx: Context, temporal: FakeTemporal) -> None:
@@ -602,12 +626,6 @@ async def test_temporal_unreachable_is_unavailable_not_the_callers_fault(
         await cases.apologize(ctx, STAFF, CASE, "sorry")
 
 
-async def test_a_case_being_opened_asks_to_try_again(ctx: Context, temporal: FakeTemporal) -> None:
-    temporal.runs[f"complaint-{CASE}"] = Run(state=None)
-    with pytest.raises(NotStoredYet, match=r"is still being opened; try again in a moment$"):
-        await cases.show(ctx, STAFF, CASE)
-
-
 async def test_no_worker_and_no_database_asks_whether_the_service_runs(
     temporal: FakeTemporal,
 ) -> None:
@@ -615,7 +633,7 @@ async def test_no_worker_and_no_database_asks_whether_the_service_runs(
     temporal.fail_query = RPCError("no poller seen", RPCStatusCode.DEADLINE_EXCEEDED, b"")
     ctx = NoDatabase(Settings(), client=temporal)  # type: ignore[arg-type]
     with pytest.raises(Unavailable, match=r"no worker answered \(no poller seen\); is `make run`"):
-        await cases.show(ctx, STAFF, CASE)
+        await reads.show(ctx, STAFF, CASE)
 
 
 # -- identity: who is acting ------------------------------------------------------------

@@ -7,7 +7,7 @@ import pytest
 
 from app import backup
 from app.refusals import InvalidInput
-from infra.codec import new_key
+from infra.keys import new_key
 from store.backup import RestoreRefused, load_order
 
 

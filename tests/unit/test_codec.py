@@ -12,17 +12,9 @@ from pydantic import SecretStr, ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import ActivitySerializationContext, WorkflowSerializationContext
 
-from infra.codec import (
-    ENCODING,
-    KEY_ID,
-    EncryptionCodec,
-    UnknownKey,
-    add_shop_key,
-    new_key,
-    parse_keys,
-    shred_shop_key,
-)
+from infra.codec import ENCODING, KEY_ID, EncryptionCodec, UnknownKey
 from infra.converter import data_converter
+from infra.keys import add_shop_key, new_key, parse_keys, shred_shop_key
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP, workflow_id
 

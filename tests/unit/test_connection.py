@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from infra.connection import connect_config
-from infra.settings import Settings
+from infra.settings import Settings, temporal_profile
 
 PROFILES = """
 [profile.default]
@@ -80,3 +80,32 @@ def test_a_broken_profile_file_is_one_line(
     config_file.write_text("[profile.default\naddress = ")
     with pytest.raises(SystemExit, match=r"^configuration error: .*Temporal client configuration"):
         Settings.load()
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {},
+        {"TEMPORAL_ADDRESS": "temporal.shop:7233"},
+        {"TEMPORAL_NAMESPACE": "bakery"},
+        {"TEMPORAL_ADDRESS": "10.0.0.9:7233", "TEMPORAL_NAMESPACE": "repairs"},
+    ],
+)
+def test_without_a_file_the_variables_read_here_are_what_temporals_reader_says(
+    variables: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from temporalio.envconfig import ClientConfigProfile
+
+    for name in ("TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("TEMPORAL_CONFIG_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no temporal.toml there
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    profile = ClientConfigProfile.load()
+    assert temporal_profile() == (profile.address, profile.namespace)
+    (tmp_path / "temporalio").mkdir()
+    (tmp_path / "temporalio" / "temporal.toml").write_text(PROFILES)  # now the file counts
+    monkeypatch.setenv("TEMPORAL_PROFILE", "cloud")
+    assert temporal_profile()[1] == (variables.get("TEMPORAL_NAMESPACE") or "shop.a1b2c")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from app import cases, customer_answers
+from app import cases, customer_answers, reads
 from app import staff as staff_accounts
 from app.identity import Actor, Role, require_case
 from app.refusals import Forbidden, InvalidInput
@@ -43,7 +43,7 @@ def test_a_customer_answers_only_the_case_their_link_names() -> None:
         lambda ctx: cases.record_satisfaction(ctx, CUSTOMER, "aaaa-bbbb-cccc", 5),
         lambda ctx: cases.apologize(ctx, CUSTOMER, "4f7k-q2mx-9bd3", "sorry"),
         lambda ctx: cases.withdraw(ctx, CUSTOMER, "4f7k-q2mx-9bd3", "no"),
-        lambda ctx: cases.show(ctx, CUSTOMER, "4f7k-q2mx-9bd3"),
+        lambda ctx: reads.show(ctx, CUSTOMER, "4f7k-q2mx-9bd3"),
     ],
 )
 def test_a_customer_does_nothing_else_and_no_other_case(call: Any) -> None:

@@ -19,16 +19,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.commands import Apologize
 from domain.model import CaseState
 from infra.case_ids import new_case_id
-from infra.codec import (
-    EncryptionCodec,
-    UnknownKey,
-    add_shop_key,
-    key_id_of,
-    parse_keys,
-    shop_of_key,
-    shred_shop_key,
-)
+from infra.codec import EncryptionCodec, UnknownKey, key_id_of
 from infra.converter import DATA_CONVERTER, data_converter
+from infra.keys import add_shop_key, parse_keys, shop_of_key, shred_shop_key
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP, new_shop_id, workflow_id
 from store import shops
