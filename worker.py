@@ -12,7 +12,8 @@ import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.customers import CustomerActivities
 from activities.keeping import KeepingActivities
@@ -165,6 +166,10 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     # fifth of a replay's CPU; and it enters itself for every payload to ask its context.
     sandbox.compile_snippets_once()
     sandbox.ask_contexts_directly()
+    # Without the sandbox (the default) cases run on the module the worker imported, as
+    # Temporal's own UnsandboxedWorkflowRunner runs them; what the sandbox would refuse,
+    # the workflow tests and the replay of every recorded case refuse under it in CI.
+    runner = SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
     return Worker(
         client,
         task_queue=settings.task_queue,
@@ -176,6 +181,7 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
         ],
         activities=activities_for(pool, settings),
         interceptors=[ShopScope()],
+        workflow_runner=runner,
         # On shutdown, activities in flight get this long to finish before they are cancelled.
         graceful_shutdown_timeout=settings.shutdown_grace,
     )

@@ -205,6 +205,11 @@ class Settings(BaseSettings):
     task_queue: str = "complaints"
     # On SIGTERM or SIGINT the worker stops polling and gives activities in flight this long.
     shutdown_grace: Duration = timedelta(seconds=10)
+    # Run cases in Temporal's workflow sandbox, which refuses a call that would not replay
+    # (the clock, randomness, files) and imports the workflow's module afresh for every
+    # case: a guard for code under development, a quarter of a loaded worker's CPU. The
+    # workflow tests and the replay of recorded cases run with it (docs/decisions.md).
+    workflow_sandbox: bool = False
     # How long `complaints open` waits for a worker to store the opening before it says
     # the case will be stored once a worker runs (exit code 3).
     open_wait: Duration = timedelta(seconds=15)

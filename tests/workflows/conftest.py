@@ -5,6 +5,7 @@ import pytest
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from infra.settings import Settings
 from tests.helpers import workflow_id
 
 
@@ -21,3 +22,11 @@ async def end_the_case(ts_env: WorkflowEnvironment, case_id: str) -> AsyncIterat
     handle = ts_env.client.get_workflow_handle(workflow_id(case_id))
     with contextlib.suppress(RPCError):  # already ended, or never started
         await handle.terminate("test finished")
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The engine's tests run every case in Temporal's workflow sandbox, which refuses a call
+    that would not replay (the clock, randomness, files): the guard the deployed worker goes
+    without (COMPLAINTS_WORKFLOW_SANDBOX, off by default, for a quarter of its CPU)."""
+    return settings.model_copy(update={"workflow_sandbox": True})
