@@ -18,6 +18,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 from activities.customers import CustomerActivities
 from activities.keeping import KeepingActivities
 from activities.notify import NotifyActivities, count_in_activity
+from activities.opening import OpeningActivities
 from activities.retention import RetentionActivities
 from activities.rules import RulebookActivities
 from activities.scoping import ShopScope
@@ -53,6 +54,8 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
     )
     directory = CustomerDirectory(pool, thresholds_for(settings))
     stored = StoreActivities(store)
+    rulebook_reads = RulebookActivities(settings, pool)
+    customers = CustomerActivities(directory)
     notify = NotifyActivities(outbox, lambda client: rule_delivery.redeliver(pool, client))
 
     async def keeping_now() -> KeepInTouch:
@@ -62,11 +65,14 @@ def activities_for(pool: asyncpg.Pool, settings: Settings) -> Sequence[Callable[
     return [
         stored.append_events,
         stored.append_opening,
+        OpeningActivities(
+            rulebook_reads.case_rules, customers.customer_profile, stored.append_opening
+        ).open_case,
         notify.send_notifications,
         notify.sweep_notifications,
-        CustomerActivities(directory).customer_profile,
-        RulebookActivities(settings, pool).case_rules,
-        RulebookActivities(settings, pool).current_rules,
+        customers.customer_profile,
+        rulebook_reads.case_rules,
+        rulebook_reads.current_rules,
         RetentionActivities(pool, settings.retention, settings.records_hold_years).apply_retention,
         keeping.keep_in_touch,
         keeping.end_legal_holds,

@@ -18,6 +18,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.customers import CustomerActivities
     from activities.notify import NotifyActivities
+    from activities.opening import Opening, OpeningActivities
     from activities.rules import RulebookActivities
     from activities.store import AppendBatch, StoreActivities
     from domain.clock import finished, next_deadline
@@ -69,6 +70,10 @@ CHANGED_SEARCH_ATTRIBUTES = "changed-search-attributes"  # patch: before it, all
 # the patches above too, so it records only this one: each patch's first use also upserts
 # the TemporalChangeVersion search attribute, a visibility write on the server.
 OPENING_LOCAL = "opening-local"
+# patch: before it, the opening ran as three local activities (two reads, then its append);
+# with it, as one (activities/opening.py). Like OPENING_LOCAL, a case that has it records
+# only it: every older patch is taken as given.
+OPENING_ONE = "opening-one"
 # patch: before it, a case kept the rules it opened with. With it, a `rules_changed` signal
 # (or a case outliving the years its calendar's holidays cover) makes the case read the
 # rules again through an activity and record what moved (a rules_changed event).
@@ -109,7 +114,8 @@ class ComplaintWorkflow:
         # Notices the outbox holds (quiet or closed hours, a review's cool-off): kind and
         # when they may go out. Rebuilt from the stored events on replay, like the state.
         self.held: list[tuple[str, datetime]] = []
-        self.all_patched: bool | None = None  # opened with OPENING_LOCAL (see _patched)
+        # How the case opened: OPENING_ONE, OPENING_LOCAL, or "" before both (see _patched).
+        self.opened_as: str | None = None
         # The shop's rules moved (the rules_changed signal): read them again, with why.
         self.rules_stale: str | None = None
         self.extended_through = 0  # the last year a calendar extension was read for
@@ -118,6 +124,58 @@ class ComplaintWorkflow:
     async def run(self, command: OpenCase) -> CaseState:
         # A reference; a phone only in cases opened before references (they replay).
         ref = command.customer_id or (command.customer.phone if command.customer else "")
+        if self._opening() == OPENING_ONE:
+            await self._open(command, ref)
+        else:
+            await self._open_as_before(command, ref)
+        while self.case is not None and not finished(self.case):
+            if self.unsent:  # sent here, so no staff action waits on a slow webhook
+                if self._patched(NOTICES_IN_BACKGROUND):
+                    self._start_sender()  # nor the clock: the loop goes straight on
+                else:
+                    await self._send_notifications()
+            reason = self._rules_to_read(self.case)
+            if reason and workflow.patched(RULES_CHANGED):
+                await self._read_rules(self.case, reason)
+                continue
+            await self._wait_for_clock(self.case)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        while self.held:  # a notice held past the case's end still goes out, once
+            until = min(t for _, t in self.held)
+            if until > workflow.now():
+                await workflow.sleep(until - workflow.now(), summary="release held notices")
+            self._release()
+        if self._patched(NOTICES_IN_BACKGROUND):
+            while self.unsent or (self.sender and not self.sender.done()):
+                self._start_sender()
+                await workflow.wait_condition(lambda: self.sender is None or self.sender.done())
+        elif self.unsent:
+            await self._send_notifications()
+        assert self.case is not None
+        return self.case
+
+    async def _open(self, command: OpenCase, ref: str) -> None:
+        """The opening in the case's first workflow task, in one local activity: the rules
+        and the customer read, the opening decided and stored (activities/opening.py); the
+        events as stored are folded (a lost first task that ran again keeps the first)."""
+        opening = Opening(
+            command=command, opened_at=workflow.now(), ref=ref, first_event_id=workflow.uuid4()
+        )
+        async with self.lock:
+            try:
+                stored = await self._local(
+                    OpeningActivities.open_case,
+                    [opening],
+                    "open the case: read the shop's rulebook and the customer, store",
+                )
+            except ActivityError as err:
+                _count_refusal("NotStored")
+                raise self._not_stored(err, ["case_opened"]) from None
+            self._fold([r.event for r in stored])
+        _count("complaints_actions", "Staff actions stored", action="open")
+
+    async def _open_as_before(self, command: OpenCase, ref: str) -> None:
+        """The opening of cases opened before OPENING_ONE (they replay as they ran)."""
         if self._patched(OPENING_LOCAL):
             # The opening (two reads side by side, then its append; see _store) runs inside
             # its first workflow task: the first staff action waits for the opening, and
@@ -155,31 +213,6 @@ class ComplaintWorkflow:
                 summary="look up the customer's visits and tier",
             )
         await self._execute(command.model_copy(update={"profile": profile}))
-        while self.case is not None and not finished(self.case):
-            if self.unsent:  # sent here, so no staff action waits on a slow webhook
-                if self._patched(NOTICES_IN_BACKGROUND):
-                    self._start_sender()  # nor the clock: the loop goes straight on
-                else:
-                    await self._send_notifications()
-            reason = self._rules_to_read(self.case)
-            if reason and workflow.patched(RULES_CHANGED):
-                await self._read_rules(self.case, reason)
-                continue
-            await self._wait_for_clock(self.case)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        while self.held:  # a notice held past the case's end still goes out, once
-            until = min(t for _, t in self.held)
-            if until > workflow.now():
-                await workflow.sleep(until - workflow.now(), summary="release held notices")
-            self._release()
-        if self._patched(NOTICES_IN_BACKGROUND):
-            while self.unsent or (self.sender and not self.sender.done()):
-                self._start_sender()
-                await workflow.wait_condition(lambda: self.sender is None or self.sender.done())
-        elif self.unsent:
-            await self._send_notifications()
-        assert self.case is not None
-        return self.case
 
     @workflow.signal(name="rules_changed")
     def rules_changed(self, reason: str = "") -> None:
@@ -329,15 +362,23 @@ class ComplaintWorkflow:
                     summary=summary,
                 )
         except ActivityError as err:
-            # Only a failure retrying cannot fix ends here (the rest retry until stored):
-            # the action is refused, nothing was written, the case stays as it was.
-            cause = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
-            raise ApplicationError(
-                f"case {self.case_id}: {', '.join(e.type for e in events)} could not be "
-                f"stored, nothing was recorded: {cause}",
-                type="NotStored",
-                non_retryable=True,
-            ) from None
+            raise self._not_stored(err, [e.type for e in events]) from None
+        self._fold(events)
+        return events
+
+    def _not_stored(self, err: ActivityError, types: list[str]) -> ApplicationError:
+        """Only a failure retrying cannot fix ends here (the rest retry until stored): the
+        action is refused, nothing was written, the case stays as it was."""
+        cause = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
+        return ApplicationError(
+            f"case {self.case_id}: {', '.join(types)} could not be stored, nothing was "
+            f"recorded: {cause}",
+            type="NotStored",
+            non_retryable=True,
+        )
+
+    def _fold(self, events: list[Event]) -> None:
+        """Stored events into the case: its state, the counters, the notices they cause."""
         for event in events:
             self.case, notices = effects(self.case, event)
             if isinstance(event, Escalated):
@@ -353,7 +394,6 @@ class ComplaintWorkflow:
                 if until is not None:
                     self.held.append((notice.kind, until))
         self._publish()
-        return events
 
     async def _local(
         self, activity: Callable[..., Awaitable[T]], args: list[Any], summary: str
@@ -463,13 +503,22 @@ class ComplaintWorkflow:
             command = ChangeRules(targets=rules.targets, care=rules.care, reason=reason[:500])
             await self._store(decide(command, self.case, workflow.now()))
 
+    def _opening(self) -> str:
+        """How the case opened, asked once: the newest opening patch it has. A new case
+        records only OPENING_ONE (each patch's marker also upserts TemporalChangeVersion, a
+        visibility write on the server)."""
+        if self.opened_as is None:
+            if workflow.patched(OPENING_ONE):
+                self.opened_as = OPENING_ONE
+            else:
+                self.opened_as = OPENING_LOCAL if workflow.patched(OPENING_LOCAL) else ""
+        return self.opened_as
+
     def _patched(self, patch: str) -> bool:
-        """workflow.patched, except that a case opened with OPENING_LOCAL has every earlier
-        patch without asking (no marker, no search-attribute write for each). Cases opened
-        before it ask as they did, so their histories replay unchanged."""
-        if self.all_patched is None:
-            self.all_patched = workflow.patched(OPENING_LOCAL)
-        return self.all_patched or workflow.patched(patch)
+        """workflow.patched, except that a case opened with OPENING_LOCAL or OPENING_ONE has
+        every earlier patch without asking (no marker, no search-attribute write for each).
+        Cases opened before them ask as they did, so their histories replay unchanged."""
+        return bool(self._opening()) or workflow.patched(patch)
 
     def _sender_due(self) -> bool:
         """Notices wait while an earlier send is in flight; once it ends, send them."""

@@ -32,7 +32,7 @@ from infra import postgres, temporal_server
 from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
-from store import migrations
+from store import migrations, scope
 from tests.helpers import open_command, workflow_id
 from worker import build_worker
 from workflows import search_attributes
@@ -148,7 +148,7 @@ async def rules_changed(
     await env.sleep(timedelta(hours=2))
     await pool.execute(
         "INSERT INTO rulebook (key, value, updated_by) VALUES ('response_target', '48h', "
-        "'record') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+        "'record') ON CONFLICT (shop_id, key) DO UPDATE SET value = EXCLUDED.value"
     )
     try:
         await handle.signal(WF.rules_changed, "response_target changed")
@@ -170,6 +170,11 @@ async def finish(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> 
 
 
 async def main() -> None:
+    with scope.shop(FIRST_SHOP):  # the cases are the first shop's, as the engine's tests
+        await record()
+
+
+async def record() -> None:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_server.binary("temporal-test-server"),
         data_converter=DATA_CONVERTER,

@@ -9,6 +9,7 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.opening import OpeningActivities
 from activities.store import AppendBatch
 from app.cases import start_case
 from domain.commands import Apologize, Empathize
@@ -58,10 +59,12 @@ async def test_a_case_walks_and_escalates_with_mocked_activities(
         task_queue=settings.task_queue,
         workflows=[ComplaintWorkflow],
         activities=[
-            fake_case_rules,
-            fake_customer_profile,
+            # The opening's one activity over the fakes, as the worker builds it over the
+            # real reads and append.
+            OpeningActivities(
+                fake_case_rules, fake_customer_profile, fake_append_opening
+            ).open_case,
             fake_append_events,
-            fake_append_opening,
             fake_send_notifications,
         ],
     ):

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 import pytest
@@ -11,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.opening import OpeningActivities
 from activities.store import AppendBatch, StoreActivities
 from app.cases import start_case
 from domain.commands import Apologize, Withdraw
@@ -92,18 +94,22 @@ async def test_an_opening_whose_read_keeps_failing_retries_on_timers(
             raise RuntimeError("connection refused")
         return await real(ref)  # type: ignore[operator, no-any-return]
 
-    others = [a for a in activities if getattr(a, "__name__", "") != "customer_profile"]
+    def named(name: str) -> Any:
+        return next(a for a in activities if getattr(a, "__name__", "") == name)
+
+    opening = OpeningActivities(named("case_rules"), flaky_profile, named("append_opening"))
+    others = [a for a in activities if getattr(a, "__name__", "") != "open_case"]
     async with Worker(
         ts_env.client,
         task_queue=settings.task_queue,
         workflows=[WF],
-        activities=[flaky_profile, *others],
+        activities=[opening.open_case, *others],
     ):
-        opening = asyncio.create_task(
+        started = asyncio.create_task(
             start_case(ts_env.client, settings, open_command(case_id), wait=60)
         )
         await ts_env.sleep(timedelta(minutes=2))  # the backoffs' timers, skipped
-        opened = await opening
+        opened = await started
         history = await ts_env.client.get_workflow_handle(workflow_id(case_id)).fetch_history()
     assert opened.version == 1 and tries == list(range(1, 10))
     assert await event_types(pool, case_id) == ["case_opened"]

@@ -76,8 +76,9 @@ async def test_full_walk_stores_one_event_per_decision(
             ]
         ]
         upserts = [u for u in upserts if u]
-    # The opening runs inside its first workflow task: the rulebook, the customer and the
-    # append are local activities (markers), and the case records one patch, not four.
+    # The opening runs inside its first workflow task as one local activity (a marker) that
+    # reads the rulebook and the customer and stores the opening, and the case records one
+    # patch, not five.
     first_update = next(
         i
         for i, e in enumerate(history)
@@ -90,7 +91,7 @@ async def test_full_walk_stores_one_event_per_decision(
         for e in opening
         if e.HasField("marker_recorded_event_attributes")
     ]
-    assert markers == ["core_patch"] + ["core_local_activity"] * 3
+    assert markers == ["core_patch", "core_local_activity"]
     assert sum(1 for u in upserts_all(history) if "TemporalChangeVersion" in u) == 1
     # Each upsert carries only what changed: the first sets all six, a step sets ComplaintStep
     # (and the due time), and no upsert repeats a value the case already had.
