@@ -55,7 +55,7 @@ STEP_COLUMNS = ("step", "answered_at", "due_at")
 
 
 def step_arrays(done: Sequence[StepDone]) -> tuple[list[str], list[datetime], list[datetime]]:
-    """Answered steps as the arrays the append and the rebuild unnest into answered_steps."""
+    """Answered steps as the arrays the append unnests into answered_steps."""
     return [d.step.value for d in done], [d.at for d in done], [d.due_at for d in done]
 
 
