@@ -21,7 +21,7 @@ from bench.run import rebuild_rows
 from domain.decider import fold
 from domain.events import EVENTS_ADAPTER
 from domain.model import CaseState
-from store.folding import fold_cases, rebuilt_row
+from store.folding import fold_cases, rebuilt_columns
 
 
 def _timed(f: Callable[..., Any], *args: Any) -> tuple[float, Any]:
@@ -48,7 +48,7 @@ def measure(events: int, repeats: int) -> dict[str, float]:
     for _ in range(repeats):
         parse, parsed = _timed(EVENTS_ADAPTER.validate_json, data)
         evolving, folded = _timed(states, parsed)
-        row, _ = _timed(lambda done: [rebuilt_row(s) for s in done if s], folded)
+        row, _ = _timed(lambda done: rebuilt_columns([s for s in done if s]), folded)
         whole, _ = _timed(fold_cases, case_ids, data)
         for part, seconds in (("parse", parse), ("evolve", evolving), ("row", row)):
             best[part] = min(best[part], seconds)

@@ -55,13 +55,34 @@ STEP_COLUMNS = ("step", "answered_at", "due_at")
 
 
 def step_arrays(done: Sequence[StepDone]) -> tuple[list[str], list[datetime], list[datetime]]:
-    """Answered steps as the arrays the append and the rebuild unnest into answered_steps."""
+    """Answered steps as the arrays the append unnests into answered_steps."""
     return [d.step.value for d in done], [d.at for d in done], [d.due_at for d in done]
 
 
-def rebuilt_row(state: CaseState) -> tuple[Any, ...]:
-    """A rebuild's row of a case: its read-model row, then its answered steps' arrays."""
-    return (*case_row(state), *step_arrays(state.done))
+# A rebuild's chunk of cases as columns, each a list with an entry per case (CASE_COLUMNS
+# order), then its answered steps' columns (ANSWERED_COLUMNS order), an entry per step: the
+# rebuild passes each column as one array parameter, so no row is handled one by one outside
+# the fold.
+ANSWERED_COLUMNS = ("case_id", *STEP_COLUMNS)
+_NAMES = CASE_COLUMNS.split(",")
+Folded = tuple[list[list[Any]], list[list[Any]]]
+
+
+def rebuilt_columns(states: Sequence[CaseState]) -> Folded:
+    """The read-model rows of these states, and their answered steps, as columns."""
+    rows = [case_row(state) for state in states]
+    cases = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in _NAMES]
+    ids: list[str] = []
+    steps: list[str] = []
+    answered: list[datetime] = []
+    due: list[datetime] = []
+    for state in states:
+        for done in state.done:
+            ids.append(state.case_id)
+            steps.append(done.step.value)
+            answered.append(done.at)
+            due.append(done.due_at)
+    return cases, [ids, steps, answered, due]
 
 
 @contextmanager
@@ -79,27 +100,27 @@ def _without_cycle_collector() -> Iterator[None]:
             gc.enable()
 
 
-def fold_cases(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
-    """The rows of whole cases (`rebuilt_row`): `data` is a JSON array of their events in
-    (case, seq) order, `case_ids` the case of each event. Runs in a worker process: plain
-    values in and out."""
+def fold_cases(case_ids: list[str], data: str) -> Folded:
+    """The read-model rows and answered steps of whole cases (`rebuilt_columns`): `data` is a
+    JSON array of their events in (case, seq) order, `case_ids` the case of each event. Runs
+    in a worker process: plain values in and out."""
     with _without_cycle_collector():
-        return _fold(case_ids, data)
+        return rebuilt_columns(_fold(case_ids, data))
 
 
-def _fold(case_ids: list[str], data: str) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
+def _fold(case_ids: list[str], data: str) -> list[CaseState]:
+    states: list[CaseState] = []
     current: str | None = None
     state: CaseState | None = None
     for case_id, event in zip(case_ids, EVENTS_ADAPTER.validate_json(data), strict=True):
         if case_id != current:
             if state is not None:
-                rows.append(rebuilt_row(state))
+                states.append(state)
             current, state = case_id, None
         state = evolve(state, event)
     if state is not None:
-        rows.append(rebuilt_row(state))
-    return rows
+        states.append(state)
+    return states
 
 
 def _serve(requests: BinaryIO, replies: BinaryIO) -> None:

@@ -2,8 +2,8 @@
 
 The fold is the domain's `evolve` (one definition of what an event means); parsing and
 folding are most of a rebuild's time, so they run in worker processes, a chunk of whole
-cases each (store/folding.py), while this process reads the next chunk and streams
-finished rows into PostgreSQL by COPY.
+cases each (store/folding.py), while this process reads the next chunk and writes each
+folded chunk's rows into PostgreSQL, one statement a chunk.
 """
 
 import asyncio
@@ -13,18 +13,12 @@ import pickle
 import signal
 import sys
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 
-from store.folding import CASE_COLUMNS, STEP_COLUMNS, fold_cases
+from store.folding import ANSWERED_COLUMNS, CASE_COLUMNS, Folded, fold_cases
 
 _COLUMNS = [c.strip() for c in CASE_COLUMNS.split(",")]
-# A rebuilt row carries its case's answered steps as arrays, one column each (store/folding.py
-# `rebuilt_row`): they go into answered_steps from the same temporary table, so the steps
-# need no second stream and no parse of the states in SQL.
-_STEP_ARRAYS = [f"done_{c}" for c in STEP_COLUMNS]
-_STEP_TYPES = ("text[]", "timestamptz[]", "timestamptz[]")
 EVENT_BYTES = 400  # about what an event takes in complaint_events, to guess the chunks
 
 
@@ -68,7 +62,7 @@ class _Folder:
         )
         return cls(reader, asyncio.StreamWriter(transport, protocol, None, loop))
 
-    async def fold(self, chunk: tuple[list[str], str]) -> list[tuple[Any, ...]]:
+    async def fold(self, chunk: tuple[list[str], str]) -> Folded:
         body = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             self.requests.write(len(body).to_bytes(8, "little") + body)
@@ -147,7 +141,7 @@ class _Folders:
             raise
 
 
-def _fold_here(chunk: tuple[list[str], str]) -> list[tuple[Any, ...]]:
+def _fold_here(chunk: tuple[list[str], str]) -> Folded:
     """A chunk folded in this process, failing as a folder process fails."""
     try:
         return fold_cases(*chunk)
@@ -162,7 +156,7 @@ async def rebuild_read_model(
     returns the number of cases.
 
     One transaction holds complaint_cases in EXCLUSIVE mode (appends wait, readers do not),
-    empties it and COPYs the new rows in: until it commits, readers see the old rows, never
+    empties it and writes the new rows in: until it commits, readers see the old rows, never
     an empty or half-built table. A second connection reads the events in the snapshot the
     first exported after taking the lock, so every event committed before it, and no later
     one, is folded. Chunks of whole cases are folded by `workers` processes (the cores, by
@@ -200,11 +194,9 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
             )
             # Bounded queues: memory stays flat however many events there are.
             todo: asyncio.Queue[tuple[list[str], str] | None] = asyncio.Queue(4 * workers)
-            # None: all folded; an exception: a fold failed, and so must the COPY (a commit
+            # None: all folded; an exception: a fold failed, and so must the rebuild (a commit
             # would leave the cases it lacks out of the read model).
-            done: asyncio.Queue[list[tuple[Any, ...]] | BaseException | None] = asyncio.Queue(
-                2 * workers
-            )
+            done: asyncio.Queue[Folded | BaseException | None] = asyncio.Queue(2 * workers)
 
             async def fold_in_worker(folder: _Folder) -> None:
                 try:
@@ -249,42 +241,46 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
                     await asyncio.gather(*folding, return_exceptions=True)
                 await done.put(None)
 
-            async def rows() -> AsyncIterator[tuple[Any, ...]]:
-                nonlocal cases
+            reading = asyncio.create_task(read())
+            try:
+                # Each chunk's cases and their answered steps go in as they come, in one
+                # statement with an array parameter per column, the shop's policy checking
+                # every row (COPY refuses a table under row-level security): PostgreSQL
+                # writes a chunk while the folders fold the next ones, and nothing is left to
+                # copy from table to table once the last is folded.
+                insert = await _insert_statement(writer)
                 while (batch := await done.get()) is not None:
                     if isinstance(batch, BaseException):
                         raise batch
-                    cases += len(batch)
-                    for row in batch:
-                        yield row
-
-            reading = asyncio.create_task(read())
-            try:
-                # COPY refuses a table under row-level security: the rows stream into a
-                # temporary table (the shop's id by its default, the scope's shop), then go
-                # in with one INSERT, which the shop's policy checks.
-                arrays = ", ".join(
-                    f"{c} {t}" for c, t in zip(_STEP_ARRAYS, _STEP_TYPES, strict=True)
-                )
-                await writer.execute(
-                    "CREATE TEMP TABLE rebuilt_cases (LIKE complaint_cases INCLUDING DEFAULTS, "
-                    f"{arrays}) ON COMMIT DROP"
-                )
-                await writer.copy_records_to_table(
-                    "rebuilt_cases", records=rows(), columns=[*_COLUMNS, *_STEP_ARRAYS]
-                )
+                    await writer.execute(insert, *batch[0], *batch[1])
+                    cases += len(batch[0][0])
                 await reading
-                columns = ", ".join((*_COLUMNS, "shop_id"))
-                await writer.execute(
-                    f"INSERT INTO complaint_cases ({columns}) SELECT {columns} FROM rebuilt_cases"
-                )
-                await writer.execute(
-                    "INSERT INTO answered_steps (case_id, step, answered_at, due_at, shop_id)"
-                    " SELECT r.case_id, s.step, s.answered_at, s.due_at, r.shop_id"
-                    " FROM rebuilt_cases r, unnest(" + ", ".join(_STEP_ARRAYS) + ")"
-                    " AS s(step, answered_at, due_at)"
-                )
             finally:
                 reading.cancel()
                 await asyncio.gather(reading, return_exceptions=True)
     return cases
+
+
+async def _insert_statement(writer: asyncpg.Connection) -> str:
+    """The statement that writes a folded chunk (store/folding.py `Folded`): its case rows
+    into complaint_cases and its answered steps into answered_steps, from an array per column
+    typed as the table's column is. Their shop is the column's default, the scope's."""
+    types = {
+        (table, column): kind
+        for table, column, kind in await writer.fetch(
+            "SELECT attrelid::regclass::text, attname, format_type(atttypid, atttypmod)"
+            " FROM pg_attribute WHERE attrelid IN ('complaint_cases'::regclass,"
+            " 'answered_steps'::regclass) AND attnum > 0 AND NOT attisdropped"
+        )
+    }
+    n = len(_COLUMNS)
+    cases = ", ".join(f"${i}::{types['complaint_cases', c]}[]" for i, c in enumerate(_COLUMNS, 1))
+    steps = ", ".join(
+        f"${i}::{types['answered_steps', c]}[]" for i, c in enumerate(ANSWERED_COLUMNS, n + 1)
+    )
+    return (
+        f"WITH cases AS (INSERT INTO complaint_cases ({', '.join(_COLUMNS)})"
+        f" SELECT * FROM unnest({cases}))"
+        f" INSERT INTO answered_steps ({', '.join(ANSWERED_COLUMNS)})"
+        f" SELECT * FROM unnest({steps})"
+    )
