@@ -45,5 +45,9 @@ async def test_the_pages_part_times_both_doors_and_explains_the_inbox(
     assert out["inbox_over_api_list_p95"] > 0 and out["case_over_api_show_p95"] > 0
     plans = out["explain"]["plans"]
     assert set(plans) == {"inbox_count", "inbox_page", "owner_count", "owner_page"}
-    # Migration 0016's index over the open cases serves the page in its own order.
-    assert any("complaint_cases_inbox" in line for line in plans["inbox_page"])
+    # Migration 0023's index over a shop's open cases serves the page in its own order.
+    assert any("complaint_cases_inbox_shop" in line for line in plans["inbox_page"])
+    # And the count of them reads that index alone: the shop's policy is its first column.
+    assert any(
+        "Index Only Scan using complaint_cases_inbox_shop" in line for line in plans["inbox_count"]
+    )
