@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -70,11 +71,38 @@ def dev_server_args(
     return args
 
 
+_GIVEN: set[int] = set()  # ports this process handed out: never twice
+
+
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel gives outgoing connections (Linux: 32768 by default)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
+    """A port nothing listens on, for a server started next. Taken from below the kernel's
+    ephemeral range: a port from that range (what binding port 0 returns) can be given to
+    any outgoing connection between this check and the server's bind, which made a server
+    of the tests or the benchmark fail to start now and then ("address already in use")."""
+    floor = _ephemeral_floor()
+    for _ in range(500):
+        port = random.randrange(max(1024, floor - 12000), floor)
+        if port in _GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
         return port
+    with socket.socket() as s:  # below the range all taken: the kernel's choice
+        s.bind(("127.0.0.1", 0))
+        found: int = s.getsockname()[1]
+        return found
 
 
 def wait_for_port(
