@@ -207,7 +207,7 @@ class Settings(BaseSettings):
     shutdown_grace: Duration = timedelta(seconds=10)
     # Run cases in Temporal's workflow sandbox, which refuses a call that would not replay
     # (the clock, randomness, files) and imports the workflow's module afresh for every
-    # case: a guard for code under development, a quarter of a loaded worker's CPU. The
+    # case: a guard for code under development, about a seventh of a loaded worker's CPU. The
     # workflow tests and the replay of recorded cases run with it (docs/decisions.md).
     workflow_sandbox: bool = False
     # How long `complaints open` waits for a worker to store the opening before it says

@@ -28,5 +28,5 @@ async def end_the_case(ts_env: WorkflowEnvironment, case_id: str) -> AsyncIterat
 def settings(settings: Settings) -> Settings:
     """The engine's tests run every case in Temporal's workflow sandbox, which refuses a call
     that would not replay (the clock, randomness, files): the guard the deployed worker goes
-    without (COMPLAINTS_WORKFLOW_SANDBOX, off by default, for a quarter of its CPU)."""
+    without (COMPLAINTS_WORKFLOW_SANDBOX, off by default: about a seventh of its CPU)."""
     return settings.model_copy(update={"workflow_sandbox": True})
