@@ -57,6 +57,7 @@ from domain.summary import CaseSummary, summarize
 from infra import shop_ids
 from infra.case_ids import case_id_for_key, new_case_id
 from infra.settings import Settings, explained
+from store import cases as case_store
 from store import customer_pages
 from store.customers import CustomerDirectory
 from store.scope import shop_now
@@ -319,15 +320,11 @@ async def query_case(client: Client, case_id: str, ctx: Context | None = None) -
 
 
 async def _stored_state(ctx: Context, case_id: str) -> CaseState | None:
-    # Imported here, when no worker answers: the event store brings the decider and every
-    # event's model, a fifth of what `complaints show` would otherwise import.
-    from store.events import EventStore
-
     try:
         pool = await ctx.pool()
     except Refusal:
         return None
-    return await EventStore(pool).case_state(case_id)
+    return await case_store.case_state(pool, case_id)
 
 
 # -- staff actions ----------------------------------------------------------------------

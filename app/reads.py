@@ -1,6 +1,7 @@
 """The read side: case lists, the CSV export and period reports, from PostgreSQL (they
 work with no worker running)."""
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -92,15 +93,14 @@ async def show(ctx: Context, actor: Actor, case_id: str) -> CaseState:
     require(actor, READ)
     case_id = case_id_of(case_id)
     state: CaseState | None = None
-    try:
-        raw = await case_store.case_state(await ctx.pool(), case_id)
-        state = CaseState.model_validate_json(raw) if raw else None
-    except (Unavailable, OSError, asyncpg.PostgresError):
-        pass  # Temporal's copy below; the customer's details, if the database is back
+    # Unreachable: Temporal's copy below (the customer's details, if the database is back).
+    with contextlib.suppress(Unavailable, OSError, asyncpg.PostgresError):
+        state = await case_store.case_state(await ctx.pool(), case_id)
     if state is None:
         from app.cases import query_case  # Temporal's client, only on this path
 
-        state = await query_case(await ctx.client(), case_id, ctx)
+        # No context: its fallback would ask the read model again, which just answered.
+        state = await query_case(await ctx.client(), case_id)
     if state.customer_id is None or state.customer is not None:
         return state  # an old case carries its customer itself
     contact = await CustomerDirectory(await ctx.pool()).contact(state.customer_id)

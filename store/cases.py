@@ -8,6 +8,8 @@ from typing import Any
 
 import asyncpg
 
+from domain.model import CaseState
+
 COLUMNS = (
     "case_id",
     "status",
@@ -54,13 +56,11 @@ class CaseFilter:
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
 
 
-async def case_state(pool: asyncpg.Pool, case_id: str) -> str | None:
-    """The case's whole state as stored (JSON), written by the append in the transaction
-    that stores its events; None when the case has no row (not stored yet, or none)."""
-    state: str | None = await pool.fetchval(
-        "SELECT state FROM complaint_cases WHERE case_id = $1", case_id
-    )
-    return state
+async def case_state(pool: asyncpg.Pool, case_id: str) -> CaseState | None:
+    """The case's whole state as stored, written by the append in the transaction that
+    stores its events; None when the case has no row (not stored yet, or none)."""
+    raw = await pool.fetchval("SELECT state FROM complaint_cases WHERE case_id = $1", case_id)
+    return CaseState.model_validate_json(raw) if raw else None
 
 
 async def list_cases(

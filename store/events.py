@@ -223,5 +223,4 @@ class EventStore:
         ]
 
     async def case_state(self, case_id: str) -> CaseState | None:
-        raw = await cases.case_state(self.pool, case_id)
-        return CaseState.model_validate_json(raw) if raw else None
+        return await cases.case_state(self.pool, case_id)

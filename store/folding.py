@@ -55,7 +55,8 @@ STEP_COLUMNS = ("step", "answered_at", "due_at")
 
 
 def step_arrays(done: Sequence[StepDone]) -> tuple[list[str], list[datetime], list[datetime]]:
-    """Answered steps as the arrays the append unnests into answered_steps."""
+    """Answered steps as the arrays the append unnests into answered_steps (and the rebuild,
+    a chunk's at a time)."""
     return [d.step.value for d in done], [d.at for d in done], [d.due_at for d in done]
 
 
@@ -77,11 +78,11 @@ def rebuilt_columns(states: Sequence[CaseState]) -> Folded:
     answered: list[datetime] = []
     due: list[datetime] = []
     for state in states:
-        for done in state.done:
-            ids.append(state.case_id)
-            steps.append(done.step.value)
-            answered.append(done.at)
-            due.append(done.due_at)
+        names, at, due_at = step_arrays(state.done)
+        ids += [state.case_id] * len(names)
+        steps += names
+        answered += at
+        due += due_at
     return cases, [ids, steps, answered, due]
 
 

@@ -389,6 +389,20 @@ async def test_staff_see_whom_to_call_and_a_known_phone_keeps_its_name(
         assert (case.customer.name, case.customer.phone) == ("Kim", "+821012345678")
 
 
+async def test_with_the_database_away_a_case_is_asked_of_its_workflow(
+    temporal: FakeTemporal,
+) -> None:
+    ctx = NoDatabase(Settings(), client=temporal)  # type: ignore[arg-type]
+    old = _opening(CASE).model_dump() | {"customer_id": None}
+    old["customer"] = {"name": "Kim", "phone": "+821012345678"}  # carried by the case itself
+    temporal.runs[f"complaint-{CASE}"] = Run(state=_fold(OpenCase.model_validate(old)))
+    case = await reads.show(ctx, STAFF, CASE)
+    assert case.customer is not None and case.customer.name == "Kim"
+    temporal.open(CASE)  # a case of today names its customer by reference: that waits
+    with pytest.raises(Unavailable, match=r"^cannot reach PostgreSQL: connection refused$"):
+        await reads.show(ctx, STAFF, CASE)
+
+
 async def test_a_case_with_no_row_yet_is_asked_of_its_workflow(
     ctx: Context, temporal: FakeTemporal, pool: FakePool
 ) -> None:
