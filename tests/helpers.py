@@ -9,6 +9,9 @@ from typing import TypeVar
 
 import asyncpg
 import pytest
+from temporalio.api.testservice.v1 import SleepRequest
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
 from app.identity import new_token, token_hash
 from domain.commands import Command, OpenCase
@@ -59,6 +62,28 @@ async def event_types(pool: asyncpg.Pool, case_id: str) -> list[str]:
     )
     assert [r["seq"] for r in rows] == list(range(1, len(rows) + 1)), "sequence has a gap"
     return [r["type"] for r in rows]
+
+
+async def skip_time(env: WorkflowEnvironment, duration: timedelta) -> None:
+    """Run the time-skipping server's clock `duration` on, as `env.sleep` does, but patient.
+    The clock stands still only while no workflow or activity task is outstanding; while
+    one is, it runs in real time, and the SDK's call gives up after 30 s ("Timeout expired":
+    CI failed four tests so on a loaded machine). This call waits 5 minutes. If the
+    connection drops meanwhile ("h2 protocol error"), the server's sleep goes on (its timer
+    locks the clock again when it fires): wait for the clock to get there, never sleep twice."""
+    until = await env.get_current_time() + duration
+    request = SleepRequest()
+    request.duration.FromTimedelta(duration)
+    try:
+        await env.client.test_service.unlock_time_skipping_with_sleep(
+            request, timeout=timedelta(minutes=5)
+        )
+    except RPCError:
+
+        async def reached() -> None:
+            assert await env.get_current_time() >= until, f"the clock did not reach {until}"
+
+        await eventually(reached, timeout=300, retry=(AssertionError, RPCError))
 
 
 async def eventually(

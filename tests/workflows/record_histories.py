@@ -33,7 +33,7 @@ from infra.converter import DATA_CONVERTER
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from store import migrations, scope
-from tests.helpers import open_command, workflow_id
+from tests.helpers import open_command, skip_time, workflow_id
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
@@ -69,13 +69,13 @@ async def full_walk(
         WF.offer_resolution,
         OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FULL_REFUND)], plan="Full refund"),
     )
-    await env.sleep(timedelta(hours=80))  # the customer takes their time: a reminder
+    await skip_time(env, timedelta(hours=80))  # the customer takes their time: a reminder
     await asyncio.sleep(1)
     await handle.execute_update(
         WF.record_customer_response, RecordCustomerResponse(choice=RemedyKind.FULL_REFUND)
     )
     await handle.execute_update(WF.show_prevention, ShowPrevention(measure="Non-slip mats"))
-    await env.sleep(timedelta(days=7, hours=1))  # the follow-up call falls due
+    await skip_time(env, timedelta(days=7, hours=1))  # the follow-up call falls due
     await asyncio.sleep(1)
     await handle.execute_update(WF.record_satisfaction, RecordSatisfaction(score=2))
     await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
@@ -87,7 +87,7 @@ async def escalated_then_walked(
 ) -> None:
     await start_case(client, settings, open_command(case_id, motive=Motive.ANGER))
     handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
-    await env.sleep(timedelta(hours=50))  # warning, level 1, warning, level 2
+    await skip_time(env, timedelta(hours=50))  # warning, level 1, warning, level 2
     await asyncio.sleep(1)  # let the worker store the clock's events
     await handle.execute_update(WF.apologize, Apologize(what="Sorry we were rude on the phone"))
     await handle.execute_update(WF.withdraw, Withdraw(reason="Customer asked to close it"))
@@ -103,7 +103,7 @@ async def review_held_overnight(
     await start_case(client, settings, review)
     handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
     await handle.execute_update(WF.apologize, Apologize(what="We are sorry about the soup"))
-    await env.sleep(timedelta(days=3))  # the post time, a step's target, its escalation
+    await skip_time(env, timedelta(days=3))  # the post time, a step's target, its escalation
     await asyncio.sleep(1)
     await handle.execute_update(WF.empathize, Empathize(customer_words="It was cold"))
     await handle.execute_update(WF.withdraw, Withdraw(reason="Answered in public"))
@@ -132,7 +132,7 @@ async def delayed_then_walked(
     assert state.due_at is not None
     until = state.due_at + timedelta(hours=6)
     await handle.execute_update(WF.record_delay, RecordDelay(until=until, reason="Oven broke"))
-    await env.sleep(timedelta(hours=31))  # past the first target: quiet; past the new: late
+    await skip_time(env, timedelta(hours=31))  # past the first target: quiet; past the new: late
     await asyncio.sleep(1)
     await handle.execute_update(WF.show_prevention, ShowPrevention(measure="Boxes strapped"))
     await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
@@ -145,7 +145,7 @@ async def rules_changed(
     the case reads the rules again and its escalation moves (v7 on)."""
     await start_case(client, settings, open_command(case_id))
     handle = client.get_workflow_handle_for(WF.run, workflow_id(case_id))
-    await env.sleep(timedelta(hours=2))
+    await skip_time(env, timedelta(hours=2))
     await pool.execute(
         "INSERT INTO rulebook (key, value, updated_by) VALUES ('response_target', '48h', "
         "'record') ON CONFLICT (shop_id, key) DO UPDATE SET value = EXCLUDED.value"
@@ -153,7 +153,7 @@ async def rules_changed(
     try:
         await handle.signal(WF.rules_changed, "response_target changed")
         await asyncio.sleep(1)
-        await env.sleep(timedelta(hours=30))  # past the old due time: nothing fires
+        await skip_time(env, timedelta(hours=30))  # past the old due time: nothing fires
         await asyncio.sleep(1)
         await handle.execute_update(WF.apologize, Apologize(what="Sorry for the wait"))
         await handle.execute_update(WF.withdraw, Withdraw(reason="Settled in the shop"))
@@ -165,7 +165,7 @@ async def rules_changed(
 async def finish(env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any]) -> None:
     """The test server does not skip time for `result()` right after an Update: move the
     clock over any notice still held for opening hours first."""
-    await env.sleep(timedelta(days=7))
+    await skip_time(env, timedelta(days=7))
     await handle.result()
 
 

@@ -25,7 +25,7 @@ from domain.model import Motive
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
 from pages.routes import COOKIE
-from tests.helpers import OWNER, eventually, open_command, workflow_id
+from tests.helpers import OWNER, eventually, open_command, skip_time, workflow_id
 from worker import build_worker
 
 pytestmark = pytest.mark.db
@@ -102,7 +102,7 @@ async def test_an_escalated_case_moves_up_the_inbox(
 
         # 10 h 30 min: the first breaches. Its fresh window ends after the second's due
         # time, and it stays on top, marked for the manager.
-        await ts_env.sleep(timedelta(hours=10, minutes=30))
+        await skip_time(ts_env, timedelta(hours=10, minutes=30))
 
         async def first_escalated() -> dict[str, tuple[int, datetime | None]]:
             rows = await levels()

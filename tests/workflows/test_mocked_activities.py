@@ -17,7 +17,7 @@ from domain.events import RecordedEvent
 from domain.model import CarePolicy, CaseRules, CustomerProfile, Motive, ResponseTargets
 from domain.summary import CaseSummary
 from infra.settings import Settings
-from tests.helpers import open_command, workflow_id
+from tests.helpers import open_command, skip_time, workflow_id
 from workflows.complaint import ComplaintWorkflow
 
 STORED: list[AppendBatch] = []
@@ -77,7 +77,7 @@ async def test_a_case_walks_and_escalates_with_mocked_activities(
         )
         assert isinstance(answer, CaseSummary)
         assert (answer.stage, answer.version, answer.recorded) == ("empathize", 2, ("apologized",))
-        await ts_env.sleep(timedelta(hours=3))  # past the 2-hour target: the manager hears
+        await skip_time(ts_env, timedelta(hours=3))  # past the 2-hour target: the manager hears
         state = await handle.query(ComplaintWorkflow.current)
         assert state is not None and state.escalation_level == 1
         await handle.execute_update(ComplaintWorkflow.empathize, Empathize(customer_words="x"))

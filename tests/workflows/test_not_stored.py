@@ -20,7 +20,7 @@ from domain.effects import Voice
 from domain.model import CaseStatus, CustomerProfile
 from infra.settings import Settings
 from store.events import EventStore
-from tests.helpers import event_types, open_command, workflow_id
+from tests.helpers import event_types, open_command, skip_time, workflow_id
 from worker import activities_for
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -108,7 +108,7 @@ async def test_an_opening_whose_read_keeps_failing_retries_on_timers(
         started = asyncio.create_task(
             start_case(ts_env.client, settings, open_command(case_id), wait=60)
         )
-        await ts_env.sleep(timedelta(minutes=2))  # the backoffs' timers, skipped
+        await skip_time(ts_env, timedelta(minutes=2))  # the backoffs' timers, skipped
         opened = await started
         history = await ts_env.client.get_workflow_handle(workflow_id(case_id)).fetch_history()
     assert opened.version == 1 and tries == list(range(1, 10))

@@ -29,7 +29,7 @@ from domain.summary import summarize
 from infra.settings import Settings
 from store.folding import CASE_COLUMNS
 from store.read_model import rebuild_read_model
-from tests.helpers import event_types, eventually, open_command, workflow_id
+from tests.helpers import event_types, eventually, open_command, skip_time, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -51,12 +51,12 @@ class Driver:
         """The case's end. Notices held for opening hours keep it running past its last
         action, and the test server does not skip time for `result()` right after an
         Update (its long poll ran out after 20 s), so the clock is moved over them first."""
-        await self.env.sleep(timedelta(days=7))
+        await skip_time(self.env, timedelta(days=7))
         return await self.handle.result()
 
     async def skip(self, duration: timedelta, until: Callable[[CaseState], bool]) -> CaseState:
         """Move time on, then wait for the worker to store what fell due."""
-        await self.env.sleep(duration)
+        await skip_time(self.env, duration)
 
         async def reached() -> CaseState:
             state = await self.handle.query(WF.current)
@@ -179,7 +179,7 @@ async def test_the_staff_clock_pauses_while_the_customer_decides(
     await driver.offer(K.FREE_REDO)
     state = await driver.skip(timedelta(days=5), lambda s: s.customer_reminded)
     assert (state.escalations, state.status) == (0, CaseStatus.AWAITING_CUSTOMER)
-    await driver.env.sleep(timedelta(days=5))  # nothing more: no staff escalation, no repeat
+    await skip_time(driver.env, timedelta(days=5))  # nothing more: no staff escalation, no repeat
     state = await driver.accept(K.FREE_REDO)
     assert state.escalations == 0 and state.response_due_at is not None
     types = await event_types(pool, case_id)

@@ -10,7 +10,7 @@ from app.cases import start_case
 from domain.commands import Apologize
 from domain.model import CaseState, CaseStatus
 from infra.settings import Settings
-from tests.helpers import event_types, eventually, open_command, workflow_id
+from tests.helpers import event_types, eventually, open_command, skip_time, workflow_id
 from worker import build_worker
 from workflows import search_attributes
 from workflows.complaint import ComplaintWorkflow
@@ -31,17 +31,17 @@ async def test_breach_escalates_then_second_window_escalates_to_next_level(
             assert (state.escalation_level, state.warned) == (level, warned)
             return state
 
-        await ts_env.sleep(timedelta(hours=19))  # past the 75 % warning, before the breach
+        await skip_time(ts_env, timedelta(hours=19))  # past the 75 % warning, before the breach
         await eventually(lambda: state_after(level=0, warned=True))
-        await ts_env.sleep(timedelta(hours=6))  # 25 h: the first breach
+        await skip_time(ts_env, timedelta(hours=6))  # 25 h: the first breach
         first = await eventually(lambda: state_after(level=1, warned=False))
         assert first.status == CaseStatus.ESCALATED
         assert first.response_due_at is not None and opened.response_due_at is not None
         assert first.response_due_at - opened.response_due_at >= timedelta(hours=24)
-        await ts_env.sleep(timedelta(hours=24))  # 49 h: the fresh window breached too
+        await skip_time(ts_env, timedelta(hours=24))  # 49 h: the fresh window breached too
         second = await eventually(lambda: state_after(level=2, warned=False))
         assert second.escalations == 2
-        await ts_env.sleep(timedelta(days=3))  # the owner knows: no escalation is repeated
+        await skip_time(ts_env, timedelta(days=3))  # the owner knows: no escalation is repeated
         assert (await state_after(level=2, warned=False)).escalations == 2
 
         description = await handle.describe()
@@ -93,7 +93,7 @@ async def test_a_short_target_from_settings_escalates_an_untouched_case(
     async with build_worker(ts_env.client, pool, shop):
         await start_case(ts_env.client, shop, command)
         handle = ts_env.client.get_workflow_handle_for(ComplaintWorkflow.run, workflow_id(case_id))
-        await ts_env.sleep(timedelta(hours=4, minutes=1))
+        await skip_time(ts_env, timedelta(hours=4, minutes=1))
 
         async def escalated() -> None:
             state = await handle.query(ComplaintWorkflow.current)

@@ -15,7 +15,7 @@ from app.cases import start_case
 from app.context import Context
 from infra.settings import Settings
 from tests.conftest import free_port
-from tests.helpers import eventually, open_command
+from tests.helpers import eventually, open_command, skip_time
 from tests.workflows.test_rules_changed import THE_OWNER, clean_rulebook
 from tests.workflows.test_shop_time import local, minute, move_to, next_weekday, today
 from worker import build_worker
@@ -84,7 +84,7 @@ async def test_escalation_contacts_set_by_the_owner_hear_of_an_escalation(
             ctx, THE_OWNER, {"escalation_contacts": '["lead", "boss"]', "response_target": "1h"}
         )
         await start_case(ts_env.client, rules, open_command(case_id))
-        await ts_env.sleep(timedelta(hours=1, minutes=5))
+        await skip_time(ts_env, timedelta(hours=1, minutes=5))
 
         async def escalated() -> list[str]:
             found = await pool.fetch(

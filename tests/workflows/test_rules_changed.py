@@ -16,7 +16,7 @@ from app.identity import Actor, Role
 from domain.commands import Apologize
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
-from tests.helpers import OWNER, event_types, eventually, open_command, workflow_id
+from tests.helpers import OWNER, event_types, eventually, open_command, skip_time, workflow_id
 from tests.workflows.test_shop_time import (
     local,
     minute,
@@ -111,7 +111,7 @@ async def test_a_target_raised_from_24h_to_48h_moves_the_pending_escalation(
         await start_case(ts_env.client, rules, open_command(case_id))
         opened = await state_of(ts_env, case_id)
         assert opened.response_due_at == opened.opened_at + 24 * HOUR
-        await ts_env.sleep(2 * HOUR)
+        await skip_time(ts_env, 2 * HOUR)
 
         ctx = Context(rules, client=ts_env.client, pool=pool)
         done = await rulebook.set_rules(ctx, THE_OWNER, {"response_target": "48h"})
@@ -124,9 +124,9 @@ async def test_a_target_raised_from_24h_to_48h_moves_the_pending_escalation(
             assert minute(state.response_due_at) == minute(opened.opened_at + 48 * HOUR)
 
         await eventually(moved)
-        await ts_env.sleep(28 * HOUR)  # past the old due time (and the old warning)
+        await skip_time(ts_env, 28 * HOUR)  # past the old due time (and the old warning)
         assert await event_types(pool, case_id) == ["case_opened", "rules_changed"]
-        await ts_env.sleep(20 * HOUR)  # past the new one
+        await skip_time(ts_env, 20 * HOUR)  # past the new one
 
         async def escalated_once() -> None:
             types = await event_types(pool, case_id)

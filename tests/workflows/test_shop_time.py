@@ -24,7 +24,7 @@ from domain.commands import (
 from domain.model import CaseState, Fault, IntakeChannel, Motive, RemedyKind
 from infra.settings import Settings
 from store.report import period_report
-from tests.helpers import event_types, eventually, open_command, workflow_id
+from tests.helpers import event_types, eventually, open_command, skip_time, workflow_id
 from worker import build_worker
 from workflows.complaint import ComplaintWorkflow as WF
 
@@ -46,7 +46,7 @@ async def move_to(env: WorkflowEnvironment, when: datetime) -> None:
     """Move the test server's clock on to `when` (it only goes forward)."""
     now = await env.get_current_time()
     assert when > now, f"{when} is already past ({now})"
-    await env.sleep(when - now)
+    await skip_time(env, when - now)
 
 
 async def today(env: WorkflowEnvironment) -> date:
@@ -237,7 +237,7 @@ async def test_an_offer_never_answered_closes_the_case_as_unanswered(
             WF.offer_resolution,
             OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FULL_REFUND)], plan="Refund"),
         )
-        await ts_env.sleep(timedelta(days=15))
+        await skip_time(ts_env, timedelta(days=15))
         result = await handle.result()
     assert (result.status, result.closed_reason) == ("closed", "unanswered")
     types = await event_types(pool, case_id)
