@@ -274,7 +274,7 @@ async def _within_shop_limit(ctx: Context) -> None:
     per_minute = ctx.settings.shop_openings_per_minute
     allowed = -(-per_minute // 6)  # ceil: a limit under 6 still lets one through
     hits = await customer_pages.count_hit(
-        await ctx.pool(), "openings", datetime.now(UTC), timedelta(seconds=10)
+        await ctx.pool(), "openings", datetime.now(UTC), timedelta(seconds=10), allowed
     )
     if hits > allowed:
         raise TooMany(

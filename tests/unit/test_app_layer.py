@@ -224,6 +224,7 @@ def _with_customers() -> dict[str, Any]:
         "INSERT INTO customers": table.register,
         "FROM customers WHERE phone": table.find,
         "FROM customers WHERE id": table.contact,
+        "SELECT hits FROM intake_limits": None,  # no window yet
         "INSERT INTO intake_limits": 1,  # the shop's first opening this minute
         "DELETE FROM intake_limits": "DELETE 0",
     }
@@ -512,6 +513,11 @@ async def test_a_shop_past_its_openings_this_minute_is_refused_before_anything_i
     assert "+821033334444" not in str(registered), "the customer is not registered either"
     counted = [args for sql, args in pool.calls if "INSERT INTO intake_limits" in sql]
     assert counted[-1][0] == "openings"  # the shop's own bucket (the row carries the shop)
+    # Past the limit, the window is read and nothing more written for the next ones.
+    pool.answers["SELECT hits FROM intake_limits"] = limit // 6 + 1
+    with pytest.raises(TooMany):
+        await _open(ctx, phone="010-3333-5555")
+    assert len([c for c in pool.calls if "INSERT INTO intake_limits" in c[0]]) == len(counted)
 
 
 async def test_without_a_key_a_taken_id_is_never_reused(
