@@ -12,8 +12,7 @@ import asyncpg
 import structlog
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker import Worker
 
 from activities.customers import CustomerActivities
 from activities.keeping import KeepingActivities
@@ -172,10 +171,9 @@ def build_worker(client: Client, pool: asyncpg.Pool, settings: Settings) -> Work
     # fifth of a replay's CPU; and it enters itself for every payload to ask its context.
     sandbox.compile_snippets_once()
     sandbox.ask_contexts_directly()
-    # Without the sandbox (the default) cases run on the module the worker imported, as
-    # Temporal's own UnsandboxedWorkflowRunner runs them; what the sandbox would refuse,
-    # the workflow tests and the replay of every recorded case refuse under it in CI.
-    runner = SandboxedWorkflowRunner() if settings.workflow_sandbox else UnsandboxedWorkflowRunner()
+    # What the sandbox would refuse, the workflow tests and the replay of every recorded
+    # case refuse under it in CI.
+    runner = sandbox.workflow_runner(settings.workflow_sandbox)
     return Worker(
         client,
         task_queue=settings.task_queue,

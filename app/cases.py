@@ -273,10 +273,9 @@ async def _within_shop_limit(ctx: Context) -> None:
     burst (a retry answered from its key is not counted: it opens nothing)."""
     per_minute = ctx.settings.shop_openings_per_minute
     allowed = -(-per_minute // 6)  # ceil: a limit under 6 still lets one through
-    hits = await customer_pages.count_hit(
+    if await customer_pages.past_limit(
         await ctx.pool(), "openings", datetime.now(UTC), timedelta(seconds=10), allowed
-    )
-    if hits > allowed:
+    ):
         raise TooMany(
             f"this shop is opening more than {per_minute} cases a minute: try again in a "
             "minute (the limit is COMPLAINTS_SHOP_OPENINGS_PER_MINUTE)"

@@ -53,16 +53,10 @@ def _bucket(ctx: Context, kind: str, value: str) -> str:
 async def _within_limits(ctx: Context, phone: str, address: str, now: datetime) -> None:
     pool = await ctx.pool()
     limit, window = PER_ADDRESS
-    if (
-        await customer_pages.count_hit(pool, _bucket(ctx, "address", address), now, window, limit)
-        > limit
-    ):
+    if await customer_pages.past_limit(pool, _bucket(ctx, "address", address), now, window, limit):
         raise TooMany(f"more than {limit} complaints from one address within {window}", None)
     limit, window = PER_PHONE
-    if (
-        await customer_pages.count_hit(pool, _bucket(ctx, "phone", phone), now, window, limit)
-        > limit
-    ):
+    if await customer_pages.past_limit(pool, _bucket(ctx, "phone", phone), now, window, limit):
         raise TooMany(f"more than {limit} complaints for one phone within {window}", "phone")
 
 

@@ -16,8 +16,7 @@ from datetime import timedelta
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker import Worker
 
 # Passed through the workflow sandbox, as workflows/complaint.py does: the converter pulls in
 # the codec's `cryptography`, whose native module cannot be imported a second time there.
@@ -72,18 +71,18 @@ class BaselineWorkflow:
 
 
 async def main() -> None:
+    from infra.sandbox import workflow_runner
     from infra.settings import Settings
 
     client = await Client.connect(os.environ["TEMPORAL_ADDRESS"], data_converter=DATA_CONVERTER)
     # Run the way our worker runs (COMPLAINTS_WORKFLOW_SANDBOX, off by default): the floor's
     # worker CPU is compared with ours, so neither pays for a sandbox the other goes without.
-    sandboxed = Settings().workflow_sandbox
     worker = Worker(
         client,
         task_queue=TASK_QUEUE,
         workflows=[BaselineWorkflow],
         activities=[noop],
-        workflow_runner=SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner(),
+        workflow_runner=workflow_runner(Settings().workflow_sandbox),
     )
     await worker.run()
 

@@ -49,8 +49,8 @@ from types import CodeType
 from typing import Any
 
 from temporalio.converter import SerializationContext
-from temporalio.worker import _command_aware_visitor
-from temporalio.worker.workflow_sandbox import _runner
+from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner, _command_aware_visitor
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, _runner
 
 _SDK_CONTEXT = _runner._Instance.get_serialization_context
 
@@ -88,3 +88,9 @@ def ask_contexts_directly() -> None:
     """From now on the sandbox runner answers which context a payload belongs to without
     entering the sandbox (see the module's doc). Idempotent."""
     setattr(_runner._Instance, "get_serialization_context", _context)  # noqa: B010
+
+
+def workflow_runner(sandboxed: bool) -> WorkflowRunner:
+    """Cases in Temporal's sandbox, or on the module the worker imported, as Temporal's own
+    UnsandboxedWorkflowRunner runs them (COMPLAINTS_WORKFLOW_SANDBOX; off by default)."""
+    return SandboxedWorkflowRunner() if sandboxed else UnsandboxedWorkflowRunner()

@@ -99,10 +99,13 @@ def free_port() -> int:
                 continue
         _GIVEN.add(port)
         return port
-    with socket.socket() as s:  # below the range all taken: the kernel's choice
-        s.bind(("127.0.0.1", 0))
-        found: int = s.getsockname()[1]
-        return found
+    while True:  # below the range all taken: the kernel's choice, still never twice
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            found: int = s.getsockname()[1]
+        if found not in _GIVEN:
+            _GIVEN.add(found)
+            return found
 
 
 def wait_for_port(

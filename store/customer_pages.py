@@ -56,21 +56,20 @@ async def notes(pool: asyncpg.Pool, case_id: str) -> list[Note]:
     return [Note(r["written_at"], r["body"]) for r in await pool.fetch(_NOTES, case_id)]
 
 
-async def count_hit(
-    pool: asyncpg.Pool, bucket: str, now: datetime, window: timedelta, limit: int | None = None
-) -> int:
-    """One more submission in `bucket`'s current window; returns the window's count. A
-    window already past `limit` is answered by reading it, so a flood's refusals write
+async def past_limit(
+    pool: asyncpg.Pool, bucket: str, now: datetime, window: timedelta, limit: int
+) -> bool:
+    """Count one more submission in `bucket`'s current window: is the window past `limit`
+    with it? A window already past is answered by reading it, so a flood's refusals write
     nothing (each was an UPDATE of the same row and a commit: 48 a second in the bench's
     flood, thousands from a script against the public form)."""
     seconds = int(window.total_seconds())
     start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, now.tzinfo)
     async with pool.acquire() as conn:
-        if limit is not None:
-            so_far: int | None = await conn.fetchval(_SO_FAR, bucket, start)
-            if so_far is not None and so_far > limit:
-                return so_far
+        so_far: int | None = await conn.fetchval(_SO_FAR, bucket, start)
+        if so_far is not None and so_far > limit:
+            return True
         hits: int = await conn.fetchval(_HIT, bucket, start)
         if hits == 1:  # a new window: a good moment to drop the day-old ones
             await conn.execute(_OLD_WINDOWS, now - timedelta(days=2))
-    return hits
+    return hits > limit

@@ -21,6 +21,7 @@ from infra.converter import data_converter
 from infra.keys import new_key
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
+from infra.temporal_server import free_port  # never the same port twice in a session
 from store import migrations, scope
 from tests.api_server import serving
 from tests.helpers import OWNER, ROLES, add_staff
@@ -84,20 +85,6 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     await temporal_server.register_search_attributes(env.client, search_attributes.ALL)
     yield env
     await env.shutdown()
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def free_port() -> int:
-    """A free local port, never one this session handed out before: two callers that pick
-    ports before either binds would otherwise get the same one (seen: a metrics port equal
-    to the Temporal port of the same `make run`)."""
-    while True:
-        port = temporal_server.free_port()
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
 
 
 @pytest.fixture(scope="session")
