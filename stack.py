@@ -36,6 +36,7 @@ def _ui_port(ui_url: str) -> int:
 
 
 ADD_YOURSELF = '.venv/bin/complaints staff add "Your Name" --role owner'
+SIGN_IN = '.venv/bin/complaints staff link "Your Name"'
 
 
 def api_url(settings: Settings) -> str:
@@ -49,7 +50,8 @@ def _banner(settings: Settings) -> str:
     api = api_url(settings)
     return f"""
   Complaint service is running.
-    Staff API       : {api}   (docs: {api}/docs, {api}/openapi.json)
+    Staff pages     : {api}/   (sign in with a link, below)
+    HTTP API        : {api}   (docs: {api}/docs, {api}/openapi.json)
     Temporal Web UI : {settings.ui_url}   (payloads stay sealed there; see below)
     Temporal server : {settings.temporal_address}   (data: {settings.data_dir}/temporal.db)
     PostgreSQL      : {where}
@@ -58,7 +60,9 @@ def _banner(settings: Settings) -> str:
 
   First, in another terminal, add yourself as staff (the last line it prints is your token):
     {ADD_YOURSELF}
-  Then open a first case as yourself:
+  Then sign in to the staff pages (open the link it prints within 15 minutes):
+    {SIGN_IN}
+  Or open a first case from the terminal as yourself:
     export COMPLAINTS_STAFF="Your Name"
     .venv/bin/complaints open --name "Park Jiho" --phone 010-1234-5678 \\
         --channel phone --motive compensation --what "The cake arrived crushed"
@@ -159,6 +163,7 @@ def main() -> None:
                 docs=f"{api_url(settings)}/docs",
                 ui=settings.ui_url,
                 add_yourself_first=ADD_YOURSELF,
+                then_sign_in=SIGN_IN,
                 codec=codec_url,
                 temporal=settings.temporal_address,
                 database="DATABASE_URL" if settings.database_url else "embedded",

@@ -3,7 +3,8 @@
 `POST /codec/decode` opens sealed payloads, `POST /codec/encode` seals them: a Payloads
 message as JSON in and out, as the Temporal CLI (`--codec-endpoint URL/codec --codec-auth
 "Bearer <token>"`) and the Web UI (`?preserveStorageRefs=true` added) call it. The caller is a
-staff member by token, as on every other route: decoding needs a role that may read cases;
+staff member by token, as on every other route, or for decoding from the Web UI's origin, by
+the staff pages' session (see `reader`): decoding needs a role that may read cases;
 encoding one that may act on cases (someone typing input into `temporal workflow update
 execute` keeps it sealed in the history; the service's own doors seal with the key they hold
 and never call it). Intake systems do neither. CORS lets the Web UI's page call it, with
@@ -15,17 +16,19 @@ answer never tells whether that shop exists.
 """
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
 from google.protobuf import json_format
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.auth import Caller, Ctx
+from api.auth import Caller, Ctx, bearer
 from api.problems import problem
-from app.identity import READ, WALK, Actor, Permission, require
+from app import sessions
+from app.identity import READ, WALK, Actor, Permission, actor_for_token, require
 from app.refusals import Forbidden, InvalidInput, Unavailable
 from infra.codec import EncryptionCodec, UnknownKey, key_id_of
 from infra.connection import codec_for
@@ -123,8 +126,25 @@ async def _apply(
     )
 
 
+async def reader(
+    request: Request,
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Actor:
+    """Who may decode: a staff token, as everywhere; or, from the Web UI's page alone (its
+    origin, which the browser sets and a page cannot), the staff pages' session, which the
+    UI sends with `TEMPORAL_CODEC_INCLUDE_CREDENTIALS` when it runs on the API's site. A
+    staff member signed in to the pages then reads the histories decoded in the UI; anyone
+    else sees them sealed."""
+    cookie = request.cookies.get(sessions.COOKIE)
+    origin = request.headers.get("origin")
+    if credentials is None and cookie and origin in ui_origins(ctx.settings):
+        return (await sessions.session_for(ctx, cookie)).actor
+    return await actor_for_token(ctx, credentials.credentials if credentials else None)
+
+
 @router.post("/decode")
-async def decode(request: Request, ctx: Ctx, caller: Caller) -> Response:
+async def decode(request: Request, ctx: Ctx, caller: Annotated[Actor, Depends(reader)]) -> Response:
     return await _apply(request, ctx, caller, READ, _open_own)
 
 

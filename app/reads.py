@@ -56,10 +56,17 @@ class Filters:
     since: date | None = None  # opened on or after this day of the shop's
 
 
-def start_of(day: date, settings: Settings) -> datetime:
-    # Both ends convert to UTC safely; 9999-01-01 is the end of a period to 9998-12-31.
-    if not date(1900, 1, 1) <= day <= date(9999, 1, 1):
-        raise InvalidInput(f"{day.isoformat()} is out of range: dates run from 1900 to 9998")
+# The days the API's schema takes (`format: date`, its pattern): both ends convert to UTC
+# and back in any zone.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def start_of(day: date, settings: Settings, field: str) -> datetime:
+    """The first instant of `day` in the shop's zone; `field` names it in a refusal as the
+    API does (`since`, `from`, `to`: the CLI spells them as its flags)."""
+    if not FIRST_DAY <= day <= LAST_DAY + timedelta(days=1):  # the end of a period to LAST_DAY
+        reason = f"{day.isoformat()} is out of range: give a day from {FIRST_DAY} to {LAST_DAY}"
+        raise InvalidInput.about([(field, reason)])
     return datetime.combine(day, time.min, tzinfo=settings.zone)
 
 
@@ -78,7 +85,7 @@ async def _where(filters: Filters, ctx: Context) -> case_store.CaseFilter:
         motive=filters.motive,
         overdue_at=datetime.now(UTC) if filters.overdue else None,
         opened_since=(
-            start_of(filters.since, await ctx.shop_settings()) if filters.since else None
+            start_of(filters.since, await ctx.shop_settings(), "since") if filters.since else None
         ),
     )
 
@@ -136,9 +143,13 @@ async def period_report(
     shop = await ctx.shop_settings()  # the shop's days in its zone (the owner's)
     today = datetime.now(shop.zone).date()
     last = end or max(today, start or today)
-    first = start or last - timedelta(days=29)
+    first = start or max(last - timedelta(days=29), FIRST_DAY)
+    for field, day in (("from", start), ("to", end)):
+        if day is not None:
+            start_of(day, shop, field)  # each end refused by the name it was given
     first, last = min(first, last), max(first, last)
-    start_day, end_day = first, start_of(last, shop).date() + timedelta(days=1)
     return await report_store.period_report(
-        await ctx.pool(), start_of(start_day, shop), start_of(end_day, shop)
+        await ctx.pool(),
+        start_of(first, shop, "from"),
+        start_of(last + timedelta(days=1), shop, "to"),
     )

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from app.context import Context
 from app.identity import CALENDAR, RULES, Actor, require
+from app.reads import FIRST_DAY, LAST_DAY
 from app.refusals import Conflict, InvalidInput, Unavailable
 from domain.calendar import periods_of
 from domain.errors import CalendarClosed
@@ -179,7 +180,7 @@ async def close_day(ctx: Context, actor: Actor, day: date, reason: str) -> tuple
     """A one-off closure, recorded and taken to the open cases; False if the day was
     closed already (its reason is updated)."""
     require(actor, CALENDAR)
-    text = _reason(reason)
+    day, text = _a_day(day), _reason(reason)
     settings, shop = await effective(ctx)
     if day in {o.day for o in shop.openings}:
         raise Contradiction(
@@ -196,7 +197,7 @@ async def close_day(ctx: Context, actor: Actor, day: date, reason: str) -> tuple
 async def open_day(ctx: Context, actor: Actor, day: date, hours: str, reason: str) -> Applied:
     """A one-off extra opening with its periods ("none" removes it); managers and owners."""
     require(actor, CALENDAR)
-    text = _reason(reason)
+    day, text = _a_day(day), _reason(reason)
     settings, shop = await effective(ctx)
     value = None if hours.strip().lower() in ("none", "off", "") else hours.strip()
     if value is not None:
@@ -215,6 +216,15 @@ async def open_day(ctx: Context, actor: Actor, day: date, hours: str, reason: st
     change = await store.open_day(await ctx.pool(), day, value, text, actor.name)
     done = [change] if change else []
     return await _reach(ctx, done, f"opened {day.isoformat()}: {text}")
+
+
+def _a_day(day: date) -> date:
+    """A day in the range the API's schema gives (PostgreSQL would keep 9999-12-31 as
+    `infinity`, and a closure nobody can name is a closure nobody can lift)."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        reason = f"{day.isoformat()} is out of range: give a day from {FIRST_DAY} to {LAST_DAY}"
+        raise InvalidInput.about([("day", f"{reason}; nothing changed")])
+    return day
 
 
 def _reason(reason: str) -> str:

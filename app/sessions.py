@@ -99,6 +99,10 @@ async def link_holder(ctx: Context, link_token: str) -> str:
     return name
 
 
+# The session's cookie: HttpOnly, SameSite=Lax, path /, on the API's host (pages/routes).
+COOKIE = "complaints_session"
+
+
 async def session_for(ctx: Context, token: str | None) -> Session:
     """The session this cookie names, if it is live."""
     if not token:

@@ -476,7 +476,8 @@ def _applied(done: Applied) -> str:
 def _reached(done: Applied) -> str:
     if not done.changes:
         return ""
-    text = f"\n{done.reached} open case(s) take the new rules"
+    taken = "takes" if done.reached == 1 else "take"
+    text = f"\n{render.counted(done.reached, 'open case')} {taken} the new rules"
     if done.unreached:
         text += (
             f"; {done.unreached} not reached (Temporal away?): they keep their rules"

@@ -54,6 +54,9 @@ _TYPED_AS: dict[str, dict[str, str]] = {
     "rate": {"comment": "--comment"},
     "delay": {"until": "--until"},
     "visit": {"name": "--name"},
+    "list": {"since": "--since"},
+    "export": {"since": "--since"},
+    "report": {"from": "--from", "to": "--to"},
 }
 
 
@@ -78,6 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         settings = Settings()
+    except ValidationError as err:
+        fail(Settings.explain(err))
+    try:
         print(asyncio.run(run(args, settings)))
     except ValidationError as err:
         fail(explain(err))

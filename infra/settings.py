@@ -534,7 +534,28 @@ class Settings(BaseSettings):
         try:
             return cls()
         except ValidationError as err:
-            raise SystemExit(f"configuration error: {explain(err)}") from None
+            raise SystemExit(f"configuration error: {cls.explain(err)}") from None
+
+    @classmethod
+    def explain(cls, err: ValidationError) -> str:
+        """A bad environment as one line, each value named by its variable."""
+        return "; ".join(
+            f"{cls.variable(field)}: {reason}" if field else reason
+            for field, reason in explained(err)
+        )
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable behind a field (or `field.key` of a JSON one), as the
+        operator typed it: COMPLAINTS_PHONE_REGION, not phone_region."""
+        name, dot, rest = field.partition(".")
+        info = cls.model_fields.get(name)
+        if info is None:
+            return field  # already the variable (an alias)
+        alias = info.validation_alias
+        first = alias.choices[0] if isinstance(alias, AliasChoices) else None
+        env = first if isinstance(first, str) else f"COMPLAINTS_{name.upper()}"
+        return env + dot + rest
 
     def targets_for(
         self, motive: Motive, calendar: BusinessCalendar | None = None

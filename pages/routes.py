@@ -36,7 +36,7 @@ from pages.catalogue import Catalogue
 from pages.refusals import Said, said
 
 HERE = Path(__file__).resolve().parent
-COOKIE = "complaints_session"
+COOKIE = sessions.COOKIE
 STEP_FORMS = ("apologize", "empathize", "analyze_cause", "offer_resolution", "show_prevention")
 PAGE_SIZE = 20
 

@@ -8,15 +8,18 @@ from domain.wording import NAMES, Language
 from pages.catalogue import en, ko
 
 CATALOGUES: dict[Language, Mapping[str, str]] = {"ko": ko.TEXT, "en": en.TEXT}
+# A text's form for exactly one (`n=1`), where the language has one: "1 visit", not "1 visits".
+SINGULAR: dict[Language, Mapping[str, str]] = {"ko": {}, "en": en.ONE}
 
 
 class Catalogue:
     def __init__(self, language: Language) -> None:
         self.language = language
         self._text = CATALOGUES[language]
+        self._one = SINGULAR[language]
 
     def __call__(self, key: str, **values: object) -> str:
-        text = self._text[key]
+        text = self._one.get(key, self._text[key]) if values.get("n") == 1 else self._text[key]
         return text.format(**values) if values else text
 
     def has(self, key: str) -> bool:

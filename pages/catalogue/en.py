@@ -363,7 +363,7 @@ TEXT: dict[str, str] = {
     "form.delay_until": "New time",
     "form.delay_reason": "Reason (the customer reads it; at most 300 characters)",
     "form.delay_button": "Send the delay notice",
-    "case.delayed": "moved from {when} ({n} time(s))",
+    "case.delayed": "moved from {when} ({n} times)",
     "case.delay_compensation": "Delay compensation",
     "event.case_withdrawn": "Withdrawn",
     "event.rules_changed": "The shop's rules changed: due times moved",
@@ -625,4 +625,15 @@ TEXT: dict[str, str] = {
     "rules.weekday.4": "Fri",
     "rules.weekday.5": "Sat",
     "rules.weekday.6": "Sun",
+}
+
+# The forms for exactly one, where TEXT's is plural.
+ONE: dict[str, str] = {
+    "case.visits": "1 visit",
+    "case.earlier": "1 earlier complaint",
+    "case.delayed": "moved from {when} (once)",
+    "search.found": "1 case for this number",
+    "reports.satisfaction_of": "1 rating · target 4.5",
+    "reports.repeat_of": "of 1 customer seen · target 40%",
+    "reports.referred_of": "of 1 new customer · target 30%",
 }

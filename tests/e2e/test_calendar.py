@@ -84,6 +84,9 @@ async def test_calendar_refusals_are_one_line(
         (("due", "--target", "8h", "--from", "9999-12-31 23:00"), "outside the years"),
         (("due", "--target", "8h", "--from", "0001-01-01 00:00"), "outside the years"),
         (("--days", "100000000"), "--days: 100000000 is not between 1 and 366"),
+        (("close", "9999-12-31", "--reason", "x"), "day: 9999-12-31 is out of range"),
+        (("close", "0001-01-01", "--reason", "x"), "day: 0001-01-01 is out of range"),
+        (("open", "9999-12-31", "10:00-12:00", "--reason", "x"), "day: 9999-12-31 is out"),
     ],
 )
 async def test_out_of_range_calendar_input_is_one_line_and_exit_1(
@@ -93,3 +96,21 @@ async def test_out_of_range_calendar_input_is_one_line_and_exit_1(
     assert code == 1, out
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert said in err, err
+
+
+async def test_a_day_out_of_range_is_stored_nowhere_and_named_as_typed(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings
+) -> None:
+    cli = Cli(dev_env, settings)
+    before = await pool.fetchval("SELECT count(*) FROM calendar_closures")
+    refused = await cli("calendar", "close", "9999-12-31", "--reason", "x", ok=False)
+    assert "nothing changed" in refused
+    assert await pool.fetchval("SELECT count(*) FROM calendar_closures") == before
+    for args, field in (
+        (("list", "--since", "9999-12-31"), "--since"),
+        (("report", "--from", "1850-01-01"), "--from"),
+        (("report", "--to", "9999-12-31"), "--to"),
+    ):
+        said = await cli(*args, ok=False)
+        assert said.startswith(f"complaints: error: {field}: "), said
+        assert "out of range" in said, said

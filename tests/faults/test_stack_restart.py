@@ -264,6 +264,7 @@ async def test_make_run_in_json_mode_logs_only_json_and_serves_metrics(
     assert running["add_yourself_first"] == (
         '.venv/bin/complaints staff add "Your Name" --role owner'
     )
+    assert running["then_sign_in"] == '.venv/bin/complaints staff link "Your Name"'
     assert running["api"] == f"http://localhost:{stack.api_port}"
     assert running["docs"] == f"http://localhost:{stack.api_port}/docs"
     assert running["ui"] == f"http://localhost:{stack.ui_port}"

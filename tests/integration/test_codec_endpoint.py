@@ -19,7 +19,9 @@ from temporalio.api.common.v1 import Payloads
 import api.codec
 from api.codec import MAX_BODY
 from api.main import create_app
+from app import sessions
 from app.context import Context
+from app.identity import actor_for_token
 from infra.codec import EncryptionCodec
 from infra.connection import codec_for
 from infra.keys import add_shop_key, shred_shop_key
@@ -119,6 +121,34 @@ async def test_a_revoked_token_decodes_nothing(
     assert "revoked" in problem(
         await http.post("/codec/decode", json=body, headers=bearer(token)), 401
     )
+
+
+async def test_the_web_ui_decodes_with_a_signed_in_staff_members_session(
+    http: httpx.AsyncClient, pool: asyncpg.Pool, settings: Settings, staff_tokens: dict[str, str]
+) -> None:
+    """The Web UI sends the browser's cookies (TEMPORAL_CODEC_INCLUDE_CREDENTIALS), not a
+    token: the staff pages' session opens payloads when the request comes from the UI's
+    origin, and from nowhere else; encoding still needs a token."""
+    ctx = Context(settings, pool=pool)
+    owner = await actor_for_token(ctx, staff_tokens[OWNER])
+    link = await sessions.sign_in_link(ctx, STAFF, owner)
+    session = await sessions.sign_in(ctx, link.rsplit("/", 1)[-1], "test browser")
+    body = await sealed(http, staff_tokens[STAFF])
+    http.cookies.set(sessions.COOKIE, session.token)
+    try:
+        opened = await http.post("/codec/decode", json=body, headers={"Origin": UI})
+        assert opened.status_code == 200, opened.text
+        assert json.loads(base64.b64decode(opened.json()["payloads"][0]["data"])) == SECRET
+        assert opened.headers["access-control-allow-origin"] == UI
+        assert opened.headers["access-control-allow-credentials"] == "true"
+        for elsewhere in ({"Origin": "http://evil.example"}, {}):
+            problem(await http.post("/codec/decode", json=body, headers=elsewhere), 401)
+        problem(await http.post("/codec/encode", json=plain("x"), headers={"Origin": UI}), 401)
+        await sessions.sign_out(ctx, session)
+        ended = await http.post("/codec/decode", json=body, headers={"Origin": UI})
+        assert "session has ended" in problem(ended, 401)
+    finally:
+        http.cookies.clear()
 
 
 async def test_bad_bodies_are_refused_as_problems(

@@ -32,8 +32,8 @@ def test_metrics_port_and_host_from_the_environment(monkeypatch: pytest.MonkeyPa
     ("name", "value", "says"),
     [
         ("COMPLAINTS_METRICS_HOST", "localhost", "an IP address"),
-        ("COMPLAINTS_METRICS_PORT", "70000", "metrics_port"),
-        ("COMPLAINTS_METRICS_PORT", "-1", "metrics_port"),
+        ("COMPLAINTS_METRICS_PORT", "70000", "COMPLAINTS_METRICS_PORT: "),
+        ("COMPLAINTS_METRICS_PORT", "-1", "COMPLAINTS_METRICS_PORT: "),
     ],
 )
 def test_a_bad_metrics_setting_is_one_clear_line(
