@@ -59,6 +59,7 @@ from infra.case_ids import case_id_for_key, new_case_id
 from infra.settings import Settings, explained
 from store import cases as case_store
 from store import customer_pages
+from store.connections import Db
 from store.customers import CustomerDirectory
 from store.scope import shop_now
 from workflows import details, search_attributes
@@ -239,42 +240,66 @@ async def open_case(
 
     # Every field before any write, named as the API's body names them.
     validated(lambda: opening("probe", "cus-unregistered"), {"summary": "what"})
-    client = await ctx.client()
-    directory = CustomerDirectory(await ctx.pool())
-    wait = ctx.settings.open_wait.total_seconds()
-    if key:
-        case_id = case_id_for_key(key, _key_space())
-        earlier = await _opened_earlier(client, case_id, wait)
+    if not key:
+        return await _open(ctx, await ctx.pool(), customer, rename, opening, None)
+    case_id = case_id_for_key(key, _key_space())
+    async with case_store.one_opening(await ctx.pool(), case_id) as conn:  # one at a time
+        earlier = await _opened_earlier(
+            await ctx.client(), case_id, ctx.settings.open_wait.total_seconds()
+        )
         if earlier is not None:  # a retry: answered from the case, nothing written
-            known = await directory.find(customer.phone)
+            known = await CustomerDirectory(conn).find(customer.phone)
             _same_request(earlier, opening(case_id, known.customer_id if known else "cus-none"))
             return Opened(**summarize(earlier).model_dump(), already_open=True)
-    await _within_shop_limit(ctx)
-    contact = await directory.register(customer.phone, customer.name, rename)
-    kept = contact.name != customer.name
-    if key:
-        command = opening(case_id_for_key(key, _key_space()), contact.customer_id)
-        state = await start_case(client, ctx.settings, command, wait, keyed=True)
-        return Opened(**summarize(state).model_dump(), name_kept=kept)
-    for attempt in range(3):  # a fresh random id clashes about never; then try another
-        try:
-            command = opening(new_case_id(), contact.customer_id)
-            state = await start_case(client, ctx.settings, command, wait)
-            return Opened(**summarize(state).model_dump(), name_kept=kept)
-        except CaseIdTaken:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+        return await _open(ctx, conn, customer, rename, opening, case_id)
 
 
-async def _within_shop_limit(ctx: Context) -> None:
+async def _open(
+    ctx: Context,
+    db: Db,
+    customer: Customer,
+    rename: bool,
+    opening: Callable[[str, str], OpenCase],
+    keyed_id: str | None,
+) -> Opened:
+    """Open a new case (under `keyed_id`, else a fresh id), writing through `db`. The
+    customer is entered first (the case refers to them) and taken back if the case is not
+    opened after all; a rename asked for is applied only once the case is."""
+    await _within_shop_limit(ctx, db)
+    client = await ctx.client()
+    directory = CustomerDirectory(db)
+    wait = ctx.settings.open_wait.total_seconds()
+    contact, made = await directory.enter(customer.phone, customer.name)
+    try:
+        if keyed_id is not None:
+            command = opening(keyed_id, contact.customer_id)
+            state = await start_case(client, ctx.settings, command, wait, keyed=True)
+        else:
+            for attempt in range(3):  # a fresh random id clashes about never; then another
+                try:
+                    command = opening(new_case_id(), contact.customer_id)
+                    state = await start_case(client, ctx.settings, command, wait)
+                    break
+                except CaseIdTaken:
+                    if attempt == 2:
+                        raise
+    except (Conflict, InvalidInput, CaseIdTaken):  # refused: nothing of it stays
+        if made:
+            await directory.discard_unused(contact.customer_id)
+        raise
+    if rename and contact.name != customer.name:
+        contact = await directory.rename(contact.customer_id, customer.name)
+    return Opened(**summarize(state).model_dump(), name_kept=contact.name != customer.name)
+
+
+async def _within_shop_limit(ctx: Context, db: Db) -> None:
     """The shop's openings in this ten seconds, this one counted; refused past a sixth of
     the limit a minute, so a flood is cut within seconds instead of let through as one
     burst (a retry answered from its key is not counted: it opens nothing)."""
     per_minute = ctx.settings.shop_openings_per_minute
     allowed = -(-per_minute // 6)  # ceil: a limit under 6 still lets one through
     if await customer_pages.past_limit(
-        await ctx.pool(), "openings", datetime.now(UTC), timedelta(seconds=10), allowed
+        db, "openings", datetime.now(UTC), timedelta(seconds=10), allowed
     ):
         raise TooMany(
             f"this shop is opening more than {per_minute} cases a minute: try again in a "

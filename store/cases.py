@@ -2,6 +2,8 @@
 
 import csv
 import io
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -26,6 +28,20 @@ COLUMNS = (
     "closed_at",
     "rating",
 )  # fmt: skip  -- never the customer's name or phone: exports leave the shop
+
+
+@asynccontextmanager
+async def one_opening(pool: asyncpg.Pool, case_id: str) -> AsyncIterator[asyncpg.Connection]:
+    """One opening at a time of a case id (an idempotency key names one): a second request
+    with the key waits for the first, then finds its case, and writes nothing. A session
+    lock on a connection the opening then writes through (so it never waits for a second
+    one while holding the first); a connection that dies takes its lock with it."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock(hashtext('opening:' || $1))", case_id)
+        try:
+            yield conn
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtext('opening:' || $1))", case_id)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from store.connections import Db, one_connection
+
 # The notice rides the outbox like every staff notice (the webhook, with the case page's
 # link appended); it points at the case's latest event, as the outbox's rows all point at
 # one, and carries no text: what the customer wrote stays here.
@@ -56,16 +58,14 @@ async def notes(pool: asyncpg.Pool, case_id: str) -> list[Note]:
     return [Note(r["written_at"], r["body"]) for r in await pool.fetch(_NOTES, case_id)]
 
 
-async def past_limit(
-    pool: asyncpg.Pool, bucket: str, now: datetime, window: timedelta, limit: int
-) -> bool:
+async def past_limit(db: Db, bucket: str, now: datetime, window: timedelta, limit: int) -> bool:
     """Count one more submission in `bucket`'s current window: is the window past `limit`
     with it? A window already past is answered by reading it, so a flood's refusals write
     nothing (each was an UPDATE of the same row and a commit: 48 a second in the bench's
     flood, thousands from a script against the public form)."""
     seconds = int(window.total_seconds())
     start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, now.tzinfo)
-    async with pool.acquire() as conn:
+    async with one_connection(db) as conn:
         so_far: int | None = await conn.fetchval(_SO_FAR, bucket, start)
         if so_far is not None and so_far > limit:
             return True

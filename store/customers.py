@@ -5,12 +5,12 @@ customer's personal data and keeps the anonymous facts reports count."""
 import secrets
 from datetime import UTC, datetime
 
-import asyncpg
 from pydantic import BaseModel, Field
 
 from domain.model import CustomerProfile, Phone
 from domain.policy import tier_for
 from store import records, referrals
+from store.connections import Db
 from store.referrals import RewardTerms
 
 FORGOTTEN = "forgotten"
@@ -60,8 +60,8 @@ RETURNING id
 
 
 class CustomerDirectory:
-    def __init__(self, pool: asyncpg.Pool, thresholds: TierThresholds | None = None) -> None:
-        self.pool = pool
+    def __init__(self, pool: Db, thresholds: TierThresholds | None = None) -> None:
+        self.pool = pool  # or the one connection an opening holds
         self.thresholds = thresholds or TierThresholds()
 
     async def find(self, phone: Phone) -> Contact | None:
@@ -76,6 +76,12 @@ class CustomerDirectory:
         """The customer's reference, made on first contact (a complaint is not a visit).
         A number on file keeps its name unless `rename`: a typo in one complaint must not
         change whom staff ask for on the phone."""
+        contact, _ = await self.enter(phone, name, rename)
+        return contact
+
+    async def enter(self, phone: Phone, name: str, rename: bool = False) -> tuple[Contact, bool]:
+        """`register`, and whether this call made the row (so a refused opening can take
+        back what it wrote: `discard_unused`)."""
         row = await self.pool.fetchrow(
             """
             INSERT INTO customers (id, phone, name, visits) VALUES ($1, $2, $3, 0)
@@ -83,14 +89,38 @@ class CustomerDirectory:
               name = CASE WHEN $4 OR customers.name IS NULL THEN EXCLUDED.name
                           ELSE customers.name END,
               forgotten_at = NULL
-            RETURNING id, name, phone
+            RETURNING id, name, phone, (xmax = 0) AS made
             """,
             new_customer_id(),
             phone,
             name,
             rename,
         )
+        return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"]), row["made"]
+
+    async def rename(self, customer_id: str, name: str) -> Contact:
+        """The name staff asked for (`--rename`), once the case it came with is open."""
+        row = await self.pool.fetchrow(
+            "UPDATE customers SET name = $2 WHERE id = $1 RETURNING id, name, phone",
+            customer_id,
+            name,
+        )
         return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"])
+
+    async def discard_unused(self, customer_id: str) -> bool:
+        """Take back a customer row an opening made and then could not use: only while
+        nothing refers to it (no case, visit, consent or referral)."""
+        status = await self.pool.execute(
+            """
+            DELETE FROM customers u
+            WHERE u.id = $1 AND u.visits = 0 AND u.referred_by IS NULL
+              AND NOT EXISTS (SELECT 1 FROM complaint_cases c WHERE c.customer_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM customer_visits v WHERE v.customer_id = u.id)
+              AND NOT EXISTS (SELECT 1 FROM customer_consents k WHERE k.customer_id = u.id)
+            """,
+            customer_id,
+        )
+        return str(status) == "DELETE 1"
 
     async def contact(self, customer_id: str) -> Contact | None:
         """Whom staff call about a case: None once the customer was forgotten."""

@@ -2,6 +2,7 @@
 whom to call, a refused open stores nothing, a known customer keeps their name, a Korean
 idempotency key names one case from either door, and refusals name fields as typed."""
 
+import asyncio
 import json
 import re
 import uuid
@@ -89,6 +90,27 @@ async def test_a_refused_open_stores_nothing_and_a_known_phone_keeps_its_name(
         out = await cli(*opening("Kim Min-ji", typed, "The box was wet"), "--rename")
         assert "kept" not in out
         assert await customers(pool, stored) == [(customer_id, "Kim Min-ji")]
+
+
+async def test_two_opens_racing_with_one_key_store_only_the_winners_customer(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, api: Api
+) -> None:
+    """The same new key sent twice at once with other details: one case, one 409, and the
+    refused request's customer is not on file (the key's openings go one at a time)."""
+    key = f"race-{uuid.uuid4().hex[:8]}"
+    phones = [a_phone() for _ in range(2)]
+    bodies = [
+        NEW_CASE | {"name": f"Racer {i}", "phone": typed, "channel": "phone", "what": f"Try {i}"}
+        for i, (typed, _) in enumerate(phones)
+    ]
+    answers = await asyncio.gather(
+        *(api("POST", "/cases", json=b, headers={"Idempotency-Key": key}) for b in bodies)
+    )
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    won = next(i for i, a in enumerate(answers) if a.status_code == 201)
+    assert [len(await customers(pool, stored)) for _, stored in phones] == [
+        1 if i == won else 0 for i in range(2)
+    ]
 
 
 async def test_a_korean_key_names_one_case_through_both_doors(

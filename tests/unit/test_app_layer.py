@@ -207,9 +207,23 @@ class FakeCustomers:
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def register(self, customer_id: str, phone: str, name: str, rename: bool) -> dict[str, Any]:
+        made = phone not in self.rows
         row = self.rows.setdefault(phone, {"id": customer_id, "name": name, "phone": phone})
         row["name"] = name if rename else row["name"]
+        return {**row, "made": made}
+
+    def rename(self, customer_id: str, name: str) -> dict[str, Any] | None:
+        row = self.contact(customer_id)
+        if row is not None:
+            row["name"] = name
         return row
+
+    def discard(self, customer_id: str) -> str:
+        row = self.contact(customer_id)
+        if row is None:
+            return "DELETE 0"
+        del self.rows[row["phone"]]
+        return "DELETE 1"
 
     def find(self, phone: str) -> dict[str, Any] | None:
         return self.rows.get(phone)
@@ -222,8 +236,11 @@ def _with_customers() -> dict[str, Any]:
     table = FakeCustomers()
     return {
         "INSERT INTO customers": table.register,
+        "UPDATE customers SET name": table.rename,
+        "DELETE FROM customers": table.discard,
         "FROM customers WHERE phone": table.find,
         "FROM customers WHERE id": table.contact,
+        "pg_advisory_": None,  # one opening of a key at a time
         "SELECT hits FROM intake_limits": None,  # no window yet
         "INSERT INTO intake_limits": 1,  # the shop's first opening this minute
         "DELETE FROM intake_limits": "DELETE 0",
@@ -332,6 +349,46 @@ async def test_intake_opens_a_case(ctx: Context, temporal: FakeTemporal) -> None
     summary = await _open(ctx, INTAKE)
     assert summary.status == "open" and len(temporal.starts) == 1
     assert temporal.starts[0]["command"].by == "Ann"
+
+
+async def test_an_opening_that_fails_takes_back_the_customer_it_entered(
+    ctx: Context, pool: FakePool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fails(*_: Any, **__: Any) -> CaseState:
+        raise InvalidInput("case x could not be opened: invalid input: summary")
+
+    monkeypatch.setattr(cases, "start_case", fails)
+    with pytest.raises(InvalidInput):
+        await _open(ctx, phone="010-5555-6666")
+    entered = [c for c in pool.calls if "INSERT INTO customers" in c[0]]
+    taken_back = [c for c in pool.calls if "DELETE FROM customers" in c[0]]
+    assert len(entered) == 1 and taken_back == [(taken_back[0][0], (entered[0][1][0],))]
+
+
+async def test_a_known_customer_is_neither_taken_back_nor_renamed_by_a_failed_opening(
+    ctx: Context, pool: FakePool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _open(ctx, name="Kim", phone="010-5555-7777")
+    real = cases.start_case
+
+    async def fails(*_: Any, **__: Any) -> CaseState:
+        raise InvalidInput("case x could not be opened")
+
+    monkeypatch.setattr(cases, "start_case", fails)
+    with pytest.raises(InvalidInput):
+        await cases.open_case(
+            ctx, STAFF, name="Lee", phone="010-5555-7777", channel="phone",
+            motive="compensation", what="cold", rename=True,
+        )  # fmt: skip
+    assert not [c for c in pool.calls if "DELETE FROM customers" in c[0]]
+    assert not [c for c in pool.calls if "UPDATE customers SET name" in c[0]]
+    monkeypatch.setattr(cases, "start_case", real)
+    renamed = await cases.open_case(
+        ctx, STAFF, name="Lee", phone="010-5555-7777", channel="phone",
+        motive="compensation", what="warm", rename=True,
+    )  # fmt: skip
+    assert renamed.name_kept is False
+    assert [c[1] for c in pool.calls if "UPDATE customers SET name" in c[0]][-1][1] == "Lee"
 
 
 async def test_opening_asks_for_the_open_permission(
