@@ -22,9 +22,10 @@ from activities.retention import RetentionActivities
 from activities.rules import RulebookActivities
 from activities.scoping import ShopScope
 from activities.store import StoreActivities
+from app import rule_delivery
 from domain.effects import Voice
 from domain.notifications import Language
-from infra import connection, logs, postgres, rule_delivery, sandbox, telemetry, temporal_server
+from infra import connection, logs, postgres, sandbox, telemetry, temporal_server
 from infra.calendar import quiet_hours
 from infra.rulebook import Effective
 from infra.settings import Settings

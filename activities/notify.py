@@ -1,6 +1,6 @@
 """The outbox's Temporal adapter: a case's due notices sent, and the sweep (the outbox and
 its SQL live in store.outbox, the senders in notify/). The sweep also takes a rulebook
-change to the open cases it missed (infra.rule_delivery)."""
+change to the open cases it missed (app.rule_delivery)."""
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from api.auth import Ctx
 from api.problems import outage, refused, responses
 from app.refusals import Refusal, Unavailable
+from store import connections
 
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT = 3.0  # seconds per dependency: a probe that hangs is a probe that failed
@@ -48,7 +49,7 @@ async def ready(ctx: Ctx) -> JSONResponse:
     try:
         async with asyncio.timeout(CHECK_TIMEOUT):
             pool = await ctx.pool()
-            await pool.fetchval("SELECT 1")
+            await connections.ping(pool)
     except Exception as err:
         return refused(_down("PostgreSQL", err))
     try:

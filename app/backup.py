@@ -33,6 +33,7 @@ from app.refusals import Conflict, InvalidInput
 from infra import postgres
 from infra.keys import add_shop_key, local_keys, parse_keys, shop_secrets
 from store import backup as store_backup
+from store import cases as case_store
 from store import scope
 
 FORMAT = "complaints-backup/1"
@@ -260,7 +261,7 @@ async def restore(
         except store_backup.RestoreRefused as err:
             raise BackupRefused(str(err)) from None
         with scope.every_shop():
-            cases = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+            cases = await case_store.count_cases(pool)
     finally:
         await pool.close()
     outcome = _keys_outcome(ctx, keys, active, keys_out)

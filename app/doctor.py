@@ -18,6 +18,7 @@ from temporalio.service import RPCError
 from app.context import Context
 from domain.model import CaseState
 from infra import shop_ids
+from store import cases as case_store
 from store import scope
 from workflows.complaint import ComplaintWorkflow
 
@@ -43,13 +44,7 @@ class Findings:
 async def examine(ctx: Context, query_timeout: float = 5.0) -> Findings:
     pool, client = await ctx.pool(), await ctx.client()
     with scope.every_shop():  # the operator's check: every shop's cases
-        rows = {
-            r["case_id"]: (r["status"], r["stored"])
-            for r in await pool.fetch(
-                "SELECT c.case_id, c.status, (SELECT max(seq) FROM complaint_events e"
-                " WHERE e.case_id = c.case_id) AS stored FROM complaint_cases c"
-            )
-        }
+        rows = await case_store.stored_seq_by_case(pool)
     running: list[str] = []
     seen: dict[str, str] = {}  # case id: its workflow id (which carries its shop)
     async for wf in client.list_workflows(

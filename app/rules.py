@@ -5,7 +5,7 @@ A change is checked whole before anything is written: a contradictory rulebook (
 that overlap, a zone that does not exist, a calendar with no open hour in the coming year)
 is refused in one line and nothing changes. Once stored, every open case is signalled
 `rules_changed` (see `reach_open_cases`) and records what moved; a case missed then is
-signalled by the notification sweep (infra.rule_delivery).
+signalled by the notification sweep (app.rule_delivery).
 """
 
 import json
@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 from pydantic import TypeAdapter, ValidationError
 
+from app import rule_delivery as delivery
 from app.context import Context
 from app.identity import CALENDAR, RULES, Actor, require
 from app.reads import FIRST_DAY, LAST_DAY
@@ -21,7 +22,6 @@ from app.refusals import Conflict, InvalidInput, Unavailable
 from domain.calendar import periods_of
 from domain.errors import CalendarClosed
 from domain.model import Text
-from infra import rule_delivery as delivery
 from infra.calendar import DEFAULT_OPENING_HOURS, WEEKDAYS, day_hours, opening_hours, periods
 from infra.rulebook import RULE_KEYS, applied, apply, check_key, shop_calendar_now, text_of
 from infra.settings import Settings, explain
@@ -60,10 +60,7 @@ async def effective(ctx: Context) -> tuple[Settings, ShopRules]:
 
 async def show(ctx: Context) -> list[Rule]:
     settings, shop = await effective(ctx)
-    pool = await ctx.pool()
-    who = {
-        r["key"]: r["updated_by"] for r in await pool.fetch("SELECT key, updated_by FROM rulebook")
-    }
+    who = await store.updated_by(await ctx.pool())
     out = []
     for key in RULE_KEYS:
         value = text_of(settings, key)
@@ -244,7 +241,7 @@ async def _reach(ctx: Context, done: list[Change], reason: str) -> Applied:
 
 async def reach_open_cases(ctx: Context, reason: str) -> tuple[int, int]:
     """Signal `rules_changed` to every open case, SIGNAL_BATCH at a time (see
-    infra.rule_delivery). From here, not a Temporal batch operation: the read model names
+    app.rule_delivery). From here, not a Temporal batch operation: the read model names
     the open cases in one query, the caller learns at once how many took the change, and
     batches of 16 keep the workers' queue of rulebook reads short. Those missed (this
     process dies partway, Temporal is away) are signalled by the notification sweep within

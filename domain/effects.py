@@ -16,9 +16,11 @@ from domain.policy import DEFAULT_ESCALATION_CONTACTS
 
 @dataclass(frozen=True)
 class Voice:
-    """How the shop words and addresses its notices (the worker's settings): their language,
-    who hears of each escalation level, the zone of a case without a calendar of its own, and
-    the quiet hours of a case opened before its rules held any."""
+    """How a case opened before its rules kept them words and addresses its notices (the
+    worker's settings): their language, who hears of each escalation level, the zone of a
+    case without a calendar of its own, and the quiet hours of a case whose rules hold none.
+    A newer case's own rules (`CarePolicy.language`, `.contacts`, its calendar's zone) come
+    first."""
 
     language: Language = "ko"
     contacts: tuple[str, ...] = DEFAULT_ESCALATION_CONTACTS
@@ -42,18 +44,23 @@ class Effects(NamedTuple):
 def effects(state: CaseState | None, event: Event, voice: Voice = DEFAULT_VOICE) -> Effects:
     """The state after `event`, and the notices it causes with when each may go out.
 
-    The hold comes from the case's rules, snapshotted when it opened; the voice only words
-    and addresses a notice, except for a case opened before its rules held quiet hours,
-    whose customer notice keeps the voice's. The workflow passes no voice: of a notice it
-    keeps the kind and the hold, which only that old-case hold would move (such a notice
-    waits in the outbox, where the sweep sends it), so its recorded histories replay.
+    Everything comes from the case's rules (snapshotted when it opened, changed by
+    `rules_changed`): the hold, the language, the contacts, the zone. So the workflow, which
+    passes no voice, and the event store, which passes the worker's, work out the same
+    notices for every case whose rules keep them. The voice fills in only what an older
+    case's rules lack; the workflow keeps of a notice its kind and its hold, which only an
+    old case's quiet hours would move (such a notice waits in the outbox, where the sweep
+    sends it), so recorded histories replay as they ran.
     """
     after = evolve(state, event)
+    care = after.care
+    language = care.language or voice.language
+    contacts = care.contacts or voice.contacts
     return Effects(
         after,
         [
             Outgoing(notice, may_go_out(notice, after, event.at, voice.quiet_hours))
-            for notice in notices_for(event, after, voice.language, voice.contacts, voice.zone)
+            for notice in notices_for(event, after, language, contacts, voice.zone)
         ],
     )
 

@@ -19,6 +19,7 @@ from pydantic import (
 from domain import calendar as shop_time
 from domain.calendar import BusinessCalendar, QuietHours
 from domain.phone import normalize_phone
+from domain.wording import Language
 
 
 def printable(text: object) -> object:
@@ -306,6 +307,11 @@ class CarePolicy(Frozen):
     # The customer hears of each moment of the case by message (domain.messages): the
     # receipt, the offer, a reminder, the follow-up, an unanswered close.
     customer_messages: bool = False
+    # The language its notices are worded in, and who hears of each escalation level: the
+    # shop's, so the workflow and the event store work out the same notices (None in a case
+    # opened before they were kept: the worker's settings word its notices then).
+    language: Language | None = None
+    contacts: tuple[str, ...] | None = Field(default=None, min_length=1)
 
 
 class CaseRules(Frozen):

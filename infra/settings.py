@@ -594,4 +594,6 @@ class Settings(BaseSettings):
             review_cool_off=self.review_cool_off,
             unanswered_close_after=self.unanswered_close_after,
             customer_messages=self.messages != "off",
+            language=self.language,
+            contacts=self.escalation_contacts,
         )

@@ -2,10 +2,10 @@
 
 Three kinds of recipient: the customer (the only one a notice's text may be private to),
 staff (reminders, follow-ups), and whoever an escalation reaches (the escalation contacts:
-the manager, then the owner, as COMPLAINTS_ESCALATION_CONTACTS names them). Today each gets
-the webhook when COMPLAINTS_WEBHOOK_URL is set, else the log. The customer's KakaoTalk/SMS
-provider (and its stand-in) goes beside the webhook in this package, and `senders_for`
-picks it for `customer`.
+the manager, then the owner, as COMPLAINTS_ESCALATION_CONTACTS names them). Staff and
+escalations get the webhook when COMPLAINTS_WEBHOOK_URL is set, else the log; the customer
+gets KakaoTalk/SMS (COMPLAINTS_MESSAGES: SOLAPI or its stand-in), or with messages off what
+staff get.
 """
 
 from dataclasses import dataclass

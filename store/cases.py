@@ -121,3 +121,18 @@ def _cell(value: Any, zone: tzinfo | None) -> str:
     if isinstance(value, datetime):
         return (value.astimezone(zone) if zone and value.tzinfo else value).isoformat()
     return str(value)
+
+
+async def stored_seq_by_case(pool: asyncpg.Pool) -> dict[str, tuple[str, int | None]]:
+    """Every case's status in the read model and the last event stored for it (`doctor`
+    sets these beside what Temporal runs)."""
+    rows = await pool.fetch(
+        "SELECT c.case_id, c.status, (SELECT max(seq) FROM complaint_events e"
+        " WHERE e.case_id = c.case_id) AS stored FROM complaint_cases c"
+    )
+    return {r["case_id"]: (r["status"], r["stored"]) for r in rows}
+
+
+async def count_cases(pool: asyncpg.Pool) -> int:
+    count: int = await pool.fetchval("SELECT count(*) FROM complaint_cases")
+    return count

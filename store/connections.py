@@ -17,3 +17,8 @@ async def one_connection(db: Db) -> AsyncIterator[asyncpg.Connection]:
             yield conn
     else:
         yield db
+
+
+async def ping(db: Db) -> None:
+    """Raises unless PostgreSQL answers a statement on `db`."""
+    await db.fetchval("SELECT 1")

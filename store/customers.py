@@ -193,7 +193,7 @@ class CustomerDirectory:
             ref = customer_id or FORGOTTEN
             cases = await conn.fetch(
                 "UPDATE complaint_cases SET customer_phone = NULL, customer_id = $2,"
-                " state = (state::jsonb - 'customer')"  # json since 0009: edited as jsonb
+                " state = (state::jsonb - 'customer')"  # a json column: edited as jsonb
                 " || jsonb_build_object('customer_id', $2::text),"
                 " rev = gen_random_uuid()"  # workers' copies of these rows are stale now
                 " WHERE customer_phone = $1 OR (customer_id = $2 AND $2 <> $3) RETURNING case_id",

@@ -185,3 +185,9 @@ async def _record(
         after,
     )
     return Change(**dict(row))
+
+
+async def updated_by(pool: asyncpg.Pool) -> dict[str, str]:
+    """Who last set each rule the owner's rulebook holds."""
+    rows = await pool.fetch("SELECT key, updated_by FROM rulebook")
+    return {r["key"]: r["updated_by"] for r in rows}

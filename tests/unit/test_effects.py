@@ -79,3 +79,15 @@ def test_a_case_with_its_own_quiet_hours_keeps_them_over_the_voice_s() -> None:
     assert not_before == datetime(2026, 11, 20, 23, 0, tzinfo=UTC)  # 08:00 in Seoul
     assert not_before == held_until(notice, evolve(state, late), late.at)
     assert may_go_out(notice, evolve(state, late), late.at) == not_before
+
+
+def test_a_case_s_own_language_and_contacts_word_its_notices_whatever_the_voice() -> None:
+    """The workflow (no voice) and the event store (the worker's voice, which may have
+    changed since) work out the very same notices for a case whose rules keep them."""
+    state = opened(CarePolicy(language="en", contacts=("lead", "boss")))
+    event = Escalated(at=NOON, step=Step.APOLOGIZE, level=2, missed_due_at=NOON)
+    in_workflow = effects(state, event)
+    in_store = effects(state, event, Voice(language="ko", contacts=("팀장", "사장")))
+    assert in_workflow == in_store
+    _, [(notice, _)] = in_workflow
+    assert notice.recipient == "boss" and notice.message.startswith("Case c0ffee is overdue")

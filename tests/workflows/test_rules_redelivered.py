@@ -12,10 +12,10 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from app import rule_delivery
 from app import rules as rulebook
 from app.cases import start_case
 from app.context import Context
-from infra import rule_delivery
 from infra.settings import Settings
 from store import rulebook as store
 from tests.helpers import event_types, eventually, open_command, workflow_id
