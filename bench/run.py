@@ -46,8 +46,8 @@ from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
 from app.context import Context
+from bench.baseline import KEPT_QUEUE, BaselineWorkflow
 from bench.baseline import TASK_QUEUE as BASELINE_QUEUE
-from bench.baseline import BaselineWorkflow
 from bench.cli_start import cli_start
 from bench.cli_start import report as cli_report
 from bench.fairness import fairness
@@ -162,13 +162,17 @@ async def walk_ours(client: Client, tag: str, task_queue: str = "complaints") ->
 
 
 async def walk_baseline(
-    client: Client, tag: str, search_attributes: bool = False, timers: bool = False
+    client: Client,
+    tag: str,
+    search_attributes: bool = False,
+    timers: bool = False,
+    kept: bool = False,
 ) -> list[float]:
     handle = await client.start_workflow(
         BaselineWorkflow.run,
-        args=[len(STEPS), search_attributes, timers],
+        args=[len(STEPS), search_attributes, timers, kept],
         id=f"baseline-{tag}{uuid.uuid4().hex[:8]}",
-        task_queue=BASELINE_QUEUE,
+        task_queue=KEPT_QUEUE if kept else BASELINE_QUEUE,
     )
     rtts = []
     for update, _ in STEPS:
@@ -188,6 +192,12 @@ async def walk_baseline_indexed(client: Client, tag: str) -> list[float]:
 async def walk_baseline_clocked(client: Client, tag: str) -> list[float]:
     """The indexed baseline with a response timer per step as well (a reference)."""
     return await walk_baseline(client, tag, search_attributes=True, timers=True)
+
+
+async def walk_baseline_kept(client: Client, tag: str) -> list[float]:
+    """The floor, each action recorded in PostgreSQL and its payloads sealed (a reference:
+    what the brief asks of every case beyond the method; the client must seal too)."""
+    return await walk_baseline(client, tag, search_attributes=True, timers=True, kept=True)
 
 
 Walk = Callable[[Client, str], Awaitable[list[float]]]
@@ -576,11 +586,19 @@ async def main() -> None:
     }
     pool = await postgres.connect(url, scope=FIRST_SHOP)
     await migrations.migrate(pool)  # before the workers start: none waits on the other's
-    logs = {name: run_dir / f"{name}.log" for name in ("worker", "baseline", "plain_worker")}
+    logs = {
+        name: run_dir / f"{name}.log"
+        for name in ("worker", "baseline", "baseline_kept", "plain_worker")
+    }
     ours = spawn([sys.executable, "worker.py"], env, logs["worker"])
     base = spawn([sys.executable, "-m", "bench.baseline"], env, logs["baseline"])
     workers = [ours, base]
     watched = {"worker": (ours, logs["worker"]), "baseline": (base, logs["baseline"])}
+    kept = None
+    if "loaded" in parts:  # the floor that records and seals, in a process of its own
+        kept = spawn([sys.executable, "-m", "bench.baseline", "--kept"], env, logs["baseline_kept"])
+        workers.append(kept)
+        watched["baseline_kept"] = (kept, logs["baseline_kept"])
     if "codec" in parts:  # ours again, without the codec: no keys, its own task queue
         plain_env = {k: v for k, v in env.items() if not k.startswith("COMPLAINTS_CODEC")}
         plain_env["COMPLAINTS_TASK_QUEUE"] = PLAIN_QUEUE
@@ -606,6 +624,8 @@ async def main() -> None:
         bare = await Client.connect(address, data_converter=DATA_CONVERTER)  # no codec
         await walk_ours(client, "warm")
         await walk_baseline(bare, "warm")
+        if kept is not None:
+            await walk_baseline_kept(client, "warm")
         if "codec" in parts:
             await walk_ours(bare, "warm", PLAIN_QUEUE)
             results["codec"] = await seal_open_us(codec)
@@ -636,6 +656,8 @@ async def main() -> None:
                     ("baseline_indexed", bare, walk_baseline_indexed, base.pid),
                     ("baseline_clocked", bare, walk_baseline_clocked, base.pid),
                 ]
+                if kept is not None:
+                    walks.append(("baseline_kept", client, walk_baseline_kept, kept.pid))
                 turn = r % len(walks)
                 run["loaded"] = {
                     name: await loaded(
@@ -772,6 +794,27 @@ FIGURES: list[tuple[str, Callable[[Results], float], str, Callable[[float], bool
         ),
         "<= 1.20",
         lambda v: v <= 1.2,
+    ),
+    (
+        "worker CPU ms per case, floor+store+seal",
+        lambda r: r["loaded"]["baseline_kept"]["worker_cpu_ms_per_case"],
+        "",
+        None,
+    ),
+    (
+        "worker CPU ours / floor+store+seal",
+        lambda r: (
+            r["loaded"]["ours"]["worker_cpu_ms_per_case"]
+            / r["loaded"]["baseline_kept"]["worker_cpu_ms_per_case"]
+        ),
+        "",
+        None,
+    ),
+    (
+        "throughput ours / floor+store+seal",
+        lambda r: r["loaded"]["ours"]["cases_per_s"] / r["loaded"]["baseline_kept"]["cases_per_s"],
+        "",
+        None,
     ),
     (
         "server CPU per case ours / floor",
