@@ -200,6 +200,11 @@ def period_report(report: Report) -> str:
         f"(target {report.referred_target:.0%}"
         f"{met[report.meets_referred_target]})"
     )
+    if report.top_referrers:
+        brought = ", ".join(
+            f"{r.name or r.customer_id} ({r.referred})" for r in report.top_referrers
+        )
+        lines.append(f"who brings customers    {brought}")
     lines += ["", "step               answered  within target  escalations"]
     for s in report.per_step:
         lines.append(f"{s.step:<18} {s.answered:>8}  {s.within_target:>13}  {s.escalations:>11}")

@@ -683,6 +683,9 @@ async def reports_page(
         ),
         by_motive=view.counts([(t.name(m), n) for m, n in sorted(report.by_motive.items())]),
         causes=view.counts(list(report.top_causes)),
+        referrers=view.counts(
+            [(r.name or r.customer_id, r.referred) for r in report.top_referrers]
+        ),
         median=view.minutes(report.first_response_median_minutes, t),
         p90=view.minutes(report.first_response_p90_minutes, t),
     )

@@ -24,6 +24,15 @@ class StepFigures(BaseModel):
     escalations: int
 
 
+class Referrer(BaseModel):
+    """A customer who brought new ones in the period: whom the shop thanks (reports are read
+    by the owner and managers; the CSV export never carries names)."""
+
+    customer_id: str
+    name: str | None
+    referred: int  # new customers whose first visit in the period they referred
+
+
 class Report(BaseModel):
     start: datetime
     end: datetime
@@ -58,6 +67,7 @@ class Report(BaseModel):
     referred_share: float | None = None
     referred_target: float = REFERRED_TARGET
     meets_referred_target: bool | None = None
+    top_referrers: list[Referrer] = []  # who brings customers, most first (at most 5)
 
 
 _STEPS = ("apologize", "empathize", "analyze_cause", "offer_resolution", "show_prevention")
@@ -152,6 +162,7 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
             end,
         )
         keeping = await conn.fetchrow(_KEEPING, start, end)
+        referrers = await conn.fetch(_REFERRERS, start, end)
     answered = {r["step"]: r for r in steps}
     escalated = {r["step"]: r["n"] for r in escalations}
     total_answered = sum(r["answered"] for r in steps)
@@ -187,6 +198,7 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
         by_fault={r["k"]: r["n"] for r in by_fault},
         top_causes=[(r["cause"], r["n"]) for r in causes],
         **_keeping(keeping),
+        top_referrers=[Referrer(**dict(r)) for r in referrers],
     )
 
 
@@ -211,6 +223,18 @@ SELECT count(*) AS visiting,
        count(*) FILTER (WHERE new) AS new,
        count(*) FILTER (WHERE new AND referred) AS referred
 FROM per_customer
+"""
+
+
+# Who brings customers: the referrers of the period's referred visits (one a customer: the
+# first visit carries the referral), forgotten customers left out.
+_REFERRERS = """
+SELECT c.id AS customer_id, c.name, count(DISTINCT v.customer_id) AS referred
+FROM customer_visits v JOIN customers c ON c.id = v.referred_by
+WHERE v.visited_at >= $1 AND v.visited_at < $2 AND c.forgotten_at IS NULL
+GROUP BY c.id, c.name
+ORDER BY referred DESC, c.name NULLS LAST, c.id
+LIMIT 5
 """
 
 

@@ -524,6 +524,8 @@ TEXT: dict[str, str] = {
     "reports.repeat": "Came back within a year",
     "reports.repeat_of": "of {n} customers seen · target 40%",
     "reports.referred": "New customers referred",
+    "reports.referrers": "Who brings customers",
+    "reports.no_referrers": "No one came through a referral in this period.",
     "reports.referred_of": "of {n} new customers · target 30%",
     "consent.title": "Marketing consent",
     "consent.marketing": "Advertising messages",

@@ -537,6 +537,8 @@ TEXT: dict[str, str] = {
     "reports.repeat": "1년 안 재방문율",
     "reports.repeat_of": "방문 고객 {n}명 · 목표 40%",
     "reports.referred": "소개로 온 신규 고객",
+    "reports.referrers": "손님을 소개해 주신 고객",
+    "reports.no_referrers": "이 기간에 소개로 온 손님이 없습니다.",
     "reports.referred_of": "신규 고객 {n}명 · 목표 30%",
     "consent.title": "광고 수신 동의",
     "consent.marketing": "광고 메시지",

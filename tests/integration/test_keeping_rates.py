@@ -44,7 +44,17 @@ async def test_rates_against_a_hand_count(pool: asyncpg.Pool) -> None:
             " VALUES ($1, $2, $3)",
             [(ids[key], day(d), referred) for d in days],
         )
+    phone = f"+8210{uuid.uuid4().int % 10**8:08d}"
+    await pool.execute(
+        "INSERT INTO customers (id, phone, name, visits) VALUES ($1, $2, 'Referrer A', 2)",
+        ids["A"],
+        phone,
+    )
     report = await period_report(pool, JUNE, JULY)
+    assert [(r.customer_id, r.name, r.referred) for r in report.top_referrers] == [
+        (ids["A"], "Referrer A", 1)
+    ]
+    assert "who brings customers    Referrer A (1)" in render(report)
     assert (report.customers_visiting, report.repeat_visitors) == (5, 2)
     assert report.repeat_visit_rate == pytest.approx(0.4)
     assert report.meets_repeat_visit_target is True
@@ -58,6 +68,7 @@ async def test_rates_against_a_hand_count(pool: asyncpg.Pool) -> None:
     may = await period_report(pool, datetime(2036, 5, 1, tzinfo=UTC), JUNE)
     assert (may.customers_visiting, may.repeat_visit_rate, may.referred_share) == (1, 0.0, 0.0)
     assert may.meets_repeat_visit_target is False and may.meets_referred_target is False
+    assert may.top_referrers == [] and "who brings customers" not in render(may)
     empty = await period_report(
         pool, datetime(2036, 1, 1, tzinfo=UTC), datetime(2036, 2, 1, tzinfo=UTC)
     )
