@@ -27,8 +27,10 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.calendar import BusinessCalendar, ExtraOpening
+from domain.errors import InvalidPhone
 from domain.messages import TEMPLATES
 from domain.model import CarePolicy, Motive, RemedyTerms, ResponseTargets, Step
+from domain.phone import normalize_phone
 from domain.policy import DEFAULT_ESCALATION_CONTACTS, DEFAULT_FIRST_RESPONSE, response_targets
 from infra.calendar import (
     DEFAULT_OPENING_HOURS,
@@ -298,6 +300,10 @@ class Settings(BaseSettings):
     kakao_channel_id: str | None = None  # the KakaoTalk channel's pfId
     # Notice kind -> the provider's approved template id, as JSON (`complaints templates`).
     message_templates: dict[str, str] = {}
+    # Staff notices by text message as well (with messages on), by the notice's recipient:
+    # '{"staff": "010-1111-2222", "owner": "010-3333-4444"}' (staff, or an escalation
+    # contact's name). The text carries the case's link, never the customer's details.
+    staff_phones: dict[str, str] = {}
     messages_timeout: Duration = timedelta(seconds=10)
     standin_port: int = Field(8025, ge=1, le=65535)
     # Customer links (/c/<token>): signed with this, else with a key derived from the
@@ -492,6 +498,23 @@ class Settings(BaseSettings):
                 "COMPLAINTS_WEBHOOK_SECRET is required with COMPLAINTS_WEBHOOK_URL: every "
                 "notice is signed (e.g. whsec_$(openssl rand -base64 32))"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _staff_phones(self) -> Self:
+        known = ("staff", *self.escalation_contacts)
+        for recipient, phone in self.staff_phones.items():
+            if recipient not in known:
+                raise ValueError(
+                    f"COMPLAINTS_STAFF_PHONES: {recipient!r} is no recipient of staff notices "
+                    f"(one of {', '.join(known)})"
+                )
+            try:
+                self.staff_phones[recipient] = normalize_phone(phone, self.phone_region)
+            except InvalidPhone as err:
+                raise ValueError(f"COMPLAINTS_STAFF_PHONES: {recipient}: {err}") from None
+        if self.staff_phones and self.messages == "off":
+            raise ValueError("COMPLAINTS_STAFF_PHONES needs COMPLAINTS_MESSAGES=standin or solapi")
         return self
 
     @model_validator(mode="after")

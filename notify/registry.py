@@ -30,6 +30,29 @@ DEFAULT_TIMEOUT = 10.0  # seconds: a sender that names no timeout of its own
 
 
 @dataclass(frozen=True)
+class WithStaffPhones:
+    """Staff notices where they went before (the webhook, the log) and, for a recipient
+    with a phone in COMPLAINTS_STAFF_PHONES, as a text message too. Each side is once per
+    notice on its own (the webhook's receiver drops a repeated id; the text is looked up
+    before a retry sends it), so a failure of either retries both safely."""
+
+    sender: Sender
+    texts: MessageSender
+    phones: dict[str, str]
+
+    async def send(self, notice: NoticeRow) -> Delivery | None:
+        delivered = await self.sender.send(notice)
+        phone = self.phones.get(notice["recipient"])
+        if phone is None:
+            return delivered
+        return await self.texts.send_text(notice, phone)
+
+    @property
+    def timeout(self) -> float:
+        return float(getattr(self.sender, "timeout", DEFAULT_TIMEOUT)) + self.texts.timeout
+
+
+@dataclass(frozen=True)
 class Registry:
     """A Sender that hands each notice to its recipient's sender."""
 
@@ -81,9 +104,12 @@ def senders_for(settings: Settings) -> Registry:
             settings.webhook_secret.get_secret_value(),
             settings.webhook_timeout.total_seconds(),
         )
-    customer = message_sender(settings) or sender
+    texts = message_sender(settings)
+    staff: Sender = sender
+    if texts is not None and settings.staff_phones:
+        staff = WithStaffPhones(sender, texts, dict(settings.staff_phones))
     return Registry(
-        customer=customer, staff=sender, escalation=sender, staff_link=settings.public_url
+        customer=texts or sender, staff=staff, escalation=staff, staff_link=settings.public_url
     )
 
 

@@ -293,6 +293,11 @@ class MessageSender:
         domain.advertising.advertising_text (label, sender, contact, opt-out)."""
         if not text.startswith("(광고)"):
             raise AdvertisingRefused("an advertising message starts with the (광고) label")
+        return self.text_message(ad_id, to, text)
+
+    def text_message(self, message_id: str, to: str, text: str) -> dict[str, Any]:
+        """A plain text message (SMS, or LMS past 90 bytes): staff notices to staff phones,
+        which need no template (a notice to staff is the shop's own business)."""
         country, national_to = national(to)
         kind = "SMS" if len(text.encode("euc-kr", errors="replace")) <= 90 else "LMS"
         return {
@@ -301,8 +306,22 @@ class MessageSender:
             "country": country,
             "type": kind,
             "text": text,
-            "customFields": {"noticeId": ad_id},
+            "customFields": {"noticeId": message_id},
         }
+
+    async def send_text(self, notice: NoticeRow, to: str) -> Delivery:
+        """`notice`'s text to a staff phone, once: a retried notice is looked up first."""
+        message_id = f"{notice['id']}/staff"
+        ids = {"case_id": notice["case_id"], "notice_id": str(notice["id"]), "kind": notice["kind"]}
+        if notice.get("attempts", 1) > 1:
+            sent_before = await self.client.find(message_id, national(to)[1])
+            if sent_before is not None:
+                log.info("staff text sent before; not sent again", **ids)
+                return self._as_ours(sent_before)
+        message = self.text_message(message_id, to, str(notice["message"]))
+        delivery = self._as_ours(await self.client.send(message))
+        log.info("staff text sent", result=delivery.result, **ids)
+        return delivery
 
     async def send_advertisement(self, ad_id: str, to: str, text: str) -> Delivery:
         delivery = self._as_ours(await self.client.send(self.advertisement(ad_id, to, text)))

@@ -294,3 +294,58 @@ async def test_a_message_still_on_its_way_is_looked_up_again_and_its_result_reco
     assert link.startswith("https://shop.test/c/")
     page = await api.client.get(link.removeprefix("https://shop.test"))
     assert page.status_code == 200 and case_id in page.text
+
+
+async def test_staff_notices_reach_a_staff_phone_by_text_with_the_case_link_only(
+    dev_env: WorkflowEnvironment,
+    pool: asyncpg.Pool,
+    messaging: Settings,
+    staff_tokens: dict[str, str],
+    provider: tuple[str, standin.StandinState],
+) -> None:
+    """COMPLAINTS_STAFF_PHONES: a staff notice (here: call the customer, who asked for no
+    messages) goes out as a text to the staff phone as well, once, with the case page's
+    link and none of the customer's details."""
+    _, state = provider
+    staff_typed, staff_number = a_phone()
+    typed, number = a_phone()
+    settings = messaging.model_copy(update={"staff_phones": {"staff": staff_typed}})
+    await pool.execute(
+        "INSERT INTO customers (phone, id, no_messages) VALUES ($1, $2, true)",
+        "+82" + number[1:],
+        f"cus-{uuid.uuid4().hex[:12]}",
+    )
+    ctx = Context(settings, client=dev_env.client, pool=pool)
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with (
+        build_worker(dev_env.client, pool, settings),
+        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
+    ):
+        case_id = await Api(client, staff_tokens[STAFF]).open(typed)
+
+        async def texted() -> dict[str, Any]:
+            sent = to(state, staff_number)
+            assert len(sent) == 1, sent
+            return sent[0]
+
+        message = await eventually(texted, timeout=30)
+        row = await eventually(lambda: delivery(pool, case_id, "call_instead"), timeout=10)
+    assert message["type"] in ("SMS", "LMS") and message["status"] == "sent"
+    assert f"https://shop.test/staff/cases/{case_id}" in message["text"]
+    assert "call them instead" in message["text"]
+    assert number not in message["text"] and number[3:] not in message["text"]
+    assert "Park" not in message["text"]
+    assert row["delivery"]["provider"] == "standin"
+    await asyncio.sleep(0.5)
+    assert len(to(state, staff_number)) == 1 and to(state, number) == []
+
+
+def test_staff_phones_are_checked_when_the_settings_load() -> None:
+    with pytest.raises(ValueError, match="'cook' is no recipient of staff notices"):
+        Settings(messages="standin", staff_phones={"cook": "010-2345-6789"})
+    with pytest.raises(ValueError, match="COMPLAINTS_STAFF_PHONES: owner: "):
+        Settings(messages="standin", staff_phones={"owner": "12"})
+    with pytest.raises(ValueError, match="needs COMPLAINTS_MESSAGES=standin or solapi"):
+        Settings(messages="off", staff_phones={"owner": "010-2345-6789"})
+    phones = Settings(messages="standin", staff_phones={"owner": "010-2345-6789"}).staff_phones
+    assert phones == {"owner": "+821023456789"}
