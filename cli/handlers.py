@@ -250,9 +250,9 @@ async def forget(ctx: Context, args: argparse.Namespace) -> str:
     if done.customer_id is None and not done.cases:
         return f"no customer with phone {args.phone}: nothing to forget"
     return (
-        f"forgot the customer's name and phone: {render.counted(done.cases, 'case')}, "
+        f"forgot the customer's name, phone and texts: {render.counted(done.cases, 'case')}, "
         f"{render.counted(done.events, 'event')} and {render.counted(done.notices, 'notice')} "
-        "no longer name them; reports still count the cases"
+        "no longer hold them; reports still count the cases"
         + (
             f"; {render.counted(done.records, 'minimal complaint record')} kept under the "
             f"{ctx.settings.complaint_records_years}-year legal hold"

@@ -1,16 +1,23 @@
 """Customers: the only home of names and phone numbers. Cases and Temporal know a customer
 by reference (`cus-...`); visits recorded at the counter set the tier; `forget` removes a
-customer's personal data and keeps the anonymous facts reports count."""
+customer's personal data and every free text of their cases, and keeps the anonymous facts
+reports count."""
 
 import secrets
 from datetime import UTC, datetime
 
+import asyncpg
 from pydantic import BaseModel, Field
 
-from domain.model import CustomerProfile, Phone
+from domain.decider import evolve
+from domain.events import EVENT_ADAPTER, Event
+from domain.model import CaseState, CustomerProfile, Phone
+from domain.notifications import CUSTOMER
 from domain.policy import tier_for
+from domain.redaction import REDACTED, redacted
 from store import records, referrals
 from store.connections import Db
+from store.folding import CASE_COLUMNS, case_row
 from store.referrals import RewardTerms
 
 FORGOTTEN = "forgotten"
@@ -179,45 +186,45 @@ class CustomerDirectory:
         return phone
 
     async def forget(self, phone: Phone, hold_years: int | None = None) -> Forgotten:
-        """Remove the customer's name and phone from every table, in one transaction.
+        """Remove the customer's name, phone and every free text of their cases, in one
+        transaction.
 
         Redacted in place rather than crypto-shredded: PostgreSQL is the only place they
-        live (Temporal holds a reference), so one transaction reaches every copy and a test
-        can prove it; no per-customer key has to outlive backups. The case rows, events and
-        counts stay, anonymous: reports still count the case, its steps and its rating.
-        What the customer wrote in free text (the complaint's own words) is kept as the
-        case's record; staff remove names typed into it by hand if asked.
+        live outside sealed Temporal histories, so one transaction reaches every copy and a
+        test can prove it; no per-customer key has to outlive backups. Each event keeps its
+        case, sequence number and id (the append's checks and replays see the same
+        sequence); its free text is replaced (domain.redaction), and the case's row is the
+        fold of the redacted events, as a rebuild makes it. Reports still count the case,
+        its steps and its rating. What the customer wrote back and sent as photos goes.
+        With `hold_years` the minimal record of each case is kept apart (store.records).
         """
         async with self.pool.acquire() as conn, conn.transaction():
             customer_id = await conn.fetchval("SELECT id FROM customers WHERE phone = $1", phone)
             ref = customer_id or FORGOTTEN
-            cases = await conn.fetch(
-                "UPDATE complaint_cases SET customer_phone = NULL, customer_id = $2,"
-                " state = (state::jsonb - 'customer')"  # a json column: edited as jsonb
-                " || jsonb_build_object('customer_id', $2::text),"
-                " rev = gen_random_uuid()"  # workers' copies of these rows are stale now
-                " WHERE customer_phone = $1 OR (customer_id = $2 AND $2 <> $3) RETURNING case_id",
-                phone,
-                ref,
-                FORGOTTEN,
-            )
-            case_ids = [r["case_id"] for r in cases]
-            if hold_years:  # the legal hold: a minimal record, apart (store.records)
-                held = await records.keep(conn, case_ids, hold_years)
-            events = await conn.execute(
-                "UPDATE complaint_events"
-                " SET data = (data - 'customer') || jsonb_build_object('customer_id', $2::text)"
-                " WHERE type = 'case_opened' AND case_id = ANY($1)"
-                " AND jsonb_typeof(data -> 'customer') = 'object'",
-                case_ids,
-                ref,
-            )
+            # The rows' locks first: an append to one of these cases waits for this commit,
+            # then finds its copy stale (the new `rev`) and reads the redacted row.
+            case_ids: list[str] = [
+                r["case_id"]
+                for r in await conn.fetch(
+                    "SELECT case_id FROM complaint_cases WHERE customer_phone = $1"
+                    " OR (customer_id = $2 AND $2 <> $3) ORDER BY case_id FOR UPDATE",
+                    phone,
+                    ref,
+                    FORGOTTEN,
+                )
+            ]
+            held = await records.keep(conn, case_ids, hold_years) if hold_years else 0
+            events = await _redact_cases(conn, case_ids, ref)
             notices = await conn.execute(
-                "UPDATE notifications SET data = data - 'to'"
-                " WHERE case_id = ANY($1) AND data ? 'to'",
+                "UPDATE notifications SET message = $2, data = data - 'to' - 'reason' - 'measure'"
+                " WHERE case_id = ANY($1) AND recipient = $3 AND message <> $2",
                 case_ids,
+                REDACTED,
+                CUSTOMER,
             )
-            # Photos they sent may show them, their home or their things: gone, not kept.
+            # What they wrote back, and photos that may show them, their home or their
+            # things: gone, not kept.
+            await conn.execute("DELETE FROM customer_notes WHERE case_id = ANY($1)", case_ids)
             await conn.execute("DELETE FROM case_photos WHERE case_id = ANY($1)", case_ids)
             await conn.execute(
                 "UPDATE customers SET phone = 'forgotten:' || id, name = NULL,"
@@ -227,7 +234,53 @@ class CustomerDirectory:
         return Forgotten(
             customer_id=customer_id,
             cases=len(case_ids),
-            events=int(events.split()[-1]),
+            events=events,
             notices=int(notices.split()[-1]),
-            records=held if hold_years else 0,
+            records=held,
         )
+
+
+_EVENTS = (
+    "SELECT case_id, seq, data::text AS data FROM complaint_events"
+    " WHERE case_id = ANY($1) ORDER BY case_id, seq"
+)
+_REDACT_EVENTS = """
+UPDATE complaint_events e SET data = u.data::jsonb
+FROM unnest($1::text[], $2::integer[], $3::text[]) AS u(case_id, seq, data)
+WHERE e.case_id = u.case_id AND e.seq = u.seq
+"""
+_CASE_COLUMNS = [c.strip() for c in CASE_COLUMNS.split(",")]
+# The row as the fold of its events gives it; a new `rev`: workers' copies are stale now.
+_REWRITE_CASE = (
+    "UPDATE complaint_cases SET "
+    + ", ".join(
+        f"{c} = ${i}" + ("::json" if c == "state" else "")
+        for i, c in enumerate(_CASE_COLUMNS, 1)
+        if c != "case_id"
+    )
+    + ", rev = gen_random_uuid() WHERE case_id = $1"
+)
+
+
+async def _redact_cases(conn: asyncpg.Connection, case_ids: list[str], ref: str) -> int:
+    """Every event of these cases without free text, their customer named by `ref`; each
+    case's row folded again from its redacted events. Returns how many events changed."""
+    by_case: dict[str, list[tuple[int, Event]]] = {}
+    changed: list[tuple[str, int, str]] = []
+    for r in await conn.fetch(_EVENTS, case_ids):
+        stored = EVENT_ADAPTER.validate_json(r["data"])
+        event = redacted(stored, ref)
+        by_case.setdefault(r["case_id"], []).append((r["seq"], event))
+        if event != stored:  # an event with nothing to remove stays as it was written
+            changed.append((r["case_id"], r["seq"], event.model_dump_json()))
+    if changed:
+        await conn.execute(_REDACT_EVENTS, *(list(column) for column in zip(*changed, strict=True)))
+    rows = []
+    for events in by_case.values():
+        state: CaseState | None = None
+        for _, event in events:
+            state = evolve(state, event)
+        assert state is not None
+        rows.append(case_row(state))
+    await conn.executemany(_REWRITE_CASE, rows)
+    return len(changed)

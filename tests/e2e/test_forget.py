@@ -20,7 +20,8 @@ from worker import build_worker
 pytestmark = pytest.mark.db
 
 NAME, PHONE = "Forgettable Jang", "010-5555-6666"
-TRACES = ["Forgettable", "1055556666"]  # the name; the phone as stored (E.164)
+# The name; the phone as stored (E.164); what the customer said and why the case ended.
+TRACES = ["Forgettable", "1055556666", "hides the allergens", "Talked it through"]
 
 
 async def everything(pool: asyncpg.Pool) -> str:
@@ -58,7 +59,7 @@ async def test_forget_leaves_no_trace_of_the_customer_and_reports_still_count_th
     assert all(trace in stored for trace in TRACES)
 
     said = await cli("forget", PHONE)
-    assert "2 cases, 1 event and" in said, said
+    assert "2 cases, 3 events and" in said, said  # the opening, the withdrawal, the legacy
 
     dump = await everything(pool)
     for trace in TRACES:

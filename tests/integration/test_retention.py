@@ -14,6 +14,7 @@ from activities.retention import RetentionActivities
 from app.context import Context
 from app.identity import actor_named
 from app.retention import run
+from domain.commands import Command, Withdraw
 from infra import postgres
 from infra.settings import Settings
 from infra.shop_ids import FIRST_SHOP
@@ -45,7 +46,8 @@ def test_periods() -> None:
 async def customer_with_case(
     pool: asyncpg.Pool, phone: str, closed: datetime | None, visited: datetime | None = None
 ) -> str:
-    """A customer with one case opened a week before `closed` (still open when None)."""
+    """A customer with one case opened a week before `closed` (still open when None); the
+    case ends by its events, as forget folds them again."""
     customer_id = f"cus-{uuid.uuid4().hex[:12]}"
     await pool.execute(
         "INSERT INTO customers (id, phone, name, visits, last_visit_at) VALUES ($1, $2, $3, 1, $4)",
@@ -54,13 +56,10 @@ async def customer_with_case(
     case_id = uuid.uuid4().hex[:8]
     opened = (closed or NOW) - timedelta(days=7)
     command = open_command(case_id).model_copy(update={"customer_id": customer_id})
-    await EventStore(pool).append(case_id, recorded(case_id, [(command, opened)]))
+    walk: list[tuple[Command, datetime]] = [(command, opened)]
     if closed:
-        await pool.execute(
-            "UPDATE complaint_cases SET status = 'closed', closed_at = $2 WHERE case_id = $1",
-            case_id,
-            closed,
-        )
+        walk.append((Withdraw(reason="sorted at the counter"), closed))
+    await EventStore(pool).append(case_id, recorded(case_id, walk))
     return customer_id
 
 
@@ -163,6 +162,12 @@ async def test_retention_keeps_the_minimal_record_under_the_legal_hold(
             _, due = await run(ctx, owner, dry_run=False, now=NOW)
             assert due is not None and due.customers == [held] and due.records == 1
             assert await names_and_phones(pool) == set()
+            texts = (  # the case's free texts went with the name and phone
+                "SELECT count(*) FROM complaint_events e JOIN complaint_cases c USING (case_id)"
+                " WHERE strpos(e.data::text || c.state::text, 'cake') > 0"
+                " OR strpos(e.data::text || c.state::text, 'counter') > 0"
+            )
+            assert await pool.fetchval(texts) == 0
             kept = await records.held(pool, case_id)
             assert kept is not None and kept["closed_at"] == closed
             assert kept["hold_until"] == closed.replace(year=closed.year + 3)
