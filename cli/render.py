@@ -345,6 +345,7 @@ def keep_in_touch_rows(run: KeepInTouchRun) -> dict[str, Any]:
                 "name": p.candidate.name,
                 "phone": p.candidate.phone,
                 "last_visit_at": p.candidate.last_visit_at,
+                "last_contact_at": p.candidate.last_contact_at,
                 "basis": p.basis,
                 "held": p.held or None,
             }
@@ -355,6 +356,7 @@ def keep_in_touch_rows(run: KeepInTouchRun) -> dict[str, Any]:
                 "customer_id": c.candidate.customer_id,
                 "visits": c.candidate.visits,
                 "last_visit_at": c.candidate.last_visit_at,
+                "last_contact_at": c.candidate.last_contact_at,
                 "case_id": c.candidate.last_case_id,
                 "held": c.held or None,
             }
@@ -371,7 +373,7 @@ def keep_in_touch(run: KeepInTouchRun, dry_run: bool, zone: ZoneInfo, region: st
     for p in run.planned:
         who = f"{p.candidate.name or '-'} ({written_phone(p.candidate.phone, region)})"
         why = f"held: {p.held}" if p.held else f"basis: {p.basis}"
-        lines.append(f"{who:<32} last visit {when(p.candidate.last_visit_at, zone)}  {why}")
+        lines.append(f"{who:<32} last contact {when(p.candidate.last_contact_at, zone)}  {why}")
     goes = run.due - run.held
     if dry_run:
         head = f"would send {counted(goes, 'keep-in-touch message')} now ({run.held} held)"
@@ -390,6 +392,6 @@ def keep_in_touch(run: KeepInTouchRun, dry_run: bool, zone: ZoneInfo, region: st
             head += f"{run.reminded} ({held} held)"
     for c in run.calls:
         why = f"held: {c.held}" if c.held else "call: no basis for a message"
-        last = when(c.candidate.last_visit_at, zone)
-        lines.append(f"{c.candidate.customer_id:<32} last visit {last}  {why}")
+        last = when(c.candidate.last_contact_at, zone)
+        lines.append(f"{c.candidate.customer_id:<32} last contact {last}  {why}")
     return "\n".join([head, *lines])

@@ -6,8 +6,10 @@ starts the rhythm again). Run hourly by a Temporal Schedule (workflows/keep_in_t
 A sweep over an indexed query, not a durable timer per customer: with 100,000 customers a
 timer each would be 100,000 workflows whose only job is to wait, each with a history to
 keep and replay, and every visit would have to signal one. The sweep costs one query an
-hour, restarts the rhythm on a visit by itself (the period is the last visit), and a customer
-held by the night or the once-a-day rule is simply picked up by a later run.
+hour, restarts the rhythm on a visit or a closed case by itself (the period is the last
+contact: the later of the last visit and the last closed case), and a customer held by the
+night or the once-a-day rule is simply picked up by a later run (the query leaves them out of
+the batch the run sends to, so however many are held, the others are reached).
 
 A regular customer (silver, gold) whom no message may reach (no consent and no visit in 6
 months, or they asked for no messages) gets a call instead: staff are reminded, once per
@@ -26,6 +28,7 @@ import structlog
 from domain.advertising import (
     KEEP_IN_TOUCH,
     advertising_text,
+    at_night,
     call_instead_of_advertising,
     may_advertise,
 )
@@ -111,10 +114,14 @@ class KeepInTouch:
     staff_link: str = ""
 
     async def plan(self, now: datetime) -> list[Planned]:
+        """Those a message may reach now, then those the hour or the once-a-day rule holds
+        (each at most `limit`, asked apart: the held never crowd out the others)."""
+        night = at_night(now, self.zone)
         planned = []
-        for c in await advertising.due(self.pool, now, self.after, self.limit):
-            verdict = may_advertise(c.consent, now, self.zone, c.last_advertised_at)
-            planned.append(Planned(c, verdict.basis, verdict.reason))
+        for held in (False, True):
+            for c in await advertising.due(self.pool, now, self.after, night, self.limit, held):
+                verdict = may_advertise(c.consent, now, self.zone, c.last_advertised_at)
+                planned.append(Planned(c, verdict.basis, verdict.reason))
         return planned
 
     async def plan_calls(self, now: datetime) -> list[CallPlanned]:
@@ -142,7 +149,11 @@ class KeepInTouch:
             if reminder_id is None:
                 continue
             text = keep_in_touch_call(
-                c.customer_id, c.visits, c.last_visit_at, self.zone.key, self.language
+                c.customer_id,
+                c.visits,
+                c.last_visit_at or c.last_contact_at,
+                self.zone.key,
+                self.language,
             )
             link = ""
             if c.last_case_id and self.staff_link:

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
-from domain.advertising import KEEP_IN_TOUCH, TRANSACTION_WINDOW, Consent
+from domain.advertising import KEEP_IN_TOUCH, ONE_A_DAY, TRANSACTION_WINDOW, Consent
 
 
 class Candidate(BaseModel):
@@ -21,7 +21,9 @@ class Candidate(BaseModel):
     name: str | None
     phone: str
     visits: int
-    last_visit_at: datetime
+    last_visit_at: datetime | None  # None: a complainant who never visited
+    # The period a message follows: the last contact, a visit or a closed case.
+    last_contact_at: datetime
     marketing_at: datetime | None
     night_at: datetime | None
     opted_out_at: datetime | None
@@ -37,29 +39,48 @@ class Candidate(BaseModel):
         )
 
 
-# Not seen for `after`, not written to about this last visit yet, with a basis (consent, or
-# a visit within the transaction window and no opt-out), not asking for no messages at all.
+# Not seen for `after` (the last contact: the later of the last visit and the last closed
+# case), not written to about this contact yet, with a basis (consent, or a visit within the
+# transaction window and no opt-out: a complaint is no transaction), not asking for no
+# messages at all. Either those a message may reach now ($6 false) or those the hour or the
+# once-a-day rule holds ($6 true), so the held ones never fill the batch ahead of the others:
+# at night ($5) only night-time consents go; nobody twice within $7. The domain's
+# may_advertise says the same of each candidate.
 _DUE = """
 SELECT c.id AS customer_id, c.name, c.phone, c.visits, c.last_visit_at,
+       GREATEST(c.last_visit_at, c.last_case_closed_at) AS last_contact_at,
        c.marketing_consent_at AS marketing_at, c.night_consent_at AS night_at, c.opted_out_at,
-       (SELECT max(a.sent_at) FROM advertisements a WHERE a.customer_id = c.id)
-         AS last_advertised_at
+       a.last_advertised_at
 FROM customers c
+LEFT JOIN LATERAL (SELECT max(sent_at) AS last_advertised_at FROM advertisements
+                   WHERE customer_id = c.id) a ON true
 WHERE c.forgotten_at IS NULL AND NOT c.no_messages
-  AND c.last_visit_at <= $1::timestamptz - $2::interval
+  AND GREATEST(c.last_visit_at, c.last_case_closed_at) <= $1::timestamptz - $2::interval
   AND (c.marketing_consent_at IS NOT NULL
        OR (c.opted_out_at IS NULL AND c.last_visit_at >= $1::timestamptz - $3::interval))
-  AND NOT EXISTS (SELECT 1 FROM advertisements a
-                  WHERE a.customer_id = c.id AND a.kind = $4 AND a.period = c.last_visit_at)
-ORDER BY c.last_visit_at, c.id
-LIMIT $5
+  AND NOT EXISTS (SELECT 1 FROM advertisements d
+                  WHERE d.customer_id = c.id AND d.kind = $4
+                    AND d.period = GREATEST(c.last_visit_at, c.last_case_closed_at))
+  AND (($5 AND c.night_consent_at IS NULL)
+       OR coalesce(a.last_advertised_at > $1::timestamptz - $7::interval, false)) = $6
+ORDER BY GREATEST(c.last_visit_at, c.last_case_closed_at), c.id
+LIMIT $8
 """
 
 
 async def due(
-    pool: asyncpg.Pool, now: datetime, after: timedelta, limit: int = 500
+    pool: asyncpg.Pool,
+    now: datetime,
+    after: timedelta,
+    at_night: bool,
+    limit: int = 500,
+    held: bool = False,
 ) -> list[Candidate]:
-    rows = await pool.fetch(_DUE, now, after, TRANSACTION_WINDOW, KEEP_IN_TOUCH, limit)
+    """Who a keep-in-touch message may reach now (`held`: who is due one but held by the
+    hour or the once-a-day rule), the longest unseen first, at most `limit`."""
+    rows = await pool.fetch(
+        _DUE, now, after, TRANSACTION_WINDOW, KEEP_IN_TOUCH, at_night, held, ONE_A_DAY, limit
+    )
     return [Candidate(**dict(r)) for r in rows]
 
 
@@ -76,7 +97,7 @@ async def claim(
         ad_id,
         candidate.customer_id,
         KEEP_IN_TOUCH,
-        candidate.last_visit_at,
+        candidate.last_contact_at,
         basis,
         now,
         lease,

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import asyncpg
 from pydantic import BaseModel
 
-from domain.advertising import Consent
+from domain.advertising import TRANSACTION_WINDOW, Consent
 
 
 class CallCandidate(BaseModel):
@@ -16,7 +16,8 @@ class CallCandidate(BaseModel):
 
     customer_id: str
     visits: int
-    last_visit_at: datetime
+    last_visit_at: datetime | None
+    last_contact_at: datetime  # the period: the later of the last visit and closed case
     no_messages: bool
     marketing_at: datetime | None
     opted_out_at: datetime | None
@@ -31,20 +32,27 @@ class CallCandidate(BaseModel):
         )
 
 
-# Regulars not seen for `after`, not opted out, not yet reminded about this last visit (a
-# reminder claimed and not delivered is due again, under its own id). Who
-# among them has no basis for a message is the domain's call (call_instead_of_advertising).
+# Regulars not seen for `after` (the last contact: a visit or a closed case), not opted
+# out, not yet reminded about this contact (a reminder claimed and not delivered is due
+# again, under its own id), whom no message may reach: they asked for none, or there is no
+# basis (no consent, no visit within the transaction window). The domain's
+# call_instead_of_advertising says the same of each; filtered here, so the customers a
+# message does reach never fill the batch ahead of them.
 _DUE = """
-SELECT c.id AS customer_id, c.visits, c.last_visit_at, c.no_messages,
+SELECT c.id AS customer_id, c.visits, c.last_visit_at,
+       GREATEST(c.last_visit_at, c.last_case_closed_at) AS last_contact_at, c.no_messages,
        c.marketing_consent_at AS marketing_at, c.opted_out_at,
        (SELECT k.case_id FROM complaint_cases k WHERE k.customer_id = c.id
         ORDER BY k.opened_at DESC LIMIT 1) AS last_case_id
 FROM customers c
 WHERE c.forgotten_at IS NULL AND c.visits >= $3 AND c.opted_out_at IS NULL
-  AND c.last_visit_at <= $1::timestamptz - $2::interval
+  AND GREATEST(c.last_visit_at, c.last_case_closed_at) <= $1::timestamptz - $2::interval
+  AND (c.no_messages OR (c.marketing_consent_at IS NULL
+       AND (c.last_visit_at IS NULL OR c.last_visit_at < $1::timestamptz - $5::interval)))
   AND NOT EXISTS (SELECT 1 FROM keep_in_touch_reminders r WHERE r.customer_id = c.id
-                  AND r.period = c.last_visit_at AND r.sent_at IS NOT NULL)
-ORDER BY c.last_visit_at, c.id
+                  AND r.period = GREATEST(c.last_visit_at, c.last_case_closed_at)
+                  AND r.sent_at IS NOT NULL)
+ORDER BY GREATEST(c.last_visit_at, c.last_case_closed_at), c.id
 LIMIT $4
 """
 
@@ -52,7 +60,7 @@ LIMIT $4
 async def due(
     pool: asyncpg.Pool, now: datetime, after: timedelta, regular_from: int, limit: int = 500
 ) -> list[CallCandidate]:
-    rows = await pool.fetch(_DUE, now, after, regular_from, limit)
+    rows = await pool.fetch(_DUE, now, after, regular_from, limit, TRANSACTION_WINDOW)
     return [CallCandidate(**dict(r)) for r in rows]
 
 
@@ -66,7 +74,7 @@ async def claim(pool: asyncpg.Pool, candidate: CallCandidate) -> str | None:
         " WHERE keep_in_touch_reminders.sent_at IS NULL RETURNING id",
         uuid.uuid4(),
         candidate.customer_id,
-        candidate.last_visit_at,
+        candidate.last_contact_at,
     )
     return str(taken) if taken else None
 

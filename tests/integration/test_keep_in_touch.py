@@ -19,6 +19,17 @@ from pydantic import SecretStr
 from app.context import Context
 from cli import handlers
 from cli.parser import parser
+from domain.commands import (
+    AnalyzeCause,
+    Apologize,
+    Empathize,
+    OfferedRemedy,
+    OfferResolution,
+    RecordCustomerResponse,
+    RecordSatisfaction,
+    ShowPrevention,
+)
+from domain.model import Fault, RemedyKind
 from domain.phone import written_phone
 from infra.links import LinkSigner
 from infra.settings import Settings
@@ -34,6 +45,9 @@ from notify.standin import (
 )
 from store import advertising, reminders
 from store.consents import ConsentBook
+from store.customers import CustomerDirectory
+from store.events import EventStore
+from tests.helpers import open_command, recorded
 
 pytestmark = pytest.mark.db
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -361,3 +375,98 @@ async def test_a_regular_without_a_basis_gets_a_staff_reminder_not_a_message(
     )
     await run.run(morning + timedelta(days=2))
     assert len(staff.about(gold)) == 2
+
+
+async def test_a_closed_case_counts_as_contact_and_a_complainant_without_a_visit_is_reached(
+    pool: asyncpg.Pool,
+) -> None:
+    """The rhythm runs from the last contact: a visit, or a case closed (as its closing is
+    stored). A complainant who never visited hears from the shop 90 days after the closing;
+    a customer whose case closed after their visit, 90 days after the closing."""
+    state = StandinState.for_language()
+    morning = at(10)
+    directory = CustomerDirectory(pool)
+    complainant_phone = f"+82103{uuid.uuid4().int % 10**7:07d}"
+    complainant = (await directory.register(complainant_phone, "Park")).customer_id
+    regular, regular_phone = await customer(pool, morning - timedelta(days=200))
+    for who in (complainant, regular):
+        await pool.execute("UPDATE customers SET marketing_consent_at = now() WHERE id = $1", who)
+    for who, closing in ((complainant, morning - timedelta(days=95)),
+                         (regular, morning - timedelta(days=30))):  # fmt: skip
+        case_id = uuid.uuid4().hex[:8]
+        opening = open_command(case_id).model_copy(update={"customer_id": who})
+        satisfied = RecordSatisfaction(score=5)
+        events = recorded(
+            case_id,
+            [
+                (opening, closing - timedelta(days=2)),
+                (Apologize(what="sorry"), closing - timedelta(hours=40)),
+                (Empathize(customer_words="it was cold"), closing - timedelta(hours=39)),
+                (AnalyzeCause(cause="the heater", fault=Fault.OURS), closing - timedelta(hours=38)),
+                (OfferResolution(options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan="redo"),
+                 closing - timedelta(hours=37)),
+                (RecordCustomerResponse(choice=RemedyKind.FREE_REDO),
+                 closing - timedelta(hours=36)),
+                (ShowPrevention(measure="check the heater"), closing - timedelta(hours=35)),
+                (satisfied, closing),
+            ],
+        )  # fmt: skip
+        store = EventStore(pool)
+        await store.append(case_id, events[:1])  # opened, then worked on: as a workflow stores
+        await store.append(case_id, events[1:])
+
+    result = await runner(pool, state).run(morning)
+    mine = {p.candidate.customer_id: p for p in result.planned}
+    assert regular not in mine  # the closing a month ago was a contact: not due yet
+    assert mine[complainant].basis == "consent" and not mine[complainant].held
+    assert mine[complainant].candidate.last_visit_at is None
+    (sent,) = to(state, complainant_phone)
+    assert str(sent["text"]).startswith("(광고)") and not to(state, regular_phone)
+    (ad,) = await advertising.sent_to(pool, complainant)
+    assert ad["period"] == morning - timedelta(days=95)  # the closing it follows
+
+    later = await runner(pool, state).run(morning + timedelta(days=61))
+    assert regular in {p.candidate.customer_id for p in later.planned}
+    assert len(to(state, regular_phone)) == 1 and len(to(state, complainant_phone)) == 1
+
+
+async def test_customers_held_at_night_never_crowd_out_those_a_message_may_reach(
+    pool: asyncpg.Pool,
+) -> None:
+    """More customers held by the hour than one run takes: the one with the night-time
+    consent still gets their message."""
+    state = StandinState.for_language()
+    night = at(22)
+    run = KeepInTouch(**{**runner(pool, state).__dict__, "limit": 3})
+    long_ago = night - timedelta(days=6000)  # ahead of every other test's customers
+    held = [await customer(pool, long_ago + timedelta(minutes=i)) for i in range(4)]
+    night_owl, owl_phone = await customer(pool, night - timedelta(days=5000))
+    for who, _ in [*held, (night_owl, owl_phone)]:
+        await pool.execute("UPDATE customers SET marketing_consent_at = now() WHERE id = $1", who)
+    await pool.execute("UPDATE customers SET night_consent_at = now() WHERE id = $1", night_owl)
+
+    result = await run.run(night)
+    assert len(to(state, owl_phone)) == 1
+    assert not any(to(state, phone) for _, phone in held)
+    mine = {p.candidate.customer_id: p.held for p in result.planned}
+    assert mine[night_owl] == "" and mine[held[0][0]].startswith("21:00-08:00")
+
+
+async def test_regulars_a_message_reaches_never_crowd_out_the_staff_reminders(
+    pool: asyncpg.Pool,
+) -> None:
+    """More regulars with a basis for a message than one run takes: the regular without one
+    still gets staff a reminder to call."""
+    staff = StaffNotices()
+    run = KeepInTouch(**{**runner(pool, StandinState.for_language()).__dict__, "limit": 3,
+                         "staff": staff})  # fmt: skip
+    morning = at(10)
+    long_ago = morning - timedelta(days=7000)  # ahead of every other test's customers
+    for i in range(4):
+        reachable, _ = await customer(pool, long_ago + timedelta(minutes=i))
+        await pool.execute(
+            "UPDATE customers SET marketing_consent_at = now() WHERE id = $1", reachable
+        )
+    no_basis, _ = await customer(pool, morning - timedelta(days=6900))
+    result = await run.run(morning, dry_run=True)
+    assert no_basis in {c.candidate.customer_id for c in result.calls}
