@@ -230,7 +230,7 @@ async def consent(ctx: Context, args: argparse.Namespace) -> str:
     state = await keeping.consent(ctx, actor, args.phone, given, args.night, keeping.CLI)
     if args.json:
         return render.as_json(state, (await ctx.shop_settings()).zone, indent=2)
-    return render.consent(state, (await ctx.shop_settings()).zone)
+    return render.consent(state, (await ctx.shop_settings()).zone, given, args.night)
 
 
 async def keep_in_touch(ctx: Context, args: argparse.Namespace) -> str:

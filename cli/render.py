@@ -295,14 +295,24 @@ def templates(ids: dict[str, str]) -> str:
     return "\n\n".join(blocks)
 
 
-def consent(state: ConsentState, zone: ZoneInfo) -> str:
-    """A customer's consent to advertising as it stands now."""
+# What `consent PHONE yes|no [--night]` recorded, by (given, night), as ConsentBook.record
+# takes them.
+CONSENT_RECORDED = {
+    (True, False): "consent to advertising recorded",
+    (True, True): "consent to advertising, also between 21:00 and 08:00, recorded",
+    (False, True): "night-time consent withdrawn (advertising by day as before)",
+    (False, False): "consent to advertising withdrawn (an opt-out)",
+}
+
+
+def consent(state: ConsentState, zone: ZoneInfo, given: bool = True, night: bool = False) -> str:
+    """What was recorded, then the customer's consent to advertising as it stands now."""
 
     def since(at: datetime | None) -> str:
         return f"yes, since {when(at, zone)}" if at else "no"
 
     lines = [
-        f"customer {state.customer_id}: consent to advertising recorded",
+        f"customer {state.customer_id}: {CONSENT_RECORDED[given, night]}",
         f"advertising messages    {since(state.marketing_since)}",
         f"between 21:00 and 08:00 {since(state.night_since)}",
     ]

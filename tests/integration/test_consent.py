@@ -16,6 +16,8 @@ from api.main import create_app
 from app import keeping
 from app.context import Context
 from app.identity import actor_named
+from cli import handlers
+from cli.parser import parser
 from infra.links import OPT_OUT, link_signer, opt_out_url
 from infra.settings import Settings
 from store.consents import ConsentBook
@@ -114,3 +116,21 @@ async def test_only_a_genuine_opt_out_link_opts_out(
     assert (await http.get(f"/c/{altered}/stop")).status_code == 404
     old = signer.token("cus-aaaaaaaaaaaa", OPT_OUT, now - timedelta(seconds=1))
     assert (await http.get(f"/c/{old}/stop")).status_code == 410
+
+
+async def test_the_cli_says_what_it_recorded(pool: asyncpg.Pool, settings: Settings) -> None:
+    ctx = Context(settings, pool=pool)
+    phone = a_phone()
+
+    async def consent(*answer: str) -> str:
+        return await handlers.consent(ctx, parser().parse_args(["consent", phone, *answer]))
+
+    assert ": consent to advertising recorded" in await consent("yes")
+    night = await consent("yes", "--night")
+    assert "consent to advertising, also between 21:00 and 08:00, recorded" in night
+    no_night = await consent("no", "--night")
+    assert ": night-time consent withdrawn" in no_night and "consent to advertising" not in no_night
+    assert "between 21:00 and 08:00 no" in no_night and "advertising messages    yes" in no_night
+    withdrawn = await consent("no")
+    assert ": consent to advertising withdrawn (an opt-out)" in withdrawn
+    assert "advertising messages    no" in withdrawn and "opted out" in withdrawn
