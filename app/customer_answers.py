@@ -32,8 +32,10 @@ from app.refusals import Conflict, Forbidden, InvalidInput
 from domain.model import CaseState, CaseStatus, Text
 from infra.links import LinkClaim, LinkExpired, LinkRefused, LinkSigner, link_signer
 from infra.settings import explain
+from store import cases as case_store
 from store import customer_pages, scope, shops
 from store.customer_pages import Note
+from store.customers import CustomerDirectory
 
 # The `by` on events the customer records: a role's word, not their name (Temporal never
 # holds the customer's name).
@@ -80,6 +82,12 @@ async def visit(ctx: Context, token: str, now: datetime | None = None) -> Visit:
         raise LinkRefused("this link names no case")
     actor = customer_actor(claim, shop)
     state = await cases.query_case(await ctx.client(), claim.case_id, ctx)
+    if (
+        state.customer_id
+        and await CustomerDirectory(await ctx.pool()).contact(state.customer_id) is None
+    ):
+        # Forgotten: the workflow still holds the texts `forget` removed; the row does not.
+        state = await case_store.case_state(await ctx.pool(), claim.case_id) or state
     return Visit(token, claim, actor, state)
 
 

@@ -4,13 +4,18 @@ phone, the cases stay (anonymous) and reports still count them."""
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from pydantic import SecretStr
 from temporalio.testing import WorkflowEnvironment
 
+from app import customer_answers
+from app.context import Context
 from domain.model import Customer
+from domain.redaction import REDACTED
+from infra.links import link_signer
 from infra.settings import Settings
 from store.events import EventStore
 from tests.e2e.test_cli import Cli
@@ -60,6 +65,14 @@ async def test_forget_leaves_no_trace_of_the_customer_and_reports_still_count_th
 
     said = await cli("forget", PHONE)
     assert "2 cases, 3 events and" in said, said  # the opening, the withdrawal, the legacy
+    # The workflow's history still holds the texts (sealed); the customer's page shows the
+    # case as forget left it.
+    linked = settings.model_copy(update={"link_secret": SecretStr("forget-test")})
+    ctx = Context(linked, client=dev_env.client, pool=pool)
+    token = link_signer(linked).issue(case_id, "status", timedelta(days=1), datetime.now(UTC))
+    async with build_worker(dev_env.client, pool, settings):
+        page = await customer_answers.visit(ctx, token)
+    assert page.state.summary == REDACTED and page.state.withdrawn_reason == REDACTED
 
     dump = await everything(pool)
     for trace in TRACES:
