@@ -1,6 +1,7 @@
 """Retention: the personal data of customers whose cases all closed longer ago than
 `COMPLAINTS_RETENTION` (3 years by default) is removed with `forget`'s own transaction
-(store.customers): their name and phone go, the anonymous cases, events and counts stay.
+(store.customers): their name, phone and every free text of their cases go; the anonymous
+cases, events and counts stay.
 
 Who is due: a customer not forgotten yet, with at least one case, every case of theirs closed
 or withdrawn before the cutoff, and no visit since the cutoff (a returning customer is kept
