@@ -27,11 +27,14 @@ from domain.decider import decide, evolve
 from domain.events import RecordedEvent
 from domain.model import CarePolicy, CaseState, Fault, RemedyKind
 from domain.redaction import REDACTED
-from store import customer_pages, photos, records
+from infra import postgres
+from infra.shop_ids import FIRST_SHOP
+from store import customer_pages, migrations, photos, records, scope
 from store.customers import CustomerDirectory
 from store.events import EventStore
 from store.read_model import rebuild_read_model
 from tests.helpers import event_types, open_command, recorded
+from tests.integration.fresh import fresh_database
 
 pytestmark = pytest.mark.db
 START = datetime(2034, 2, 1, 10, tzinfo=UTC)
@@ -237,3 +240,59 @@ async def test_a_record_made_while_open_follows_its_case_to_the_closing(
     assert await records.held(pool, case_id) is not None
     assert await records.destroy_expired(pool, kept["hold_until"]) >= 1
     assert await records.held(pool, case_id) is None
+
+
+async def test_migration_0024_brings_records_and_contacts_stored_before_it_up_to_date(
+    server_url: str,
+) -> None:
+    """Records kept before 0024 get their years and the outcome of cases that closed since
+    (one forgotten while open, its record counted from the forget); customers get their last
+    closed case."""
+    now = datetime.now(UTC)
+    opened = now - timedelta(days=300)
+    async with fresh_database(server_url, migrated=False) as url:
+        pool = await postgres.connect(url, max_size=4, scope=scope.OWNER)
+        try:
+            await migrations.migrate(pool, up_to=23)
+            with scope.shop(FIRST_SHOP):
+                contact = await CustomerDirectory(pool).register("+821055550024", "Lee")
+                case_id = uuid.uuid4().hex[:8]
+                events = recorded(
+                    case_id,
+                    [
+                        (open_command(case_id).model_copy(
+                            update={"customer_id": contact.customer_id}), opened),
+                        (Withdraw(reason="sorted"), opened + 10 * 24 * H),
+                    ],
+                )  # fmt: skip
+                await EventStore(pool).append(case_id, events[:1])
+                await pool.execute(  # as forget kept it before 0024, the case still open
+                    "INSERT INTO complaint_records (case_id, opened_at, motive, channel, status,"
+                    " hold_until) VALUES ($1, $2, 'compensation', 'phone', 'open', $3)",
+                    case_id,
+                    opened,
+                    now.replace(year=now.year + 3),
+                )
+                await EventStore(pool).append(case_id, events[1:])  # closed, not followed
+                regular = await CustomerDirectory(pool).register("+821055550025", "Kim")
+                satisfied = uuid.uuid4().hex[:8]
+                walked = recorded(satisfied, walk(satisfied, regular.customer_id))
+                await EventStore(pool).append(satisfied, walked[:1])
+                await EventStore(pool).append(satisfied, walked[1:])
+                status = "SELECT status FROM complaint_records WHERE case_id = $1"
+                assert await pool.fetchval(status, case_id) == "open"
+
+            assert [m.version for m in await migrations.migrate(pool)] == [24]
+            with scope.shop(FIRST_SHOP):
+                kept = await records.held(pool, case_id)
+                assert kept is not None
+                closed = opened + 10 * 24 * H
+                assert (kept["status"], kept["closed_at"], kept["years"]) == (
+                    "withdrawn", closed, 3,
+                )  # fmt: skip
+                assert kept["hold_until"] == now.replace(year=now.year + 3)  # never shortened
+                closing = "SELECT last_case_closed_at FROM customers WHERE id = $1"
+                assert await pool.fetchval(closing, contact.customer_id) is None  # withdrawn
+                assert await pool.fetchval(closing, regular.customer_id) == START + 9 * H
+        finally:
+            await pool.close()
