@@ -9,11 +9,14 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ruamel.yaml import YAML  # comes with check-jsonschema (dev extra)
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 # The project's folder, found upward: `make mutation` runs these tests from mutmut's copy
 # under mutants/, which holds only domain/, tests/ and pyproject.toml.
@@ -29,6 +32,85 @@ needs_caddy = pytest.mark.skipif(
 
 def load_compose(path: Path = COMPOSE) -> dict[str, Any]:
     return YAML(typ="safe").load(path.read_text())
+
+
+# --- Compose's merge of `-f base -f override`, as the Compose Specification says it -----
+
+
+class Reset:
+    """`!reset`: the key is removed from what the files before said."""
+
+
+@dataclass(frozen=True)
+class Override:
+    """`!override VALUE`: VALUE replaces what the files before said instead of merging."""
+
+    value: Any
+
+
+class ComposeConstructor(SafeConstructor):
+    def reset(self, node: Node) -> Reset:
+        return Reset()
+
+    def override(self, node: Node) -> Override:
+        if isinstance(node, MappingNode):
+            return Override(self.construct_mapping(node, deep=True))
+        if isinstance(node, SequenceNode):
+            return Override(self.construct_sequence(node, deep=True))
+        return Override(self.construct_scalar(node))
+
+
+ComposeConstructor.add_constructor("!reset", ComposeConstructor.reset)
+ComposeConstructor.add_constructor("!override", ComposeConstructor.override)
+# Sequences a later file replaces rather than extends.
+REPLACED = {"command", "entrypoint", "test"}
+
+
+def load_override(path: Path) -> dict[str, Any]:
+    yaml = YAML(typ="safe")
+    yaml.Constructor = ComposeConstructor
+    loaded: dict[str, Any] = yaml.load(path.read_text())
+    return loaded
+
+
+def merge(base: Any, over: Any, key: str = "") -> Any:
+    """`over` merged onto `base`: mappings key by key, sequences appended (shell commands
+    replaced), scalars replaced; `!reset` removes, `!override` replaces."""
+    if isinstance(over, Override):
+        return over.value
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            if isinstance(v, Reset):
+                out.pop(k, None)
+            elif k.startswith("x-"):
+                continue  # an extension field of the override: its own aliases used it
+            else:
+                out[k] = merge(base.get(k), v, k) if k in base else _plain(v)
+        return out
+    if isinstance(base, list) and isinstance(over, list) and key not in REPLACED:
+        return base + [_plain(v) for v in over]
+    return _plain(over)
+
+
+def _plain(value: Any) -> Any:
+    """An override file's value with its tags applied to nothing (a new key)."""
+    if isinstance(value, Override):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if not isinstance(v, Reset)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def started_by_up(compose: dict[str, Any], *profiles: str) -> set[str]:
+    """The services `docker compose up` starts: those without a profile or in one given."""
+    return {
+        name
+        for name, service in compose["services"].items()
+        if not service.get("profiles") or set(service["profiles"]) & set(profiles)
+    }
 
 
 def compose_errors(path: Path) -> str:
@@ -416,3 +498,68 @@ def test_nothing_in_infra_imports_the_service_above_it() -> None:
     assert "$(PY) -m stack" in (ROOT / "Makefile").read_text()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "stack" in project["tool"]["setuptools"]["py-modules"]
+
+
+CLOUD = ROOT / "docker-compose.cloud.yml"
+TEMPORAL_CLIENTS = ("setup", "worker", "api", "cli", "temporal-cli")
+
+
+def test_the_compose_merge_rules_this_file_relies_on() -> None:
+    base = {"s": {"env": {"A": "1", "B": "2"}, "deps": {"x": {}}, "v": ["a"], "command": ["p"]}}
+    over = {
+        "s": {"env": {"A": Reset(), "C": "3"}, "deps": Override({"y": {}}), "v": ["b"]},
+        "t": {"command": ["q"], "env": {"D": Reset()}},
+    }
+    assert merge(base, over) == {
+        "s": {"env": {"B": "2", "C": "3"}, "deps": {"y": {}}, "v": ["a", "b"], "command": ["p"]},
+        "t": {"command": ["q"], "env": {}},
+    }
+    assert merge({"command": ["p"]}, {"command": ["q"]}) == {"command": ["q"]}
+
+
+def test_temporal_cloud_override_starts_no_local_cluster_and_reads_the_profile(
+    tmp_path: Path,
+) -> None:
+    """`docker compose -f docker-compose.yml -f docker-compose.cloud.yml up -d` (what
+    docs/operations.md says for Temporal Cloud), resolved as Compose merges the two files."""
+    base = load_compose()
+    merged = merge(base, load_override(CLOUD))
+    resolved = tmp_path / "merged.yml"
+    YAML(typ="safe").dump(merged, resolved)
+    assert compose_errors(resolved) == ""
+
+    local = {n for n in base["services"] if n.startswith("temporal") and n != "temporal-cli"}
+    assert local == {"temporal-postgres", "temporal-schema", "temporal", "temporal-namespace",
+                     "temporal-ui"}  # fmt: skip
+    assert local <= started_by_up(base)  # the base file alone runs the local cluster
+    up = started_by_up(merged)
+    assert up == {"complaints-postgres", "migrate", "worker", "api", "api-proxy"}
+    assert started_by_up(merged, "local-temporal") >= local  # still there, on request
+    services = merged["services"]
+    for name in up | {"setup", "cli"}:  # nothing `up` or `run` starts waits for the cluster
+        needs = set(services[name].get("depends_on") or {})
+        assert needs <= up, f"{name} waits for {needs - up}"
+    assert services["setup"]["profiles"] == ["setup"]  # once: `run --rm setup`
+    assert (
+        set(services["worker"]["depends_on"]) == set(services["api"]["depends_on"]) == {"migrate"}
+    )
+
+    for name in TEMPORAL_CLIENTS:
+        service = services[name]
+        env = service["environment"]
+        # Either would override the profile's address or namespace (infra.settings).
+        assert "TEMPORAL_ADDRESS" not in env and "TEMPORAL_NAMESPACE" not in env, name
+        assert env["TEMPORAL_PROFILE"] == "${TEMPORAL_PROFILE:-cloud}"
+        mounts = [v for v in service["volumes"] if isinstance(v, dict)]
+        assert [m for m in mounts if m["target"] == env["TEMPORAL_CONFIG_FILE"]] == [
+            {
+                "type": "bind",
+                "source": "${TEMPORAL_CONFIG_FILE_HOST:-./temporal.toml}",
+                "target": "/etc/temporalio/temporal.toml",
+                "read_only": True,
+            }
+        ], name
+        assert "temporal:7233" not in json.dumps(env), name
+    # The profile holds the API key: never in git or in the image.
+    assert "temporal.toml" in (ROOT / ".gitignore").read_text().split()
+    assert dockerignored((ROOT / ".dockerignore").read_text().splitlines(), "temporal.toml")
