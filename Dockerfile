@@ -34,8 +34,9 @@ ENV PATH=/opt/complaints/bin:$PATH \
     COMPLAINTS_SHOP_KEYS=/var/lib/complaints/shop-keys
 WORKDIR /app
 USER 10001:10001
-# The default command is the worker: healthy while it polls its task queue (its /ready on the
-# metrics port, 503 while it starts or stops). Compose sets the API's own check (/ready).
+# The default command is the worker: healthy while it polls its task queue and PostgreSQL and
+# Temporal answer it (its /ready on the metrics port, 503 while it starts or stops, or either
+# does not answer). Compose sets the API's own check (/ready).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('COMPLAINTS_METRICS_PORT', '9464'), timeout=3)"]
 CMD ["python", "-m", "worker"]

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 from typing import Any, NoReturn
 
 import asyncpg
@@ -31,7 +32,7 @@ from infra.rulebook import Effective
 from infra.settings import Settings
 from notify.keep_in_touch import KeepInTouch, keep_in_touch_for
 from notify.registry import senders_for
-from store import health, migrations, retention, rulebook
+from store import connections, health, migrations, retention, rulebook
 from store.customers import CustomerDirectory, TierThresholds
 from store.events import EventStore
 from store.outbox import Outbox
@@ -139,6 +140,67 @@ async def watch_gauges(
         await asyncio.sleep(every)
 
 
+HEALTH_EVERY = 5.0  # seconds between the readiness checks (a probe reads their last result)
+HEALTH_TIMEOUT = 2.0  # seconds each check may take: one that hangs has failed
+
+
+async def watch_health(
+    client: Client,
+    database_url: str,
+    readiness: telemetry.Readiness,
+    gauges: telemetry.ServiceGauges,
+    every: float = HEALTH_EVERY,
+    timeout: float = HEALTH_TIMEOUT,
+) -> None:
+    """Check every `every` seconds, until cancelled, that PostgreSQL answers a statement (on a
+    connection of its own: a pool busy with activities is no outage) and that Temporal answers
+    its health check (the same connection the polls use); tell `readiness` and set
+    `complaints_worker_ready` from its verdict. Logs each change of that verdict."""
+    conn: asyncpg.Connection | None = None
+    was_ready = True
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(timeout):
+                    if conn is None or conn.is_closed():
+                        conn = await asyncpg.connect(database_url)
+                    await connections.ping(conn)
+                readiness.database_answered()
+            except Exception as err:  # whatever the outage looks like, the loop goes on
+                readiness.database_failed(_describe(err, timeout))
+                if conn is not None:
+                    conn.terminate()
+                    conn = None
+            try:
+                wait = timedelta(seconds=timeout)
+                async with asyncio.timeout(timeout + 0.5):
+                    serving = await client.service_client.check_health(timeout=wait)
+                if serving:
+                    readiness.temporal_answered()
+                else:
+                    readiness.temporal_failed("its workflow service is not serving")
+            except Exception as err:
+                readiness.temporal_failed(_describe(err, timeout))
+            ready, reason = readiness.verdict()
+            gauges.ready(ready)
+            if ready != was_ready:
+                if ready:
+                    log.info("worker ready again")
+                else:
+                    log.warning("worker not ready", reason=reason)
+                was_ready = ready
+            await asyncio.sleep(every)
+    finally:
+        if conn is not None:
+            conn.terminate()
+
+
+def _describe(err: Exception, timeout: float) -> str:
+    if isinstance(err, TimeoutError):
+        return f"no answer within {timeout:g} s"
+    return str(err).splitlines()[0] if str(err) else type(err).__name__
+
+
 class NotReady(Exception):
     """Temporal is not set up for this service: one line that names the fix."""
 
@@ -230,21 +292,29 @@ async def run(settings: Settings, database_url: str, stop: asyncio.Event | None 
             temporal=settings.temporal_address,
             metrics=telemetry.metrics_url(settings),
         )
+        readiness = telemetry.READINESS  # what GET /ready on the metrics port answers
+        readiness.temporal_grace = settings.temporal_grace.total_seconds()
         gauges = telemetry.ServiceGauges(runtime.metric_meter)
-        watching = None
-        if settings.metrics_address:  # nobody scrapes them otherwise
-            every = settings.gauges_every.total_seconds()
-            watching = asyncio.create_task(watch_gauges(pool, gauges, every), name="gauges")
+        watching: list[asyncio.Task[None]] = []
         async with worker:  # leaving it, also by cancellation, is worker.shutdown()
-            telemetry.READINESS.polling()  # GET /ready on the metrics port: 200
+            readiness.polling()
             gauges.ready(True)
+            if settings.metrics_address:  # nobody scrapes or probes them otherwise
+                every = settings.gauges_every.total_seconds()
+                watching = [
+                    asyncio.create_task(watch_gauges(pool, gauges, every), name="gauges"),
+                    asyncio.create_task(
+                        watch_health(client, database_url, readiness, gauges), name="health"
+                    ),
+                ]
             try:
                 await (stop or asyncio.Event()).wait()
             finally:
-                telemetry.READINESS.stopping()
+                readiness.stopping()
                 gauges.ready(False)
-                if watching:
-                    watching.cancel()
+                for task in watching:
+                    task.cancel()
+                await asyncio.gather(*watching, return_exceptions=True)
             log.info("worker stopping", grace_seconds=settings.shutdown_grace.total_seconds())
     finally:
         await pool.close()

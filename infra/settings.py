@@ -328,6 +328,9 @@ class Settings(BaseSettings):
     # How often each worker reads its gauges (overdue cases, unsent notices, ...) from
     # PostgreSQL for that endpoint.
     gauges_every: Duration = timedelta(seconds=15)
+    # The worker's `/ready` (and `complaints_worker_ready`) turn to 503 (0) once Temporal has
+    # not answered it for this long; PostgreSQL not answering does so at the next check (5 s).
+    temporal_grace: Duration = timedelta(seconds=30)
     # How long a closed case keeps its customer's name and phone (`complaints retention`,
     # a Temporal Schedule daily): `3y` (the default: the 3-year record some businesses must
     # keep), `400d`, or `off` (kept until `complaints forget`).

