@@ -160,11 +160,13 @@ async def withdraw(ctx: Context, args: argparse.Namespace) -> str:
 async def show(ctx: Context, args: argparse.Namespace) -> str:
     from app import reads
 
-    state = await reads.show(ctx, await _actor(ctx), args.case_id)
+    actor = await _actor(ctx)
+    state = await reads.show(ctx, actor, args.case_id)
     zone = (await ctx.shop_settings()).zone
     if args.json:
         return render.as_json(state, zone, indent=2)
-    return render.case(state, zone, ctx.settings.phone_region)
+    history = await reads.history(ctx, actor, state.case_id)
+    return render.case(state, zone, ctx.settings.phone_region, history)
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -346,11 +348,17 @@ async def calendar_due(ctx: Context, args: argparse.Namespace) -> str:
     from app import calendar
 
     due = await calendar.due(ctx, args.target, args.start, args.mode)
-    return (
-        f"{due.due.isoformat()}\n"
+    lines = [
+        due.due.isoformat(),
         f"due {due.due:%a %Y-%m-%d %H:%M %Z}: {args.target} of {due.counted} from "
-        f"{due.start:%a %Y-%m-%d %H:%M}"
-    )
+        f"{due.start:%a %Y-%m-%d %H:%M}",
+    ]
+    if args.mode is None and due.counted == calendar.WALL:  # the shop's rule, maybe unawares
+        lines.append(
+            "counted in wall-clock time, as the shop's targets are: "
+            "`complaints rules set target_mode business` counts opening hours"
+        )
+    return "\n".join(lines)
 
 
 async def calendar_close(ctx: Context, args: argparse.Namespace) -> str:
