@@ -462,22 +462,17 @@ async def rules_changes(ctx: Context, args: argparse.Namespace) -> str:
         )
     if not found:
         return "no changes recorded"
-    return "\n".join(
-        f"{c.at.astimezone(zone):%Y-%m-%d %H:%M}  {c.by}  {c.what}: "
-        f"{c.before if c.before is not None else '(default)'} -> "
-        f"{c.after if c.after is not None else '(default)'}"
-        for c in found
-    )
+    lines = []
+    for c in found:
+        said = render.change(c.what, c.before, c.after)
+        lines.append(f"{c.at.astimezone(zone):%Y-%m-%d %H:%M}  {c.by}  {said}")
+    return "\n".join(lines)
 
 
 def _applied(done: Applied) -> str:
     if not done.changes:
         return "no change: the rulebook says so already"
-    lines = [
-        f"{c.what}: {c.before if c.before is not None else '(default)'} -> "
-        f"{c.after if c.after is not None else '(default)'}"
-        for c in done.changes
-    ]
+    lines = [render.change(c.what, c.before, c.after) for c in done.changes]
     return "\n".join(lines) + _reached(done)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -104,6 +105,22 @@ def case(
         rows.append(f"closed    {state.closed_reason}")
     rows += recent(history or [], zone)
     return "\n".join(rows)
+
+
+_DAY_CHANGE = re.compile(r"^(closed|opened) \d{4}-\d{2}-\d{2}$")
+
+
+def change(what: str, before: str | None, after: str | None) -> str:
+    """A rulebook change as `rules changes` lists it: a rule goes from its value (or the
+    environment's default) to another; a day closed or opened once is shown as that day's
+    closure (its reason) or opening (its hours), and its removal as such."""
+    if _DAY_CHANGE.match(what):
+        if before is None:
+            return f"{what}: {after}"
+        return f"{what}: {before} -> {after if after is not None else 'removed'}"
+    return f"{what}: {before if before is not None else '(default)'} -> " + (
+        after if after is not None else "(default)"
+    )
 
 
 RECENT = 6  # the events `show` lists: enough to say why the due time last moved

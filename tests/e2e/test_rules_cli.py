@@ -188,5 +188,11 @@ async def test_the_owners_walk_a_closed_day_moves_an_open_case_and_show_says_why
                 f"a funeral in the family; due {after.isoformat()} 13:0"
             ) in why[0], why[0]
             assert "case opened (Test Owner): The cake arrived crushed" in shown
+        # The closure is listed as the closure it is; targets read as the owner writes them.
+        changes = await cli("rules", "changes")
+        assert f"{OWNER}  closed {closed}: a funeral in the family" in changes, changes
+        assert "(default) -> a funeral" not in changes
+        shown_rules = await cli("rules", "show")
+        assert '{"protect_others": "4h"}' in shown_rules and "PT" not in shown_rules
     finally:
         await pool.execute("DELETE FROM calendar_closures WHERE day = $1", tomorrow.date())
