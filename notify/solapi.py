@@ -343,7 +343,9 @@ class MessageSender:
         message_id = f"{notice['id']}/staff"
         ids = {"case_id": notice["case_id"], "notice_id": str(notice["id"]), "kind": notice["kind"]}
         if notice.get("attempts", 1) > 1:
-            sent_before = await self.client.find(message_id, national(to)[1])
+            sent_before = await self.client.find(
+                message_id, national(to)[1], notice.get("created_at")
+            )
             if sent_before is not None:
                 log.info("staff text sent before; not sent again", **ids)
                 return self._as_ours(sent_before)
