@@ -12,6 +12,8 @@ import contextlib
 import os
 import signal
 import subprocess
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -45,7 +47,7 @@ def api_url(settings: Settings) -> str:
     return f"http://{'localhost' if wildcard else settings.api_host}:{settings.api_port}"
 
 
-def _banner(settings: Settings) -> str:
+def _banner(settings: Settings, now: datetime | None = None) -> str:
     where = "DATABASE_URL" if settings.database_url else f"embedded, {settings.data_dir}/postgres"
     api = api_url(settings)
     return f"""
@@ -56,7 +58,7 @@ def _banner(settings: Settings) -> str:
     Temporal server : {settings.temporal_address}   (data: {settings.data_dir}/temporal.db)
     PostgreSQL      : {where}
     Metrics         : {metrics_url(settings) or "off (COMPLAINTS_METRICS_PORT=0)"}
-    Customer messages: {_messages(settings)}
+    Customer messages: {_messages(settings)}{_try_now(settings, now or datetime.now(UTC))}
 
   First, in another terminal, add yourself as staff (the last line it prints is your token):
     {ADD_YOURSELF}
@@ -82,6 +84,29 @@ def _messages(settings: Settings) -> str:
     if settings.messages == "solapi":
         return f"SOLAPI ({settings.solapi_url})"
     return "off (COMPLAINTS_MESSAGES=off)"
+
+
+TRY_NOW = "COMPLAINTS_QUIET_HOURS= COMPLAINTS_FOLLOW_UP_AFTER=2m make run"
+
+
+def customer_path_hint(settings: Settings, now: datetime) -> str | None:
+    """One line when the customer's path cannot be seen now: in quiet hours every customer
+    message waits for their end (and the rating link comes `follow_up_after` after the
+    prevention, a week unless set): how to start to see it at once."""
+    policy = settings.care_policy()
+    quiet = policy.quiet_hours
+    if settings.messages == "off" or quiet is None or not quiet.is_quiet(now):
+        return None
+    ends = quiet.next_allowed(now).astimezone(ZoneInfo(quiet.zone))
+    return (
+        f"customer messages wait until {ends:%H:%M} {ends.tzname()} (quiet hours); "
+        f"to try the path now: {TRY_NOW}"
+    )
+
+
+def _try_now(settings: Settings, now: datetime) -> str:
+    hint = customer_path_hint(settings, now)
+    return f"\n      {hint}" if hint else ""
 
 
 def with_messages(settings: Settings) -> Settings:
@@ -169,6 +194,7 @@ def main() -> None:
                 database="DATABASE_URL" if settings.database_url else "embedded",
                 metrics=metrics_url(settings),
                 messages=_messages(settings),
+                customer_path=customer_path_hint(settings, datetime.now(UTC)),
             )
         asyncio.run(_serve(settings, url))
     finally:

@@ -23,6 +23,7 @@ _TARGET = TypeAdapter(Duration)
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_DAYS = 366
 _TEXT = TypeAdapter(Text)
+WALL, OPEN_HOURS = "wall-clock time", "open hours"
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Day:
 class Due:
     due: datetime  # in the shop's zone
     start: datetime
-    counted: str  # "open hours" or "wall-clock time"
+    counted: str  # OPEN_HOURS or WALL
 
 
 def local_time(zone: ZoneInfo, text: str | None) -> datetime:
@@ -77,7 +78,7 @@ async def due(ctx: Context, target: str, start: str | None, mode: str | None) ->
     return Due(
         due=due_at(begin, length, shop).astimezone(settings.zone),
         start=begin.astimezone(settings.zone),
-        counted="open hours" if shop else "wall-clock time",
+        counted=OPEN_HOURS if shop else WALL,
     )
 
 

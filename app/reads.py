@@ -18,6 +18,7 @@ from store import cases as case_store
 from store import report as report_store
 from store.customers import CustomerDirectory
 from store.report import Report
+from store.timeline import Entry, case_events
 
 STAGES = (*(s.value for s in STEPS), "customer_response", "follow_up", "done")
 
@@ -115,6 +116,15 @@ async def show(ctx: Context, actor: Actor, case_id: str) -> CaseState:
         return state  # forgotten: nobody to call
     customer = Customer.model_construct(name=contact.name, phone=contact.phone)
     return state.model_copy(update={"customer": customer})
+
+
+async def history(ctx: Context, actor: Actor, case_id: str) -> list[Entry]:
+    """The case's events as stored, oldest first; none when PostgreSQL cannot be reached (the
+    case itself still shows, from Temporal)."""
+    require(actor, READ)
+    with contextlib.suppress(Unavailable, OSError, asyncpg.PostgresError):
+        return await case_events(await ctx.pool(), case_id_of(case_id))
+    return []
 
 
 async def list_cases(

@@ -120,7 +120,8 @@ async def set_rules(ctx: Context, actor: Actor, values: dict[str, str | None]) -
     # Stored as the settings read them back, so `rules show` and a later read agree.
     stored = {k: (v if v is None else v.strip()) for k, v in named.items()}
     done = await store.set_rules(await ctx.pool(), stored, actor.name)
-    return await _reach(ctx, done, ", ".join(f"{c.what} changed" for c in done))
+    changed = ", ".join(c.what for c in done)
+    return await _reach(ctx, done, f"{changed} changed by {actor.name}")
 
 
 def week_days(text: str) -> list[int]:
@@ -188,7 +189,7 @@ async def close_day(ctx: Context, actor: Actor, day: date, reason: str) -> tuple
     new = day not in shop.closures
     change = await store.close_day(await ctx.pool(), day, text, actor.name)
     done = [change] if change else []
-    return new, await _reach(ctx, done, f"closed {day.isoformat()}: {text}")
+    return new, await _reach(ctx, done, f"closed {day.isoformat()} by {actor.name}: {text}")
 
 
 async def open_day(ctx: Context, actor: Actor, day: date, hours: str, reason: str) -> Applied:
@@ -212,7 +213,8 @@ async def open_day(ctx: Context, actor: Actor, day: date, hours: str, reason: st
     _checked(settings, shop, openings=tuple(openings.items()))
     change = await store.open_day(await ctx.pool(), day, value, text, actor.name)
     done = [change] if change else []
-    return await _reach(ctx, done, f"opened {day.isoformat()}: {text}")
+    verb = "opened" if value is not None else "extra opening removed"
+    return await _reach(ctx, done, f"{verb} {day.isoformat()} by {actor.name}: {text}")
 
 
 def _a_day(day: date) -> date:

@@ -160,11 +160,13 @@ async def withdraw(ctx: Context, args: argparse.Namespace) -> str:
 async def show(ctx: Context, args: argparse.Namespace) -> str:
     from app import reads
 
-    state = await reads.show(ctx, await _actor(ctx), args.case_id)
+    actor = await _actor(ctx)
+    state = await reads.show(ctx, actor, args.case_id)
     zone = (await ctx.shop_settings()).zone
     if args.json:
         return render.as_json(state, zone, indent=2)
-    return render.case(state, zone, ctx.settings.phone_region)
+    history = await reads.history(ctx, actor, state.case_id)
+    return render.case(state, zone, ctx.settings.phone_region, history)
 
 
 def _filters(args: argparse.Namespace) -> Filters:
@@ -346,11 +348,17 @@ async def calendar_due(ctx: Context, args: argparse.Namespace) -> str:
     from app import calendar
 
     due = await calendar.due(ctx, args.target, args.start, args.mode)
-    return (
-        f"{due.due.isoformat()}\n"
+    lines = [
+        due.due.isoformat(),
         f"due {due.due:%a %Y-%m-%d %H:%M %Z}: {args.target} of {due.counted} from "
-        f"{due.start:%a %Y-%m-%d %H:%M}"
-    )
+        f"{due.start:%a %Y-%m-%d %H:%M}",
+    ]
+    if args.mode is None and due.counted == calendar.WALL:  # the shop's rule, maybe unawares
+        lines.append(
+            "counted in wall-clock time, as the shop's targets are: "
+            "`complaints rules set target_mode business` counts opening hours"
+        )
+    return "\n".join(lines)
 
 
 async def calendar_close(ctx: Context, args: argparse.Namespace) -> str:
@@ -454,22 +462,17 @@ async def rules_changes(ctx: Context, args: argparse.Namespace) -> str:
         )
     if not found:
         return "no changes recorded"
-    return "\n".join(
-        f"{c.at.astimezone(zone):%Y-%m-%d %H:%M}  {c.by}  {c.what}: "
-        f"{c.before if c.before is not None else '(default)'} -> "
-        f"{c.after if c.after is not None else '(default)'}"
-        for c in found
-    )
+    lines = []
+    for c in found:
+        said = render.change(c.what, c.before, c.after)
+        lines.append(f"{c.at.astimezone(zone):%Y-%m-%d %H:%M}  {c.by}  {said}")
+    return "\n".join(lines)
 
 
 def _applied(done: Applied) -> str:
     if not done.changes:
         return "no change: the rulebook says so already"
-    lines = [
-        f"{c.what}: {c.before if c.before is not None else '(default)'} -> "
-        f"{c.after if c.after is not None else '(default)'}"
-        for c in done.changes
-    ]
+    lines = [render.change(c.what, c.before, c.after) for c in done.changes]
     return "\n".join(lines) + _reached(done)
 
 

@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from app.times import in_zone
+from domain.events import (
+    Apologized,
+    CaseClosed,
+    CaseOpened,
+    CaseWithdrawn,
+    CauseAnalyzed,
+    DelayRecorded,
+    Empathized,
+    Escalated,
+    Event,
+    ImprovementReported,
+    PolicyOverridden,
+    PreventionShown,
+    ResolutionAccepted,
+    ResolutionDeclined,
+    ResolutionOffered,
+    RulesChanged,
+    SatisfactionRecorded,
+)
 from domain.messages import TEMPLATES
 from domain.model import STEPS, CaseState, CaseStatus, stage_name
 from domain.phone import written_phone
@@ -22,6 +42,7 @@ if TYPE_CHECKING:  # what the commands return, each imported by the command that
     from store.consents import ConsentState
     from store.referrals import Reward
     from store.report import Report
+    from store.timeline import Entry
 
 
 def as_json(value: Any, zone: ZoneInfo, indent: int | None = None) -> str:
@@ -38,7 +59,9 @@ def when(at: datetime, zone: ZoneInfo) -> str:
     return stamp(at, zone.key)
 
 
-def case(state: CaseState, zone: ZoneInfo, region: str = "KR") -> str:
+def case(
+    state: CaseState, zone: ZoneInfo, region: str = "KR", history: list[Entry] | None = None
+) -> str:
     profile = state.profile
     if state.customer is not None:
         who = f"{state.customer.name}   {written_phone(state.customer.phone, region)}"
@@ -80,7 +103,81 @@ def case(state: CaseState, zone: ZoneInfo, region: str = "KR") -> str:
         rows.append(f"withdrawn {state.withdrawn_reason}")
     if state.closed_reason:
         rows.append(f"closed    {state.closed_reason}")
+    rows += recent(history or [], zone)
     return "\n".join(rows)
+
+
+_DAY_CHANGE = re.compile(r"^(closed|opened) \d{4}-\d{2}-\d{2}$")
+
+
+def change(what: str, before: str | None, after: str | None) -> str:
+    """A rulebook change as `rules changes` lists it: a rule goes from its value (or the
+    environment's default) to another; a day closed or opened once is shown as that day's
+    closure (its reason) or opening (its hours), and its removal as such."""
+    if _DAY_CHANGE.match(what):
+        if before is None:
+            return f"{what}: {after}"
+        return f"{what}: {before} -> {after if after is not None else 'removed'}"
+    return f"{what}: {before if before is not None else '(default)'} -> " + (
+        after if after is not None else "(default)"
+    )
+
+
+RECENT = 6  # the events `show` lists: enough to say why the due time last moved
+
+
+def recent(entries: list[Entry], zone: ZoneInfo, shown: int = RECENT) -> list[str]:
+    """The case's last events, oldest first, each with who acted and what they said: the
+    rules or calendar change that moved a due time says so, with its reason."""
+    if not entries:
+        return []
+    last = entries[-shown:]
+    head = "history   " + (
+        f"the last {len(last)} of {len(entries)} events" if len(last) < len(entries) else "events"
+    )
+    rows = [head]
+    for e in last:
+        # Nobody's step: the clock's, or the rulebook's (who changed it is in the reason).
+        nobody = "the shop's rules" if isinstance(e.event, RulesChanged) else "the clock"
+        who = e.event.by or nobody
+        said = _said(e.event, zone)
+        rows.append(
+            f"  {when(e.occurred_at, zone)}  {e.event.type.replace('_', ' ')} ({who})"
+            + (f": {said}" if said else "")
+        )
+    return rows
+
+
+def _said(event: Event, zone: ZoneInfo) -> str:
+    """What an event records in words (the detail `show` prints beside it)."""
+    match event:
+        case RulesChanged():
+            due = event.response_due_at
+            return event.reason + (f"; due {when(due, zone)}" if due else "")
+        case DelayRecorded():
+            return f"{event.reason}; due {when(event.due_at, zone)}"
+        case CaseOpened():
+            return event.summary
+        case Apologized():
+            return event.what
+        case Empathized():
+            return event.customer_words
+        case CauseAnalyzed():
+            return f"{event.cause} (fault: {event.fault})"
+        case ResolutionOffered():
+            return f"{event.plan} [{', '.join(o.kind for o in event.options)}]"
+        case ResolutionAccepted():
+            return f"{event.remedy.kind}: {event.remedy.terms}"
+        case PreventionShown() | ImprovementReported():
+            return event.measure
+        case SatisfactionRecorded():
+            return f"{event.score}/5 {event.comment or ''}".rstrip()
+        case Escalated():
+            return f"level {event.level} ({event.reason})"
+        case ResolutionDeclined() | PolicyOverridden() | CaseWithdrawn() | CaseClosed():
+            return str(event.reason)
+        case _:
+            return ""
 
 
 def _next(state: CaseState, zone: ZoneInfo) -> list[str]:

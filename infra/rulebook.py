@@ -44,6 +44,7 @@ RULE_KEYS = (
     "escalation_contacts",
     "language",
 )
+_DURATIONS_BY_MOTIVE = frozenset({"response_targets", "first_response_targets"})
 _JSON_KEYS = frozenset(
     {"response_targets", "first_response_targets", "remedy_terms", "escalation_contacts"}
 )
@@ -59,6 +60,8 @@ def check_key(key: str) -> str:
 def text_of(settings: Settings, key: str) -> str:
     """A rule's value as its environment variable would write it."""
     value = getattr(settings, key)
+    if key in _DURATIONS_BY_MOTIVE:  # {"protect_others": "4h"}, as the owner writes it
+        return json.dumps({str(m): _duration(d) for m, d in value.items()}, ensure_ascii=False)
     if key in _JSON_KEYS:
         dumped = settings.model_dump(mode="json", include={key})[key]
         return json.dumps(dumped, ensure_ascii=False)

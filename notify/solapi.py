@@ -16,15 +16,17 @@ owns retries and we choose the timeouts.
   `{"groupInfo": {...}, "failedMessageList": [...], "messageList": [{"messageId",
   "statusCode", "statusMessage", "customFields"}]}`: statusCode 2000 is "accepted", not yet
   delivered. An error is a 4xx/5xx with `{"errorCode", "errorMessage"}`.
-- Look up: `GET /messages/v4/list-old?messageId=...` (or `?to=...`) answers
-  `{"messageList": {"<id>": {..., "statusCode", "type", "customFields"}}}`; 4000 is
+- Look up: `GET /messages/v4/list-old?messageId=...` (or `?to=...&dateType=CREATED&
+  startDate=<ISO 8601>`, then `&startKey=<the last page's nextKey>`) answers
+  `{"messageList": {"<id>": {..., "statusCode", "type", "customFields"}}, "nextKey"}`; 4000 is
   "received by the phone". A message still on its way when the send returned is recorded as
   `accepted`; the outbox's sweep looks it up again (`recheck`) until its result is final.
 
 Idempotency: SOLAPI takes no idempotency key (`allowDuplicates` only concerns one request's
 own recipients), so every message carries its notice id in `customFields.noticeId`, and a
-notice being tried again (the outbox counts attempts) is first looked up by its number and
-that id: found, it is not sent again. The window this leaves (the provider took the message
+notice being tried again (the outbox counts attempts) is first looked up among its number's
+messages since the notice was written, every page of them, for that id: found, it is not
+sent again. The window this leaves (the provider took the message
 but has not listed it yet when the retry looks) is seconds wide; the outbox's lease is
 longer than that.
 """
@@ -55,6 +57,9 @@ LIST_PATH = "/messages/v4/list-old"  # the path the official SDK's get_messages 
 ACCEPTED, RECEIVED = "2000", "4000"
 _PENDING_PREFIXES = ("2", "3")  # accepted, handed to the carrier: no final result yet
 _FALLBACK_TYPES = ("SMS", "LMS", "MMS")
+PAGE = "50"  # messages a lookup asks for at a time
+MAX_PAGES = 20  # a retried notice's earlier send is looked for among this many pages at most
+CLOCK_MARGIN = timedelta(minutes=10)  # the provider's dates against ours
 
 
 class ProviderUnavailable(RuntimeError):
@@ -192,11 +197,17 @@ class SolapiClient:
             pause = min(pause * 2, 0.5)
 
     async def _lookup(self, params: dict[str, str]) -> dict[str, dict[str, Any]]:
-        response = await self._request("GET", LIST_PATH, params={**params, "limit": "50"})
+        return (await self._page(params))[0]
+
+    async def _page(self, params: dict[str, str]) -> tuple[dict[str, dict[str, Any]], str | None]:
+        """One page of the list (newest first) and the key of the next, if there is one."""
+        response = await self._request("GET", LIST_PATH, params={**params, "limit": PAGE})
         if not response.is_success:
             raise ProviderUnavailable(f"message lookup answered {_error(response)}")
-        listed = response.json().get("messageList") or {}
-        return {str(k): v for k, v in listed.items()} if isinstance(listed, dict) else {}
+        body = response.json()
+        listed = body.get("messageList") or {}
+        found = {str(k): v for k, v in listed.items()} if isinstance(listed, dict) else {}
+        return found, (str(body["nextKey"]) if body.get("nextKey") else None)
 
     @staticmethod
     def outcome(record: dict[str, Any], group_id: str = "") -> Delivery:
@@ -220,12 +231,30 @@ class SolapiClient:
         record = (await self._lookup({"messageId": message_id})).get(message_id)
         return self.outcome({"messageId": message_id, **record}) if record else None
 
-    async def find(self, notice_id: str, to: str) -> Delivery | None:
-        """The message sent before for this notice, if the provider lists one."""
-        for message_id, record in (await self._lookup({"to": to})).items():
-            if (record.get("customFields") or {}).get("noticeId") == notice_id:
-                return self.outcome({"messageId": message_id, **record})
-        return None
+    async def find(self, notice_id: str, to: str, since: datetime | None = None) -> Delivery | None:
+        """The message sent before for this notice, if the provider lists one: among the
+        number's messages created since `since` (the notice's own creation: none can be
+        older; less a margin for the provider's clock), page after page (`startKey`), as
+        the SDK's GetMessagesRequest asks (`dateType`, `startDate`). A busy number's 50 latest
+        messages would not do: the earlier send could be behind them, and go out twice."""
+        params = {"to": to}
+        if since is not None:
+            start = (since - CLOCK_MARGIN).astimezone(UTC)
+            params |= {"dateType": "CREATED", "startDate": start.isoformat()}
+        key: str | None = None
+        for _ in range(MAX_PAGES):
+            listed, key = await self._page(params | ({"startKey": key} if key else {}))
+            for message_id, record in listed.items():
+                if (record.get("customFields") or {}).get("noticeId") == notice_id:
+                    return self.outcome({"messageId": message_id, **record})
+            if key is None:
+                return None
+        # Thousands of messages to one number since the notice was written: not a shop's
+        # customer. Kept, not sent: the sweep tries again and an operator can look.
+        raise ProviderUnavailable(
+            f"message lookup: more than {MAX_PAGES * int(PAGE)} messages to the number since "
+            "the notice was written; not sent again"
+        )
 
 
 class MessageSender:
@@ -314,7 +343,9 @@ class MessageSender:
         message_id = f"{notice['id']}/staff"
         ids = {"case_id": notice["case_id"], "notice_id": str(notice["id"]), "kind": notice["kind"]}
         if notice.get("attempts", 1) > 1:
-            sent_before = await self.client.find(message_id, national(to)[1])
+            sent_before = await self.client.find(
+                message_id, national(to)[1], notice.get("created_at")
+            )
             if sent_before is not None:
                 log.info("staff text sent before; not sent again", **ids)
                 return self._as_ours(sent_before)
@@ -346,7 +377,9 @@ class MessageSender:
         message = self.message(notice, datetime.now(UTC))
         ids = {"case_id": notice["case_id"], "notice_id": str(notice["id"]), "kind": notice["kind"]}
         if notice.get("attempts", 1) > 1:
-            sent_before = await self.client.find(str(notice["id"]), message["to"])
+            sent_before = await self.client.find(
+                str(notice["id"]), message["to"], notice.get("created_at")
+            )
             if sent_before is not None:
                 log.info("message sent before; not sent again", result=sent_before.result, **ids)
                 return self._as_ours(sent_before)

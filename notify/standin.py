@@ -16,6 +16,8 @@ What you can see and steer:
   `text`, `status` (`sent`, `fallback_sms`, `failed`, `pending`), plus ids and the reason of
   a failure.
 - `GET /`: the same as a page.
+- `GET /messages/v4/list-old`: SOLAPI's list, newest first, by `messageId`, `to`, `groupId`,
+  `startDate`/`endDate` (created), a page of `limit` at a time (`startKey`, `nextKey`).
 - `POST /admin/fail {"status": 429 | 500, "times": N}`: the next N sends answer that.
 - `POST /admin/slow {"seconds": S}`: every send takes its messages, then waits S seconds
   before it answers (a sender that gives up or dies meanwhile must not send them twice).
@@ -261,20 +263,32 @@ def create_app(state: StandinState | None = None) -> FastAPI:
             return refused
         q = request.query_params
         limit = int(q.get("limit", "20"))
+        try:
+            since = _instant(q.get("startDate"))
+            until = _instant(q.get("endDate"))
+        except ValueError:
+            return _error(400, "ValidationError", "startDate/endDate는 ISO 8601이어야 합니다")
         found = [
             r
-            for r in reversed(state.messages)
+            for r in reversed(state.messages)  # newest first
             if (not q.get("messageId") or r["messageId"] == q["messageId"])
             and (not q.get("to") or r["to"] == q["to"])
             and (not q.get("groupId") or r["groupId"] == q["groupId"])
-        ][:limit]
+            and (since is None or datetime.fromisoformat(r["dateCreated"]) >= since)
+            and (until is None or datetime.fromisoformat(r["dateCreated"]) <= until)
+        ]
+        start = q.get("startKey")
+        if start:  # the page from that message on (a key from the last page's nextKey)
+            ids = [r["messageId"] for r in found]
+            found = found[ids.index(start) :] if start in ids else []
+        page, rest = found[:limit], found[limit:]
         return JSONResponse(
             {
                 "limit": limit,
-                "startKey": None,
-                "nextKey": None,
+                "startKey": start or None,
+                "nextKey": rest[0]["messageId"] if rest else None,
                 "messageList": {
-                    r["messageId"]: {k: v for k, v in r.items() if k not in _OURS} for r in found
+                    r["messageId"]: {k: v for k, v in r.items() if k not in _OURS} for r in page
                 },
             }
         )
@@ -360,6 +374,14 @@ def create_app(state: StandinState | None = None) -> FastAPI:
 _SAID = {False: "수신 완료", True: "이통사 전송 중"}  # a delivered message, one on its way
 _OURS = ("status", "_final")  # the stand-in's own bookkeeping, not SOLAPI's fields
 _URL = re.compile(r"(https?://[^\s<]+)")
+
+
+def _instant(text: str | None) -> datetime | None:
+    """A date the list is asked for (ISO 8601; UTC when it names no offset)."""
+    if not text:
+        return None
+    at = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _linked(text: str) -> str:

@@ -18,6 +18,10 @@ def test_every_rule_reads_back_as_written() -> None:
 def test_rules_go_over_the_environment() -> None:
     changed = apply(Settings(), {"response_target": "48h", "closed_every": "2nd,4th mon"})
     assert text_of(changed, "response_target") == "2d"
+    # Targets per motive as the owner writes them, not ISO 8601 (PT4H).
+    assert text_of(changed, "first_response_targets") == '{"protect_others": "4h"}'
+    per_motive = apply(Settings(), {"response_targets": '{"anger": "90m"}'})
+    assert text_of(per_motive, "response_targets") == '{"anger": "1h30m"}'
     assert changed.calendar().closed_every[0].weeks == (2, 4)
 
 

@@ -13,7 +13,15 @@ import httpx
 import pytest
 
 from infra.links import LinkSigner
+from notify import standin
 from notify.solapi import LIST_PATH, SEND_PATH, MessageSender, ProviderUnavailable, SolapiClient
+from notify.standin import (
+    STANDIN_API_KEY,
+    STANDIN_API_SECRET,
+    STANDIN_CHANNEL,
+    STANDIN_SENDER,
+    StandinState,
+)
 from store.delivery import Delivery
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "solapi"
@@ -192,13 +200,53 @@ async def test_a_timeout_is_tried_again() -> None:
 
 async def test_a_retried_notice_already_sent_is_not_sent_again() -> None:
     provider = Provider((200, fixture("send_success.json")), fixture("list_received.json"))
-    delivery = await sender(provider).send(NOTICE | {"attempts": 2})
+    delivery = await sender(provider).send(NOTICE | {"attempts": 2, "created_at": NOW})
     assert delivery.result == "sent" and provider.sent() == []
     lookup = provider.requests[0]
     assert lookup.url.path == LIST_PATH and lookup.url.params["to"] == "01012345678"
+    # Only messages since the notice was written (less the clocks' margin), as the SDK asks.
+    assert lookup.url.params["dateType"] == "CREATED"
+    assert lookup.url.params["startDate"] == "2026-12-06T05:00:11+00:00"
 
 
 async def test_a_retried_notice_the_provider_never_took_is_sent() -> None:
     provider = Provider((200, fixture("send_success.json")))
     await sender(provider).send(NOTICE | {"attempts": 3})
     assert len(provider.sent()) == 1
+
+
+async def test_a_retried_notice_is_found_behind_more_than_a_page_of_later_messages() -> None:
+    """The stand-in (SOLAPI's list as the SDK asks it: `to`, a date window, pages) holds 60
+    later messages to the same number: the retried notice is still found, not sent twice."""
+    state = StandinState.for_language("en")
+    client = SolapiClient(
+        "http://standin",
+        STANDIN_API_KEY,
+        STANDIN_API_SECRET,
+        transport=httpx.ASGITransport(app=standin.create_app(state)),
+        settle=0.0,
+    )
+    messages = MessageSender(
+        client,
+        sender_number=STANDIN_SENDER,
+        channel_id=STANDIN_CHANNEL,
+        template_ids=standin.standin_template_ids(),
+        links=LinkSigner([b"k" * 32]),
+        public_url="https://shop.example",
+        link_ttl=timedelta(days=14),
+        language="en",
+    )
+    written = datetime.now(UTC)
+    first = await messages.send(NOTICE | {"created_at": written})
+    for n in range(60):
+        await messages.send(NOTICE | {"id": f"later-{n}", "created_at": written})
+    assert len(state.messages) == 61
+
+    again = await messages.send(NOTICE | {"attempts": 2, "created_at": written})
+    assert len(state.messages) == 61, "not sent twice"
+    assert again.message_id == first.message_id and again.result == "sent"
+    # Looked up within the notice's own window: nothing older than it was written is read.
+    assert await client.find(NOTICE["id"], "01012345678", written + timedelta(hours=1)) is None
+    # The first page alone (the 50 newest) would not have held it.
+    newest = await client._lookup({"to": "01012345678"})
+    assert len(newest) == 50 and first.message_id not in newest

@@ -82,7 +82,7 @@ async def test_a_case_due_tomorrow_escalates_the_day_after_once_the_shop_closes_
         reason = await pool.fetchval(
             "SELECT data->>'reason' FROM complaint_events WHERE case_id = $1 AND seq = 2", case_id
         )
-        assert reason == f"closed {tuesday.isoformat()}: a funeral in the family"
+        assert reason == f"closed {tuesday.isoformat()} by {OWNER}: a funeral in the family"
         due_at = await pool.fetchval(
             "SELECT response_due_at FROM complaint_cases WHERE case_id = $1", case_id
         )
