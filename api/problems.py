@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 from starlette.routing import Match
 from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
@@ -188,7 +190,14 @@ def install(app: FastAPI) -> None:
         log.warning("service unavailable", path=request.url.path, reason=unavailable.message)
         return refused(unavailable)
 
+    async def on_gone(request: Request, err: Exception) -> Response:
+        # The client went away mid-request (htmx cancels a phone lookup as the next digit is
+        # typed): nothing failed here, and nobody is left to answer. 499, as nginx logs it.
+        log.debug("client went away", path=request.url.path)
+        return Response(status_code=499)
+
     app.add_exception_handler(Refusal, on_refusal)
+    app.add_exception_handler(ClientDisconnect, on_gone)
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(HTTPException, on_http)
     for kind in (

@@ -135,3 +135,26 @@ def test_a_crash_is_a_json_line_too(json_logs) -> None:
         sys.excepthook(type(err), err, err.__traceback__)
     [line] = json_logs()
     assert line["level"] == "critical" and "KeyError: 'boom'" in line["exception"]
+
+
+async def test_a_client_that_went_away_is_no_error(json_logs) -> None:
+    """htmx cancels a phone lookup as the next digit is typed: the request's body is never
+    read to the end. Nothing failed on our side, so no ERROR and no traceback."""
+    import httpx
+    from fastapi import FastAPI
+    from starlette.requests import ClientDisconnect
+
+    from api import problems
+
+    app = FastAPI()
+    problems.install(app)
+
+    @app.post("/staff/customers/lookup")
+    async def lookup() -> None:
+        raise ClientDisconnect()
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop") as client:
+        answer = await client.post("/staff/customers/lookup", data={"phone": "0101"})
+    assert answer.status_code == 499
+    assert [line for line in json_logs() if line.get("level") in ("error", "warning")] == []
