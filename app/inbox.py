@@ -7,7 +7,7 @@ from typing import Any
 
 from app.cases import phone_in
 from app.context import Context
-from app.identity import READ, Actor, require
+from app.identity import NOTICES, READ, Actor, require
 from app.ids import case_id_of
 from app.reads import STAGES
 from app.refusals import InvalidInput
@@ -18,7 +18,7 @@ from store import inbox as inbox_store
 from store import timeline as timeline_store
 from store.customers import CustomerDirectory, TierThresholds
 from store.inbox import InboxFilter
-from store.outbox import case_messages
+from store.outbox import case_messages, held_notices
 from store.timeline import Entry
 
 OPEN_STATUSES = tuple(s.value for s in CaseStatus if not s.is_final)
@@ -53,8 +53,10 @@ def inbox_filter(
     motive: str | None = None,
     owner: bool = False,
     case_id: str | None = None,
+    mine: str | None = None,
 ) -> InboxFilter:
-    """The inbox's filters as typed; an unknown value is refused, as the list's are."""
+    """The inbox's filters as typed; an unknown value is refused, as the list's are.
+    `mine`: the name of the person asking, for the cases they opened or handle now."""
     for name, value, known in (
         ("status", status, OPEN_STATUSES),
         ("step", step, OPEN_STAGES),
@@ -63,7 +65,7 @@ def inbox_filter(
         if value is not None and value not in known:
             raise InvalidInput(f"{name}: {value!r} is not one of {', '.join(known)}")
     typed = case_id_of(case_id) if case_id and case_id.strip() else None
-    return InboxFilter(status, step, motive, owner, typed)
+    return InboxFilter(status, step, motive, owner, typed, mine)
 
 
 async def inbox(
@@ -80,6 +82,19 @@ async def inbox(
 async def owner_waits(ctx: Context, actor: Actor) -> list[InboxRow]:
     require(actor, READ)
     return [InboxRow(**r) for r in await inbox_store.owner_waits(await ctx.pool())]
+
+
+@dataclass(frozen=True)
+class Held:
+    """The notices held for quiet or closed hours, as the inbox's strip counts them."""
+
+    count: int
+    first: datetime | None  # when the first of them may go
+
+
+async def held(ctx: Context, actor: Actor) -> Held:
+    require(actor, NOTICES)
+    return Held(*await held_notices(await ctx.pool()))
 
 
 async def timeline(ctx: Context, actor: Actor, case_id: str) -> list[Entry]:

@@ -401,6 +401,8 @@ def evolve(state: State, event: Event) -> CaseState:
                 "step_started_at": event.at,
                 "window_started_at": event.at,
                 "response_due_at": event.targets.due_at(event.at, first, Step.APOLOGIZE),
+                "opened_by": event.by,
+                "handled_by": event.by,
             }
         )
     if state is None:
@@ -535,7 +537,20 @@ def evolve(state: State, event: Event) -> CaseState:
             }
         case _:  # a new event without a branch fails type checking here
             assert_never(event)
+    if event.by is not None and isinstance(event, _HANDLING):
+        changes["handled_by"] = event.by
     return _with(state, changes)
+
+
+# The staff steps (and a delay staff announce): who took the latest holds the case.
+_HANDLING = (
+    Apologized,
+    Empathized,
+    CauseAnalyzed,
+    ResolutionOffered,
+    PreventionShown,
+    DelayRecorded,
+)
 
 
 _FIELDS = frozenset(CaseState.model_fields)

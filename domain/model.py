@@ -396,6 +396,11 @@ class CaseState(Frozen):
     withdrawn_reason: str | None = None
     closed_reason: str | None = None
     closed_at: Instant | None = None
+    # Who holds the case, for a person's own list ("mine"): who opened it, and who answered
+    # its latest step (the opener until then). The customer's answers and the clock's events
+    # leave them as they are: the case stays with the staff member who offered.
+    opened_by: str | None = None
+    handled_by: str | None = None
 
     @property
     def warn_at(self) -> datetime | None:

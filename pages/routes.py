@@ -269,24 +269,37 @@ async def inbox_page(
     motive: str | None = None,
     owner: str | None = None,
     case_id: str | None = None,
+    mine: str | None = None,
     page: int = 1,
 ) -> HTMLResponse:
     session = await signed_in(request)
     ctx = context(request)
     where = inbox.inbox_filter(
-        _chosen(status), _chosen(step), _chosen(motive), bool(owner), _chosen(case_id)
+        _chosen(status),
+        _chosen(step),
+        _chosen(motive),
+        bool(owner),
+        _chosen(case_id),
+        session.actor.name if mine else None,  # the URL says "mine", never a name
     )
     found = await inbox.inbox(ctx, session.actor, where, PAGE_SIZE, max(1, page))
     t = catalogue(request)
     now = datetime.now(UTC)
     zone = shop(request).timezone
     rows = [(r, view.due(r.response_due_at, now, zone, t)) for r in found.rows]
+    waiting = await inbox.held(ctx, session.actor)
+    held = (
+        t("inbox.held", n=waiting.count, when=when(waiting.first, zone, t.language))
+        if waiting.count and waiting.first
+        else None
+    )
     query = {
         "status": where.status or "",
         "step": where.step or "",
         "motive": where.motive or "",
         "owner": "1" if where.owner else "",
         "case_id": where.case_id or "",
+        "mine": "1" if where.mine else "",
     }
     partial = request.headers.get("hx-request") == "true"
     return render(
@@ -295,6 +308,7 @@ async def inbox_page(
         session=session,
         found=found,
         rows=rows,
+        held=held,
         query=query,
         poll_url=str(request.url.path) + ("?" + request.url.query if request.url.query else ""),
         statuses=inbox.OPEN_STATUSES,

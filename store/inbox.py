@@ -25,6 +25,9 @@ class InboxFilter:
     motive: str | None = None
     owner: bool = False  # escalated to the owner (the top level)
     case_id: str | None = None  # the start of a case id, as written (dashes included)
+    # "Mine": the cases this person opened or whose latest step they answered (CaseState
+    # opened_by / handled_by, kept as columns by migration 0025, each with its index).
+    mine: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = [_OPEN]
@@ -36,6 +39,10 @@ class InboxFilter:
                 clauses.append(f"{column} = ${len(args)}")
         if self.owner:
             clauses.append("escalation_level >= 2")
+        if self.mine is not None:
+            args.append(self.mine)
+            n = len(args)
+            clauses.append(f"(opened_by = ${n} OR handled_by = ${n})")
         if self.case_id:
             args.append(self.case_id.replace("\\", "").replace("%", "").replace("_", "") + "%")
             clauses.append(f"case_id LIKE ${len(args)}")

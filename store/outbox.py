@@ -286,6 +286,17 @@ class Outbox:
         ]
 
 
+async def held_notices(pool: asyncpg.Pool) -> tuple[int, datetime | None]:
+    """How many notices are held (quiet or closed hours), and when the first may go: for
+    the inbox's strip. Reads the pending notices' partial index alone."""
+    row = await pool.fetchrow(
+        "SELECT count(*) AS n, min(not_before) AS first FROM notifications "
+        "WHERE sent_at IS NULL AND not_before > now()"
+    )
+    assert row is not None
+    return int(row["n"]), row["first"]
+
+
 async def case_messages(pool: asyncpg.Pool, case_id: str) -> list[dict[str, Any]]:
     """The customer messages of one case, oldest first, with what became of each (no
     number, no text): for the staff case page."""

@@ -158,6 +158,8 @@ TEXT: dict[str, str] = {
     "inbox.step": "Step",
     "inbox.motive": "Motive",
     "inbox.owner_only": "Escalated to the owner only",
+    "inbox.mine": "Mine only (opened by me, or my latest step)",
+    "inbox.held": "{n} notices held · the first goes out {when}",
     "inbox.case_id": "Case id",
     "inbox.case_id_hint": "e.g. 4f7k-q2mx",
     "inbox.apply": "Apply",
@@ -632,6 +634,7 @@ TEXT: dict[str, str] = {
 # The forms for exactly one, where TEXT's is plural.
 ONE: dict[str, str] = {
     "case.visits": "1 visit",
+    "inbox.held": "1 notice held · it goes out {when}",
     "case.earlier": "1 earlier complaint",
     "case.delayed": "moved from {when} (once)",
     "search.found": "1 case for this number",

@@ -168,6 +168,8 @@ TEXT: dict[str, str] = {
     "inbox.step": "단계",
     "inbox.motive": "동기",
     "inbox.owner_only": "대표에게 보고된 것만",
+    "inbox.mine": "내 민원만 (내가 접수했거나 마지막 단계를 한 것)",
+    "inbox.held": "보류된 알림 {n}건 · 첫 알림은 {when}에 보냄",
     "inbox.case_id": "민원 번호",
     "inbox.case_id_hint": "예: 4f7k-q2mx",
     "inbox.apply": "적용",

@@ -306,3 +306,37 @@ def test_a_refusal_says_what_was_wrong_and_what_to_do(
 def test_nothing_but_opening_is_accepted_before_the_case_is_opened() -> None:
     with pytest.raises(CaseNotOpen, match=r"^the case has not been opened$"):
         decide(CheckClock(), None, T0)
+
+
+def test_the_case_is_held_by_who_opened_it_then_by_who_took_the_latest_step() -> None:
+    opened = evolve(
+        None, decide(open_command("c0ffee").model_copy(update={"by": "A"}), None, T0)[0]
+    )
+    assert (opened.opened_by, opened.handled_by) == ("A", "A")
+    state = opened
+    for i, command in enumerate(
+        [
+            Apologize(what="Sorry", by="B"),
+            Empathize(customer_words="I waited", by=None),
+            AnalyzeCause(cause="A slip", fault=Fault.OURS, by="C"),
+        ],
+        1,
+    ):
+        for event in decide(command, state, T0 + timedelta(minutes=i)):
+            state = evolve(state, event)
+    assert (state.opened_by, state.handled_by) == ("A", "C"), "a step without a name leaves it"
+    offered = OfferResolution(
+        options=[OfferedRemedy(kind=RemedyKind.FREE_REDO)], plan="Redo", by="D"
+    )
+    for event in decide(offered, state, T0 + timedelta(minutes=5)):
+        state = evolve(state, event)
+    assert state.handled_by == "D"
+    answer = RecordCustomerResponse(choice=RemedyKind.FREE_REDO, by="customer")
+    for event in decide(answer, state, T0 + timedelta(minutes=6)):
+        state = evolve(state, event)
+    assert state.handled_by == "D", "the customer's answer leaves the case with who offered"
+    for event in decide(
+        ShowPrevention(measure="Read back", by="E"), state, T0 + timedelta(hours=1)
+    ):
+        state = evolve(state, event)
+    assert (state.opened_by, state.handled_by) == ("A", "E")
