@@ -23,6 +23,13 @@ _TABLES = """
 SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY c.relname
 """
+# A table's columns as a backup holds them: not those PostgreSQL generates from the others
+# (complaint_cases' opened_by and handled_by, migration 0025), which a restore could not load
+# and which the loaded rows give back.
+_STORED_COLUMNS = """
+SELECT attname FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0
+  AND NOT attisdropped AND attgenerated = '' ORDER BY attnum
+"""
 # Foreign keys within the schema: (table, the table it refers to).
 _REFERENCES = """
 SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent
@@ -71,7 +78,10 @@ async def export(conn: asyncpg.Connection, folder: Path) -> Exported:
         tables: dict[str, dict[str, Any]] = {}
         for name in names:
             path = folder / f"{name}.csv"
-            await conn.copy_from_table(name, output=str(path), format="csv", header=True)
+            columns = [r["attname"] for r in await conn.fetch(_STORED_COLUMNS, f'"{name}"')]
+            await conn.copy_from_table(
+                name, output=str(path), format="csv", header=True, columns=columns
+            )
             path.chmod(0o600)
             rows = await conn.fetchval(f'SELECT count(*) FROM "{name}"')
             tables[name] = {"rows": rows, "file": path.name, "sha256": sha256(path)}
