@@ -47,6 +47,7 @@ from domain.commands import (
     RecordCustomerResponse,
     RecordDelay,
     RecordSatisfaction,
+    RequestOverride,
     ShowPrevention,
     Withdraw,
 )
@@ -536,6 +537,23 @@ async def record_delay(
         case_id,
         "record_delay",
         lambda: RecordDelay(until=at, reason=reason, by=actor.name),
+    )
+
+
+async def request_override(
+    ctx: Context, actor: Actor, case_id: str, kinds: Sequence[str], reason: str
+) -> CaseSummary:
+    """Ask the owner to offer what the policy does not allow now (`kinds`), and why: for
+    staff who may not override themselves. The owner's view lists it until an offer."""
+    require(actor, WALK)
+    wanted = tuple(remedy(k).kind for k in kinds)
+    if not wanted:
+        raise InvalidInput.about([("wanted", "choose the remedy the customer wants")])
+    return await _act(
+        ctx,
+        case_id,
+        "request_override",
+        lambda: RequestOverride(kinds=wanted, reason=reason, by=actor.name),
     )
 
 

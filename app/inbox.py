@@ -37,6 +37,7 @@ class InboxRow:
     response_due_at: datetime | None
     opened_at: datetime
     declines: int
+    override_requested: bool = False  # staff asked the owner for an override
 
 
 @dataclass(frozen=True)

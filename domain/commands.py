@@ -139,6 +139,16 @@ class RecordDelay(Frozen):
     by: Staff = None
 
 
+class RequestOverride(Frozen):
+    """Staff who may not offer beyond the policy ask the owner to: the remedies the customer
+    wants that the policy does not allow now, and why. The owner's view lists the case until
+    an offer answers it."""
+
+    kinds: tuple[RemedyKind, ...] = Field(min_length=1)
+    reason: Text
+    by: Staff = None
+
+
 class CheckClock(Frozen):
     """The clock's own command: the workflow raises it when the case's next deadline passes."""
 
@@ -159,6 +169,7 @@ Command = (
     | RecordCustomerResponse
     | RecordSatisfaction
     | RecordDelay
+    | RequestOverride
     | Withdraw
     | CheckClock
     | ChangeRules

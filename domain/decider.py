@@ -18,6 +18,7 @@ from domain.commands import (
     RecordCustomerResponse,
     RecordDelay,
     RecordSatisfaction,
+    RequestOverride,
     ShowPrevention,
     Withdraw,
 )
@@ -45,6 +46,7 @@ from domain.events import (
     Event,
     FollowUpDue,
     ImprovementReported,
+    OverrideRequested,
     PolicyOverridden,
     PreventionShown,
     ResolutionAccepted,
@@ -125,6 +127,10 @@ def decide(command: Command, state: State, now: datetime) -> list[Event]:
         case OfferResolution():
             _check_step(state, Step.OFFER_RESOLUTION)
             return _offer(command, state, now)
+        case RequestOverride():  # asked before an offer: the owner's answer is one
+            _check_step(state, Step.OFFER_RESOLUTION)
+            kinds = tuple(dict.fromkeys(command.kinds))
+            return [OverrideRequested(at=now, by=command.by, kinds=kinds, reason=command.reason)]
         case _:
             _check_step(state, STEP_OF[type(command)])
             return [_step_event(command, state, now)]
@@ -427,6 +433,8 @@ def evolve(state: State, event: Event) -> CaseState:
             }
         case PolicyOverridden():
             pass
+        case OverrideRequested():
+            changes |= {"override_wanted": event.kinds, "override_reason": event.reason}
         case ResolutionOffered():
             offer = Offer(
                 round=event.round,
@@ -441,6 +449,8 @@ def evolve(state: State, event: Event) -> CaseState:
                 "offers": (*state.offers, offer),
                 "customer_wait_due_at": event.at + state.care.customer_wait,
                 "customer_reminded": False,
+                "override_wanted": (),  # the offer answers a request for an override
+                "override_reason": None,
             }
         case ResolutionAccepted():
             changes |= _window(state, event.at, Step.SHOW_PREVENTION) | {

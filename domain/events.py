@@ -65,6 +65,14 @@ class PolicyOverridden(_Event):
     reason: str
 
 
+class OverrideRequested(_Event):
+    """Staff asked the owner to offer what the policy does not allow now, and said why."""
+
+    type: Literal["override_requested"] = "override_requested"
+    kinds: tuple[RemedyKind, ...]
+    reason: str
+
+
 class ResolutionOffered(_Event):
     type: Literal["resolution_offered"] = "resolution_offered"
     round: int
@@ -177,6 +185,7 @@ Event = Annotated[
     | Empathized
     | CauseAnalyzed
     | PolicyOverridden
+    | OverrideRequested
     | ResolutionOffered
     | ResolutionAccepted
     | ResolutionDeclined

@@ -401,6 +401,10 @@ class CaseState(Frozen):
     # leave them as they are: the case stays with the staff member who offered.
     opened_by: str | None = None
     handled_by: str | None = None
+    # Staff asked the owner for an override (the remedies wanted, and why): it waits on the
+    # owner until the next offer answers it.
+    override_wanted: tuple[RemedyKind, ...] = ()
+    override_reason: str | None = None
 
     @property
     def warn_at(self) -> datetime | None:

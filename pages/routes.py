@@ -190,6 +190,7 @@ async def posted(request: Request) -> tuple[Session, dict[str, Any]]:
     values: dict[str, Any] = {k: _text(v) for k, v in form.items()}
     values["option"] = [_text(v) for v in form.getlist("option")]
     values["override_option"] = [_text(v) for v in form.getlist("override_option")]
+    values["wanted"] = [_text(v) for v in form.getlist("wanted")]
     return session, values
 
 
@@ -584,6 +585,10 @@ async def _act(ctx: Context, actor: Actor, case_id: str, action: str, form: dict
             await cases.record_delay(ctx, actor, case_id, text("until"), text("reason"))
         case "withdrawal":
             await cases.withdraw(ctx, actor, case_id, text("reason"))
+        case "override_request":
+            await cases.request_override(
+                ctx, actor, case_id, form["wanted"], text("override_request_reason")
+            )
         case _:
             raise InvalidInput(f"no action {action!r} on a case")
 

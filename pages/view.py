@@ -19,6 +19,7 @@ from domain.events import (
     Escalated,
     Event,
     ImprovementReported,
+    OverrideRequested,
     PolicyOverridden,
     PreventionShown,
     ResolutionAccepted,
@@ -96,6 +97,8 @@ def _detail(event: Event, t: Catalogue, zone: str) -> str:
             return f"{event.cause} ({t.name(event.fault.value)})"
         case PolicyOverridden():
             return event.reason
+        case OverrideRequested():
+            return f"{event.reason} [{', '.join(t.name(k.value) for k in event.kinds)}]"
         case ResolutionOffered():
             kinds = ", ".join(t.name(o.kind.value) for o in event.options)
             return f"{event.plan} [{kinds}]"

@@ -8,7 +8,7 @@ import asyncpg
 
 _COLUMNS = (
     "case_id, status, step, motive, channel, tier, escalation_level, response_due_at, "
-    "opened_at, coalesce((state->>'declines')::int, 0) AS declines"
+    "opened_at, coalesce((state->>'declines')::int, 0) AS declines, override_requested"
 )
 _OPEN = "status NOT IN ('closed', 'withdrawn')"
 # Escalated cases first, the owner's before the manager's: an escalation starts a fresh
@@ -72,9 +72,11 @@ async def open_cases(
 
 
 async def owner_waits(pool: asyncpg.Pool, limit: int = 100) -> list[dict[str, Any]]:
-    """Open cases told to the owner: past every target, or declined twice."""
+    """Open cases told to the owner: past every target, declined twice, or staff asked for
+    an override (migration 0025's column)."""
     rows = await pool.fetch(
-        f"SELECT {_COLUMNS} FROM complaint_cases WHERE {_OPEN} AND escalation_level >= 2 "
+        f"SELECT {_COLUMNS} FROM complaint_cases WHERE {_OPEN} "
+        "AND (escalation_level >= 2 OR override_requested) "
         f"ORDER BY response_due_at ASC NULLS LAST, opened_at LIMIT {int(limit)}"
     )
     return [dict(r) for r in rows]

@@ -10,6 +10,11 @@
 ALTER TABLE complaint_cases
     ADD COLUMN IF NOT EXISTS opened_by text GENERATED ALWAYS AS (state->>'opened_by') STORED,
     ADD COLUMN IF NOT EXISTS handled_by text GENERATED ALWAYS AS (state->>'handled_by') STORED;
+-- And whether staff asked the owner for an override (CaseState override_reason): the owner's
+-- view lists those cases beside the escalated ones, without parsing every open state.
+ALTER TABLE complaint_cases
+    ADD COLUMN IF NOT EXISTS override_requested boolean
+        GENERATED ALWAYS AS ((state->>'override_reason') IS NOT NULL) STORED;
 -- One narrow index per name over a shop's open cases: the filter is a bitmap OR of the two.
 CREATE INDEX IF NOT EXISTS complaint_cases_opened_by
     ON complaint_cases (shop_id, opened_by) WHERE status NOT IN ('closed', 'withdrawn');

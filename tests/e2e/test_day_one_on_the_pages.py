@@ -22,6 +22,7 @@ from tests.e2e.test_pages import (  # noqa: F401  (site: the pages' module fixtu
     PHONE,
     Site,
     _open,
+    _to_the_offer,
     accessible,
     assert_no_personal_data,
     customer,
@@ -30,7 +31,7 @@ from tests.e2e.test_pages import (  # noqa: F401  (site: the pages' module fixtu
     site,
     submit,
 )
-from tests.helpers import OWNER, STAFF
+from tests.helpers import OWNER, STAFF, event_types
 
 pytestmark = pytest.mark.db
 
@@ -237,3 +238,49 @@ async def test_the_inbox_shows_held_notices_and_links_to_them(site: Site) -> Non
     await page.reload()
     assert await page.locator("#cases .held").count() == 0
     await page.context.close()
+
+
+async def test_staff_ask_the_owner_for_an_override_and_the_owner_sees_it(
+    site: Site,  # noqa: F811
+) -> None:
+    staff = await site.signed_in(STAFF, PHONE)
+    case_id = await _to_the_offer(site, staff)
+    ask = staff.locator("details.ask-owner")
+    await ask.locator("summary").click()
+    wanted = ask.locator("input[name=wanted]").first
+    kind = await wanted.get_attribute("value")
+    # Refused beside the field, what was typed kept: no remedy chosen.
+    await ask.get_by_label("요청 이유").fill("10년 단골이라 전액 환불을 원합니다")
+    await submit(staff, "details.ask-owner form")
+    assert await staff.locator("details.ask-owner .refusal").count() >= 1
+    assert await ask.get_by_label("요청 이유").input_value() == "10년 단골이라 전액 환불을 원합니다"
+    await wanted.check()
+    await submit(staff, "details.ask-owner form")
+    assert "대표에게 예외 요청" in await staff.locator(".timeline").inner_text()
+    await accessible(staff)
+    await fits_a_phone(staff)
+    await shot(staff, "phone-ask-owner")
+    assert (await event_types(site.pool, case_id))[-1] == "override_requested"
+
+    owner = await site.signed_in(OWNER, PHONE)
+    await owner.get_by_role("link", name="대표 확인").click()
+    card = owner.locator(".card", has=owner.locator(f"text={case_id}"))
+    assert "예외 요청" in await card.inner_text()
+    await fits_a_phone(owner)
+    await accessible(owner)
+    await shot(owner, "phone-owner-override-asked")
+    await card.get_by_role("link").click()
+    assert "10년 단골이라" in await owner.locator(".asked").inner_text()
+    await owner.locator("details.override summary").click()
+    await owner.locator(f"input[name=override_option][value={kind}]").check()
+    await owner.get_by_label("정책 밖으로 제안하는 이유").fill("단골 고객, 요청대로 예외 승인")
+    await owner.get_by_label("제안 내용").fill("요청하신 대로 해 드리겠습니다")
+    await submit(owner, "#now form")
+    assert (await event_types(site.pool, case_id))[-2:] == [
+        "policy_overridden",
+        "resolution_offered",
+    ]
+    await owner.goto(f"{site.url}/staff/owner")
+    assert case_id not in await owner.locator("main").inner_text(), "the offer answered it"
+    await staff.context.close()
+    await owner.context.close()

@@ -340,3 +340,20 @@ def test_the_case_is_held_by_who_opened_it_then_by_who_took_the_latest_step() ->
     ):
         state = evolve(state, event)
     assert (state.opened_by, state.handled_by) == ("A", "E")
+
+
+def test_staff_ask_the_owner_for_an_override_until_an_offer_answers_it() -> None:
+    from domain.commands import RequestOverride
+
+    ask = RequestOverride(kinds=(RemedyKind.FULL_REFUND, RemedyKind.FULL_REFUND), reason="Regular")
+    with pytest.raises(StepOutOfOrder):
+        run([STEP_COMMANDS[Step.APOLOGIZE], ask])  # before the cause, nothing to override
+    asked = run([*(STEP_COMMANDS[s] for s in STEPS[:3]), ask])
+    assert asked.override_wanted == (RemedyKind.FULL_REFUND,) and asked.override_reason == "Regular"
+    assert asked.next_step == Step.OFFER_RESOLUTION and asked.status == CaseStatus.OPEN
+    offered = run(
+        [*(STEP_COMMANDS[s] for s in STEPS[:3]), ask, STEP_COMMANDS[Step.OFFER_RESOLUTION]]
+    )
+    assert offered.override_wanted == () and offered.override_reason is None
+    with pytest.raises(ValidationError):
+        RequestOverride(kinds=(), reason="Regular")

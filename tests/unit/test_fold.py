@@ -19,6 +19,7 @@ from domain.commands import (
     RecordCustomerResponse,
     RecordDelay,
     RecordSatisfaction,
+    RequestOverride,
     ShowPrevention,
     Withdraw,
 )
@@ -86,6 +87,11 @@ SATISFIED: list[tuple[timedelta, Command]] = [
     (
         timedelta(minutes=5),
         RecordDelay(until=T0 + timedelta(hours=30), reason="The owner decides", by=STAFF),
+    ),
+    # staff may not offer a refund for this motive: they ask the owner, the offer answers it
+    (
+        timedelta(minutes=5),
+        RequestOverride(kinds=(K.FULL_REFUND,), reason="Regular for ten years", by=STAFF),
     ),
     (timedelta(minutes=5), offer(K.THANKS)),
     (timedelta(minutes=5), answer(choice=K.THANKS)),
