@@ -284,3 +284,81 @@ async def test_staff_ask_the_owner_for_an_override_and_the_owner_sees_it(
     assert case_id not in await owner.locator("main").inner_text(), "the offer answered it"
     await staff.context.close()
     await owner.context.close()
+
+
+async def test_the_other_pages_pass_axe_and_fit_a_phone(site: Site) -> None:  # noqa: F811
+    """The pages no other test checks with axe: the sign-in link's page, the sign-in help,
+    the new-case form, search results, the sessions list and a refusal (404)."""
+    fresh = await (await site.device(PHONE)).new_page()
+    for url in (await site.link(STAFF), f"{site.url}/staff/sign-in"):
+        await fresh.goto(url)
+        await accessible(fresh)
+        await fits_a_phone(fresh)
+    await fresh.context.close()
+
+    owner = await site.signed_in(OWNER, PHONE)
+    name, phone_number = customer()
+    await owner.goto(f"{site.url}/staff/cases/new")
+    await accessible(owner)
+    await fits_a_phone(owner)
+    await owner.get_by_label("고객 이름").fill(name)
+    await owner.get_by_label("전화번호").fill(phone_number)
+    await owner.get_by_label("감정 해소").check()
+    await owner.get_by_label("무슨 일이 있었나").fill("주차장 안내가 없었습니다")
+    await submit(owner, "form.stack")
+    case_id = (await owner.locator(".big-id").inner_text()).strip()
+    await owner.goto(f"{site.url}/staff/")
+    await owner.get_by_text("전화번호로 찾기").click()
+    await owner.get_by_label("고객 전화번호").fill(phone_number)
+    await submit(owner, "form.search")
+    assert case_id in await owner.locator(".cards").inner_text()
+    await accessible(owner)
+    await fits_a_phone(owner)
+    for path, status in (("/staff/sessions", 200), ("/staff/cases/zzzz-zzzz-zzzz", 404)):
+        answer = await owner.goto(f"{site.url}{path}")
+        assert answer.status == status, path
+        await accessible(owner)
+        await fits_a_phone(owner)
+    await owner.context.close()
+
+
+async def test_a_double_tap_on_open_opens_one_case(site: Site) -> None:  # noqa: F811
+    """The form's key: the same form sent twice (a second tap before the first answered)
+    opens one case, and the second answer says it was opened already."""
+    page = await site.signed_in(STAFF, PHONE)
+    name, phone_number = customer()
+    await page.goto(f"{site.url}/staff/cases/new")
+    await page.get_by_label("고객 이름").fill(name)
+    await page.get_by_label("전화번호").fill(phone_number)
+    await page.get_by_label("감정 해소").check()
+    await page.get_by_label("무슨 일이 있었나").fill("주문한 것과 다른 빵이 왔습니다")
+    form = {
+        field: await page.locator(f"form.stack [name={field}]").input_value()
+        for field in ("csrf", "key")
+    } | {
+        "name": name,
+        "phone": phone_number,
+        "channel": "phone",
+        "motive": "anger",
+        "what": "주문한 것과 다른 빵이 왔습니다",
+    }
+    first = await page.request.post(f"{site.url}/staff/cases", form=form, max_redirects=0)
+    second = await page.request.post(f"{site.url}/staff/cases", form=form, max_redirects=0)
+    assert first.status == second.status == 303
+    opened, again = first.headers["location"], second.headers["location"]
+    case_id = opened.split("/staff/cases/", 1)[1].split("?", 1)[0]
+    assert again.startswith(f"/staff/cases/{case_id}?") and "again=1" in again, again
+    assert "again=1" not in opened
+    customer_id = await site.pool.fetchval(
+        "SELECT customer_id FROM complaint_cases WHERE case_id = $1", case_id
+    )
+    assert (
+        customer_id is not None
+        and await site.pool.fetchval(
+            "SELECT count(*) FROM complaint_cases WHERE customer_id = $1", customer_id
+        )
+        == 1
+    ), "one case for the customer"
+    await page.goto(f"{site.url}{again}")
+    assert case_id in await page.locator(".big-id").inner_text()
+    await page.context.close()
