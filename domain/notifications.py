@@ -17,6 +17,7 @@ from domain.events import (
     Event,
     FollowUpDue,
     ImprovementReported,
+    OverrideRequested,
     ResolutionOffered,
     ResponseDueSoon,
 )
@@ -54,6 +55,12 @@ _TEMPLATES: dict[str, dict[Language, str]] = {
     "declined_twice": {
         "en": "Case {case_id}: the customer declined two offers. Please decide the next offer.",
         "ko": "민원 {case_id}: 고객이 제안을 두 번 거절했습니다. 다음 제안을 직접 정해 주세요.",
+    },
+    "override_requested": {
+        "en": "Case {case_id}: staff ask you to offer {kinds_text}, which the policy does not "
+        "allow now. Please decide on the case page.",
+        "ko": "민원 {case_id}: 직원이 정책 밖 제안({kinds_text})을 요청했습니다. 민원 화면에서 "
+        "정해 주세요.",
     },
     "customer_wait_exceeded": {
         "en": "Case {case_id}: no answer to the offer since {since_text}. "
@@ -241,6 +248,11 @@ def _notices(
                 "due": iso(missed) if missed else "",
             }
             text = {"due_text": _DUE_SUFFIX[language].format(local(missed)) if missed else ""}
+        case OverrideRequested():  # only the owner may override: told as the top level is
+            top = state.targets.max_escalation_level
+            kind, recipient = "override_requested", escalation_contact(top, contacts)
+            data = {"kinds": ",".join(k.value for k in event.kinds)}
+            text = {"kinds_text": ", ".join(name(k.value, language) for k in event.kinds)}
         case CustomerWaitExceeded():
             kind, recipient = "customer_wait_exceeded", "staff"
             data = {"since": iso(event.offered_at)}

@@ -585,6 +585,7 @@ TEXT: dict[str, str] = {
     "notices.to.owner": "to the owner",
     "notice.escalated": "Overdue: escalated",
     "notice.declined_twice": "Declined twice: for the owner",
+    "notice.override_requested": "Override asked: for the owner",
     "notice.closed_unanswered": "Closed without an answer",
     "notice.reply_may_be_posted": "The review reply may be posted",
     "notice.customer_wrote": "The customer wrote",

@@ -597,6 +597,7 @@ TEXT: dict[str, str] = {
     "notices.to.owner": "대표에게",
     "notice.escalated": "기한 지남: 보고",
     "notice.declined_twice": "두 번 거절: 대표 확인",
+    "notice.override_requested": "예외 요청: 대표 확인",
     "notice.closed_unanswered": "답이 없어 종결",
     "notice.reply_may_be_posted": "리뷰 답글 게시 가능",
     "notice.customer_wrote": "고객이 글을 남김",

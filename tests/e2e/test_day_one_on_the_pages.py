@@ -261,6 +261,13 @@ async def test_staff_ask_the_owner_for_an_override_and_the_owner_sees_it(
     await fits_a_phone(staff)
     await shot(staff, "phone-ask-owner")
     assert (await event_types(site.pool, case_id))[-1] == "override_requested"
+    told = await site.pool.fetch(
+        "SELECT recipient, message FROM notifications WHERE case_id = $1 AND kind = $2",
+        case_id,
+        "override_requested",
+    )
+    assert [r["recipient"] for r in told] == ["owner"], "the owner hears of it"
+    assert case_id in told[0]["message"] and "김민지" not in told[0]["message"]
 
     owner = await site.signed_in(OWNER, PHONE)
     await owner.get_by_role("link", name="대표 확인").click()

@@ -11,9 +11,10 @@ from domain.events import (
     Event,
     FollowUpDue,
     ImprovementReported,
+    OverrideRequested,
     ResponseDueSoon,
 )
-from domain.model import Customer, IntakeChannel, Step
+from domain.model import Customer, IntakeChannel, RemedyKind, Step
 from domain.notifications import keep_in_touch_call, notices_for
 from domain.policy import escalation_contact
 from domain.wording import when
@@ -69,6 +70,13 @@ NOTICES = [
         "customer_wait_exceeded",
         "staff",
         {"since": "2026-11-22T18:00+09:00"},
+    ),
+    (
+        # Told whom a second decline is told (the top level): the one who may override.
+        OverrideRequested(at=DUE, kinds=(RemedyKind.FULL_REFUND,), reason="Regular", by="Jisoo"),
+        "override_requested",
+        "manager",  # this shop's contact at level 2, its top
+        {"kinds": "full_refund"},
     ),
     (FollowUpDue(at=DUE), "follow_up_due", "staff", {}),
     (CaseReopened(at=DUE, score=2), "case_reopened", "staff", {"score": 2}),
