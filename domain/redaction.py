@@ -23,6 +23,7 @@ from domain.events import (
     Event,
     FollowUpDue,
     ImprovementReported,
+    OverrideRequested,
     PolicyOverridden,
     PreventionShown,
     ResolutionAccepted,
@@ -54,7 +55,7 @@ def redacted(event: Event, customer_id: str) -> Event:
             return event.model_copy(update={"customer_words": REDACTED})
         case CauseAnalyzed():
             return event.model_copy(update={"cause": REDACTED})
-        case PolicyOverridden() | ResolutionDeclined() | CaseWithdrawn():
+        case PolicyOverridden() | OverrideRequested() | ResolutionDeclined() | CaseWithdrawn():
             return event.model_copy(update={"reason": REDACTED})
         case ResolutionOffered():
             options = tuple(_remedy(o) for o in event.options)
