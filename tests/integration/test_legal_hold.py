@@ -282,7 +282,7 @@ async def test_migration_0024_brings_records_and_contacts_stored_before_it_up_to
                 status = "SELECT status FROM complaint_records WHERE case_id = $1"
                 assert await pool.fetchval(status, case_id) == "open"
 
-            assert [m.version for m in await migrations.migrate(pool)] == [24]
+            assert [m.version for m in await migrations.migrate(pool, up_to=24)] == [24]
             with scope.shop(FIRST_SHOP):
                 kept = await records.held(pool, case_id)
                 assert kept is not None
