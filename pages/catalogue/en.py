@@ -290,7 +290,8 @@ TEXT: dict[str, str] = {
     "motive_hint.improvement": "to help the shop get better",
     "motive_hint.protect_others": "nobody else to go through it (often a review)",
     "owner.title": "Waiting on the owner",
-    "owner.lead": "Cases escalated to the last level, or declined twice by the customer.",
+    "owner.lead": "Cases escalated to the last level, declined twice by the customer, or where "
+    "staff asked you for an override.",
     "owner.empty": "Nothing waits on the owner.",
     "owner.overdue": "overdue",
     "sessions.title": "Signed-in devices",

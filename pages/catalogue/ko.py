@@ -304,7 +304,8 @@ TEXT: dict[str, str] = {
     "motive_hint.protect_others": "다른 사람이 같은 일을 겪지 않기를 바람 (리뷰 등)",
     # owner
     "owner.title": "대표가 볼 일",
-    "owner.lead": "마지막 단계까지 보고되었거나, 고객이 제안을 두 번 거절한 민원입니다.",
+    "owner.lead": "마지막 단계까지 보고되었거나, 고객이 제안을 두 번 거절했거나, 직원이 예외를 "
+    "요청한 민원입니다.",
     "owner.empty": "대표에게 넘어온 민원이 없습니다.",
     "owner.overdue": "기한 초과",
     # sessions
