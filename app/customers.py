@@ -78,6 +78,15 @@ async def record_visit(
     )
 
 
+async def rewards_waiting(ctx: Context, actor: Actor, phone: str) -> list[referrals.Reward]:
+    """The rewards a customer has not used yet (the phone as stored, from the case): what
+    staff offer at the counter on the next visit."""
+    require(actor, VISIT)
+    pool = await ctx.pool()
+    known = await CustomerDirectory(pool).find(phone)
+    return await referrals.open_rewards(pool, known.customer_id) if known else []
+
+
 async def forget(ctx: Context, actor: Actor, phone: str) -> Forgotten:
     require(actor, FORGET)
     region = ctx.settings.phone_region

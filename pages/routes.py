@@ -20,7 +20,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import admin, cases, customer_answers, ids, inbox, keeping, photos, reads, sessions
+from app import (
+    admin,
+    cases,
+    customer_answers,
+    customers,
+    ids,
+    inbox,
+    keeping,
+    photos,
+    reads,
+    sessions,
+)
 from app.context import Context
 from app.identity import OVERRIDE, VISIT, WITHDRAW, Actor, Role
 from app.refusals import Forbidden, InvalidInput, Refusal, Unauthorized
@@ -191,6 +202,7 @@ async def posted(request: Request) -> tuple[Session, dict[str, Any]]:
     values["option"] = [_text(v) for v in form.getlist("option")]
     values["override_option"] = [_text(v) for v in form.getlist("override_option")]
     values["wanted"] = [_text(v) for v in form.getlist("wanted")]
+    values["redeem"] = [_text(v) for v in form.getlist("redeem")]
     return session, values
 
 
@@ -440,10 +452,11 @@ async def _case_page(
         (when(n.written_at, zone, t.language), n.body)
         for n in await customer_answers.notes(ctx, actor, state.case_id)
     ]
-    consent = None
+    consent, rewards = None, []
     if state.customer and _may(actor, VISIT.roles):
         card = await keeping.consent_card(ctx, actor, state.customer.phone)
         consent = view.consent(card, zone, t)
+        rewards = await customers.rewards_waiting(ctx, actor, state.customer.phone)
     return render(
         request,
         "case.html",
@@ -472,6 +485,7 @@ async def _case_page(
         faults=["ours", "misunderstanding", "unfounded"],
         notes=notes,
         consent=consent,
+        rewards=[(r.id, view.reward(r, t)) for r in rewards],
         consent_choices=list(keeping.PAGE_CHOICES),
         saved=_saved(request, t),
         standard_terms=_standard_terms(state, t),
@@ -609,6 +623,23 @@ async def _consent(ctx: Context, actor: Actor, case_id: str, choice: str, t: Cat
     await keeping.consent(ctx, actor, state.customer.phone, given, night, keeping.STAFF_PAGE)
 
 
+async def _visit(
+    ctx: Context, actor: Actor, case_id: str, form: Mapping[str, Any], t: Catalogue
+) -> None:
+    """A visit of the case's customer (the number from the case), with who referred them
+    if anyone did, and the rewards they use at it: `complaints visit` from the card."""
+    state = await reads.show(ctx, actor, case_id)
+    if state.customer is None:
+        key = "consent.refused.forgotten"
+        raise Said(t(key), (("referred_by", t(key)),))
+    try:
+        redeem = [int(r) for r in form.get("redeem", [])]
+    except ValueError:
+        raise InvalidInput.about([("redeem", "not a reward of this customer")]) from None
+    referred_by = str(form.get("referred_by", "")).strip() or None
+    await customers.record_visit(ctx, actor, state.customer.phone, None, referred_by, redeem)
+
+
 # The starter phrases' blanks (`[무엇]`, `[고객의 말]`), by the action whose text they start.
 _BLANK = re.compile(r"\[[^\[\]\n]{1,30}\]")
 _STARTED = {
@@ -648,6 +679,8 @@ async def act(request: Request, case_id: str, action: str) -> Response:
         if action == "consent":
             choice = str(form.get("consent", ""))
             await _consent(context(request), session.actor, case_id, choice, catalogue(request))
+        elif action == "visit":
+            await _visit(context(request), session.actor, case_id, form, catalogue(request))
         else:
             _filled_in(action, form)
             await _act(context(request), session.actor, case_id, action, form)

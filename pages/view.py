@@ -36,6 +36,7 @@ from domain.wording import duration, when
 from pages.catalogue import Catalogue
 from store.consents import ConsentCard
 from store.photos import Photo
+from store.referrals import Reward
 from store.timeline import Entry
 
 
@@ -261,6 +262,12 @@ class ConsentView:
     night: str
     last: str  # "" when never recorded
     opted_out: str  # when they withdrew, "" if they have not
+
+
+def reward(r: Reward, t: Catalogue) -> str:
+    """A reward as staff offer it at the counter."""
+    key = f"reward.{r.kind}"
+    return t(key, percent=r.percent or 0) if t.has(key) else r.kind
 
 
 def consent(card: ConsentCard, zone: str, t: Catalogue) -> ConsentView:

@@ -549,3 +549,42 @@ async def test_the_pages_speak_english_when_the_shop_does(site: Site) -> None:
         # Another site's page cannot post a link for you (login CSRF).
         fresh = (await sessions.sign_in_link(ctx, STAFF)).replace(site.url, "")
         assert (await browser.post(fresh, headers={"Origin": "http://evil"})).status_code == 403
+
+
+async def test_a_visit_with_a_referral_from_the_customer_card_rewards_both_sides(
+    site: Site,
+) -> None:
+    """`complaints visit PHONE --referred-by PHONE2` from the case page: both sides see
+    their reward, used once at the next visit; a bad number is refused beside the form."""
+    site.visited.clear()
+    page = await site.signed_in(STAFF, PHONE)
+    referrer_case = await _open(site, page)
+    referrer_phone = await page.locator(".who a.call").inner_text()
+    referred_case = await _open(site, page, "감정 해소")
+    card = page.locator("#visit")
+
+    await page.goto(f"{site.url}/staff/cases/{referred_case}")
+    assert "남은 혜택이 없습니다." in await card.inner_text()
+    await card.get_by_text("오늘 방문 기록하기").click()
+    await card.get_by_label("소개해 준 분의 전화번호").fill("12")
+    await submit(page, "#visit form")
+    assert await page.locator("#visit .refusal").count() == 1
+    assert "남은 혜택이 없습니다." in await card.inner_text(), "nothing recorded"
+
+    await card.get_by_label("소개해 준 분의 전화번호").fill(referrer_phone)
+    await submit(page, "#visit form")
+    assert "오늘 방문" in await page.locator("p.saved[role=status]").inner_text()
+    assert "소개받아 오신 할인" in await card.inner_text()
+    await accessible(page)
+    await fits_a_phone(page)
+    await shot(page, "phone-visit-referred")
+
+    await page.goto(f"{site.url}/staff/cases/{referrer_case}")
+    assert "소개 감사 할인" in await page.locator("#visit").inner_text()
+
+    await page.goto(f"{site.url}/staff/cases/{referred_case}")
+    await card.get_by_text("오늘 방문 기록하기").click()
+    await card.get_by_label("소개받아 오신 할인", exact=False).check()
+    await submit(page, "#visit form")
+    assert "남은 혜택이 없습니다." in await page.locator("#visit").inner_text()
+    await page.context.close()
