@@ -9,10 +9,11 @@ import asyncpg
 
 from infra.shop_ids import FIRST_SHOP
 from store import scope
+from store.connections import Conn
 
 
 @asynccontextmanager
-async def loading(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+async def loading(pool: asyncpg.Pool) -> AsyncIterator[Conn]:
     with scope.owner():
         async with pool.acquire() as conn:
             await conn.execute("SELECT set_config('complaints.shop', $1, false)", FIRST_SHOP)

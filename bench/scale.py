@@ -56,6 +56,7 @@ from infra.keys import new_key, parse_keys
 from infra.shop_ids import FIRST_SHOP
 from store import migrations
 from store.cases import CaseFilter, list_cases
+from store.connections import Conn
 from store.read_model import rebuild_read_model
 from store.report import period_report
 from workflows import search_attributes
@@ -115,7 +116,7 @@ async def plans(url: str, query: Query) -> list[dict[str, Any]]:
     """Every statement the query runs, with its plan as EXPLAIN ANALYZE gives it."""
     statements: list[tuple[str, tuple[Any, ...]]] = []
 
-    async def log(conn: asyncpg.Connection) -> None:
+    async def log(conn: Conn) -> None:
         conn.add_query_logger(lambda q: statements.append((q.query, tuple(q.args))))
 
     pool = await asyncpg.create_pool(url, min_size=1, max_size=1, init=log)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import asyncpg
 
 from store import scope as store_scope
+from store.connections import Conn
 
 if TYPE_CHECKING:  # the embedded server's alone: not installed in the production image
     import psutil
@@ -81,7 +82,7 @@ def configured_url(database_url: str | None, data_dir: Path) -> str | None:
     return path.read_text().strip() if path.exists() else None
 
 
-async def _keep_session(connection: asyncpg.Connection) -> None:
+async def _keep_session(connection: Conn) -> None:
     """Released connections skip asyncpg's reset query (a round trip per release): nothing
     here leaves session state behind (advisory locks are transaction-scoped; whoever makes
     a temp table drops it)."""

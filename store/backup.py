@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 
 from store import migrations, scope
+from store.connections import Conn
 
 _TABLES = """
 SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -67,7 +68,7 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def export(conn: asyncpg.Connection, folder: Path) -> Exported:
+async def export(conn: Conn, folder: Path) -> Exported:
     """Every table into `folder/<table>.csv` from one snapshot."""
     folder.mkdir(parents=True, exist_ok=True)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
@@ -80,7 +81,7 @@ async def export(conn: asyncpg.Connection, folder: Path) -> Exported:
             path = folder / f"{name}.csv"
             columns = [r["attname"] for r in await conn.fetch(_STORED_COLUMNS, f'"{name}"')]
             await conn.copy_from_table(
-                name, output=str(path), format="csv", header=True, columns=columns
+                name, output=path, format="csv", header=True, columns=columns
             )
             path.chmod(0o600)
             rows = await conn.fetchval(f'SELECT count(*) FROM "{name}"')
@@ -113,7 +114,7 @@ _FORCED = (
 )
 
 
-async def _unforced(conn: asyncpg.Connection) -> list[str]:
+async def _unforced(conn: Conn) -> list[str]:
     """Within the connection's transaction, the owner reads and writes every shop's rows
     (row-level security is forced on the owner too, and COPY FROM refuses a table under
     it); the tables to force again before the transaction ends."""
@@ -123,7 +124,7 @@ async def _unforced(conn: asyncpg.Connection) -> list[str]:
     return names
 
 
-async def _forced(conn: asyncpg.Connection, names: list[str]) -> None:
+async def _forced(conn: Conn, names: list[str]) -> None:
     for name in names:
         await conn.execute(f'ALTER TABLE "{name}" FORCE ROW LEVEL SECURITY')
 
@@ -218,7 +219,7 @@ async def _copy_in(pool: asyncpg.Pool, folder: Path) -> dict[str, int]:
                 header = f.readline().rstrip("\r\n")
             columns = next(csv.reader([header]))
             result = await conn.copy_to_table(
-                name, source=str(path), format="csv", header=True, columns=columns
+                name, source=path, format="csv", header=True, columns=columns
             )
             loaded[name] = int(result.split()[-1])
         for r in await conn.fetch(_SEQUENCES):

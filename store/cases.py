@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 
 from domain.model import CaseState
+from store.connections import Conn
 
 COLUMNS = (
     "case_id",
@@ -31,7 +32,7 @@ COLUMNS = (
 
 
 @asynccontextmanager
-async def one_opening(pool: asyncpg.Pool, case_id: str) -> AsyncIterator[asyncpg.Connection]:
+async def one_opening(pool: asyncpg.Pool, case_id: str) -> AsyncIterator[Conn]:
     """One opening at a time of a case id (an idempotency key names one): a second request
     with the key waits for the first, then finds its case, and writes nothing. A session
     lock on a connection the opening then writes through (so it never waits for a second

@@ -6,12 +6,22 @@ from contextlib import asynccontextmanager
 from typing import TypeAlias
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
-Db: TypeAlias = asyncpg.Pool | asyncpg.Connection
+# A connection as the code holds one: opened on its own, or lent by a pool (a proxy).
+Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+Db: TypeAlias = "asyncpg.Pool[asyncpg.Record] | Conn"
+
+
+def one_row(row: "asyncpg.Record | None") -> "asyncpg.Record":
+    """The row a statement always returns (an aggregate, an upsert's RETURNING)."""
+    if row is None:
+        raise LookupError("the statement returned no row")
+    return row
 
 
 @asynccontextmanager
-async def one_connection(db: Db) -> AsyncIterator[asyncpg.Connection]:
+async def one_connection(db: Db) -> AsyncIterator[Conn]:
     if isinstance(db, asyncpg.Pool):
         async with db.acquire() as conn:
             yield conn

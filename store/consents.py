@@ -7,6 +7,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from domain.advertising import Consent
+from store.connections import Conn, one_row
 from store.customers import new_customer_id
 
 MARKETING, NIGHT = "marketing", "night"
@@ -132,7 +133,7 @@ class ConsentBook:
 
     async def _change(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         customer_id: str,
         given: bool,
         night: bool,
@@ -167,5 +168,4 @@ class ConsentBook:
             " VALUES ($1, $2, $3, $4, $5)",
             [(customer_id, scope, given, via, by) for scope in scopes],
         )
-        row = await conn.fetchrow(_STATE, customer_id)
-        return _state(row)
+        return _state(one_row(await conn.fetchrow(_STATE, customer_id)))

@@ -6,7 +6,6 @@ reports count."""
 import secrets
 from datetime import UTC, datetime
 
-import asyncpg
 from pydantic import BaseModel, Field
 
 from domain.decider import evolve
@@ -16,7 +15,7 @@ from domain.notifications import CUSTOMER
 from domain.policy import tier_for
 from domain.redaction import REDACTED, redacted
 from store import records, referrals
-from store.connections import Db
+from store.connections import Conn, Db, one_connection, one_row
 from store.folding import CASE_COLUMNS, case_row
 from store.referrals import RewardTerms
 
@@ -103,6 +102,7 @@ class CustomerDirectory:
             name,
             rename,
         )
+        row = one_row(row)
         return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"]), row["made"]
 
     async def rename(self, customer_id: str, name: str) -> Contact:
@@ -112,6 +112,7 @@ class CustomerDirectory:
             customer_id,
             name,
         )
+        row = one_row(row)
         return Contact(customer_id=row["id"], name=row["name"], phone=row["phone"])
 
     async def discard_unused(self, customer_id: str) -> bool:
@@ -148,12 +149,12 @@ class CustomerDirectory:
         `referred_by` (the referrer's phone) the referral and both sides' rewards are
         recorded in the same transaction (store.referrals; ReferralRefused if it cannot be)."""
         now = datetime.now(UTC)
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with one_connection(self.pool) as conn, conn.transaction():
             referrer = None
             if referred_by is not None:
                 known = await conn.fetchval("SELECT id FROM customers WHERE phone = $1", phone)
                 referrer = await referrals.referrer_of(conn, known, referred_by)
-            row = await conn.fetchrow(_UPSERT, new_customer_id(), phone, name, 1, now)
+            row = one_row(await conn.fetchrow(_UPSERT, new_customer_id(), phone, name, 1, now))
             await referrals.record(conn, row["id"], now, referrer, terms or RewardTerms())
         return await self.profile(row["id"])
 
@@ -170,6 +171,7 @@ class CustomerDirectory:
             """,
             ref,
         )
+        row = one_row(row)
         visits = row["visits"] or 0
         t = self.thresholds
         return CustomerProfile(
@@ -198,7 +200,7 @@ class CustomerDirectory:
         its steps and its rating. What the customer wrote back and sent as photos goes.
         With `hold_years` the minimal record of each case is kept apart (store.records).
         """
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with one_connection(self.pool) as conn, conn.transaction():
             customer_id = await conn.fetchval("SELECT id FROM customers WHERE phone = $1", phone)
             ref = customer_id or FORGOTTEN
             # The rows' locks first: an append to one of these cases waits for this commit,
@@ -262,7 +264,7 @@ _REWRITE_CASE = (
 )
 
 
-async def _redact_cases(conn: asyncpg.Connection, case_ids: list[str], ref: str) -> int:
+async def _redact_cases(conn: Conn, case_ids: list[str], ref: str) -> int:
     """Every event of these cases without free text, their customer named by `ref`; each
     case's row folded again from its redacted events. Returns how many events changed."""
     by_case: dict[str, list[tuple[int, Event]]] = {}

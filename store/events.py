@@ -14,6 +14,7 @@ from domain.effects import DEFAULT_VOICE, Voice, effects
 from domain.events import EVENT_ADAPTER, RecordedEvent
 from domain.model import CaseState
 from store import cases
+from store.connections import Conn
 from store.folding import case_row, step_arrays
 
 
@@ -116,7 +117,9 @@ class EventStore:
                 version = copy.version if copy else 0
                 claimed = [e.seq for e in events if e.seq <= version]
                 stored: dict[int, UUID] = (
-                    dict(await conn.fetch(_STORED, case_id, claimed)) if claimed else {}
+                    {r[0]: r[1] for r in await conn.fetch(_STORED, case_id, claimed)}
+                    if claimed
+                    else {}
                 )
                 new = self._new_events(case_id, version, stored, events)
                 if not new:
@@ -128,7 +131,7 @@ class EventStore:
                     return len(new)
         raise SequenceConflict(f"case {case_id}: other appends kept overtaking this one")
 
-    async def _read(self, conn: asyncpg.Connection, case_id: str) -> _Copy | None:
+    async def _read(self, conn: Conn, case_id: str) -> _Copy | None:
         row = await conn.fetchrow(_READ, case_id)
         if row is None:
             return None
@@ -166,7 +169,7 @@ class EventStore:
         return new
 
     async def _write(
-        self, conn: asyncpg.Connection, case_id: str, copy: _Copy | None, new: list[RecordedEvent]
+        self, conn: Conn, case_id: str, copy: _Copy | None, new: list[RecordedEvent]
     ) -> _Copy | None:
         """Fold `new` into the copy (None: a case not stored yet) and store it all; the copy
         as written, or None when the row is no longer the copy's (nothing written)."""

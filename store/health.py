@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from store import scope
+from store.connections import Conn, one_row
 
 # Open cases whose response is already due: staff owe them something now. A case waiting on
 # the customer has no due time (its staff clock is paused), a closed one neither.
@@ -70,11 +71,11 @@ async def read(pool: asyncpg.Pool) -> Readings:
             return await _read(conn)
 
 
-async def _read(conn: asyncpg.Connection) -> Readings:
-    overdue = await conn.fetchrow(_OVERDUE)
-    unsent = await conn.fetchrow(_UNSENT)
+async def _read(conn: Conn) -> Readings:
+    overdue = one_row(await conn.fetchrow(_OVERDUE))
+    unsent = one_row(await conn.fetchrow(_UNSENT))
     stages = await conn.fetch(_BY_STAGE)
-    first = await conn.fetchrow(_FIRST_RESPONSE)
+    first = one_row(await conn.fetchrow(_FIRST_RESPONSE))
     return Readings(
         cases_overdue=overdue["n"],
         oldest_overdue_seconds=max(0.0, overdue["oldest"]),

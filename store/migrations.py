@@ -15,6 +15,7 @@ from importlib import resources
 import asyncpg
 
 from store import scope
+from store.connections import Db
 
 MIGRATION_LOCK = 7_301_554  # advisory lock id: one migrating process at a time
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -74,7 +75,7 @@ def _included(sql: str) -> str:
 
 
 @scope.as_owner
-async def applied_versions(conn: asyncpg.Connection | asyncpg.Pool) -> set[int]:
+async def applied_versions(conn: Db) -> set[int]:
     """What the database has, read without any lock (none at all on a fresh database)."""
     if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
         return set()
@@ -82,7 +83,7 @@ async def applied_versions(conn: asyncpg.Connection | asyncpg.Pool) -> set[int]:
 
 
 @scope.as_owner
-async def applied(conn: asyncpg.Connection | asyncpg.Pool) -> list[Applied]:
+async def applied(conn: Db) -> list[Applied]:
     """Each applied migration with its checksum (None where it was applied unrecorded)."""
     if await conn.fetchval("SELECT to_regclass('schema_migrations')") is None:
         return []

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from store.connections import Conn
 from store.folding import ANSWERED_COLUMNS, CASE_COLUMNS, Folded, fold_cases
 
 _COLUMNS = [c.strip() for c in CASE_COLUMNS.split(",")]
@@ -261,7 +262,7 @@ async def _rebuild(pool: asyncpg.Pool, chunk: int, workers: int, started: list[_
     return cases
 
 
-async def _insert_statement(writer: asyncpg.Connection) -> str:
+async def _insert_statement(writer: Conn) -> str:
     """The statement that writes a folded chunk (store/folding.py `Folded`): its case rows
     into complaint_cases and its answered steps into answered_steps, from an array per column
     typed as the table's column is. Their shop is the column's default, the scope's."""

@@ -12,6 +12,8 @@ from datetime import datetime
 
 import asyncpg
 
+from store.connections import Conn
+
 _KEEP = """
 INSERT INTO complaint_records
   (case_id, opened_at, closed_at, motive, channel, fault, status, remedy, rating, hold_until,
@@ -28,7 +30,7 @@ ON CONFLICT (case_id) DO UPDATE SET
 """
 
 
-async def keep(conn: asyncpg.Connection, case_ids: list[str], years: int) -> int:
+async def keep(conn: Conn, case_ids: list[str], years: int) -> int:
     """The minimal record of each case, held `years` from its closing (or from now, for a
     case still open). Runs in the caller's transaction (forget's)."""
     status = await conn.execute(_KEEP, case_ids, years)

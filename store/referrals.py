@@ -7,6 +7,8 @@ from datetime import datetime
 import asyncpg
 from pydantic import BaseModel, Field
 
+from store.connections import Conn, Db
+
 
 class RewardTerms(BaseModel):
     """The shop's amounts (the guides: 5-10 % off for both sides, a free check-up for
@@ -43,7 +45,7 @@ WHERE customer_id = $1 AND redeemed_at IS NULL ORDER BY id
 """
 
 
-async def referrer_of(conn: asyncpg.Connection, customer_id: str | None, referrer: str) -> str:
+async def referrer_of(conn: Conn, customer_id: str | None, referrer: str) -> str:
     """The referrer's customer id, checked: on file, not the customer themselves, and the
     customer new (a referral brings a new customer: it counts on the first visit)."""
     referrer_id: str | None = await conn.fetchval(
@@ -69,7 +71,7 @@ async def referrer_of(conn: asyncpg.Connection, customer_id: str | None, referre
 
 
 async def record(
-    conn: asyncpg.Connection,
+    conn: Conn,
     customer_id: str,
     at: datetime,
     referrer_id: str | None,
@@ -105,18 +107,18 @@ async def record(
     return visit_id
 
 
-async def referral_count(conn: asyncpg.Connection | asyncpg.Pool, referrer_id: str) -> int:
+async def referral_count(conn: Db, referrer_id: str) -> int:
     count: int = await conn.fetchval(
         "SELECT count(*) FROM customer_visits WHERE referred_by = $1", referrer_id
     )
     return count
 
 
-async def open_rewards(conn: asyncpg.Connection | asyncpg.Pool, customer_id: str) -> list[Reward]:
+async def open_rewards(conn: Db, customer_id: str) -> list[Reward]:
     return [Reward(**dict(r)) for r in await conn.fetch(_REWARDS, customer_id)]
 
 
-async def standing(conn: asyncpg.Connection | asyncpg.Pool, referrer_id: str) -> ReferrerStanding:
+async def standing(conn: Db, referrer_id: str) -> ReferrerStanding:
     return ReferrerStanding(
         customer_id=referrer_id,
         referrals=await referral_count(conn, referrer_id),

@@ -10,6 +10,8 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
+from store.connections import one_row
+
 SATISFACTION_TARGET = 4.5
 # The guides' other two targets: at least 40 % of the customers seen come back within a
 # year, and at least 30 % of new customers come through a referral.
@@ -163,6 +165,7 @@ async def period_report(pool: asyncpg.Pool, start: datetime, end: datetime) -> R
         )
         keeping = await conn.fetchrow(_KEEPING, start, end)
         referrers = await conn.fetch(_REFERRERS, start, end)
+    counts, first, ratings, keeping = (one_row(r) for r in (counts, first, ratings, keeping))
     answered = {r["step"]: r for r in steps}
     escalated = {r["step"]: r["n"] for r in escalations}
     total_answered = sum(r["answered"] for r in steps)

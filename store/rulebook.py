@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 
 import asyncpg
 
+from store.connections import Conn, one_row
+
 
 @dataclass(frozen=True)
 class Change:
@@ -170,9 +172,7 @@ async def delivered(pool: asyncpg.Pool, version: int) -> bool:
     return bool(status == "UPDATE 1")
 
 
-async def _record(
-    conn: asyncpg.Connection, by: str, what: str, before: str | None, after: str | None
-) -> Change:
+async def _record(conn: Conn, by: str, what: str, before: str | None, after: str | None) -> Change:
     # In the change's own transaction: the change is to be delivered to the open cases
     # (its row lock also puts concurrent changes in line, so versions follow commits).
     await conn.execute("UPDATE rulebook_delivery SET version = version + 1, changed_at = now()")
@@ -184,7 +184,7 @@ async def _record(
         before,
         after,
     )
-    return Change(**dict(row))
+    return Change(**dict(one_row(row)))
 
 
 async def updated_by(pool: asyncpg.Pool) -> dict[str, str]:

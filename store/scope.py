@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
-import asyncpg
+from store.connections import Conn
 
 SERVICE = "complaints_service"
 SYSTEM = "complaints_system"
@@ -97,7 +97,7 @@ class Setup:
         self.default = default
         self.held: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 
-    async def __call__(self, connection: asyncpg.Connection) -> None:
+    async def __call__(self, connection: Conn) -> None:
         wanted = _current.get()
         wanted = self.default if wanted is None else wanted
         # The pool hands its proxy; the connection behind it is what lasts across acquires.

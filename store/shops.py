@@ -9,6 +9,7 @@ from datetime import datetime
 import asyncpg
 
 from store import scope
+from store.connections import one_row
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ async def add(pool: asyncpg.Pool, shop_id: str, name: str) -> ShopRow:
             )
             # The shop's mark of rulebook changes delivered (store.rulebook).
             await conn.execute("INSERT INTO rulebook_delivery (shop_id) VALUES ($1)", shop_id)
-    return ShopRow(**dict(row))
+    return ShopRow(**dict(one_row(row)))
 
 
 async def everyone(pool: asyncpg.Pool) -> list[ShopRow]:
