@@ -56,3 +56,34 @@ async def test_staff_read_the_rulebook_without_forms(site: Site, clean_rulebook:
     assert "response_target" in await page.locator("main").inner_text()
     await fits_a_phone(page)
     await page.context.close()
+
+
+async def test_a_manager_closes_a_day_on_a_phone_and_the_next_days_say_why(
+    site: Site, pool: asyncpg.Pool, clean_rulebook: None
+) -> None:
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from tests.helpers import MANAGER
+
+    day = (datetime.now(ZoneInfo("Asia/Seoul")) + timedelta(days=3)).date()
+    await pool.execute("DELETE FROM calendar_closures WHERE day = $1", day)
+    try:
+        page = await site.signed_in(MANAGER, PHONE)
+        await page.goto(f"{site.url}/staff/rules")
+        close = "form[action='/staff/rules/close']"
+        await page.locator(close).locator("input[name=day]").fill(day.isoformat())
+        await page.locator(close).locator("input[name=reason]").fill("장례로 휴무")
+        await submit(page, close)
+        assert await page.get_by_role("status").count() == 1
+        text = await page.locator("main").inner_text()
+        assert "장례로 휴무" in text
+        assert (
+            await pool.fetchval("SELECT reason FROM calendar_closures WHERE day = $1", day)
+            == "장례로 휴무"
+        )
+        await accessible(page)
+        await fits_a_phone(page)
+        await page.context.close()
+    finally:
+        await pool.execute("DELETE FROM calendar_closures WHERE day = $1", day)
