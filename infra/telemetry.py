@@ -185,13 +185,18 @@ class ServiceGauges:
 
     def show(self, readings: "Readings") -> None:
         r = readings
+        # Per shop (label `shop`, its random id): an alert says whose cases wait.
+        for shop, s in sorted(r.shops.items()):
+            for name, value in (
+                ("complaints_cases_overdue", s.cases_overdue),
+                ("complaints_cases_overdue_oldest_seconds", s.oldest_overdue_seconds),
+                ("complaints_notices_unsent", s.notices_unsent),
+                ("complaints_notices_unsent_oldest_seconds", s.oldest_unsent_seconds),
+                ("complaints_notices_held", s.notices_held),
+                ("complaints_notices_failing", s.notices_failing),
+            ):
+                self._g[name].set(float(value), {"shop": shop})
         for name, value in (
-            ("complaints_cases_overdue", r.cases_overdue),
-            ("complaints_cases_overdue_oldest_seconds", r.oldest_overdue_seconds),
-            ("complaints_notices_unsent", r.notices_unsent),
-            ("complaints_notices_unsent_oldest_seconds", r.oldest_unsent_seconds),
-            ("complaints_notices_held", r.notices_held),
-            ("complaints_notices_failing", r.notices_failing),
             ("complaints_first_response_p50_seconds", r.first_response_p50_seconds),
             ("complaints_first_response_p90_seconds", r.first_response_p90_seconds),
         ):

@@ -1,5 +1,5 @@
-"""What an operator watches, read from PostgreSQL: overdue cases, notices left unsent, cases
-by status and step, time to first response. Each worker reads these every
+"""What an operator watches, read from PostgreSQL: overdue cases and notices left unsent (per
+shop), cases by status and step, time to first response. Each worker reads these every
 `COMPLAINTS_GAUGES_EVERY` and serves them as gauges (infra.telemetry); every query is
 answered from an index or the small set of open cases, so N workers reading them cost N
 short queries a period."""
@@ -11,23 +11,29 @@ import asyncpg
 from store import scope
 from store.connections import Conn, one_row
 
-# Open cases whose response is already due: staff owe them something now. A case waiting on
-# the customer has no due time (its staff clock is paused), a closed one neither.
+# Open cases whose response is already due, per shop (every shop, zeros too): staff owe
+# them something now. A case waiting on the customer has no due time (its staff clock is
+# paused), a closed one neither.
 _OVERDUE = """
-SELECT count(*) AS n,
-       COALESCE(extract(epoch FROM now() - min(response_due_at)), 0)::float8 AS oldest
-FROM complaint_cases
-WHERE response_due_at < now() AND status NOT IN ('closed', 'withdrawn')
+SELECT s.shop_id AS shop, count(c.case_id) AS n,
+       COALESCE(extract(epoch FROM now() - min(c.response_due_at)), 0)::float8 AS oldest
+FROM shops s LEFT JOIN complaint_cases c
+  ON c.shop_id = s.shop_id AND c.response_due_at < now()
+ AND c.status NOT IN ('closed', 'withdrawn')
+GROUP BY s.shop_id
 """
-# Notices due and not sent; a notice held for quiet or opening hours counts once its time
-# comes (not_before), and its age from then.
+# Notices due and not sent, per shop; a notice held for quiet or opening hours counts once
+# its time comes (not_before), and its age from then.
 _UNSENT = """
-SELECT count(*) FILTER (WHERE not_before IS NULL OR not_before <= now()) AS due,
-       count(*) FILTER (WHERE not_before > now()) AS held,
-       COALESCE(extract(epoch FROM now() - min(GREATEST(created_at, not_before))
-                FILTER (WHERE not_before IS NULL OR not_before <= now())), 0)::float8 AS oldest,
-       count(*) FILTER (WHERE last_error IS NOT NULL) AS failing
-FROM notifications WHERE sent_at IS NULL
+SELECT s.shop_id AS shop,
+       count(n.id) FILTER (WHERE n.not_before IS NULL OR n.not_before <= now()) AS due,
+       count(n.id) FILTER (WHERE n.not_before > now()) AS held,
+       COALESCE(extract(epoch FROM now() - min(GREATEST(n.created_at, n.not_before))
+                FILTER (WHERE n.not_before IS NULL OR n.not_before <= now())), 0)::float8
+         AS oldest,
+       count(n.id) FILTER (WHERE n.last_error IS NOT NULL) AS failing
+FROM shops s LEFT JOIN notifications n ON n.shop_id = s.shop_id AND n.sent_at IS NULL
+GROUP BY s.shop_id
 """
 _BY_STAGE = """
 SELECT status, COALESCE(step, '') AS step, count(*) AS n FROM complaint_cases
@@ -50,13 +56,21 @@ FROM firsts
 
 
 @dataclass(frozen=True)
-class Readings:
+class ShopReadings:
+    """One shop's overdue cases and unsent notices."""
+
     cases_overdue: int = 0
     oldest_overdue_seconds: float = 0.0
     notices_unsent: int = 0
     notices_held: int = 0
     notices_failing: int = 0  # unsent and their last attempt failed
     oldest_unsent_seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Readings:
+    # shop id -> its readings: every shop, so each shop's gauges exist from the start
+    shops: dict[str, ShopReadings] = field(default_factory=dict)
     # (status, step) -> open cases; every pair the workflow knows is reported, zeros too
     cases_by_stage: dict[tuple[str, str], int] = field(default_factory=dict)
     first_response_p50_seconds: float = 0.0
@@ -72,17 +86,22 @@ async def read(pool: asyncpg.Pool) -> Readings:
 
 
 async def _read(conn: Conn) -> Readings:
-    overdue = one_row(await conn.fetchrow(_OVERDUE))
-    unsent = one_row(await conn.fetchrow(_UNSENT))
+    overdue = {r["shop"]: r for r in await conn.fetch(_OVERDUE)}
+    unsent = {r["shop"]: r for r in await conn.fetch(_UNSENT)}
     stages = await conn.fetch(_BY_STAGE)
     first = one_row(await conn.fetchrow(_FIRST_RESPONSE))
     return Readings(
-        cases_overdue=overdue["n"],
-        oldest_overdue_seconds=max(0.0, overdue["oldest"]),
-        notices_unsent=unsent["due"],
-        notices_held=unsent["held"],
-        notices_failing=unsent["failing"],
-        oldest_unsent_seconds=max(0.0, unsent["oldest"]),
+        shops={
+            shop: ShopReadings(
+                cases_overdue=o["n"],
+                oldest_overdue_seconds=max(0.0, o["oldest"]),
+                notices_unsent=unsent[shop]["due"],
+                notices_held=unsent[shop]["held"],
+                notices_failing=unsent[shop]["failing"],
+                oldest_unsent_seconds=max(0.0, unsent[shop]["oldest"]),
+            )
+            for shop, o in overdue.items()
+        },
         cases_by_stage={(r["status"], r["step"]): r["n"] for r in stages},
         first_response_p50_seconds=first["p50"] or 0.0,
         first_response_p90_seconds=first["p90"] or 0.0,

@@ -69,7 +69,7 @@ async def test_gauges_count_overdue_cases_and_unsent_notices(server_url: str) ->
             gauges.show(await health.read(pool))  # an empty database: zeros, all present
             served = scrape(port)
             for name in ("complaints_cases_overdue", "complaints_notices_unsent"):
-                assert value(served, name) == 0, name
+                assert value(served, name, shop=FIRST_SHOP) == 0, name
             assert value(served, "complaints_database_up") == 1
 
             now = datetime.now(UTC)
@@ -94,12 +94,22 @@ async def test_gauges_count_overdue_cases_and_unsent_notices(server_url: str) ->
                 )  # fmt: skip
             gauges.show(await health.read(pool))
             served = scrape(port)
-            assert value(served, "complaints_cases_overdue") == 1
-            assert 7000 < value(served, "complaints_cases_overdue_oldest_seconds") < 7400
-            assert value(served, "complaints_notices_unsent") == 2  # the held one waits
-            assert value(served, "complaints_notices_held") == 1
-            assert value(served, "complaints_notices_failing") == 1
-            assert 2350 < value(served, "complaints_notices_unsent_oldest_seconds") < 2500
+            assert value(served, "complaints_cases_overdue", shop=FIRST_SHOP) == 1
+            assert (
+                7000
+                < value(served, "complaints_cases_overdue_oldest_seconds", shop=FIRST_SHOP)
+                < 7400
+            )
+            assert (
+                value(served, "complaints_notices_unsent", shop=FIRST_SHOP) == 2
+            )  # the held one waits
+            assert value(served, "complaints_notices_held", shop=FIRST_SHOP) == 1
+            assert value(served, "complaints_notices_failing", shop=FIRST_SHOP) == 1
+            assert (
+                2350
+                < value(served, "complaints_notices_unsent_oldest_seconds", shop=FIRST_SHOP)
+                < 2500
+            )
             assert value(served, "complaints_first_response_p50_seconds") == 1800
             open_ = value(served, "complaints_cases_open", status="open", step="empathize")
             assert open_ == 1
@@ -114,9 +124,9 @@ async def test_gauges_count_overdue_cases_and_unsent_notices(server_url: str) ->
             gauges.show(await health.read(pool))
             served = scrape(port)
             assert value(served, "complaints_cases_open", status="open", step="empathize") == 0
-            assert value(served, "complaints_cases_overdue") == 0
-            assert value(served, "complaints_notices_unsent") == 0
-            assert value(served, "complaints_notices_unsent_oldest_seconds") == 0
+            assert value(served, "complaints_cases_overdue", shop=FIRST_SHOP) == 0
+            assert value(served, "complaints_notices_unsent", shop=FIRST_SHOP) == 0
+            assert value(served, "complaints_notices_unsent_oldest_seconds", shop=FIRST_SHOP) == 0
 
             # Another shop's overdue case counts too, read as the worker reads: its pool
             # acts for no shop, the gauges for every shop.
@@ -134,7 +144,9 @@ async def test_gauges_count_overdue_cases_and_unsent_notices(server_url: str) ->
                 gauges.show(await health.read(workers))
             finally:
                 await workers.close()
-            assert value(scrape(port), "complaints_cases_overdue") == 1
+            served = scrape(port)
+            assert value(served, "complaints_cases_overdue", shop=other) == 1  # named by shop
+            assert value(served, "complaints_cases_overdue", shop=FIRST_SHOP) == 0
         finally:
             await pool.close()
 
