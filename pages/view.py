@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from app.customer_answers import CUSTOMER_BY
 from app.inbox import Message
 from domain.events import (
     Apologized,
@@ -136,12 +137,21 @@ def timeline(entries: list[Entry], zone: str, t: Catalogue) -> list[Line]:
     return [
         Line(
             at=when(e.occurred_at, zone, t.language),
-            who=e.event.by or t("case.by_clock"),
+            who=t("case.by_customer")
+            if e.event.by == CUSTOMER_BY
+            else e.event.by or t("case.by_clock"),
             what=_what(e.event, t),
             detail=_detail(e.event, t, zone),
         )
         for e in reversed(entries)
     ]
+
+
+def _who(by: str | None, t: Catalogue) -> str:
+    """Who acted, in the page's words: a staff member's name, the customer, or the clock."""
+    if by == CUSTOMER_BY:
+        return t("case.by_customer")
+    return by or t("case.by_clock")
 
 
 @dataclass(frozen=True)

@@ -541,6 +541,7 @@ TEXT: dict[str, str] = {
     "reports.no_referrers": "No one came through a referral in this period.",
     "reports.referred_of": "of {n} new customers · target 30%",
     "consent.title": "Marketing consent",
+    "case.by_customer": "the customer",
     "visit.title": "Visits and rewards",
     "visit.rewards": "Rewards waiting",
     "visit.no_rewards": "No rewards waiting.",

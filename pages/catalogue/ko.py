@@ -554,6 +554,7 @@ TEXT: dict[str, str] = {
     "reports.no_referrers": "이 기간에 소개로 온 손님이 없습니다.",
     "reports.referred_of": "신규 고객 {n}명 · 목표 30%",
     "consent.title": "광고 수신 동의",
+    "case.by_customer": "고객",
     "visit.title": "방문과 혜택",
     "visit.rewards": "쓸 수 있는 혜택",
     "visit.no_rewards": "남은 혜택이 없습니다.",

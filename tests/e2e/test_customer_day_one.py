@@ -123,7 +123,8 @@ async def test_a_kakaotalk_customer_walks_from_the_receipt_to_the_score(
     chosen = staff.locator(".timeline li").filter(has_text="고객이 선택함")
     assert await chosen.count() == 1
     said = await chosen.inner_text()
-    assert "customer" in said and "무료 재작업: 내일 오전 10시에 다시 설치" in said, said
+    assert "고객" in said and "무료 재작업: 내일 오전 10시에 다시 설치" in said, said
+    assert "customer" not in said, "the actor in the page's language"
     await fits_a_phone(staff)
     await shot(staff, "day-one-staff-sees-the-choice")
 

@@ -237,7 +237,7 @@ async def test_the_offer_link_lets_the_customer_choose_once_as_the_actor(shop: S
     assert (
         "설치 기사님 방문 전에 전화 주세요" in await staff.locator("#notes-h + p + ol").inner_text()
     )
-    assert "customer" in await staff.locator(".timeline").last.inner_text(), "who chose"
+    assert "· 고객" in await staff.locator(".timeline").last.inner_text(), "who chose"
     await staff.context.close()
     assert_no_personal_data(shop.visited, name, phone)
     await page.context.close()
