@@ -17,7 +17,7 @@ from domain.events import (
 from domain.model import Customer, IntakeChannel, RemedyKind, Step
 from domain.notifications import keep_in_touch_call, notices_for
 from domain.policy import escalation_contact
-from domain.wording import when
+from domain.wording import name, when
 from tests.helpers import open_command
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -73,10 +73,15 @@ NOTICES = [
     ),
     (
         # Told whom a second decline is told (the top level): the one who may override.
-        OverrideRequested(at=DUE, kinds=(RemedyKind.FULL_REFUND,), reason="Regular", by="Jisoo"),
+        OverrideRequested(
+            at=DUE,
+            kinds=(RemedyKind.FULL_REFUND, RemedyKind.GOODWILL_GIFT),
+            reason="Regular",
+            by="Jisoo",
+        ),
         "override_requested",
         "manager",  # this shop's contact at level 2, its top
-        {"kinds": "full_refund"},
+        {"kinds": "full_refund,goodwill_gift"},
     ),
     (FollowUpDue(at=DUE), "follow_up_due", "staff", {}),
     (CaseReopened(at=DUE, score=2), "case_reopened", "staff", {"score": 2}),
@@ -155,3 +160,13 @@ def test_a_regular_customer_no_message_may_reach_is_a_call_for_staff() -> None:
         "Keep in touch: regular customer cus-7hx2 (4 visits) was last here "
         f"{when(last, 'Asia/Seoul', 'en')}. No message went to them"
     )
+
+
+def test_an_override_request_names_each_remedy_asked_for_in_words() -> None:
+    state = fold(decide(open_command("c0ffee"), None, T0))
+    assert state is not None
+    kinds = (RemedyKind.FULL_REFUND, RemedyKind.GOODWILL_GIFT)
+    event = OverrideRequested(at=DUE, kinds=kinds, reason="Regular", by="Jisoo")
+    [notice] = notices_for(event, state, "en", CONTACTS)
+    named = ", ".join(name(k.value, "en") for k in kinds)
+    assert f"staff ask you to offer {named}, which" in notice.message
