@@ -62,3 +62,22 @@ def test_facts_stay() -> None:
     event = cls.model_construct(remedy=Remedy(kind=RemedyKind.FREE_REDO, terms=TYPED), by="Kim")
     after = redacted(event, "cus-forgotten1")  # type: ignore[arg-type]
     assert after.remedy.kind == RemedyKind.FREE_REDO and after.by == "Kim"  # type: ignore[union-attr]
+
+
+def _of(kind: str) -> type[BaseModel]:
+    return next(c for c in EVENT_CLASSES if c.model_fields["type"].default == kind)
+
+
+def test_the_remedies_offered_and_given_keep_their_kinds_and_the_opening_its_reference() -> None:
+    """What reports count stays: which remedies were offered, which compensation a delay
+    gave, and the case's customer reference (the forgotten one)."""
+    typed = Remedy(kind=RemedyKind.FREE_REDO, terms=TYPED)
+    offered = redacted(
+        _of("resolution_offered").model_construct(plan=TYPED, options=(typed,)), "cus-x"
+    )  # type: ignore[arg-type]
+    assert [(o.kind, o.terms) for o in offered.options] == [(RemedyKind.FREE_REDO, REDACTED)]  # type: ignore[union-attr]
+    delay = _of("delay_recorded").model_construct(reason=TYPED, compensation=typed)
+    delayed = redacted(delay, "cus-x")  # type: ignore[arg-type]
+    assert delayed.compensation == Remedy(kind=RemedyKind.FREE_REDO, terms=REDACTED)  # type: ignore[union-attr]
+    opened = _of("case_opened").model_construct(summary=TYPED, customer_id="cus-before")
+    assert redacted(opened, "cus-forgotten1").customer_id == "cus-forgotten1"  # type: ignore[arg-type,union-attr]
