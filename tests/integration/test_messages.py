@@ -4,6 +4,7 @@ worker killed mid-send still yields one message, a customer who asked for none g
 and no log line carries the customer's number or text."""
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -86,6 +87,20 @@ class Api:
         return str(response.json()["case_id"])
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    dev_env: WorkflowEnvironment, pool: asyncpg.Pool, settings: Settings, token: str
+) -> AsyncIterator[Api]:
+    """A worker and the API in-process on `settings`, and a staff member's door to it."""
+    ctx = Context(settings, client=dev_env.client, pool=pool)
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with (
+        build_worker(dev_env.client, pool, settings),
+        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
+    ):
+        yield Api(client, token)
+
+
 @pytest.fixture
 async def api(
     dev_env: WorkflowEnvironment,
@@ -93,13 +108,8 @@ async def api(
     messaging: Settings,
     staff_tokens: dict[str, str],
 ) -> AsyncIterator[Api]:
-    ctx = Context(messaging, client=dev_env.client, pool=pool)
-    transport = httpx.ASGITransport(app=create_app(ctx))
-    async with (
-        build_worker(dev_env.client, pool, messaging),
-        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
-    ):
-        yield Api(client, staff_tokens[STAFF])
+    async with serving(dev_env, pool, messaging, staff_tokens[STAFF]) as door:
+        yield door
 
 
 def a_phone(last4: str | None = None) -> tuple[str, str]:
@@ -315,13 +325,8 @@ async def test_staff_notices_reach_a_staff_phone_by_text_with_the_case_link_only
         "+82" + number[1:],
         f"cus-{uuid.uuid4().hex[:12]}",
     )
-    ctx = Context(settings, client=dev_env.client, pool=pool)
-    transport = httpx.ASGITransport(app=create_app(ctx))
-    async with (
-        build_worker(dev_env.client, pool, settings),
-        httpx.AsyncClient(transport=transport, base_url="http://api") as client,
-    ):
-        case_id = await Api(client, staff_tokens[STAFF]).open(typed)
+    async with serving(dev_env, pool, settings, staff_tokens[STAFF]) as door:
+        case_id = await door.open(typed)
 
         async def texted() -> dict[str, Any]:
             sent = to(state, staff_number)
