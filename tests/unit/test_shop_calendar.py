@@ -8,7 +8,10 @@ import pytest
 
 from domain.calendar import OpeningHours
 from infra.calendar import (
+    DEFAULT_COUNTRIES,
     DEFAULT_OPENING_HOURS,
+    _known_countries,
+    check_calendar,
     holiday_dates,
     opening_hours,
     parse_window,
@@ -188,6 +191,13 @@ def test_a_bad_calendar_is_refused_in_one_line(
         shop_calendar(zone, hours, country, [2026])
     assert str(refused.value).startswith(message)
     assert "\n" not in str(refused.value)
+
+
+def test_the_countries_checked_without_the_package_are_in_its_registry() -> None:
+    assert _known_countries() >= DEFAULT_COUNTRIES
+    check_calendar("Asia/Seoul", DEFAULT_OPENING_HOURS, " kr ")  # no error
+    with pytest.raises(ValueError, match="no public holidays known for 'XX'"):
+        check_calendar("Asia/Seoul", DEFAULT_OPENING_HOURS, "xx")
 
 
 def test_quiet_hours_from_configuration() -> None:
