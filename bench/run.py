@@ -42,6 +42,7 @@ from typing import Any
 
 import asyncpg
 import psutil
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.workflow import UpdateMethodMultiParam
 
@@ -145,8 +146,10 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 
 
 # -- walks ------------------------------------------------------------------------------
-async def walk_ours(client: Client, tag: str, task_queue: str = "complaints") -> list[float]:
-    case_id = f"b{tag}{uuid.uuid4().hex[:8]}"
+async def walk_ours(
+    client: Client, tag: str, task_queue: str = "complaints", case_id: str | None = None
+) -> list[float]:
+    case_id = case_id or f"b{tag}{uuid.uuid4().hex[:8]}"
     handle = await client.start_workflow(
         WF.run,
         open_command(case_id),
@@ -167,11 +170,12 @@ async def walk_baseline(
     search_attributes: bool = False,
     timers: bool = False,
     kept: bool = False,
+    workflow_id: str | None = None,
 ) -> list[float]:
     handle = await client.start_workflow(
         BaselineWorkflow.run,
         args=[len(STEPS), search_attributes, timers, kept],
-        id=f"baseline-{tag}{uuid.uuid4().hex[:8]}",
+        id=workflow_id or f"baseline-{tag}{uuid.uuid4().hex[:8]}",
         task_queue=KEPT_QUEUE if kept else BASELINE_QUEUE,
     )
     rtts = []
@@ -277,6 +281,56 @@ async def loaded(
         for name, pid in pids.items()
     }
     return {"cases_per_s": cases / elapsed, **percentiles(rtts), **cpu}
+
+
+# What a walked case's history holds, by kind: what the server was asked to do for it.
+SHAPE = {
+    "workflow tasks": "WORKFLOW_TASK_COMPLETED",
+    "activities": "ACTIVITY_TASK_SCHEDULED",
+    "local activities and patches": "MARKER_RECORDED",
+    "timers": "TIMER_STARTED",
+    "upserts": "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES",
+}
+
+
+async def history_shape(client: Client, workflow_id: str) -> dict[str, int]:
+    """One walked case's history counted: its events, each kind in SHAPE, and its bytes. A
+    structural figure: unlike CPU time, it does not move with the machine's load."""
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    kinds = [EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in history.events]
+    return {
+        "events": len(kinds),
+        **{name: kinds.count(kind) for name, kind in SHAPE.items()},
+        "bytes": sum(e.ByteSize() for e in history.events),
+    }
+
+
+async def shapes(client: Client, bare: Client, kept: bool) -> dict[str, dict[str, int]]:
+    """The history of one case walked by ours, by the floor and (when its worker runs) by
+    the floor that stores and seals, side by side."""
+    case_id = f"shape{uuid.uuid4().hex[:8]}"
+    await walk_ours(client, "shape", case_id=case_id)
+    floor = f"baseline-shape{uuid.uuid4().hex[:8]}"
+    await walk_baseline(bare, "shape", search_attributes=True, timers=True, workflow_id=floor)
+    out = {
+        "ours": await history_shape(client, case_workflow(case_id)),
+        "floor": await history_shape(bare, floor),
+    }
+    if kept:
+        stored = f"baseline-shape{uuid.uuid4().hex[:8]}"
+        await walk_baseline(
+            client, "shape", search_attributes=True, timers=True, kept=True, workflow_id=stored
+        )
+        out["floor+store+seal"] = await history_shape(client, stored)
+    return out
+
+
+def shape_lines(shape: dict[str, dict[str, int]]) -> list[str]:
+    names = list(shape)
+    lines = [f"history of one case walked ({' / '.join(names)}):"]
+    for figure in shape[names[0]]:
+        lines.append(f"  {figure:<30} " + " / ".join(str(shape[n][figure]) for n in names))
+    return lines
 
 
 # -- event store --------------------------------------------------------------------------
@@ -629,6 +683,8 @@ async def main() -> None:
         if "codec" in parts:
             await walk_ours(bare, "warm", PLAIN_QUEUE)
             results["codec"] = await seal_open_us(codec)
+        if "loaded" in parts:
+            results["history"] = await shapes(client, bare, kept is not None)
         if "cli" in parts:
             print(f"timing the CLI's start ({cli_runs} runs of each command) ...", flush=True)
             results["cli"] = await asyncio.to_thread(cli_start, env, cli_runs)
@@ -994,6 +1050,8 @@ def report(results: Results) -> str:
             f"codec: seal + open of one action's payloads ({codec['payload_bytes']} bytes) "
             f"{codec['seal_open_us']:.0f} us in-process"
         )
+    if "history" in results:
+        lines.extend(shape_lines(results["history"]))
     load = results["machine"]
     lines.append(
         f"load average 1/5/15 min: before {load['load_before']}, after {load['load_after']}"
