@@ -310,19 +310,21 @@ async def shapes(client: Client, bare: Client, kept: bool) -> dict[str, dict[str
     the floor that stores and seals, side by side."""
     case_id = f"shape{uuid.uuid4().hex[:8]}"
     await walk_ours(client, "shape", case_id=case_id)
-    floor = f"baseline-shape{uuid.uuid4().hex[:8]}"
-    await walk_baseline(bare, "shape", search_attributes=True, timers=True, workflow_id=floor)
     out = {
         "ours": await history_shape(client, case_workflow(case_id)),
-        "floor": await history_shape(bare, floor),
+        "floor": await _floor_shape(bare, kept=False),
     }
-    if kept:
-        stored = f"baseline-shape{uuid.uuid4().hex[:8]}"
-        await walk_baseline(
-            client, "shape", search_attributes=True, timers=True, kept=True, workflow_id=stored
-        )
-        out["floor+store+seal"] = await history_shape(client, stored)
+    if kept:  # it seals, so it is walked through the sealing client
+        out["floor+store+seal"] = await _floor_shape(client, kept=True)
     return out
+
+
+async def _floor_shape(client: Client, kept: bool) -> dict[str, int]:
+    workflow_id = f"baseline-shape{uuid.uuid4().hex[:8]}"
+    await walk_baseline(
+        client, "shape", search_attributes=True, timers=True, kept=kept, workflow_id=workflow_id
+    )
+    return await history_shape(client, workflow_id)
 
 
 def shape_lines(shape: dict[str, dict[str, int]]) -> list[str]:
