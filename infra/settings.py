@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -413,17 +414,26 @@ class Settings(BaseSettings):
         }
         return default, {step: mode for step, mode in steps.items() if mode != default}
 
-    @model_validator(mode="after")
-    def _calendar(self) -> Self:
-        # A bad calendar is a configuration error at start, in one line.
-        check_calendar(
-            self.timezone,
-            self.opening_hours or DEFAULT_OPENING_HOURS,
-            self.holidays,
-            self.closed_every,
-        )
-        quiet_hours(self.quiet_hours, self.timezone)
-        return self
+    @field_validator("opening_hours", "closed_every", "holidays", "quiet_hours")
+    @classmethod
+    def _calendar(cls, value: str, info: ValidationInfo) -> str:
+        """A bad calendar is a configuration error at start, in one line, under the name of
+        the setting to fix: its variable at start, its rule key in the owner's rulebook. The
+        checks need the zone and the hours, read before these fields."""
+        zone = info.data.get("timezone")
+        if zone is None:
+            return value  # the zone itself was refused, under its own name
+        hours = info.data.get("opening_hours") or DEFAULT_OPENING_HOURS
+        match info.field_name:
+            case "opening_hours":
+                check_calendar(zone, value or DEFAULT_OPENING_HOURS, None)
+            case "closed_every":
+                check_calendar(zone, hours, None, value)
+            case "holidays":
+                check_calendar(zone, hours, value)
+            case _:
+                quiet_hours(value, zone)
+        return value
 
     def calendar(
         self,

@@ -50,6 +50,27 @@ def test_bad_settings_are_refused_with_the_reason(
         Settings()
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "line"),
+    [
+        ("COMPLAINTS_OPENING_HOURS", "xx", "COMPLAINTS_OPENING_HOURS: opening hours are not JSON"),
+        ("COMPLAINTS_CLOSED_EVERY", "blue", "COMPLAINTS_CLOSED_EVERY: closed every: 'blue'"),
+        ("COMPLAINTS_HOLIDAYS", "K\x01R", "COMPLAINTS_HOLIDAYS: no public holidays known"),
+        ("COMPLAINTS_QUIET_HOURS", "late", "COMPLAINTS_QUIET_HOURS: 'late' is not a window"),
+        ("COMPLAINTS_CLOSED_EVERY", "mon;tue;wed;thu;fri", "COMPLAINTS_CLOSED_EVERY: calendar: a"),
+    ],
+)
+def test_a_bad_calendar_setting_is_named_by_its_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, line: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    said = Settings.explain(refused.value)
+    assert said.startswith(line), said
+    assert "\n" not in said
+
+
 def test_per_motive_targets_and_temporal_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COMPLAINTS_RESPONSE_TARGETS", '{"protect_others": "4h"}')
     monkeypatch.setenv("COMPLAINTS_ESCALATION_CONTACTS", '["manager", "owner", "head office"]')
